@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import pkg from '../../package.json';
+import { printError } from './output';
+import { registerServe } from './commands/serve';
+import { registerJobs } from './commands/jobs';
+
+/**
+ * `fleet`: the command line on the same core as the app. Every subcommand acts on the
+ * homelab in the current directory (or the nearest parent holding flake.nix), or on
+ * --flake PATH.
+ */
+export function buildProgram(): Command {
+  const program = new Command('fleet')
+    .description('Inspect, build and deploy a Nix homelab: NixOS hosts, Home Manager homes, Nix-on-Droid phones.')
+    .version(pkg.version)
+    .option('--flake <path>', 'the homelab checkout (default: the current directory or its nearest parent with flake.nix)')
+    .showHelpAfterError()
+    .exitOverride();
+  registerServe(program);
+  registerJobs(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    printError(error);
+    return 1;
+  }
+}

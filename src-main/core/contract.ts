@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Building blocks of the contract in api.ts. A command is declared once: its zod input
+ * schema and (as a phantom type) its result. `query` commands answer directly; `job`
+ * commands start long work and answer with the job's id at once, the job's result arrives
+ * later in its `job.finished` event.
+ */
+export type CommandKind = 'query' | 'job';
+
+export interface CommandSpec<I extends z.ZodType = z.ZodType, R = unknown, K extends CommandKind = CommandKind> {
+  readonly kind: K;
+  readonly input: I;
+  readonly summary: string;
+  /** Phantom: never set at run time, carries the result type. */
+  readonly __result?: R;
+}
+
+/** A command that answers directly with R. */
+export function query<R>() {
+  return <I extends z.ZodType>(summary: string, input: I): CommandSpec<I, R, 'query'> => ({ kind: 'query', input, summary });
+}
+
+/** A command that starts a job; the caller gets {jobId} and the job finishes with R. */
+export function job<R>() {
+  return <I extends z.ZodType>(summary: string, input: I): CommandSpec<I, R, 'job'> => ({ kind: 'job', input, summary });
+}
+
+/** What a job command answers at once. */
+export interface JobStarted {
+  readonly jobId: string;
+}
+
+/** An error as it crosses a bridge: plain data, rebuilt as an Error on the other side. */
+export interface WireError {
+  readonly message: string;
+  /** Machine-readable kind: 'invalid-input', 'not-found', 'unknown-command', 'failed', 'cancelled'. */
+  readonly code: string;
+  /** Where in the input the problem is, for invalid input. */
+  readonly issues?: readonly { readonly path: string; readonly message: string }[];
+  /** A source location the UI can offer to open, e.g. a nix evaluation error. */
+  readonly location?: { readonly file: string; readonly line: number; readonly column?: number };
+  readonly hint?: string;
+}
+
+export type WireReply<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: WireError };
+
+/** An Error whose message a person can act on, carried across bridges as WireError. */
+export class FleetError extends Error {
+  readonly code: string;
+  readonly issues?: WireError['issues'];
+  readonly location?: WireError['location'];
+  readonly hint?: string;
+
+  constructor(code: string, message: string, extra: Omit<WireError, 'message' | 'code'> = {}) {
+    super(message);
+    this.name = 'FleetError';
+    this.code = code;
+    this.issues = extra.issues;
+    this.location = extra.location;
+    this.hint = extra.hint;
+  }
+
+  toWire(): WireError {
+    return {
+      message: this.message,
+      code: this.code,
+      ...(this.issues ? { issues: this.issues } : {}),
+      ...(this.location ? { location: this.location } : {}),
+      ...(this.hint ? { hint: this.hint } : {}),
+    };
+  }
+
+  static fromWire(error: WireError): FleetError {
+    return new FleetError(error.code, error.message, error);
+  }
+}
+
+/** Turn anything thrown into the wire shape, never leaking a stack. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof FleetError) return error.toWire();
+  if (error instanceof Error) return { code: 'failed', message: error.message };
+  return { code: 'failed', message: String(error) };
+}
+
+/** Format zod issues as "field: problem" lines naming where the input is wrong. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): { path: string; message: string }[] {
+  return issues.map((issue) => ({
+    path: issue.path.length === 0 ? '(input)' : issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+}
+
+/** Exhaustiveness check for switches over unions. */
+export function assertNever(value: never, what = 'value'): never {
+  throw new Error(`Unexpected ${what}: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,83 @@
+import type { WireError } from '../contract';
+
+/** Lifecycle of a job. `interrupted`: the app stopped while it ran (found at next start). */
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
+
+export const finishedStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+/** Status of one target (host, home, droid, derivation set) inside a job. */
+export type TargetStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled' | 'rolled-back';
+
+/** One stage of a target's pipeline, with its timing, for the timeline chart. */
+export interface StageTiming {
+  readonly name: string;
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+  readonly status: TargetStatus;
+}
+
+/** A derivation being built right now, with nix's current phase for it. */
+export interface RunningBuild {
+  readonly drv: string;
+  readonly name: string;
+  readonly phase?: string;
+  readonly startedAt: number;
+}
+
+/** Progress of one target. Fields are optional: each kind of job fills what it knows. */
+export interface TargetProgress {
+  readonly target: string;
+  readonly status: TargetStatus;
+  /** Current stage name, e.g. "build", "copy", "activate". */
+  readonly stage?: string;
+  readonly message?: string;
+  readonly done?: number;
+  readonly total?: number;
+  readonly failed?: number;
+  readonly bytesDone?: number;
+  readonly bytesTotal?: number;
+  readonly running?: readonly RunningBuild[];
+  readonly stages?: readonly StageTiming[];
+  readonly outPath?: string;
+}
+
+/** Progress of a whole job: an overall fraction plus per-target detail. */
+export interface JobProgress {
+  /** 0..1 when known. */
+  readonly fraction?: number;
+  readonly label?: string;
+  readonly targets?: readonly TargetProgress[];
+  /** Derivations built / to build, paths downloaded / to download, across all targets. */
+  readonly builds?: { readonly done: number; readonly running: number; readonly failed: number; readonly total: number };
+  readonly downloads?: { readonly done: number; readonly total: number; readonly bytesDone: number; readonly bytesTotal: number };
+}
+
+export type LogStream = 'stdout' | 'stderr' | 'info' | 'error';
+
+/** One line of a job's log. `t`: ms since the job started. */
+export interface LogLine {
+  readonly t: number;
+  readonly stream: LogStream;
+  readonly text: string;
+  /** Which target (host, derivation) the line belongs to, so logs are not interleaved. */
+  readonly target?: string;
+}
+
+/** Plain, serialisable facts about a job. */
+export interface JobInfo {
+  readonly id: string;
+  /** What kind of work: 'build', 'flake-check', 'deploy', 'droid-deploy', ... */
+  readonly kind: string;
+  readonly title: string;
+  readonly targets: readonly string[];
+  readonly status: JobStatus;
+  readonly startedAt: number;
+  readonly finishedAt?: number;
+  readonly error?: WireError;
+  readonly result?: unknown;
+  readonly progress?: JobProgress;
+  /** Absolute path of the full log file in the app's data folder. */
+  readonly logFile: string;
+  /** Checkout the job worked on. */
+  readonly root?: string;
+}

@@ -1,0 +1,93 @@
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MAX_SLOTS, REGISTRY_DIR } from './records.js';
+
+/**
+ * Slot claims: one file per live lab in /run/fleet-lab, created exclusively so two labs
+ * started at the same moment never share a slot (and so never share addresses or names).
+ */
+export interface SlotClaim {
+  readonly slot: number;
+  readonly stateDir: string;
+  /** null for a detached lab that outlives the process that started it. */
+  readonly ownerPid: number | null;
+  readonly ownerStartTime: string | null;
+}
+
+function claimPath(slot: number): string {
+  return path.join(REGISTRY_DIR, `slot-${slot}.json`);
+}
+
+/** Start time of a process (field 22 of /proc/PID/stat), which tells a live owner from a reused PID. */
+export function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses; fields resume after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a claim's owner process still runs (detached labs always count as owned). */
+export function ownerAlive(claim: SlotClaim): boolean {
+  if (claim.ownerPid === null) return true;
+  const started = processStartTime(claim.ownerPid);
+  return started !== null && started === claim.ownerStartTime;
+}
+
+/** Claim the lowest free slot for a lab kept in stateDir. */
+export async function claimSlot(stateDir: string, detached: boolean, avoid: ReadonlySet<number>): Promise<SlotClaim> {
+  await mkdir(REGISTRY_DIR, { recursive: true });
+  const claim = (slot: number): SlotClaim => ({
+    slot,
+    stateDir,
+    ownerPid: detached ? null : process.pid,
+    ownerStartTime: detached ? null : processStartTime(process.pid),
+  });
+  for (let slot = 0; slot < MAX_SLOTS; slot++) {
+    if (avoid.has(slot)) continue;
+    try {
+      const handle = await open(claimPath(slot), 'wx');
+      const claimed = claim(slot);
+      await handle.writeFile(JSON.stringify(claimed));
+      await handle.close();
+      return claimed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`all ${MAX_SLOTS} lab slots are taken; run "npm run lab -- down --all"`);
+}
+
+/** Give a slot back. */
+export async function releaseSlot(slot: number): Promise<void> {
+  await rm(claimPath(slot), { force: true });
+}
+
+/** Every registered lab. A claim file that cannot be read (half-written by a crash) counts as stale. */
+export async function listClaims(): Promise<readonly SlotClaim[]> {
+  let names: string[];
+  try {
+    names = await readdir(REGISTRY_DIR);
+  } catch {
+    return [];
+  }
+  const claims: SlotClaim[] = [];
+  for (const name of names) {
+    const match = /^slot-(\d+)\.json$/.exec(name);
+    if (!match) continue;
+    const slot = Number(match[1]);
+    try {
+      const parsed = JSON.parse(await readFile(path.join(REGISTRY_DIR, name), 'utf8')) as SlotClaim;
+      claims.push({ ...parsed, slot });
+    } catch {
+      // Possibly being written right now by another process: only an old unreadable claim is stale.
+      const age = await stat(path.join(REGISTRY_DIR, name)).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+      claims.push({ slot, stateDir: '', ownerPid: age > 10_000 ? -1 : null, ownerStartTime: null });
+    }
+  }
+  return claims;
+}
