@@ -1,0 +1,3 @@
+export { SystemsScreen } from './SystemsScreen';
+export { HomesScreen } from './HomesScreen';
+export { DroidsScreen } from './DroidsScreen';
