@@ -55,7 +55,7 @@ let
 
   mergeEqual = loc: defs:
     let first = head defs; in
-    if all (d: d.value == first.value) defs then first.value
+    if length defs == 1 || all (d: d.value == first.value) defs then first.value
     else throw "The option `${showLoc loc}' has conflicting definition values:${showFiles defs}";
 
   # Per-key merge of attrsets; the keys of every definition take part.

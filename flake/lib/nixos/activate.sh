@@ -1,0 +1,33 @@
+#!/bin/sh
+# The activation script of a NixOS system (stand-in). Run by switch-to-configuration for
+# `switch` and `test`, and at boot. Like NixOS it links /etc to the new etc tree and points
+# /run/current-system at this system.
+# FLEET_SYSTEM_ROOT (empty on a real host) lets a test host keep /etc, /run and /boot
+# under a private directory.
+set -e
+PATH=/usr/bin:/bin
+export PATH
+systemConfig=@out@
+root=${FLEET_SYSTEM_ROOT:-}
+
+echo "setting up /etc..."
+mkdir -p "$root/etc"
+ln -sfn "$systemConfig/etc" "$root/etc/.static.tmp"
+mv -T "$root/etc/.static.tmp" "$root/etc/static"
+for entry in "$systemConfig"/etc/*; do
+  name=${entry##*/}
+  target="$root/etc/$name"
+  # Only links that /etc/static owns are replaced; files the admin made stay.
+  if [ -L "$target" ] || [ ! -e "$target" ]; then
+    ln -sfn "$root/etc/static/$name" "$target"
+  fi
+done
+
+echo "setting up /run/current-system..."
+mkdir -p "$root/run"
+ln -sfn "$systemConfig" "$root/run/.current-system.tmp"
+mv -T "$root/run/.current-system.tmp" "$root/run/current-system"
+if [ ! -e "$root/run/booted-system" ]; then
+  # The first activation on a machine stands for its boot.
+  ln -sfn "$systemConfig" "$root/run/booted-system"
+fi
