@@ -23,6 +23,11 @@ for entry in "$systemConfig"/etc/*; do
   fi
 done
 
+if [ -e "$systemConfig/etc/sops-nix/manifest.json" ]; then
+  # sops-nix would decrypt here with the host's age key; the stand-in has no keys.
+  echo "setting up secrets... (not decrypted: stand-in host)"
+fi
+
 echo "setting up /run/current-system..."
 mkdir -p "$root/run"
 ln -sfn "$systemConfig" "$root/run/.current-system.tmp"

@@ -15,5 +15,10 @@
   services.openssh.ports = [ 22 2222 ];
 
   environment.systemPackages = [ pkgs.age pkgs.sops ];
+
+  # Encrypted with the keys .sops.yaml names for this host.
+  sops.defaultSopsFile = ./secrets.yaml;
+  sops.secrets."tailscale/auth_key" = { };
+  sops.secrets."restic/password".owner = "restic";
   system.stateVersion = "24.05";
 }
