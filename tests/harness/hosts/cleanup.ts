@@ -1,0 +1,86 @@
+import { access, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { removeNetns } from './host.js';
+import { ADDRESS_BLOCK, slotOfNetns, slotOfVeth } from './records.js';
+import { listClaims, ownerAlive, releaseSlot } from './registry.js';
+import { run } from './run.js';
+
+/**
+ * Finding and removing what a lab left behind: its namespaces (with every process inside),
+ * its veths, its state directory and its slot claim. Used by stopLab, by `lab down`, and at
+ * every start to clear what a crashed test process left.
+ */
+
+/** Harness network namespaces that exist right now. */
+export async function harnessNetns(): Promise<readonly string[]> {
+  const result = await run('ip', ['netns', 'list']);
+  return result.stdout
+    .split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((name) => slotOfNetns(name) !== null);
+}
+
+/** Harness veths in the root namespace that exist right now. */
+export async function harnessVeths(): Promise<readonly string[]> {
+  const result = await run('ip', ['-o', 'link', 'show']);
+  return result.stdout
+    .split('\n')
+    .map((line) => (line.split(': ')[1] ?? '').split('@')[0] ?? '')
+    .filter((name) => slotOfVeth(name) !== null);
+}
+
+/** Slots whose addresses or names are in use on this machine, claimed or not. */
+export async function slotsInUse(): Promise<ReadonlySet<number>> {
+  const used = new Set<number>();
+  for (const netns of await harnessNetns()) used.add(slotOfNetns(netns) ?? -1);
+  for (const veth of await harnessVeths()) used.add(slotOfVeth(veth) ?? -1);
+  const addresses = await run('ip', ['-o', '-4', 'addr', 'show']);
+  const pattern = new RegExp(`inet ${ADDRESS_BLOCK.replace('.', '\\.')}\\.(\\d+)\\.`, 'g');
+  for (const match of addresses.stdout.matchAll(pattern)) used.add(Number(match[1]));
+  return used;
+}
+
+/** Whether a directory is a lab's state directory (so removing it can never hit anything else). */
+export async function isLabStateDir(dir: string): Promise<boolean> {
+  if (dir === '' || dir === '/') return false;
+  return access(path.join(dir, 'lab.json')).then(
+    () => true,
+    () => access(path.join(dir, 'hosts')).then(() => true, () => false),
+  );
+}
+
+/** Remove everything of lab `slot`: namespaces and processes, veths, state directory, claim. */
+export async function removeLab(slot: number, stateDir: string | null): Promise<void> {
+  const namespaces = (await harnessNetns()).filter((netns) => slotOfNetns(netns) === slot);
+  await Promise.all(namespaces.map((netns) => removeNetns(netns)));
+  for (const veth of (await harnessVeths()).filter((name) => slotOfVeth(name) === slot)) {
+    await run('ip', ['link', 'del', veth]);
+  }
+  if (stateDir && (await isLabStateDir(stateDir))) await rm(stateDir, { recursive: true, force: true });
+  await releaseSlot(slot);
+}
+
+/** Remove labs whose owner process died, and harness namespaces or veths no live lab claims. Returns the slots cleared. */
+export async function reapStaleLabs(): Promise<readonly number[]> {
+  const claims = await listClaims();
+  const live = new Set(claims.filter(ownerAlive).map((claim) => claim.slot));
+  const reaped = new Set<number>();
+  for (const claim of claims) {
+    if (live.has(claim.slot)) continue;
+    await removeLab(claim.slot, claim.stateDir);
+    reaped.add(claim.slot);
+  }
+  for (const netns of await harnessNetns()) {
+    const slot = slotOfNetns(netns) ?? -1;
+    if (live.has(slot)) continue;
+    await removeNetns(netns);
+    reaped.add(slot);
+  }
+  for (const veth of await harnessVeths()) {
+    const slot = slotOfVeth(veth) ?? -1;
+    if (live.has(slot)) continue;
+    await run('ip', ['link', 'del', veth]);
+    reaped.add(slot);
+  }
+  return [...reaped];
+}

@@ -1,0 +1,133 @@
+import { activationBreakState, breakNextActivation, disarmActivationBreak, type ActivationBreakState } from './activation.js';
+import { fingerprintOf, hostPublicKey, knownHostsLine } from './client-files.js';
+import { execInHost } from './host.js';
+import { hashPassword, writeSudo } from './layout.js';
+import { slowLink, restoreLinkSpeed, type LinkSpeed } from './link-speed.js';
+import { cutNetwork, restoreNetwork } from './network.js';
+import type { HostRecord, LabRecord } from './records.js';
+import type { RunOptions, RunResult } from './run.js';
+import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
+import { fillStore, freeStore } from './store-disk.js';
+
+/**
+ * One running test host, as tests and benchmarks use it: where to reach it, its host key,
+ * a way to look inside without ssh, and every fault it can be put in.
+ */
+export class LabHost implements HostRecord {
+  readonly name: string;
+  readonly index: number;
+  readonly netns: string;
+  readonly rootVeth: string;
+  readonly address: string;
+  readonly gateway: string;
+  readonly dir: string;
+  readonly holderPid: number;
+  readonly port = 22;
+  /** ssh user with all rights (the ssh_config's User). */
+  readonly user = 'root';
+  /** Non-root user with sudo (passwordless unless the lab was started with sudoPassword). */
+  readonly deployUser: string;
+  readonly identityFile: string;
+  readonly sshConfigPath: string;
+  readonly knownHostsPath: string;
+  #publicKey: string;
+
+  constructor(record: HostRecord, lab: LabRecord, publicKey: string) {
+    this.name = record.name;
+    this.index = record.index;
+    this.netns = record.netns;
+    this.rootVeth = record.rootVeth;
+    this.address = record.address;
+    this.gateway = record.gateway;
+    this.dir = record.dir;
+    this.holderPid = record.holderPid;
+    this.deployUser = lab.deployUser;
+    this.identityFile = lab.identityFile;
+    this.sshConfigPath = lab.sshConfigPath;
+    this.knownHostsPath = lab.knownHostsPath;
+    this.#publicKey = publicKey;
+  }
+
+  /** The host's current ed25519 public key line. */
+  get hostPublicKey(): string {
+    return this.#publicKey;
+  }
+
+  /** SHA256 fingerprint of the current host key ("SHA256:..."). */
+  get hostKeyFingerprint(): string {
+    return fingerprintOf(this.#publicKey);
+  }
+
+  /** known_hosts line for the current host key, keyed by alias and address. */
+  get knownHostsLine(): string {
+    return knownHostsLine(this, this.#publicKey);
+  }
+
+  /** Arguments for /usr/bin/ssh that reach this host with the lab's config: `ssh ...host.sshArgs() -- cmd`. */
+  sshArgs(user?: string): readonly string[] {
+    return ['-F', this.sshConfigPath, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', user ? `${user}@${this.name}` : this.name];
+  }
+
+  /** Run a command inside the host as root without ssh (its /nix, /run, network), for assertions. */
+  exec(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
+    return execInHost(this, argv, options);
+  }
+
+  /** readlink -f /run/current-system inside the host, or null before the first activation. */
+  async currentSystem(): Promise<string | null> {
+    const result = await this.exec(['readlink', '-f', '/run/current-system']);
+    const target = result.stdout.trim();
+    return result.code === 0 && target.startsWith('/nix/store/') ? target : null;
+  }
+
+  cutNetwork(): Promise<void> {
+    return cutNetwork(this);
+  }
+  restoreNetwork(): Promise<void> {
+    return restoreNetwork(this);
+  }
+  killSshd(): Promise<void> {
+    return killSshd(this);
+  }
+  startSshd(): Promise<void> {
+    return startSshd(this);
+  }
+  restartSshd(): Promise<void> {
+    return restartSshd(this);
+  }
+  /** New host key + sshd restart. The lab's known_hosts keeps the old key (call Lab.writeClientFiles to trust the new one). */
+  async changeHostKey(): Promise<string> {
+    this.#publicKey = await changeHostKey(this);
+    return this.#publicKey;
+  }
+  breakNextActivation(): Promise<void> {
+    return breakNextActivation(this);
+  }
+  activationBreakState(): Promise<ActivationBreakState> {
+    return activationBreakState(this);
+  }
+  disarmActivationBreak(): Promise<void> {
+    return disarmActivationBreak(this);
+  }
+  fillStore(options?: { readonly freeBytes?: number }): Promise<void> {
+    return fillStore(this, options);
+  }
+  freeStore(): Promise<void> {
+    return freeStore(this);
+  }
+  slowLink(speed: LinkSpeed): Promise<void> {
+    return slowLink(this, speed);
+  }
+  restoreLinkSpeed(): Promise<void> {
+    return restoreLinkSpeed(this);
+  }
+  /** Make the deploy user's sudo ask for this password (null: passwordless). */
+  async setSudoPassword(password: string | null): Promise<void> {
+    await writeSudo(this.dir, this.deployUser, password === null ? null : await hashPassword(password));
+  }
+}
+
+/** A LabHost for a stored record, with the host key it has now. */
+export async function labHostOf(record: HostRecord, lab: LabRecord): Promise<LabHost> {
+  return new LabHost(record, lab, await hostPublicKey(record));
+}

@@ -1,0 +1,61 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execInHost, netnsPids, processName, waitForPort } from './host.js';
+import { sshdConfig } from './layout.js';
+import type { HostRecord } from './records.js';
+import { runOk, sleep } from './run.js';
+
+/** A host's sshd: crash it, start it, restart it, give it a new host key. */
+
+/** PID of the listening sshd of a host, or null when it is not running. */
+export async function sshdMasterPid(host: HostRecord): Promise<number | null> {
+  const text = await readFile(path.join(host.dir, 'run/sshd.pid'), 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  return pid > 0 && (await processName(pid)) === 'sshd' ? pid : null;
+}
+
+/** Kill sshd like a crash would: the listening daemon and every open session; new connections are refused. */
+export async function killSshd(host: HostRecord): Promise<void> {
+  for (const pid of await netnsPids(host.netns)) {
+    if ((await processName(pid)) === 'sshd') {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  await rm(path.join(host.dir, 'run/sshd.pid'), { force: true });
+}
+
+/** Start the host's sshd (after killSshd, or to pick up a changed host key or listen address). */
+export async function startSshd(host: HostRecord): Promise<void> {
+  const result = await execInHost(host, ['/usr/sbin/sshd', '-f', '/etc/ssh/sshd_config', '-E', path.join(host.dir, 'log/sshd.log')]);
+  if (result.code !== 0) throw new Error(`sshd of ${host.name} did not start: ${result.stderr.trim()}`);
+}
+
+/** Restart the listening sshd only; open sessions keep running, as with `systemctl restart sshd`. */
+export async function restartSshd(host: HostRecord): Promise<void> {
+  const master = await sshdMasterPid(host);
+  if (master !== null) {
+    process.kill(master, 'SIGTERM');
+    for (let i = 0; i < 100 && (await processName(master)) === 'sshd'; i++) await sleep(20);
+  }
+  await startSshd(host);
+  await waitForPort(host.address, 22, 10_000);
+}
+
+/** Give the host a new ed25519 host key and restart sshd; returns the new public key line. */
+export async function changeHostKey(host: HostRecord): Promise<string> {
+  const keyFile = path.join(host.dir, 'etc/ssh/ssh_host_ed25519_key');
+  await rm(keyFile, { force: true });
+  await rm(`${keyFile}.pub`, { force: true });
+  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', keyFile]);
+  await restartSshd(host);
+  return (await readFile(`${keyFile}.pub`, 'utf8')).trim();
+}
+
+/** Rewrite the host's sshd_config: listening on its address, or only on its loopback (for the delay relay). */
+export async function writeSshdConfig(host: HostRecord, listenOnAddress: boolean): Promise<void> {
+  await writeFile(path.join(host.dir, 'etc/ssh/sshd_config'), sshdConfig(listenOnAddress ? host.address : null));
+}
