@@ -147,7 +147,10 @@ let
       else mergeDecls (loc ++ [ k ]) a.${k} v) b;
 
   loadModule = args: file: m:
-    if isPath m || isString m then loadModule args (toString m) (import m)
+    if isPath m || isString m then
+      # Errors name the file, as NixOS does: <dir>/default.nix for a directory module.
+      let dirDefault = toString m + "/default.nix"; in
+      loadModule args (if builtins.pathExists dirDefault then dirDefault else toString m) (import m)
     else
       let
         value = if isFunction m then m args else m;
