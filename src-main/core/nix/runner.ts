@@ -1,0 +1,148 @@
+/**
+ * The one way the app runs nix. Other domains (inventory, deploy, diffs, android) call
+ * these functions instead of spawning nix themselves:
+ *
+ *   runNix(['eval', '--json', '.#x'], { cwd, signal, onStderrLine, onStdoutLine, env })
+ *     -> { code, signal, stdout, stderr }           (never throws on a non-zero exit)
+ *   nixEvalJson<T>('.#nixosConfigurations', { cwd, apply: 'builtins.attrNames' })
+ *     -> T                                          (throws a readable FleetError with location)
+ *   closureInfo(['/nix/store/...'], { cwd })
+ *     -> [{ path, narSize, closureSize, paths }]   (works on 2.8 arrays and 2.19+ objects)
+ *   buildTargets(...)                               (build.ts: live progress, per-target results)
+ *
+ * Every call passes `--extra-experimental-features "nix-command flakes"` and the options
+ * in FLEET_NIX_OPTIONS, spawns with an argument array in its own process group (so a
+ * cancel through `signal` kills nix and its builders), and never uses a shell.
+ */
+import { FleetError } from '../contract';
+import { locateNix, installAdvice } from './nix-info';
+import { nixOptionArgs, nixOptionsFromEnv, type NixOption } from './nix-options';
+import { runProcess, type ProcessOptions, type ProcessResult } from './process-tree';
+import { nixErrorFromStderr } from './nix-errors';
+
+export type { ProcessResult as NixResult } from './process-tree';
+
+export interface NixRunOptions extends ProcessOptions {
+  /** Full path of nix; default: found on PATH or the usual places (FLEET_NIX overrides). */
+  readonly nix?: string;
+  /** Extra `--option name value` pairs; default: FLEET_NIX_OPTIONS from `env`. */
+  readonly options?: readonly NixOption[];
+}
+
+/** The arguments every nix command gets before its own. */
+export function nixBaseArgs(options: readonly NixOption[]): string[] {
+  return ['--extra-experimental-features', 'nix-command flakes', ...nixOptionArgs(options)];
+}
+
+/** The nix binary to use, or a FleetError('nix-missing') explaining how to install it. */
+export function requireNix(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
+  const nix = explicit ?? locateNix(env);
+  if (!nix) {
+    throw new FleetError('nix-missing', 'Nix is not installed, so this cannot be evaluated or built.', {
+      hint: installAdvice.steps.join(' '),
+    });
+  }
+  return nix;
+}
+
+/**
+ * Run `nix <args>` and resolve with its exit code and output (a non-zero exit is not an
+ * error here: callers decide). Rejects with FleetError('cancelled') when `signal` aborts
+ * (after the process tree is gone) and FleetError('nix-missing') when nix is not installed.
+ */
+export function runNix(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
+  const env = options.env ?? process.env;
+  const nix = requireNix(env, options.nix);
+  const extra = options.options ?? nixOptionsFromEnv(env);
+  return runProcess(nix, [...nixBaseArgs(extra), ...args], { ...options, env });
+}
+
+export interface EvalOptions extends NixRunOptions {
+  /** A nix function applied to the value before it is printed, e.g. 'builtins.attrNames'. */
+  readonly apply?: string;
+  /** The checkout, to map /nix/store/...-source paths in errors back to its files (default: cwd). */
+  readonly root?: string;
+}
+
+/**
+ * `nix eval --json <installable> [--apply fn]`, parsed. Failures throw a FleetError whose
+ * message is nix's error (trace collapsed) and whose `location` points into the checkout.
+ */
+export async function nixEvalJson<T = unknown>(installable: string, options: EvalOptions = {}): Promise<T> {
+  const args = ['eval', '--json', '--show-trace', installable, ...(options.apply ? ['--apply', options.apply] : [])];
+  const result = await runNix(args, options);
+  if (result.code !== 0) {
+    throw nixErrorFromStderr(result.stderr, { root: options.root ?? options.cwd, fallback: `nix eval ${installable} failed` });
+  }
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new FleetError('failed', `nix eval ${installable} printed something that is not JSON.`);
+  }
+}
+
+/** Sizes of a store path and its closure. */
+export interface ClosureInfo {
+  readonly path: string;
+  /** Bytes of this path alone. */
+  readonly narSize: number;
+  /** Bytes of the path and everything it references, recursively. */
+  readonly closureSize: number;
+  /** How many store paths the closure holds. */
+  readonly paths: number;
+}
+
+interface PathInfoEntry {
+  readonly path?: string;
+  readonly narSize?: number;
+  readonly closureSize?: number;
+  readonly references?: readonly string[];
+}
+
+/**
+ * Closure sizes of store paths (`nix path-info -rS --json`). Understands both the array
+ * printed by nix < 2.19 and the object keyed by path printed by newer versions.
+ */
+export async function closureInfo(paths: readonly string[], options: NixRunOptions = {}): Promise<ClosureInfo[]> {
+  if (paths.length === 0) return [];
+  const result = await runNix(['path-info', '--json', '-r', '-S', ...paths], options);
+  if (result.code !== 0) throw nixErrorFromStderr(result.stderr, { fallback: 'nix path-info failed' });
+  const entries = parsePathInfo(result.stdout);
+  return paths.map((p) => {
+    const own = entries.get(p);
+    return {
+      path: p,
+      narSize: own?.narSize ?? 0,
+      closureSize: own?.closureSize ?? 0,
+      paths: closureCount(p, entries),
+    };
+  });
+}
+
+/** Read `nix path-info --json` output of either shape into a map by store path. */
+export function parsePathInfo(stdout: string): Map<string, PathInfoEntry> {
+  const parsed = JSON.parse(stdout) as unknown;
+  const map = new Map<string, PathInfoEntry>();
+  if (Array.isArray(parsed)) {
+    for (const e of parsed as PathInfoEntry[]) if (e.path) map.set(e.path, e);
+  } else if (parsed && typeof parsed === 'object') {
+    for (const [p, e] of Object.entries(parsed as Record<string, PathInfoEntry | null>)) if (e) map.set(p, { ...e, path: p });
+  }
+  return map;
+}
+
+function closureCount(root: string, entries: Map<string, PathInfoEntry>): number {
+  const seen = new Set<string>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    for (const r of entries.get(p)?.references ?? []) {
+      // Newer nix lists references as base names in some versions.
+      const full = r.startsWith('/') ? r : `/nix/store/${r}`;
+      if (!seen.has(full)) stack.push(full);
+    }
+  }
+  return seen.size;
+}
