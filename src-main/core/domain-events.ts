@@ -1,4 +1,5 @@
 import type { CheckoutSummary, PromptRequest } from './app/contract';
+import type { Inventory } from './homelab/types';
 
 /**
  * Events of the domains (checkout, prompts, inventory, devices, deploy status...). Each
@@ -7,4 +8,10 @@ import type { CheckoutSummary, PromptRequest } from './app/contract';
 export type DomainEvent =
   | { readonly type: 'checkout.changed'; readonly checkout: CheckoutSummary | null }
   | { readonly type: 'prompt.request'; readonly request: PromptRequest }
-  | { readonly type: 'prompt.resolved'; readonly id: string };
+  | { readonly type: 'prompt.resolved'; readonly id: string }
+  /** Emitted by the browser's WebSocket bridge itself when it connects or loses the server. */
+  | { readonly type: 'bridge.status'; readonly connected: boolean }
+  /** Emitted by the desktop shell when a notification or tray item asks to show a job. */
+  | { readonly type: 'ui.open-job'; readonly jobId: string }
+  /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
+  | { readonly type: 'inventory.changed'; readonly inventory: Inventory };
