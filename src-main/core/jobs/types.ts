@@ -39,6 +39,23 @@ export interface TargetProgress {
   readonly running?: readonly RunningBuild[];
   readonly stages?: readonly StageTiming[];
   readonly outPath?: string;
+  /** When this target's work started / ended (ms since epoch). */
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  /** Store paths to download (substitute) for this target, and how many are done. */
+  readonly downloadsDone?: number;
+  readonly downloadsTotal?: number;
+  /** Bytes of the built output's closure. */
+  readonly closureSize?: number;
+  /** Derivations that failed to build, with the last lines of their build log. */
+  readonly failedDerivations?: readonly FailedDerivation[];
+}
+
+/** A derivation whose builder failed: `nix log <drv>` prints its whole log. */
+export interface FailedDerivation {
+  readonly drv: string;
+  readonly name: string;
+  readonly logTail: readonly string[];
 }
 
 /** Progress of a whole job: an overall fraction plus per-target detail. */
