@@ -30,6 +30,11 @@ let
         ${concatStringsSep "\n" (map (bin: ''
           cat > "$out/bin/${bin}" <<'EOF'
         #!/bin/sh
+        # ${bin} of ${pname} ${version}, a homelab stand-in. Where the machine has the real
+        # command it runs that, so a PATH with this package first still works.
+        for real in /usr/bin/${bin} /bin/${bin} /usr/sbin/${bin} /sbin/${bin}; do
+          [ -x "$real" ] && exec "$real" "$@"
+        done
         case "$1" in
           --version|-V|version) echo "${bin} (${pname}) ${version}" ;;
           *) echo "${bin}: ${pname} ${version}, a homelab stand-in package" ;;

@@ -21,7 +21,10 @@ mv -T "$root/etc/.static.tmp" "$root/etc/static"
 for entry in "$generation"/etc/*; do
   name=${entry##*/}
   target="$root/etc/$name"
-  if [ -L "$target" ] || [ ! -e "$target" ]; then ln -sfn "$root/etc/static/$name" "$target"; fi
+  case "$(readlink "$target" 2>/dev/null)" in
+    "$root/etc/static/"*) ln -sfn "$root/etc/static/$name" "$target" ;;
+    *) [ -e "$target" ] || [ -L "$target" ] || ln -s "$root/etc/static/$name" "$target" ;;
+  esac
 done
 echo "Installing packages (nix-on-droid-path)..."
 ln -sfn "$generation/nix-on-droid-path" "$root/.path.tmp"

@@ -17,10 +17,12 @@ mv -T "$root/etc/.static.tmp" "$root/etc/static"
 for entry in "$systemConfig"/etc/*; do
   name=${entry##*/}
   target="$root/etc/$name"
-  # Only links that /etc/static owns are replaced; files the admin made stay.
-  if [ -L "$target" ] || [ ! -e "$target" ]; then
-    ln -sfn "$root/etc/static/$name" "$target"
-  fi
+  # Only new names and links into /etc/static are (re)placed; what the machine or the
+  # admin made stays (a NixOS host owns all of /etc, a test host only part of it).
+  case "$(readlink "$target" 2>/dev/null)" in
+    "$root/etc/static/"*) ln -sfn "$root/etc/static/$name" "$target" ;;
+    *) [ -e "$target" ] || [ -L "$target" ] || ln -s "$root/etc/static/$name" "$target" ;;
+  esac
 done
 
 if [ -e "$systemConfig/etc/sops-nix/manifest.json" ]; then
