@@ -1,4 +1,45 @@
-import type { CommandSpec } from '../contract';
+import { z } from 'zod';
+import { query, type CommandSpec } from '../contract';
+import type { Inventory, SystemItem } from './types';
 
-/** Commands of the homelab domain. */
-export const homelabCommands = {} satisfies Record<string, CommandSpec>;
+/** A system name as it appears in systems/; checked again against the scan by the handler. */
+const systemName = z.string().min(1, 'a system name is required').max(255, 'name is longer than 255 characters');
+
+/** Layout root relative to the checkout: "" or "." for the checkout itself, or e.g. "nix". */
+const layoutRootPath = z
+  .string()
+  .max(1024, 'path is longer than 1024 characters')
+  .refine((p) => !p.includes('\0'), 'path contains a NUL byte')
+  .refine((p) => !p.startsWith('/'), 'give the folder relative to the checkout, e.g. "nix"')
+  .refine((p) => !p.split(/[\\/]/).includes('..'), 'the folder must be inside the checkout (no "..")');
+
+/** meta.json `deploy` as the Settings/host screen edits it. */
+export const deployTargetInput = z
+  .object({
+    host: z.string().min(1, 'host is required').max(255).optional(),
+    user: z.string().min(1).max(64).optional(),
+    port: z.number().int().min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535').optional(),
+    tags: z.array(z.string().min(1).max(64)).max(64).optional(),
+    buildOnTarget: z.boolean().optional(),
+    sudo: z.boolean().optional(),
+  })
+  .strict();
+
+export const homelabCommands = {
+  'inventory.get': query<Inventory>()(
+    'The inventory of the open checkout: the directory scan at once; the flake evaluation fills in later (inventory.changed).',
+    z.object({ rescan: z.boolean().optional() }).strict(),
+  ),
+  'inventory.evaluate': query<Inventory>()(
+    "Evaluate the flake's configuration names now and answer with the reconciled inventory.",
+    z.object({ timeoutSeconds: z.number().int().min(1).max(3600).optional() }).strict(),
+  ),
+  'inventory.setDeployTarget': query<SystemItem>()(
+    "Set (or with deploy: null, remove) a system's deploy target in its meta.json, keeping the file's other keys.",
+    z.object({ system: systemName, deploy: deployTargetInput.nullable() }).strict(),
+  ),
+  'inventory.setLayoutRoot': query<Inventory>()(
+    'Set the folder holding systems/ and homes/ for this checkout (null: detect it again).',
+    z.object({ layoutRoot: layoutRootPath.nullable() }).strict(),
+  ),
+} satisfies Record<string, CommandSpec>;

@@ -99,6 +99,8 @@ export interface SecretsFileStatus {
   /** File recipients the rule no longer lists. */
   readonly extraRecipients: readonly string[];
   readonly lastModified?: string;
+  /** recipient -> its name in the checkout (a .sops.yaml anchor, a secrets.nix variable). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly warnings: readonly InventoryWarning[];
 }
 

@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
+import type { DeployTarget, InventoryWarning } from './types';
+
+export interface ReadMeta {
+  readonly meta: Readonly<Record<string, unknown>>;
+  readonly system: string;
+  readonly warnings: readonly InventoryWarning[];
+}
+
+/**
+ * Read meta.json in a configuration folder the way lib/default.nix `readMeta` does:
+ * `{system = default} // meta`. A file that is not a JSON object, or whose `system` is
+ * not a string, gives a warning and the defaults (nix evaluation would fail on it).
+ */
+export function readMetaFile(dirAbs: string | undefined, dirRel: string, defaultSystem: string, item: string): ReadMeta {
+  if (!dirAbs) return { meta: {}, system: defaultSystem, warnings: [] };
+  const rel = `${dirRel}/meta.json`;
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dirAbs, 'meta.json'), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { meta: {}, system: defaultSystem, warnings: [] };
+    return { meta: {}, system: defaultSystem, warnings: [{ severity: 'error', item, path: rel, message: `${rel} cannot be read (${code}).` }] };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return {
+      meta: {},
+      system: defaultSystem,
+      warnings: [{ severity: 'error', item, path: rel, message: `${rel} is not valid JSON (${(error as Error).message}); using defaults.` }],
+    };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return {
+      meta: {},
+      system: defaultSystem,
+      warnings: [{ severity: 'error', item, path: rel, message: `${rel} must hold a JSON object such as {"system": "x86_64-linux"}.` }],
+    };
+  }
+  const meta = parsed as Record<string, unknown>;
+  if ('system' in meta && typeof meta.system !== 'string') {
+    return {
+      meta,
+      system: defaultSystem,
+      warnings: [
+        {
+          severity: 'error',
+          item,
+          path: rel,
+          message: `${rel}: "system" must be a string such as "x86_64-linux" (found ${JSON.stringify(meta.system)}); nix evaluation will fail.`,
+        },
+      ],
+    };
+  }
+  return { meta, system: typeof meta.system === 'string' ? meta.system : defaultSystem, warnings: [] };
+}
+
+/**
+ * The deploy target of a system: meta.json `deploy` with defaults (the system's name as
+ * the SSH host, so ~/.ssh/config aliases and MagicDNS names work). Wrong field types are
+ * warnings; names ssh or nix would misread make the target `refused` with the reason.
+ */
+export function deployTargetOf(name: string, meta: Readonly<Record<string, unknown>>, metaRel: string, item: string): { deploy: DeployTarget; warnings: InventoryWarning[] } {
+  const warnings: InventoryWarning[] = [];
+  const warn = (message: string): void => {
+    warnings.push({ severity: 'warning', item, path: metaRel, message: `${metaRel}: ${message}` });
+  };
+  const raw = meta.deploy;
+  let d: Record<string, unknown> = {};
+  if (raw !== undefined) {
+    if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) d = raw as Record<string, unknown>;
+    else warn('"deploy" must be an object such as {"host": "moonlight.lan"}; it is ignored.');
+  }
+  const str = (key: string): string | undefined => {
+    const v = d[key];
+    if (v === undefined) return undefined;
+    if (typeof v === 'string' && v.length > 0) return v;
+    warn(`"deploy.${key}" must be a non-empty string; it is ignored.`);
+    return undefined;
+  };
+  const bool = (key: string, fallback: boolean): boolean => {
+    const v = d[key];
+    if (v === undefined) return fallback;
+    if (typeof v === 'boolean') return v;
+    warn(`"deploy.${key}" must be true or false; using ${fallback}.`);
+    return fallback;
+  };
+  const host = str('host') ?? name;
+  const user = str('user');
+  let port: number | undefined;
+  if (d.port !== undefined) {
+    if (typeof d.port === 'number' && Number.isInteger(d.port) && d.port >= 1 && d.port <= 65535) port = d.port;
+    else warn(`"deploy.port" must be a whole number from 1 to 65535 (found ${JSON.stringify(d.port)}); it is ignored.`);
+  }
+  let tags: string[] = [];
+  if (d.tags !== undefined) {
+    if (Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')) tags = d.tags as string[];
+    else warn('"deploy.tags" must be a list of strings; it is ignored.');
+  }
+  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
+  return {
+    deploy: {
+      host,
+      ...(user !== undefined ? { user } : {}),
+      ...(port !== undefined ? { port } : {}),
+      tags,
+      buildOnTarget: bool('buildOnTarget', false),
+      sudo: bool('sudo', user !== undefined && user !== 'root'),
+      ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),
+    },
+    warnings,
+  };
+}

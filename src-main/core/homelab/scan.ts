@@ -1,0 +1,97 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { discoverEntries } from './discover';
+import { buildHomes } from './homes';
+import { detectLayoutRoot } from './layout';
+import { deployTargetOf, readMetaFile } from './meta';
+import { scanModules, scanTemplates } from './modules';
+import { unsafeNameReason } from './names';
+import { scanSecrets } from './secrets';
+import type { DroidItem, Inventory, InventoryWarning, SystemItem } from './types';
+
+export interface ScanOptions {
+  /** The layout folder set for this checkout in settings (relative to the root). */
+  readonly layoutRoot?: string;
+}
+
+/**
+ * Scan a checkout's folders by the layout's rules: the fast first answer, before nix has
+ * said anything (flake state 'pending', items 'unknown'). Never throws for bad content:
+ * every problem becomes a warning on the item or the checkout.
+ */
+export function scanInventory(rootInput: string, options: ScanOptions = {}): Inventory {
+  const started = performance.now();
+  const root = path.resolve(rootInput);
+  const warnings: InventoryWarning[] = [];
+  if (!fs.existsSync(path.join(root, 'flake.nix'))) {
+    warnings.push({ severity: 'error', path: 'flake.nix', message: `${root} has no flake.nix: nix cannot build anything here. Open the folder that holds flake.nix.` });
+  }
+  if (!fs.existsSync(path.join(root, '.git'))) {
+    warnings.push({ severity: 'warning', message: 'The checkout is not a git repository: deployed revisions and changes cannot be tracked (run `git init` and commit).' });
+  }
+  const layout = detectLayoutRoot(root, options.layoutRoot);
+  const layoutRoot = layout.layoutRoot;
+  warnings.push(...layout.warnings);
+
+  const systemsFound = discoverEntries(root, path.join(layoutRoot, 'systems'), 'system');
+  const homesFound = discoverEntries(root, path.join(layoutRoot, 'homes'), 'home');
+  const droidsFound = discoverEntries(root, path.join(layoutRoot, 'droids'), 'droid');
+  warnings.push(...systemsFound.warnings, ...homesFound.warnings, ...droidsFound.warnings);
+
+  const systemNames = new Set(systemsFound.entries.map((e) => e.name));
+  const droidNames = new Set(droidsFound.entries.map((e) => e.name));
+  const { homes, standalone } = buildHomes(homesFound.entries, systemNames, droidNames);
+  const homeNames = new Set(homes.map((h) => h.name));
+
+  const systems: SystemItem[] = systemsFound.entries.map((entry) => {
+    const item = `system:${entry.name}`;
+    const dirAbs = entry.form === 'directory' ? entry.absolute : undefined;
+    const meta = readMetaFile(dirAbs, entry.path, 'x86_64-linux', item);
+    const { deploy, warnings: deployWarnings } = deployTargetOf(entry.name, meta.meta, `${entry.path}/meta.json`, item);
+    const itemWarnings: InventoryWarning[] = [...meta.warnings, ...deployWarnings];
+    const unsafe = unsafeNameReason(entry.name);
+    if (unsafe) itemWarnings.push({ severity: 'warning', item, path: entry.path, message: `${entry.path}: ${unsafe}; it is shown but cannot be deployed.` });
+    return {
+      name: entry.name,
+      path: entry.path,
+      system: meta.system,
+      meta: meta.meta,
+      deploy,
+      homes: homes.filter((h) => h.kind === 'host' && h.host === entry.name && homeNames.has(h.user)).map((h) => h.name),
+      flake: 'unknown',
+      warnings: itemWarnings,
+      files: entry.files,
+    };
+  });
+
+  const droids: DroidItem[] = droidsFound.entries.map((entry) => {
+    const item = `droid:${entry.name}`;
+    const meta = readMetaFile(entry.form === 'directory' ? entry.absolute : undefined, entry.path, 'aarch64-linux', item);
+    const itemWarnings: InventoryWarning[] = [...meta.warnings];
+    const unsafe = unsafeNameReason(entry.name);
+    if (unsafe) itemWarnings.push({ severity: 'warning', item, path: entry.path, message: `${entry.path}: ${unsafe}; it is shown but cannot be deployed.` });
+    // lib/homelab.nix mkDroid: the phone imports homes/<name> and homes/<name>@droid.
+    const attached = homeNames.has(entry.name) ? [entry.name, ...(homeNames.has(`${entry.name}@droid`) ? [`${entry.name}@droid`] : [])] : [];
+    return { name: entry.name, path: entry.path, system: meta.system, meta: meta.meta, homes: attached, flake: 'unknown', warnings: itemWarnings };
+  });
+
+  const secrets = scanSecrets(root, layoutRoot, [...systemsFound.entries, ...homesFound.entries, ...droidsFound.entries]);
+  warnings.push(...secrets.warnings);
+
+  return {
+    root,
+    layoutRoot,
+    systems,
+    homes,
+    standaloneHomes: standalone,
+    droids,
+    modules: scanModules(root, layoutRoot),
+    templates: scanTemplates(layoutRoot, root),
+    secrets: secrets.secrets,
+    warnings,
+    flake: { state: 'pending' },
+    scanMs: Math.round((performance.now() - started) * 100) / 100,
+    revision: 0,
+  };
+}
+

@@ -1,0 +1,58 @@
+import * as path from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+const ignoredNames = new Set(['.git', 'node_modules', '.direnv', '.jj']);
+
+export interface CheckoutWatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * Watch a checkout and call `onChange` once per burst of changes (a `git checkout`
+ * touches hundreds of files): after `quietMs` without events, or at the latest `maxWaitMs`
+ * after the first, so an edit shows within a second even during a long burst.
+ */
+export function watchCheckout(root: string, onChange: (paths: readonly string[]) => void, options: { quietMs?: number; maxWaitMs?: number } = {}): CheckoutWatcher {
+  const quietMs = options.quietMs ?? 120;
+  const maxWaitMs = options.maxWaitMs ?? 500;
+  let pending = new Set<string>();
+  let quietTimer: NodeJS.Timeout | undefined;
+  let maxTimer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const flush = (): void => {
+    clearTimeout(quietTimer);
+    clearTimeout(maxTimer);
+    quietTimer = undefined;
+    maxTimer = undefined;
+    const paths = [...pending];
+    pending = new Set();
+    if (!closed && paths.length > 0) onChange(paths);
+  };
+  const watcher: FSWatcher = watch(root, {
+    ignoreInitial: true,
+    followSymlinks: false,
+    depth: 12,
+    // nix build's result symlinks and VCS internals are not part of the homelab.
+    ignored: (p: string) => {
+      const rel = path.relative(root, p);
+      if (rel === '') return false;
+      return rel.split(path.sep).some((part) => ignoredNames.has(part) || /^result(-.*)?$/.test(part));
+    },
+  });
+  watcher.on('all', (_event, changed) => {
+    pending.add(changed);
+    clearTimeout(quietTimer);
+    quietTimer = setTimeout(flush, quietMs);
+    maxTimer ??= setTimeout(flush, maxWaitMs);
+  });
+  // A watcher error (e.g. too many watches) must not crash the core; the scan is still right on reload.
+  watcher.on('error', () => undefined);
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(quietTimer);
+      clearTimeout(maxTimer);
+      await watcher.close();
+    },
+  };
+}
