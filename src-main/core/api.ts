@@ -58,11 +58,12 @@ export function parseCommandInput<N extends CommandName>(name: N, raw: unknown):
   throw new FleetError('invalid-input', `Invalid input for ${name}: ${detail}`, { issues });
 }
 
-/** Reject names that are not commands, with the list of close ones. */
+/** Reject names that are not commands, listing the known ones. */
 export function requireCommandName(name: unknown): CommandName {
   if (isCommandName(name)) return name;
-  const text = typeof name === 'string' ? name : JSON.stringify(name);
-  throw new FleetError('unknown-command', `Unknown command ${text}.`);
+  throw new FleetError('unknown-command', `Unknown command ${JSON.stringify(name)}.`, {
+    hint: `Known commands: ${commandNames.join(', ')}.`,
+  });
 }
 
 export type { FleetEvent, FleetEventType } from './events';

@@ -28,7 +28,7 @@ export async function readCheckout(input: string, base = process.cwd()): Promise
   }
   const problems: string[] = [];
   const git = simpleGit({ baseDir: root, timeout: { block: 15_000 } });
-  let isGit = false;
+  let isGit: boolean;
   try {
     isGit = (await git.revparse(['--show-toplevel'])).trim().length > 0;
   } catch {

@@ -146,7 +146,7 @@ export class Jobs {
     if (!info) throw new FleetError('not-found', `No job with id ${id}.`);
     const job = this.running.get(id);
     if (job) this.flush(job);
-    let text = '';
+    let text: string;
     try {
       text = fs.readFileSync(info.logFile, 'utf8');
     } catch {
