@@ -3,6 +3,7 @@ import pkg from '../../package.json';
 import { printError } from './output';
 import { registerServe } from './commands/serve';
 import { registerJobs } from './commands/jobs';
+import { registerInventory } from './commands/inventory';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerJobs(program);
+  registerInventory(program);
   return program;
 }
 

@@ -9,6 +9,14 @@ import { unsafeNameReason } from './names';
 import { scanSecrets } from './secrets';
 import type { DroidItem, Inventory, InventoryWarning, SystemItem } from './types';
 
+/** Whether `dir` is in a git work tree (a .git here or in a parent), as nix decides between git+file and path. */
+export function insideGit(dir: string): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return true;
+    if (path.dirname(d) === d) return false;
+  }
+}
+
 export interface ScanOptions {
   /** The layout folder set for this checkout in settings (relative to the root). */
   readonly layoutRoot?: string;
@@ -26,7 +34,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
   if (!fs.existsSync(path.join(root, 'flake.nix'))) {
     warnings.push({ severity: 'error', path: 'flake.nix', message: `${root} has no flake.nix: nix cannot build anything here. Open the folder that holds flake.nix.` });
   }
-  if (!fs.existsSync(path.join(root, '.git'))) {
+  if (!insideGit(root)) {
     warnings.push({ severity: 'warning', message: 'The checkout is not a git repository: deployed revisions and changes cannot be tracked (run `git init` and commit).' });
   }
   const layout = detectLayoutRoot(root, options.layoutRoot);
