@@ -1,14 +1,10 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import type { Inventory } from '../../src-main/core/homelab/types';
 import type { FleetEvent } from '../../src-main/core/api';
-import { client } from '../client';
+import { client, type FleetClient } from '../client';
 
-/** What the inventory store needs from the core: the two commands and the event stream. */
-export interface InventoryClient {
-  invoke(name: 'inventory.get', input: { rescan?: boolean }): Promise<Inventory>;
-  invoke(name: 'inventory.evaluate', input: Record<string, never>): Promise<Inventory>;
-  subscribe(listener: (event: FleetEvent) => void): () => void;
-}
+/** What the inventory store needs from the core: commands and the event stream. */
+export type InventoryClient = Pick<FleetClient, 'invoke' | 'subscribe'>;
 
 export interface InventoryState {
   readonly inventory: Inventory | null;
@@ -71,4 +67,4 @@ export function createInventoryStore(source: () => InventoryClient): UseBoundSto
 }
 
 /** The app's inventory store: systems, homes, droids of the open checkout. */
-export const useInventoryStore = createInventoryStore(() => client as unknown as InventoryClient);
+export const useInventoryStore = createInventoryStore(() => client());
