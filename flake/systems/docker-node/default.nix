@@ -1,6 +1,8 @@
 # docker-node: a small box that runs the homelab's containers.
 { ... }:
 {
+  imports = [ ./disko.nix ];
+
   homelab.server = {
     enable = true;
     containers = "docker";
@@ -9,6 +11,7 @@
 
   networking.hostName = "docker-node";
   boot.initrd.availableKernelModules = [ "virtio_pci" "virtio_blk" ];
+  boot.loader.systemd-boot.enable = true;
 
   # Pin a package version for this host only.
   nixpkgs.versions.containerd = "1.7.15";

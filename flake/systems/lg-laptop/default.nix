@@ -4,7 +4,8 @@
   homelab.desktop.enable = true;
 
   networking.hostName = "lg-laptop";
-  boot.initrd.availableKernelModules = [ "nvme" "xhci_pci" ];
+  # Hardware from nixos-facter (kernel modules for the initrd come from the report).
+  hardware.facter.reportPath = ./facter.json;
 
   # No Firefox here: it is the kids' homework machine.
   programs.firefox.enable = lib.mkForce false;
