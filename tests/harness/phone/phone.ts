@@ -1,0 +1,180 @@
+/**
+ * startPhone / downPhones: the library face of the phone EMULATION for tests and the lab.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { EmulatedPhone, type PhoneScenario } from './device.js';
+import type { AuthMode } from './transport.js';
+import { PHONES_DIR, hostPath, sandboxPaths } from './sandbox.js';
+import { run } from './process.js';
+
+export type { PhoneScenario } from './device.js';
+export type { AuthMode } from './transport.js';
+
+export interface StartPhoneOptions {
+  readonly scenario: PhoneScenario;
+  /** An OpenSSH public key line put in the app's ~/.ssh/authorized_keys (scenario ready). */
+  readonly authorizedKey?: string;
+  /** ro.product.cpu.abi; default arm64-v8a. x86_64 makes it look like Android's x86_64 emulator. */
+  readonly abi?: string;
+  /** accept (default): the emulated user allows the adb key; skip: no AUTH; deny: stays unauthorized. */
+  readonly auth?: AuthMode;
+  /** Port to listen on; default a free one. */
+  readonly serialPort?: number;
+  /** Run `adb connect` and wait for the device (default true). */
+  readonly connect?: boolean;
+  readonly model?: string;
+  readonly androidVersion?: string;
+  readonly log?: (line: string) => void;
+}
+
+/** A running emulated phone. */
+export interface Phone {
+  /** adb serial, 127.0.0.1:PORT. */
+  readonly serial: string;
+  readonly port: number;
+  /** The phone's directory on this machine (root/ is its filesystem). */
+  readonly dir: string;
+  readonly scenario: PhoneScenario;
+  /** Stops the phone and removes it: processes, namespaces, mounts, files, adb entry. */
+  stop(): Promise<void>;
+  /** Drops the TCP link to the adb server and refuses it (an unplug); resolves when adb no longer lists the phone. */
+  disconnect(): Promise<void>;
+  /** Plugs it back in: accepts the adb server again and runs `adb connect`. */
+  reconnect(): Promise<void>;
+  /** Text on the Nix-on-Droid app's screen (terminal transcript tail). */
+  screenText(): string;
+  /** The app in the foreground: com.termux.nix or the launcher. */
+  foreground(): string;
+  /** Where a path of the phone lives on this machine. */
+  hostPath(phonePath: string): string;
+  /** Runs argv in the app's environment (uid of the app, HOME=files/home, /nix mounted). */
+  runInApp(argv: readonly string[]): Promise<{ code: number; output: string }>;
+  /** This phone's state as `adb devices` lists it (device, unauthorized, offline), or null. */
+  adbState(): Promise<string | null>;
+}
+
+const running = new Map<number, EmulatedPhone>();
+const OWNER_FILE = 'owner.json';
+
+/** Is an adb server listening on 5037? (Asking adb would start one.) */
+function adbServerRunning(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port: 5037 });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** State of `serial` in `adb devices`, or null when absent. */
+export async function adbDeviceState(serial: string): Promise<string | null> {
+  const { stdout } = await run('adb', ['devices'], { allowFail: true });
+  for (const line of stdout.split('\n')) {
+    const [name, state] = line.trim().split(/\s+/);
+    if (name === serial) return state ?? null;
+  }
+  return null;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Runs `adb connect` (starting the adb server if needed) and waits for the expected state. */
+export async function connectAdb(serial: string, auth: AuthMode): Promise<void> {
+  await run('adb', ['start-server']);
+  const wanted = auth === 'deny' ? 'unauthorized' : 'device';
+  await waitFor(async () => {
+    const state = await adbDeviceState(serial);
+    if (state === wanted) return true;
+    if (state === null) await run('adb', ['connect', serial], { allowFail: true });
+    return false;
+  }, 20_000, `${serial} to be "${wanted}" in adb devices`);
+}
+
+/** Starts an emulated phone in this process, in the given scenario. */
+export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
+  const device = await EmulatedPhone.start(opts);
+  running.set(device.port, device);
+  const paths = device.paths;
+  await writeFile(join(paths.dir, OWNER_FILE), JSON.stringify({ pid: process.pid, scenario: opts.scenario, serial: device.serial }));
+  const auth = opts.auth ?? 'accept';
+  if (opts.connect ?? true) await connectAdb(device.serial, auth);
+  return {
+    serial: device.serial,
+    port: device.port,
+    dir: paths.dir,
+    scenario: opts.scenario,
+    stop: () => removePhone(device.port),
+    disconnect: async () => {
+      device.unplug();
+      await waitFor(async () => (await adbDeviceState(device.serial)) === null, 30_000, `${device.serial} to leave adb devices`);
+    },
+    reconnect: async () => {
+      device.plugIn();
+      await connectAdb(device.serial, auth);
+    },
+    screenText: () => device.terminal.screenText(),
+    foreground: () => device.foreground,
+    hostPath: (phonePath) => hostPath(paths, phonePath),
+    runInApp: (argv) => device.runInApp(argv),
+    adbState: () => adbDeviceState(device.serial),
+  };
+}
+
+async function killPid(pid: number): Promise<void> {
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  for (let i = 0; i < 30; i += 1) {
+    await new Promise((r) => setTimeout(r, 100));
+    try { process.kill(pid, 0); } catch { return; }
+  }
+  try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+
+/** Removes one phone by port: whoever runs it, whatever a crash left. */
+async function removePhone(port: number): Promise<void> {
+  const paths = sandboxPaths(port);
+  const device = running.get(port);
+  running.delete(port);
+  if (device) await device.close();
+  const ownerFile = join(paths.dir, OWNER_FILE);
+  if (existsSync(ownerFile)) {
+    const owner = JSON.parse(await readFile(ownerFile, 'utf8')) as { pid?: number };
+    if (owner.pid && owner.pid !== process.pid) await killPid(owner.pid);
+  }
+  const { stdout } = await run('ip', ['netns', 'pids', paths.netns], { allowFail: true });
+  for (const pid of stdout.split('\n').map(Number).filter((n) => n > 1)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  await run('ip', ['netns', 'del', paths.netns], { allowFail: true });
+  if (existsSync(paths.mntns)) await run('umount', ['-l', paths.mntns], { allowFail: true });
+  if (await adbServerRunning()) await run('adb', ['disconnect', `127.0.0.1:${port}`], { allowFail: true });
+  // --one-file-system: never follow a mount that might still be around into the host's files.
+  await run('rm', ['-rf', '--one-file-system', paths.dir], { allowFail: true });
+}
+
+/** Removes every emulated phone (also those of a crashed earlier run): processes, namespaces, mounts, files. */
+export async function downPhones(): Promise<void> {
+  const ports = new Set<number>(running.keys());
+  if (existsSync(PHONES_DIR)) {
+    for (const name of await readdir(PHONES_DIR)) {
+      const match = /^phone-(\d+)$/.exec(name);
+      if (match) ports.add(Number(match[1]));
+    }
+  }
+  const { stdout } = await run('ip', ['netns', 'list'], { allowFail: true });
+  for (const line of stdout.split('\n')) {
+    const match = /^fleet-phone-(\d+)\b/.exec(line.trim());
+    if (match) ports.add(Number(match[1]));
+  }
+  for (const port of ports) await removePhone(port);
+  const mounted = await run('findmnt', ['-n', '-o', 'TARGET', '--mountpoint', PHONES_DIR], { allowFail: true });
+  if (mounted.stdout.trim() === PHONES_DIR) await run('umount', ['-l', PHONES_DIR], { allowFail: true });
+  if (existsSync(PHONES_DIR) && (await readdir(PHONES_DIR)).length === 0) await rm(PHONES_DIR, { recursive: true, force: true });
+}
