@@ -133,6 +133,27 @@ describe('example homelab flake', () => {
     expect(readlinkSync(join(homeDir, '.config/git/config'))).toBe(join(home!, 'home-files/.config/git/config'));
   });
 
+  it('merges modules like NixOS: priorities, conditions, lists, and errors that name the option', async () => {
+    const expr = (modules: string): string => `
+      let lib = import ${join(checkout, 'lib')};
+          decl = { lib, ... }: {
+            options.a = lib.mkOption { type = lib.types.str; default = "d"; };
+            options.l = lib.mkOption { type = lib.types.listOf lib.types.int; default = [ ]; };
+            options.e = lib.mkEnableOption "e";
+          };
+      in (lib.evalModules { modules = [ decl ${modules} ]; specialArgs = { inherit lib; }; }).config`;
+    const evalConfig = async (modules: string): Promise<unknown> => JSON.parse(await nix(['eval', '--impure', '--json', '--expr', expr(modules)]));
+
+    await expect(evalConfig('')).resolves.toEqual({ a: 'd', l: [], e: false });
+    await expect(evalConfig('({ config, lib, ... }: lib.mkIf config.e { a = "x"; })')).resolves.toMatchObject({ a: 'd' });
+    await expect(evalConfig('{ e = true; } ({ config, lib, ... }: lib.mkIf config.e { a = "x"; })')).resolves.toMatchObject({ a: 'x' });
+    await expect(evalConfig('{ a = "x"; } ({ lib, ... }: { a = lib.mkForce "y"; })')).resolves.toMatchObject({ a: 'y' });
+    await expect(evalConfig('{ l = [ 1 ]; } { imports = [ { l = [ 2 3 ]; } ]; }')).resolves.toMatchObject({ l: [1, 2, 3] });
+    await expect(evalConfig('{ a = "x"; } { a = "y"; }')).rejects.toMatchObject({ stderr: expect.stringContaining("The option `a' has conflicting definition values") });
+    await expect(evalConfig('{ a = 3; }')).rejects.toMatchObject({ stderr: expect.stringContaining("The option `a' is not of type `string'") });
+    await expect(evalConfig('{ b = 1; }')).rejects.toMatchObject({ stderr: expect.stringContaining("The option `b' does not exist") });
+  });
+
   it('bumping fish in one host changes that host only', async () => {
     // Make the tree dirty first, so both builds carry the same configurationRevision.
     writeFileSync(join(checkout, 'NOTES.md'), 'dirty\n');
