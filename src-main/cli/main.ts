@@ -3,6 +3,8 @@ import pkg from '../../package.json';
 import { printError } from './output';
 import { registerServe } from './commands/serve';
 import { registerJobs } from './commands/jobs';
+import { registerBuild } from './commands/build';
+import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
 
 /**
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerJobs(program);
+  registerBuild(program);
+  registerCheck(program);
   registerInventory(program);
   return program;
 }

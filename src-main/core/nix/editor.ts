@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FleetError } from '../contract';
+import { locateProgram } from './which';
+
+/** A file position to open. */
+export interface EditorTarget {
+  readonly file: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * The argument array that opens `target` with `editor` (a command word or a template
+ * from settings). Templates use {file}, {line} and {column}; known editors get their own
+ * "go to line" syntax; anything else gets the file alone.
+ */
+export function editorCommand(editor: readonly string[], target: EditorTarget): string[] {
+  const line = String(target.line ?? 1);
+  const column = String(target.column ?? 1);
+  if (editor.some((w) => w.includes('{file}'))) {
+    return editor.map((w) => w.replaceAll('{file}', target.file).replaceAll('{line}', line).replaceAll('{column}', column));
+  }
+  const program = path.basename(editor[0] ?? '');
+  const rest = editor.slice(1);
+  switch (program) {
+    case 'code':
+    case 'codium':
+    case 'code-insiders':
+    case 'cursor':
+      return [editor[0]!, ...rest, '--goto', `${target.file}:${line}:${column}`];
+    case 'subl':
+    case 'zed':
+    case 'hx':
+    case 'kate':
+      return [editor[0]!, ...rest, `${target.file}:${line}:${column}`];
+    case 'vi':
+    case 'vim':
+    case 'nvim':
+    case 'nano':
+    case 'emacs':
+    case 'emacsclient':
+    case 'gedit':
+    case 'micro':
+    case 'kak':
+      return [editor[0]!, ...rest, `+${line}`, target.file];
+    case 'idea':
+    case 'webstorm':
+      return [editor[0]!, ...rest, '--line', line, target.file];
+    default:
+      return [editor[0]!, ...rest, target.file];
+  }
+}
+
+/** The editor to use: settings, then $VISUAL, $EDITOR, then the desktop's default (xdg-open). */
+export function chooseEditor(configured: readonly string[] | undefined, env: NodeJS.ProcessEnv): string[] {
+  if (configured && configured.length > 0) return [...configured];
+  // $VISUAL/$EDITOR are single words or simple "code -w" strings; split on spaces, never run a shell.
+  for (const variable of [env.VISUAL, env.EDITOR]) {
+    const words = variable?.trim().split(/\s+/).filter(Boolean);
+    if (words && words.length > 0) return words;
+  }
+  return ['xdg-open'];
+}
+
+/**
+ * Open a file of the checkout at a line in the person's editor. Only files inside
+ * `allowedRoots` open (the UI passes locations from nix errors; nothing else).
+ * Returns the argument array used.
+ */
+export function openInEditor(target: EditorTarget, options: { editor?: readonly string[]; env: NodeJS.ProcessEnv; allowedRoots: readonly string[] }): string[] {
+  const file = path.resolve(target.file);
+  const inside = options.allowedRoots.some((r) => file === path.resolve(r) || file.startsWith(path.resolve(r) + path.sep));
+  if (!inside) throw new FleetError('invalid-input', `${file} is not inside the open checkout.`);
+  if (!fs.existsSync(file)) throw new FleetError('not-found', `${file} does not exist.`);
+  const argv = editorCommand(chooseEditor(options.editor, options.env), { ...target, file });
+  const program = argv[0]!;
+  const resolved = program.includes('/') ? program : locateProgram(program, options.env);
+  if (!resolved) {
+    throw new FleetError('not-found', `The editor "${program}" was not found.`, {
+      hint: 'Set the editor in Settings (e.g. ["code", "--goto", "{file}:{line}"]) or set $VISUAL.',
+    });
+  }
+  const child = spawn(resolved, argv.slice(1), { detached: true, stdio: 'ignore', env: options.env });
+  child.on('error', () => undefined);
+  child.unref();
+  return argv;
+}
