@@ -84,3 +84,21 @@ export async function reapStaleLabs(): Promise<readonly number[]> {
   }
   return [...reaped];
 }
+
+const GUARD_ROUTE = `${ADDRESS_BLOCK}.0.0/16`;
+
+/**
+ * Route the whole lab block to "unreachable" in the root namespace. Each host's /30 is more
+ * specific and wins while its link is up; when a link is down (a cut, a teardown) packets for
+ * it are refused here instead of following the default route off this machine.
+ */
+export async function ensureLeakGuard(): Promise<void> {
+  await run('ip', ['route', 'replace', 'unreachable', GUARD_ROUTE]);
+}
+
+/** Remove the guard route once no lab is left. */
+export async function dropLeakGuardIfUnused(): Promise<void> {
+  if ((await listClaims()).length === 0 && (await harnessNetns()).length === 0) {
+    await run('ip', ['route', 'del', 'unreachable', GUARD_ROUTE]);
+  }
+}

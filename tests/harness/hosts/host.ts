@@ -19,10 +19,10 @@ set -e
 dir=$1; host=$2; address=$3; store_size=$4
 if [ -n "$store_size" ]; then mount -t tmpfs -o "size=$store_size,mode=755" fleet-lab-store /nix; else mount --bind "$dir/nix" /nix; fi
 mount --bind "$dir/run" /run
-mount --bind "$dir/etc/ssh" /etc/ssh
-mount --bind "$dir/etc/nix" /etc/nix
-for f in passwd shadow group gshadow hosts; do mount --bind "$dir/etc/$f" "/etc/$f"; done
-mount --bind "$dir/etc/sudoers.d" /etc/sudoers.d
+mount --bind "$dir/boot" /boot
+# The host's own /etc: the machine's, overlaid with this host's files (passwd, shadow, ssh/,
+# nix/, sudoers.d/, hosts) and taking every write an activation makes.
+mount -t overlay fleet-lab-etc -o "lowerdir=/etc,upperdir=$dir/etc,workdir=$dir/etc-work" /etc
 mount --bind "$dir/root" /root
 mount --bind "$dir/home" /home
 hostname "$host"
@@ -196,4 +196,13 @@ export function spawnInHost(host: HostRecord, argv: readonly string[], logFile: 
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${argv[0] ?? 'a process'} in host ${host.name}`);
   return child.pid;
+}
+
+// Writes go through the host's overlay /etc, never into its upper directory behind its back.
+const WRITE_FILE = 'cat > "$1.fleet-lab-new" && chmod "$2" "$1.fleet-lab-new" && mv -f "$1.fleet-lab-new" "$1"';
+
+/** Replace a file inside a running host (e.g. /etc/ssh/sshd_config), atomically and with the given mode. */
+export async function writeHostFile(host: HostRecord, file: string, content: string, mode: number): Promise<void> {
+  const result = await execInHost(host, ['/bin/sh', '-c', WRITE_FILE, 'sh', file, mode.toString(8)], { input: content });
+  if (result.code !== 0) throw new Error(`could not write ${file} in ${host.name}: ${result.stderr.trim()}`);
 }

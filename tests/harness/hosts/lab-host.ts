@@ -1,9 +1,9 @@
 import { activationBreakState, breakNextActivation, disarmActivationBreak, type ActivationBreakState } from './activation.js';
 import { fingerprintOf, hostPublicKey, knownHostsLine } from './client-files.js';
-import { execInHost } from './host.js';
-import { hashPassword, writeSudo } from './layout.js';
+import { execInHost, writeHostFile } from './host.js';
+import { hashPassword, sudoFiles } from './layout.js';
 import { slowLink, restoreLinkSpeed, type LinkSpeed } from './link-speed.js';
-import { cutNetwork, restoreNetwork } from './network.js';
+import { cutNetwork, restoreNetwork, type CutMode } from './network.js';
 import type { HostRecord, LabRecord } from './records.js';
 import type { RunOptions, RunResult } from './run.js';
 import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
@@ -80,8 +80,9 @@ export class LabHost implements HostRecord {
     return result.code === 0 && target.startsWith('/nix/store/') ? target : null;
   }
 
-  cutNetwork(): Promise<void> {
-    return cutNetwork(this);
+  /** Take the host off the network: "drop" (default) makes connects time out, "unreachable" fails them at once. */
+  cutNetwork(mode?: CutMode): Promise<void> {
+    return cutNetwork(this, mode);
   }
   restoreNetwork(): Promise<void> {
     return restoreNetwork(this);
@@ -123,7 +124,9 @@ export class LabHost implements HostRecord {
   }
   /** Make the deploy user's sudo ask for this password (null: passwordless). */
   async setSudoPassword(password: string | null): Promise<void> {
-    await writeSudo(this.dir, this.deployUser, password === null ? null : await hashPassword(password));
+    const files = await sudoFiles(this.deployUser, password === null ? null : await hashPassword(password));
+    await writeHostFile(this, '/etc/shadow', files.shadow, 0o640);
+    await writeHostFile(this, '/etc/sudoers.d/fleet-lab', files.sudoers, 0o440);
   }
 }
 

@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { removeLab, reapStaleLabs, slotsInUse, isLabStateDir } from './cleanup.js';
+import { dropLeakGuardIfUnused, ensureLeakGuard, removeLab, reapStaleLabs, slotsInUse, isLabStateDir } from './cleanup.js';
 import { writeClientFiles } from './client-files.js';
 import { startHost, stopHost } from './host.js';
 import { createHostLayout, freeUid, hashPassword } from './layout.js';
@@ -96,8 +96,11 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
   if (names.length === 0 || names.length > MAX_HOSTS_PER_LAB) throw new Error(`a lab has 1 to ${MAX_HOSTS_PER_LAB} hosts`);
 
   const stateDir = path.resolve(options.stateDir ?? (await mkdtemp('/tmp/fleet-lab-test-')));
+  // The path ends up in mount options and ssh_config lines.
+  if (!/^[A-Za-z0-9/._-]+$/.test(stateDir)) throw new Error(`lab state directory "${stateDir}" may only hold letters, digits and / . _ -`);
   if (options.stateDir) await clearStateDir(stateDir);
   const claim = await claimSlot(stateDir, options.detached ?? false, await slotsInUse());
+  await ensureLeakGuard();
   const started: HostRecord[] = [];
   try {
     await mkdir(path.join(stateDir, 'hosts'), { recursive: true });
@@ -138,6 +141,7 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
   } catch (error) {
     await Promise.all(started.map((host) => stopHost(host).catch(() => undefined)));
     await removeLab(claim.slot, stateDir);
+    await dropLeakGuardIfUnused();
     throw error;
   }
 }
@@ -161,4 +165,5 @@ export async function stopLab(lab: LabRecord | Lab): Promise<void> {
   const record = 'record' in lab ? lab.record : lab;
   await Promise.all(record.hosts.map((host) => stopHost(host).catch(() => undefined)));
   await removeLab(record.slot, record.stateDir);
+  await dropLeakGuardIfUnused();
 }

@@ -7,16 +7,20 @@ import { runOk } from './run.js';
  * paths inside the host's mount namespace (see holder.ts for the mount list).
  */
 
-/** PATH for every ssh session, NixOS order first, so `nixos-version` is found after a first install. */
+/**
+ * PATH for every ssh session. /run/current-system/sw/bin is there so `nixos-version` is found
+ * after a first install, but last: the example homelab's sw/bin holds stand-ins for ls, cat,
+ * nix... that only print a version, and the real tools must win.
+ */
 export const SESSION_PATH = [
-  '/run/current-system/sw/bin',
-  '/nix/var/nix/profiles/default/bin',
   '/usr/local/sbin',
   '/usr/local/bin',
   '/usr/sbin',
   '/usr/bin',
   '/sbin',
   '/bin',
+  '/run/current-system/sw/bin',
+  '/nix/var/nix/profiles/default/bin',
 ].join(':');
 
 export interface HostLayout {
@@ -74,29 +78,24 @@ export async function freeUid(): Promise<number> {
   return uid;
 }
 
-const profileScript = `# Written by tests/harness: login shells reset PATH in /etc/profile; put NixOS's first again.\nexport PATH=${SESSION_PATH}\n`;
+const profileScript = `# Written by tests/harness: login shells reset PATH in /etc/profile; add NixOS's system profile again.\nexport PATH=${SESSION_PATH}\n`;
 
-/** Write the sudoers rule and the shadow entry that make sudo passwordless or password-protected. */
-export async function writeSudo(dir: string, user: string, passwordHash: string | null): Promise<void> {
-  const rule = passwordHash
-    ? `Defaults lecture=never\n${user} ALL=(ALL:ALL) ALL\n`
-    : `Defaults lecture=never\n${user} ALL=(ALL:ALL) NOPASSWD: ALL\n`;
-  const sudoers = path.join(dir, 'etc/sudoers.d/fleet-lab');
-  await writeFile(sudoers, rule, { mode: 0o440 });
-  await chmod(sudoers, 0o440);
+/** The sudoers rule and /etc/shadow that make the deploy user's sudo passwordless or password-protected. */
+export async function sudoFiles(user: string, passwordHash: string | null): Promise<{ readonly sudoers: string; readonly shadow: string }> {
+  const rule = passwordHash ? `${user} ALL=(ALL:ALL) ALL` : `${user} ALL=(ALL:ALL) NOPASSWD: ALL`;
   const baseShadow = (await readFile('/etc/shadow', 'utf8'))
     .split('\n')
     .filter((line) => line !== '' && !line.startsWith(`${user}:`));
-  // Written in place (same inode), so a running host's bind mount sees the change.
-  await writeFile(path.join(dir, 'etc/shadow'), [...baseShadow, `${user}:${passwordHash ?? '*'}:19000:0:99999:7:::`, ''].join('\n'), {
-    mode: 0o640,
-  });
+  return {
+    sudoers: `Defaults lecture=never\n${rule}\n`,
+    shadow: [...baseShadow, `${user}:${passwordHash ?? '*'}:19000:0:99999:7:::`, ''].join('\n'),
+  };
 }
 
 /** Create a host's state directory: its empty /nix, /run, /etc files, host key and home directories. */
 export async function createHostLayout(layout: HostLayout): Promise<void> {
   const { dir, deployUser: user, deployUid: uid } = layout;
-  for (const sub of ['nix/var/nix', 'run/sshd', 'etc/ssh', 'etc/nix', 'etc/sudoers.d', 'root/.ssh', 'home', 'log']) {
+  for (const sub of ['nix/var/nix', 'run/sshd', 'boot', 'etc/ssh', 'etc/nix', 'etc/sudoers.d', 'etc-work', 'root/.ssh', 'home', 'log']) {
     await mkdir(path.join(dir, sub), { recursive: true });
   }
   await chmod(path.join(dir, 'root'), 0o700);
@@ -126,8 +125,11 @@ export async function createHostLayout(layout: HostLayout): Promise<void> {
   await writeFile(path.join(dir, 'etc/group'), [...group, `${user}:x:${uid}:`, ''].join('\n'));
   const gshadow = (await readFile('/etc/gshadow', 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith(`${user}:`));
   await writeFile(path.join(dir, 'etc/gshadow'), [...gshadow, `${user}:!::`, ''].join('\n'), { mode: 0o640 });
+  await writeFile(path.join(dir, 'etc/hostname'), `${layout.name}\n`);
   await writeFile(path.join(dir, 'etc/hosts'), `127.0.0.1\tlocalhost\n127.0.1.1\t${layout.name}\n${layout.address}\t${layout.name}\n`);
-  await writeSudo(dir, user, layout.sudoPasswordHash);
+  const sudo = await sudoFiles(user, layout.sudoPasswordHash);
+  await writeFile(path.join(dir, 'etc/sudoers.d/fleet-lab'), sudo.sudoers, { mode: 0o440 });
+  await writeFile(path.join(dir, 'etc/shadow'), sudo.shadow, { mode: 0o640 });
 
   await writeFile(path.join(dir, 'root/.ssh/authorized_keys'), layout.authorizedKey, { mode: 0o600 });
   await writeFile(path.join(dir, 'root/.profile'), profileScript);

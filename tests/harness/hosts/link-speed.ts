@@ -61,7 +61,7 @@ async function stopRelay(host: HostRecord): Promise<boolean> {
 
 async function restartSshdListening(host: HostRecord, onAddress: boolean): Promise<void> {
   await writeSshdConfig(host, onAddress);
-  await restartSshd(host);
+  await restartSshd(host, { onAddress });
 }
 
 /** Slow the host's link: rate-limit both directions and/or add round-trip delay to ssh. Replaces an earlier setting. */

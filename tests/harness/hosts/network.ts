@@ -1,12 +1,22 @@
 import { runOk } from './run.js';
+import { ensureLeakGuard } from './cleanup.js';
 import { waitForPort } from './host.js';
 import type { HostRecord } from './records.js';
 
 /** Network faults: a host that drops off the network and comes back. */
 
-/** Cut the host off the network: its veth goes down, so connecting fails with "Network is unreachable". */
-export async function cutNetwork(host: HostRecord): Promise<void> {
-  await runOk('ip', ['link', 'set', host.rootVeth, 'down']);
+/**
+ * How a cut looks to a client. "drop": the host's end of the link goes down, packets vanish and
+ * connecting times out (a host that was unplugged). "unreachable": our end goes down, and the
+ * lab's unreachable route answers at once with "Network is unreachable" (fast tests).
+ */
+export type CutMode = 'drop' | 'unreachable';
+
+/** Cut the host off the network until restoreNetwork. */
+export async function cutNetwork(host: HostRecord, mode: CutMode = 'drop'): Promise<void> {
+  await ensureLeakGuard();
+  if (mode === 'drop') await runOk('ip', ['-n', host.netns, 'link', 'set', 'eth0', 'down']);
+  else await runOk('ip', ['link', 'set', host.rootVeth, 'down']);
 }
 
 /** Bring the host's link back (both ends, also after a broken activation cut it from the inside). */

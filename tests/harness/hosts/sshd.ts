@@ -1,9 +1,9 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { execInHost, netnsPids, processName, waitForPort } from './host.js';
+import { execInHost, netnsPids, processName, waitForPort, writeHostFile } from './host.js';
 import { sshdConfig } from './layout.js';
 import type { HostRecord } from './records.js';
-import { runOk, sleep } from './run.js';
+import { sleep } from './run.js';
 
 /** A host's sshd: crash it, start it, restart it, give it a new host key. */
 
@@ -35,27 +35,28 @@ export async function startSshd(host: HostRecord): Promise<void> {
 }
 
 /** Restart the listening sshd only; open sessions keep running, as with `systemctl restart sshd`. */
-export async function restartSshd(host: HostRecord): Promise<void> {
+export async function restartSshd(host: HostRecord, options: { readonly onAddress?: boolean } = {}): Promise<void> {
   const master = await sshdMasterPid(host);
   if (master !== null) {
     process.kill(master, 'SIGTERM');
     for (let i = 0; i < 100 && (await processName(master)) === 'sshd'; i++) await sleep(20);
   }
   await startSshd(host);
-  await waitForPort(host.address, 22, 10_000);
+  // Behind the delay relay sshd listens on the host's loopback only; the relay's start is awaited instead.
+  if (options.onAddress ?? true) await waitForPort(host.address, 22, 10_000);
 }
 
 /** Give the host a new ed25519 host key and restart sshd; returns the new public key line. */
 export async function changeHostKey(host: HostRecord): Promise<string> {
-  const keyFile = path.join(host.dir, 'etc/ssh/ssh_host_ed25519_key');
-  await rm(keyFile, { force: true });
-  await rm(`${keyFile}.pub`, { force: true });
-  await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `root@${host.name}`, '-f', keyFile]);
+  const keyFile = '/etc/ssh/ssh_host_ed25519_key';
+  const generated = await execInHost(host, ['/bin/sh', '-c', 'rm -f "$1" "$1.pub" && ssh-keygen -q -t ed25519 -N "" -C "$2" -f "$1"', 'sh', keyFile, `root@${host.name}`]);
+  if (generated.code !== 0) throw new Error(`could not make a new host key for ${host.name}: ${generated.stderr.trim()}`);
   await restartSshd(host);
-  return (await readFile(`${keyFile}.pub`, 'utf8')).trim();
+  const publicKey = await execInHost(host, ['cat', `${keyFile}.pub`]);
+  return publicKey.stdout.trim();
 }
 
 /** Rewrite the host's sshd_config: listening on its address, or only on its loopback (for the delay relay). */
 export async function writeSshdConfig(host: HostRecord, listenOnAddress: boolean): Promise<void> {
-  await writeFile(path.join(host.dir, 'etc/ssh/sshd_config'), sshdConfig(listenOnAddress ? host.address : null));
+  await writeHostFile(host, '/etc/ssh/sshd_config', sshdConfig(listenOnAddress ? host.address : null), 0o644);
 }

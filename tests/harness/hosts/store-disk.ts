@@ -9,6 +9,9 @@ import path from 'node:path';
  */
 
 const FILLER = '/nix/.fleet-lab-filler';
+// Enough for the store database to open, so writes fail the way a full disk makes them fail:
+// "No space left on device" while copying, not an SQLite error before anything starts.
+export const DEFAULT_FREE_BYTES = 1024 * 1024;
 
 // Runs inside the host. $1: tmpfs size in bytes. Copies the store, then moves the tmpfs over /nix.
 const MOVE_TO_TMPFS = `
@@ -49,9 +52,9 @@ export async function storeOnTmpfs(host: HostRecord): Promise<boolean> {
   return (await inHostOk(host, ['stat', '-f', '-c', '%T', '/nix'])).trim() === 'tmpfs';
 }
 
-/** Fill the disk holding the host's /nix, leaving `freeBytes` (default 0): store writes then fail with "No space left on device". */
+/** Fill the disk holding the host's /nix, leaving `freeBytes` (default 1 MiB): store writes then fail with "No space left on device". */
 export async function fillStore(host: HostRecord, options: { readonly freeBytes?: number } = {}): Promise<void> {
-  const freeBytes = options.freeBytes ?? 0;
+  const freeBytes = options.freeBytes ?? DEFAULT_FREE_BYTES;
   if (!(await storeOnTmpfs(host))) {
     const used = Number((await inHostOk(host, ['du', '-sb', '/nix'])).split('\t')[0]);
     // Room for the copy plus what the caller wants free; the filler takes the rest.

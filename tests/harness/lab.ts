@@ -1,0 +1,250 @@
+/**
+ * `npm run lab -- <command>`: the test fleet for people. Starts NixOS test hosts that keep
+ * running in the background, puts them into faults, and removes everything again.
+ * Needs root (network and mount namespaces). See tests/harness/README.md.
+ */
+import { access } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { faults, openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
+import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
+import { listClaims, ownerAlive } from './hosts/registry.js';
+import { run } from './hosts/run.js';
+
+const DEFAULT_STATE = '/tmp/fleet-lab';
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const USAGE = `usage: npm run lab -- <command> [options]
+
+  up [N] [--store-size 64m] [--state DIR]   start N hosts (default 4), replacing a running lab
+                                           (sudo password for the deploy user: FLEET_LAB_SUDO_PASSWORD)
+  down [--all]                             stop the lab (--all: every lab, also test labs) and the phone
+  status                                   list labs and hosts
+  cut HOST [--unreachable] | restore HOST  take the host off the network (connects time out, or fail
+                                           at once with --unreachable) / bring it back
+  kill-sshd HOST | start-sshd HOST         crash sshd (sessions too) / start it again
+  break-next-activation HOST | disarm HOST the next activation cuts the link until the system changes back
+  fill HOST [--free 1m] | unfill HOST      fill the disk under /nix, 1m left by default / free it
+  rekey HOST [--trust]                     new host key (--trust: also write it to known_hosts)
+  slow HOST RATE [DELAY] | fast HOST       e.g. slow zephyrus 20mbit 50ms (DELAY is round trip) / full speed
+  exec HOST -- CMD...                      run CMD inside the host as root, without ssh
+  phone ...                                the emulated phone (tests/harness/phone)
+
+options: --state DIR (default ${DEFAULT_STATE})`;
+
+interface Parsed {
+  readonly positional: readonly string[];
+  readonly flags: ReadonlyMap<string, string | true>;
+  readonly rest: readonly string[];
+}
+
+const VALUED = new Set(['--state', '--store-size', '--free']);
+
+function parse(args: readonly string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  let rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') {
+      rest = args.slice(i + 1);
+      break;
+    }
+    if (VALUED.has(arg)) {
+      const value = args[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value`);
+      flags.set(arg, value);
+    } else if (arg.startsWith('--')) flags.set(arg, true);
+    else positional.push(arg);
+  }
+  return { positional, flags, rest };
+}
+
+/** "1m", "512k", "1048576" -> bytes. */
+function parseSize(text: string): number {
+  const match = /^(\d+)([kmg]?)$/i.exec(text.trim());
+  if (!match) throw new Error(`size "${text}" is not like 512k, 1m or 2g`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match[2] ?? '').toLowerCase()] ?? 1;
+  return Number(match[1]) * unit;
+}
+
+/** "50ms", "0.2s", "50" -> milliseconds. */
+function parseDelay(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text.trim());
+  if (!match) throw new Error(`delay "${text}" is not like 50ms or 0.2s`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+async function phoneModule(): Promise<Record<string, unknown> | null> {
+  const file = path.join(here, 'phone', 'index.ts');
+  if (!(await access(file).then(() => true, () => false))) return null;
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}
+
+function printLab(lab: Lab, seconds: number): void {
+  const lines = [
+    `Started ${lab.hosts.length} lab hosts in ${seconds.toFixed(1)} s (state in ${lab.stateDir} , slot ${lab.slot}).`,
+    `ssh_config: ${lab.sshConfigPath}`,
+    `known_hosts: ${lab.knownHostsPath}`,
+    `identity: ${lab.identityFile}`,
+    '',
+    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo`),
+    '',
+    'Try:  ssh -F ' + lab.sshConfigPath + ' ' + (lab.hosts[0]?.name ?? ''),
+    'Point the app at the lab: put this line at the top of ~/.ssh/config (before any Host line):',
+    `  Include ${lab.sshConfigPath}`,
+    `(the fragment names its own known_hosts; copy ${lab.knownHostsPath} into ~/.ssh/known_hosts if your client ignores UserKnownHostsFile)`,
+    'Stop everything with: npm run lab -- down',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function up(parsed: Parsed, stateDir: string): Promise<number> {
+  const count = Number(parsed.positional[1] ?? 4);
+  if (!Number.isInteger(count) || count < 1) throw new Error(`"${parsed.positional[1] ?? ''}" is not a number of hosts`);
+  const previous = await readLabRecord(stateDir);
+  if (previous) await stopLab(previous);
+  const started = Date.now();
+  const storeSize = parsed.flags.get('--store-size');
+  const lab = await startHosts({
+    count,
+    stateDir,
+    detached: true,
+    storeSize: typeof storeSize === 'string' ? storeSize : undefined,
+    sudoPassword: process.env.FLEET_LAB_SUDO_PASSWORD || undefined,
+  });
+  printLab(lab, (Date.now() - started) / 1000);
+  return 0;
+}
+
+async function down(parsed: Parsed, stateDir: string): Promise<number> {
+  const record = await readLabRecord(stateDir);
+  if (record) await stopLab(record);
+  if (parsed.flags.has('--all')) {
+    for (const claim of await listClaims()) await removeLab(claim.slot, claim.stateDir);
+  }
+  await reapStaleLabs();
+  await dropLeakGuardIfUnused();
+  const phone = await phoneModule();
+  if (phone && typeof phone.downPhones === 'function') await (phone.downPhones as () => Promise<void>)();
+  process.stdout.write(record ? `Stopped the lab in ${stateDir}.\n` : `No lab in ${stateDir}; cleared stale lab state.\n`);
+  return 0;
+}
+
+async function status(): Promise<number> {
+  const claims = await listClaims();
+  if (claims.length === 0) process.stdout.write('No labs running.\n');
+  for (const claim of claims) {
+    const owner = claim.ownerPid === null ? 'detached' : `process ${claim.ownerPid}${ownerAlive(claim) ? '' : ' (dead: stale)'}`;
+    process.stdout.write(`lab slot ${claim.slot}  ${claim.stateDir}  ${owner}\n`);
+    const record = await readLabRecord(claim.stateDir);
+    if (!record) continue;
+    const lab = await openLab(claim.stateDir);
+    for (const host of lab.hosts) {
+      const link = await run('ip', ['-o', 'link', 'show', host.rootVeth]);
+      const linkUp = link.stdout.includes('state UP');
+      const system = await host.currentSystem().catch(() => null);
+      const activation = await host.activationBreakState();
+      process.stdout.write(
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+async function hostFault(command: string, parsed: Parsed, stateDir: string): Promise<number> {
+  const name = parsed.positional[1];
+  if (!name) throw new Error(`${command} needs a host name\n\n${USAGE}`);
+  const lab = await openLab(stateDir);
+  const host: LabHost = lab.host(name);
+  switch (command) {
+    case 'cut':
+      await host.cutNetwork(parsed.flags.has('--unreachable') ? 'unreachable' : 'drop');
+      break;
+    case 'restore':
+      await host.restoreNetwork();
+      break;
+    case 'kill-sshd':
+      await host.killSshd();
+      break;
+    case 'start-sshd':
+      await host.startSshd();
+      break;
+    case 'break-next-activation':
+      await host.breakNextActivation();
+      break;
+    case 'disarm':
+      await host.disarmActivationBreak();
+      break;
+    case 'fill': {
+      const free = parsed.flags.get('--free');
+      await host.fillStore(typeof free === 'string' ? { freeBytes: parseSize(free) } : {});
+      break;
+    }
+    case 'unfill':
+      await host.freeStore();
+      break;
+    case 'rekey':
+      await host.changeHostKey();
+      if (parsed.flags.has('--trust')) await lab.writeClientFiles();
+      process.stdout.write(`${host.name} now has host key ${host.hostKeyFingerprint}\n`);
+      break;
+    case 'slow': {
+      const [rate, delay] = [parsed.positional[2], parsed.positional[3]];
+      if (!rate) throw new Error('slow needs a rate, e.g. 20mbit (or - for no rate limit)');
+      await host.slowLink({ rate: rate === '-' ? undefined : rate, delayMs: delay ? parseDelay(delay) : 0 });
+      break;
+    }
+    case 'fast':
+      await host.restoreLinkSpeed();
+      break;
+    case 'exec': {
+      const result = await host.exec(parsed.rest);
+      process.stdout.write(result.stdout);
+      process.stderr.write(result.stderr);
+      return result.code;
+    }
+    default:
+      throw new Error(`unknown command "${command}"\n\n${USAGE}`);
+  }
+  if (command !== 'rekey') process.stdout.write(`${command} ${host.name}: done\n`);
+  return 0;
+}
+
+async function main(args: readonly string[]): Promise<number> {
+  const command = args[0];
+  if (command === 'phone') {
+    const phone = await phoneModule();
+    if (!phone || typeof phone.phoneCommand !== 'function') throw new Error('the emulated phone (tests/harness/phone) is not available yet');
+    return (phone.phoneCommand as (rest: string[]) => Promise<number>)(args.slice(1));
+  }
+  const parsed = parse(args);
+  const state = parsed.flags.get('--state');
+  const stateDir = path.resolve(typeof state === 'string' ? state : DEFAULT_STATE);
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network and mount namespaces)');
+  switch (command) {
+    case 'up':
+      return up(parsed, stateDir);
+    case 'down':
+      return down(parsed, stateDir);
+    case 'status':
+      return status();
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      return hostFault(command, parsed, stateDir);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`lab: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
+
