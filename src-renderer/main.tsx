@@ -5,11 +5,16 @@ import './styles/app.css';
 import { App } from './App';
 import { useAppStore } from './stores/app';
 import { wireStores } from './stores/wiring';
+import { useInventoryStore } from './stores/inventory';
 
 wireStores();
 void useAppStore
   .getState()
   .init()
+  .then(() => {
+    // The sidebar counts come from the inventory: load it whatever screen opens first.
+    if (useAppStore.getState().checkout) void useInventoryStore.getState().load();
+  })
   .catch((error: unknown) => {
     useAppStore.setState({
       ready: true,
