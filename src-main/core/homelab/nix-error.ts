@@ -31,6 +31,11 @@ export function nixErrorLocation(stderr: string, root: string): NixErrorLocation
     if ((m[1] ?? '').startsWith('/nix/store/')) continue;
     candidates.push({ rel: m[1] ?? '', line: Number(m[2]), ...(m[3] ? { column: Number(m[3]) } : {}), absolute: true, index: m.index });
   }
+  // Module system errors name only the file: "In `/nix/store/...-source/systems/x/default.nix'".
+  const fileOnly = /In `\/nix\/store\/[0-9a-z]{32}-[^/\s:]+((?:\/[^'`\s]+)+)'/g;
+  for (let m = fileOnly.exec(stderr); m; m = fileOnly.exec(stderr)) {
+    candidates.push({ rel: (m[1] ?? '').slice(1), line: 1, index: Number.MAX_SAFE_INTEGER - 1000 + m.index });
+  }
   candidates.sort((a, b) => a.index - b.index);
   for (const c of candidates) {
     const file = c.absolute ? c.rel : path.join(root, c.rel);
@@ -58,5 +63,11 @@ export function nixErrorMessage(stderr: string): string {
     out.push(line.replace(/^error:\s*/, '').trim());
     if (out.length >= 6) break;
   }
-  return out.filter(Boolean).join(' ').replace(/\s+/g, ' ').trim();
+  // Store paths of the checkout's copy mean nothing to a person: show them relative.
+  return out
+    .filter(Boolean)
+    .join(' ')
+    .replace(/\/nix\/store\/[0-9a-z]{32}-source\//g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
