@@ -3,6 +3,7 @@ import { useAppStore } from './stores/app';
 import { Sidebar } from './components/Sidebar';
 import { Header } from './components/Header';
 import { screens } from './screens/registry';
+import { PromptSheet } from './components/PromptSheet';
 
 /** Follow the Theme setting: 'system' lets the OS decide through prefers-color-scheme. */
 function useTheme() {
@@ -37,6 +38,7 @@ export function App() {
           )}
         </div>
       </main>
+      <PromptSheet />
     </div>
   );
 }

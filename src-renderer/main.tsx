@@ -6,6 +6,7 @@ import { App } from './App';
 import { useAppStore } from './stores/app';
 import { wireStores } from './stores/wiring';
 import { useInventoryStore } from './stores/inventory';
+import { usePromptsStore } from './stores/prompts';
 
 wireStores();
 void useAppStore
@@ -14,6 +15,7 @@ void useAppStore
   .then(() => {
     // The sidebar counts come from the inventory: load it whatever screen opens first.
     if (useAppStore.getState().checkout) void useInventoryStore.getState().load();
+    void usePromptsStore.getState().load();
   })
   .catch((error: unknown) => {
     useAppStore.setState({

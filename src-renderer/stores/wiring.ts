@@ -1,5 +1,6 @@
 import { client } from '../client';
 import { useAppStore } from './app';
+import { usePromptsStore } from './prompts';
 
 /**
  * Subscribe the stores to the core's events, once, at start-up (never in components).
@@ -13,6 +14,18 @@ export function wireStores(): () => void {
         return;
       case 'bridge.status':
         useAppStore.getState().setConnected(event.connected);
+        if (event.connected) void usePromptsStore.getState().load();
+        return;
+      case 'ui.open-job':
+        // A notification or tray item was clicked: show that job (the Deploys screen reads the id from the hash).
+        history.pushState(null, '', `#/deploys/${encodeURIComponent(event.jobId)}`);
+        useAppStore.setState({ route: 'deploys' });
+        return;
+      case 'prompt.request':
+        usePromptsStore.getState().add(event.request);
+        return;
+      case 'prompt.resolved':
+        usePromptsStore.getState().remove(event.id);
         return;
       default:
         return;
