@@ -3,6 +3,7 @@ import pkg from '../../package.json';
 import { printError } from './output';
 import { registerServe } from './commands/serve';
 import { registerJobs } from './commands/jobs';
+import { registerAffected } from './commands/affected';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerJobs(program);
+  registerAffected(program);
   registerBuild(program);
   registerCheck(program);
   registerInventory(program);
