@@ -40,8 +40,14 @@ export interface Phone {
   readonly scenario: PhoneScenario;
   /** Stops the phone and removes it: processes, namespaces, mounts, files, adb entry. */
   stop(): Promise<void>;
-  /** Drops the TCP link to the adb server and refuses it (an unplug); resolves when adb no longer lists the phone. */
-  disconnect(): Promise<void>;
+  /**
+   * Unplugs the phone: drops the TCP link to the adb server and refuses new ones.
+   * 'unplug' (default) also runs `adb disconnect`, so the phone leaves `adb devices` as a USB phone
+   * does when pulled (for a TCP device adb itself would keep it "offline" and retry for minutes);
+   * resolves once adb no longer lists it. 'network-loss' only drops the link: adb shows it
+   * "offline" and reconnects by itself after reconnect()/plug-in.
+   */
+  disconnect(mode?: 'unplug' | 'network-loss'): Promise<void>;
   /** Plugs it back in: accepts the adb server again and runs `adb connect`. */
   reconnect(): Promise<void>;
   /** Text on the Nix-on-Droid app's screen (terminal transcript tail). */
@@ -112,9 +118,14 @@ export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
     dir: paths.dir,
     scenario: opts.scenario,
     stop: () => removePhone(device.port),
-    disconnect: async () => {
+    disconnect: async (mode = 'unplug') => {
       device.unplug();
-      await waitFor(async () => (await adbDeviceState(device.serial)) === null, 30_000, `${device.serial} to leave adb devices`);
+      if (mode === 'network-loss') {
+        await waitFor(async () => (await adbDeviceState(device.serial)) !== 'device', 10_000, `${device.serial} to go offline`);
+        return;
+      }
+      await run('adb', ['disconnect', device.serial], { allowFail: true });
+      await waitFor(async () => (await adbDeviceState(device.serial)) === null, 10_000, `${device.serial} to leave adb devices`);
     },
     reconnect: async () => {
       device.plugIn();

@@ -127,7 +127,10 @@ export class DeviceTransport {
   private onAuth(message: Message): void {
     if (message.arg0 === AUTH_SIGNATURE) {
       const known = this.keys.some((key) => verifyTokenSignature(key, this.token, message.data));
-      if (known && this.options.auth === 'accept') return this.goOnline();
+      if (known && this.options.auth === 'accept') {
+        this.log('AUTH signature verified with a key allowed before');
+        return this.goOnline();
+      }
       // Unknown signature: ask again; the host then offers its public key.
       return this.sendToken();
     }
@@ -141,6 +144,7 @@ export class DeviceTransport {
         this.log(`unusable public key: ${(error as Error).message}`);
         return;
       }
+      this.log('AUTH public key allowed (the emulated user tapped "Allow")');
       this.options.onKeyAllowed(text);
       this.goOnline();
     }
