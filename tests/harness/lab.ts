@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { faults, openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
+import { openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
 import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
 import { listClaims, ownerAlive } from './hosts/registry.js';
 import { run } from './hosts/run.js';

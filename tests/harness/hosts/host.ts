@@ -105,8 +105,9 @@ async function spawnHolder(netns: string, dir: string, args: readonly [string, s
       });
     });
   } catch (error) {
+    child.kill('SIGKILL');
     const log = await readFile(path.join(dir, 'log/holder.log'), 'utf8').catch(() => '');
-    throw new Error(`${(error as Error).message}${log ? `:\n${log.trim()}` : ''}`);
+    throw new Error(`${(error as Error).message}${log ? `:\n${log.trim()}` : ''}`, { cause: error });
   }
   child.stdout?.destroy();
   child.removeAllListeners('exit');
