@@ -151,9 +151,17 @@ function targetError(target: BuildTarget, model: BuildProgressModel, stderr: str
     });
   }
   const errors: readonly NixError[] = model.errors.length > 0 ? model.errors : [parseNixErrorText(stderr, root)];
+  const platform = errors.map((e) => platformMismatch.exec(e.message)).find(Boolean);
+  if (platform) {
+    return new FleetError('build-failed', `${target.label}: this machine cannot build for ${platform[1]} (it is ${platform[2]}).`, {
+      hint: `Let nix build ${platform[1]} here (binfmt emulation plus FLEET_NIX_OPTIONS="extra-platforms=${platform[1]}", or extra-platforms in nix.conf), or add a remote builder for ${platform[1]}.`,
+    });
+  }
   const best = errors.find((e) => bestLocation(e, root)) ?? errors[0]!;
   return toFleetError(best, root, 'eval-failed', `${target.label}: `);
 }
+
+const platformMismatch = /a '([^']+)' with features \{[^}]*\} is required to build '[^']+', but I am a '([^']+)'/;
 
 /** `nix build --json` output: [{drvPath, outputs: {out: path}}]. */
 export function parseBuildJson(stdout: string): { drvPath?: string; outPath?: string }[] {

@@ -156,8 +156,53 @@ export function parseNixErrorText(text: string, root: string | undefined): NixEr
  */
 export function bestLocation(error: NixError, root: string | undefined): SourceLocation | undefined {
   if (error.location) return error.location;
+  const named = locationNamedInMessage(error.message, root);
+  if (named) return named;
   const inCheckout = root ? error.trace.find((f) => f.location && !f.location.file.startsWith('/nix/store/')) : undefined;
   return inCheckout?.location ?? error.trace.find((f) => f.location)?.location;
+}
+
+const storeFileInText = /\/nix\/store\/[0-9a-z]{32}-[^/\s'`"]*source\/[^\s'`"]+/g;
+
+/**
+ * Errors like NixOS's "The option `a.b' does not exist. Definition values: - In `<file>'"
+ * name the file but no line: open that file, at the line that sets the option when it
+ * can be found.
+ */
+export function locationNamedInMessage(message: string, root: string | undefined): SourceLocation | undefined {
+  for (const match of message.match(storeFileInText) ?? []) {
+    const file = checkoutPath(match, root);
+    if (file === match || !fs.existsSync(file)) continue;
+    const option = /option `([^']+)'/.exec(message)?.[1];
+    return { file, line: option ? lineMentioning(file, option) : 1 };
+  }
+  return undefined;
+}
+
+function lineMentioning(file: string, option: string): number {
+  let lines: string[];
+  try {
+    lines = fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    return 1;
+  }
+  const parts = option.split('.');
+  // Try the longest tail of the option path first: "openssh.nonsense", then "nonsense".
+  for (let take = parts.length; take >= 1; take--) {
+    const needle = parts.slice(-take).join('.');
+    const index = lines.findIndex((l) => l.includes(needle));
+    if (index >= 0) return index + 1;
+  }
+  return 1;
+}
+
+/** Replace store copies of checkout files in a message by their paths relative to the checkout. */
+export function mapMessagePaths(message: string, root: string | undefined): string {
+  if (!root) return message;
+  return message.replace(storeFileInText, (match) => {
+    const file = checkoutPath(match, root);
+    return file === match ? match : path.relative(root, file) || file;
+  });
 }
 
 /** The trace, collapsed to one readable line for a hint. */
@@ -180,7 +225,7 @@ export function toFleetError(error: NixError, root: string | undefined, code = '
   const location = bestLocation(error, root);
   const where = location ? ` (${displayPath(location, root)})` : '';
   const hint = collapsedTrace(error, root);
-  return new FleetError(code, `${prefix}${error.message}${where}`, {
+  return new FleetError(code, `${prefix}${mapMessagePaths(error.message, root)}${where}`, {
     ...(location ? { location } : {}),
     ...(hint ? { hint: `Trace: ${hint}` } : {}),
   });

@@ -107,7 +107,7 @@ export function editDistance(a: string, b: string): number {
 
 /** Known names close to `name`, closest first. */
 export function closeMatches(name: string, known: readonly string[], max = 5): string[] {
-  const limit = Math.max(2, Math.floor(name.length / 3));
+  const limit = Math.max(2, Math.ceil(name.length * 0.4));
   return known
     .map((k) => ({ k, d: editDistance(name.toLowerCase(), k.toLowerCase().replace(/^(system|home|droid):/, '')) }))
     .filter(({ k, d }) => d <= limit || k.toLowerCase().includes(name.toLowerCase()))

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { compareVersions, featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { parseNixOptions, nixOptionArgs } from '../../../src-main/core/nix/nix-options';
+import { nixBaseArgs } from '../../../src-main/core/nix/runner';
+import { parsePathInfo } from '../../../src-main/core/nix/runner';
+import { lineSplitter } from '../../../src-main/core/nix/process-tree';
+
+describe('nix version and flavour', () => {
+  it('recognises nix, Lix and Determinate', () => {
+    expect(parseNixVersion('nix (Nix) 2.8.0\n')).toEqual({ version: '2.8.0', flavour: 'nix' });
+    expect(parseNixVersion('nix (Lix, like Nix) 2.91.1')).toEqual({ version: '2.91.1', flavour: 'lix' });
+    expect(parseNixVersion('nix (Determinate Nix 3.6.2) 2.29.0')).toEqual({ version: '2.29.0', flavour: 'determinate' });
+    expect(parseNixVersion('something else')).toBeUndefined();
+  });
+  it('knows which features each version has', () => {
+    expect(featuresOf('2.8.0', 'nix')).toMatchObject({ printOutPaths: true, pathInfoJsonObject: false, configShow: false });
+    expect(featuresOf('2.24.9', 'nix')).toMatchObject({ pathInfoJsonObject: true, configShow: true, allSystems: true });
+    expect(featuresOf('2.91.1', 'lix')).toMatchObject({ pathInfoJsonObject: false, configShow: true });
+    expect(compareVersions('2.10', '2.9.1')).toBeGreaterThan(0);
+  });
+});
+
+describe('nix options', () => {
+  it('parses both forms and always enables flakes', () => {
+    expect(parseNixOptions('substituters=; extra-platforms=aarch64-linux')).toEqual([
+      { name: 'substituters', value: '' },
+      { name: 'extra-platforms', value: 'aarch64-linux' },
+    ]);
+    expect(parseNixOptions('{"sandbox": false, "extra-platforms": ["aarch64-linux", "i686-linux"]}')).toEqual([
+      { name: 'sandbox', value: 'false' },
+      { name: 'extra-platforms', value: 'aarch64-linux i686-linux' },
+    ]);
+    expect(nixOptionArgs([{ name: 'sandbox', value: 'false' }])).toEqual(['--option', 'sandbox', 'false']);
+    expect(nixBaseArgs([])).toEqual(['--extra-experimental-features', 'nix-command flakes']);
+    expect(() => parseNixOptions('no-equals-sign')).toThrow(/name=value/);
+    expect(() => parseNixOptions('--evil=1')).toThrow(/not a nix option/);
+  });
+});
+
+describe('path-info shapes', () => {
+  it('reads the 2.8 array and the 2.19+ object', () => {
+    const old = parsePathInfo('[{"path":"/nix/store/a","narSize":1,"closureSize":3}]');
+    const neu = parsePathInfo('{"/nix/store/a":{"narSize":1,"closureSize":3}}');
+    expect(old.get('/nix/store/a')?.closureSize).toBe(3);
+    expect(neu.get('/nix/store/a')?.closureSize).toBe(3);
+  });
+});
+
+describe('lineSplitter', () => {
+  it('joins lines split across chunks and keeps the last partial line', () => {
+    const lines: string[] = [];
+    const s = lineSplitter((l) => lines.push(l));
+    s.push('ab');
+    s.push('c\r\nde');
+    s.push('f\n\ng');
+    s.end();
+    expect(lines).toEqual(['abc', 'def', '', 'g']);
+  });
+});

@@ -1,0 +1,77 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BuildProgressModel } from '../../../src-main/core/nix/build-progress';
+import { bestLocation } from '../../../src-main/core/nix/nix-errors';
+import type { LogStream } from '../../../src-main/core/jobs/types';
+
+// Real nix 2.8 streams of flake/ builds (tests/fixtures/nix, recorded by its record.sh).
+const fixtures = path.resolve(__dirname, '../../fixtures/nix');
+const flake = path.resolve(__dirname, '../../../flake');
+
+function replay(name: string, root = flake) {
+  const lines = fs.readFileSync(path.join(fixtures, name), 'utf8').split('\n').filter(Boolean);
+  const log: { text: string; stream: LogStream }[] = [];
+  const model = new BuildProgressModel('moonlight', root, (text, stream) => log.push({ text, stream }));
+  const snapshots = [];
+  for (const line of lines) {
+    model.feed(line);
+    if (model.dirty) snapshots.push(model.snapshot());
+  }
+  return { model, log, snapshots, lines };
+}
+
+describe('recorded build streams', () => {
+  it('counts every derivation of a successful build as done', () => {
+    const { model, lines, snapshots, log } = replay('build-success.jsonl');
+    const started = lines.filter((l) => l.includes('"action":"start"') && l.includes('"type":105')).length;
+    expect(started).toBeGreaterThan(0);
+    expect(model.builds()).toEqual({ done: started, running: 0, failed: 0, total: started });
+    expect(model.runningBuilds()).toEqual([]);
+    // progress only moves forward and phases were seen while building
+    const dones = snapshots.map((s) => s.done ?? 0);
+    expect(dones).toEqual([...dones].sort((a, b) => a - b));
+    expect(snapshots.some((s) => s.running?.some((r) => r.phase))).toBe(true);
+    expect(snapshots[0]!.stage).toBe('evaluate');
+    expect(log.some((l) => l.stream === 'stdout' && /^[\w.+-]+> /.test(l.text))).toBe(true);
+    expect(model.errors).toEqual([]);
+  });
+
+  it('names the failed derivation and keeps the end of its log', () => {
+    const { model } = replay('build-failure.jsonl');
+    expect(model.failures.length).toBe(1);
+    const failure = model.failures[0]!;
+    expect(failure.name).toMatch(/^backup-scripts/);
+    expect(failure.drv).toMatch(/^\/nix\/store\/.*\.drv$/);
+    expect(failure.logTail.length).toBeGreaterThan(0);
+    expect(model.builds().failed).toBeGreaterThanOrEqual(1);
+    expect(model.snapshot('failed').failedDerivations?.[0]?.name).toBe(failure.name);
+  });
+
+  it('points an evaluation error at the checkout file and line', () => {
+    const { model } = replay('eval-syntax-error.jsonl');
+    const error = model.errors[0]!;
+    const location = bestLocation(error, flake)!;
+    expect(location.file).toBe(path.join(flake, 'systems/moonlight/default.nix'));
+    expect(location.line).toBeGreaterThan(0);
+    expect(error.message).toMatch(/syntax error/);
+    expect(model.stage()).toBe('evaluate');
+  });
+
+  it('follows several targets in one stream', () => {
+    const { model, lines } = replay('build-many.jsonl');
+    const started = lines.filter((l) => l.includes('"type":105') && l.includes('"action":"start"')).length;
+    expect(model.builds().done).toBe(started);
+  });
+
+  it('shows a line that is not JSON as text', () => {
+    const log: { text: string; stream: LogStream }[] = [];
+    const model = new BuildProgressModel('x', undefined, (text, stream) => log.push({ text, stream }));
+    model.feed('this is not json');
+    model.feed('@nix {broken');
+    expect(log).toEqual([
+      { text: 'this is not json', stream: 'stderr' },
+      { text: '@nix {broken', stream: 'stderr' },
+    ]);
+  });
+});
