@@ -4,6 +4,7 @@
  */
 export { startHosts, openLab, stopLab, readLabRecord, type Lab, type StartHostsOptions } from './lab.js';
 export { LabHost } from './lab-host.js';
+export type { CutMode } from './network.js';
 export { reapStaleLabs, harnessNetns, harnessVeths } from './cleanup.js';
 export { labHostNames, flakeSystemNames, FLAKE_DIR } from './names.js';
 export { fingerprintOf } from './client-files.js';
@@ -11,5 +12,5 @@ export { SESSION_PATH } from './layout.js';
 export { parseRate, type LinkSpeed } from './link-speed.js';
 export type { ActivationBreakState } from './activation.js';
 export type { HostRecord, LabRecord } from './records.js';
-export type { RunResult, RunOptions } from './run.js';
+export { run, runOk, type RunResult, type RunOptions } from './run.js';
 export * as faults from './faults.js';
