@@ -37,7 +37,7 @@ export function detectLayoutRoot(root: string, override?: string): { layoutRoot:
     return { layoutRoot: chosen, warnings: [] };
   }
   if (override === undefined && !holdsLayout(root)) {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs
         .readdirSync(root, { withFileTypes: true })

@@ -1,0 +1,66 @@
+import type { Inventory } from '../../../src-main/core/homelab/types';
+import { Icon } from '../../components/Icon';
+import { useInventoryStore } from '../../stores/inventory';
+
+/**
+ * What nix said about the flake: checking (the scan is shown meanwhile), evaluated, or
+ * why it could not be read, with the file and line nix named, and the checkout's own
+ * warnings (layout, .sops.yaml) one click away.
+ */
+export function FlakeStatus({ inventory }: { readonly inventory: Inventory }) {
+  const evaluate = useInventoryStore((s) => s.evaluate);
+  const flake = inventory.flake;
+  const checkoutWarnings = inventory.warnings.filter((w) => !w.message.startsWith('The flake could not be evaluated'));
+  return (
+    <div className="inv-status" data-testid="flake-status" data-state={flake.state}>
+      {flake.state === 'pending' ? (
+        <div className="row muted">
+          <span className="spinner" /> Asking nix for the flake’s configurations…
+        </div>
+      ) : flake.state === 'ok' ? (
+        <div className="row muted">
+          <span className="inv-ok">
+            <Icon name="check" size={14} />
+          </span>
+          Checked against the flake ({flake.durationMs ?? '?'} ms)
+          <button className="btn inv-link" onClick={() => void evaluate()} title="Evaluate the flake again">
+            <Icon name="refresh" size={12} />
+          </button>
+        </div>
+      ) : (
+        <div className="notice warn" role="status">
+          <Icon name="warning" />
+          <div className="inv-grow">
+            <div>
+              <strong>The flake could not be read</strong>: {flake.error ?? 'unknown error'}
+            </div>
+            {flake.location ? (
+              <div className="mono inv-small" data-testid="flake-location">
+                {flake.location.file}:{flake.location.line}
+                {flake.location.column !== undefined ? `:${flake.location.column}` : ''}
+              </div>
+            ) : null}
+            <div className="muted inv-small">Showing what the directory scan found.</div>
+          </div>
+          <button className="btn" onClick={() => void evaluate()}>
+            <Icon name="refresh" size={14} /> Retry
+          </button>
+        </div>
+      )}
+      {checkoutWarnings.length > 0 ? (
+        <details className="inv-checkout-warnings" data-testid="checkout-warnings">
+          <summary>
+            {checkoutWarnings.length} note{checkoutWarnings.length === 1 ? '' : 's'} about the checkout
+          </summary>
+          <ul>
+            {checkoutWarnings.map((w, i) => (
+              <li key={i} className={`inv-warning ${w.severity}`}>
+                {w.message}
+              </li>
+            ))}
+          </ul>
+        </details>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,144 @@
+import { useState, type FormEvent } from 'react';
+import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
+import { client } from '../../client';
+import { Icon } from '../../components/Icon';
+import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
+
+/** Everything known about one NixOS host, and its deploy target editor. */
+export function SystemDetail({ system, inventory }: { readonly system: SystemItem; readonly inventory: Inventory }) {
+  const [editing, setEditing] = useState(false);
+  const homes = inventory.homes.filter((h) => system.homes.includes(h.name));
+  return (
+    <article className="inv-detail-body" data-testid="system-detail" data-name={system.name}>
+      <header className="inv-detail-head">
+        <h1>{system.name}</h1>
+        <FlakeBadge state={system.flake} />
+      </header>
+      <WarningList warnings={system.warnings} />
+      <dl className="inv-fields">
+        <Field label="Path">
+          <span className="mono">{system.path || '(defined in the flake)'}</span>
+        </Field>
+        <Field label="Architecture">
+          <span className="mono">{system.system}</span>
+        </Field>
+        <Field label="Deploy target">
+          {system.deploy.refused ? (
+            <span className="error-text">{system.deploy.refused}</span>
+          ) : (
+            <span className="mono" data-testid="deploy-target">
+              {system.deploy.user ? `${system.deploy.user}@` : ''}
+              {system.deploy.host}
+              {system.deploy.port ? `:${system.deploy.port}` : ''}
+            </span>
+          )}
+          <div className="muted inv-small">
+            {system.deploy.buildOnTarget ? 'builds on the host' : 'builds here, copies the closure'}
+            {system.deploy.sudo ? ' · activates with sudo' : ''}
+            {system.deploy.tags.length > 0 ? ` · tags: ${system.deploy.tags.join(', ')}` : ''}
+          </div>
+          {system.path && !system.path.endsWith('.nix') ? (
+            <button className="btn inv-top-gap" onClick={() => setEditing((e) => !e)} data-testid="edit-deploy">
+              {editing ? 'Close' : 'Edit deploy target'}
+            </button>
+          ) : null}
+        </Field>
+        <Field label="Homes">
+          {homes.length === 0 ? <span className="muted">none attached</span> : homes.map((h) => <div key={h.name} className="mono">{h.path}</div>)}
+        </Field>
+        <Field label="Files">
+          {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
+        </Field>
+        <Field label="Last deploy">
+          <span className="muted">no deploys recorded yet</span>
+        </Field>
+      </dl>
+      {editing ? <DeployTargetForm system={system} onDone={() => setEditing(false)} /> : null}
+      <h2>Secrets</h2>
+      <SecretsList secrets={secretsFor(inventory, system.name, system.path)} />
+      <h2>meta.json</h2>
+      <pre className="inv-meta mono">{JSON.stringify(system.meta, null, 2)}</pre>
+    </article>
+  );
+}
+
+/** Edit meta.json `deploy`: the change is written to the checkout, to be committed like any other. */
+function DeployTargetForm({ system, onDone }: { readonly system: SystemItem; readonly onDone: () => void }) {
+  const raw = (typeof system.meta.deploy === 'object' && system.meta.deploy ? system.meta.deploy : {}) as Record<string, unknown>;
+  const [host, setHost] = useState(typeof raw.host === 'string' ? raw.host : '');
+  const [user, setUser] = useState(typeof raw.user === 'string' ? raw.user : '');
+  const [port, setPort] = useState(typeof raw.port === 'number' ? String(raw.port) : '');
+  const [tags, setTags] = useState(system.deploy.tags.join(', '));
+  const [buildOnTarget, setBuildOnTarget] = useState(system.deploy.buildOnTarget);
+  const [sudo, setSudo] = useState(typeof raw.sudo === 'boolean' ? raw.sudo : system.deploy.sudo);
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaving(true);
+    setError(null);
+    const tagList = tags.split(',').map((t) => t.trim()).filter(Boolean);
+    try {
+      await client().invoke('inventory.setDeployTarget', {
+        system: system.name,
+        deploy: {
+          ...(host.trim() ? { host: host.trim() } : {}),
+          ...(user.trim() ? { user: user.trim() } : {}),
+          ...(port.trim() ? { port: Number(port) } : {}),
+          ...(tagList.length > 0 ? { tags: tagList } : {}),
+          ...(buildOnTarget ? { buildOnTarget } : {}),
+          ...(sudo !== (user.trim() !== '' && user.trim() !== 'root') ? { sudo } : {}),
+        },
+      });
+      onDone();
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form className="card inv-form" onSubmit={(e) => void submit(e)} data-testid="deploy-form">
+      <div className="card-body stack">
+        <div className="muted inv-small">Saved to {system.path}/meta.json (other keys and formatting are kept).</div>
+        <label className="inv-form-row">
+          <span>Host</span>
+          <input className="input mono" value={host} placeholder={system.name} onChange={(e) => setHost(e.target.value)} spellCheck={false} data-testid="deploy-host" />
+        </label>
+        <label className="inv-form-row">
+          <span>User</span>
+          <input className="input mono" value={user} placeholder="(ssh default)" onChange={(e) => setUser(e.target.value)} spellCheck={false} />
+        </label>
+        <label className="inv-form-row">
+          <span>Port</span>
+          <input className="input mono" value={port} placeholder="22" inputMode="numeric" onChange={(e) => setPort(e.target.value.replace(/[^0-9]/g, ''))} />
+        </label>
+        <label className="inv-form-row">
+          <span>Tags</span>
+          <input className="input" value={tags} placeholder="server, lab" onChange={(e) => setTags(e.target.value)} />
+        </label>
+        <label className="row">
+          <input type="checkbox" checked={buildOnTarget} onChange={(e) => setBuildOnTarget(e.target.checked)} /> Build on the host
+        </label>
+        <label className="row">
+          <input type="checkbox" checked={sudo} onChange={(e) => setSudo(e.target.checked)} /> Activate with sudo
+        </label>
+        {error ? (
+          <div className="notice err" role="alert">
+            <Icon name="warning" /> {error}
+          </div>
+        ) : null}
+        <div className="row">
+          <button className="btn primary" type="submit" disabled={saving} data-testid="deploy-save">
+            {saving ? <span className="spinner" /> : null} Save to meta.json
+          </button>
+          <button className="btn" type="button" onClick={onDone}>
+            Cancel
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
