@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
@@ -39,19 +40,32 @@ export function watchCheckout(root: string, onChange: (paths: readonly string[])
       return rel.split(path.sep).some((part) => ignoredNames.has(part) || /^result(-.*)?$/.test(part));
     },
   });
-  watcher.on('all', (_event, changed) => {
+  const note = (changed: string): void => {
     pending.add(changed);
     clearTimeout(quietTimer);
     quietTimer = setTimeout(flush, quietMs);
     maxTimer ??= setTimeout(flush, maxWaitMs);
-  });
+  };
+  watcher.on('all', (_event, changed) => note(changed));
   // A watcher error (e.g. too many watches) must not crash the core; the scan is still right on reload.
   watcher.on('error', () => undefined);
+  // `git add`, commit and checkout change what nix sees (it reads tracked files only) without
+  // touching the work tree, so the index and HEAD are watched too, not the rest of .git.
+  let gitWatcher: fs.FSWatcher | undefined;
+  try {
+    gitWatcher = fs.watch(path.join(root, '.git'), (_event, name) => {
+      if (name === 'index' || name === 'HEAD') note(path.join(root, '.git', name));
+    });
+    gitWatcher.on('error', () => undefined);
+  } catch {
+    // not a git repository (or .git is a file, as in a worktree): nothing more to watch
+  }
   return {
     async close() {
       closed = true;
       clearTimeout(quietTimer);
       clearTimeout(maxTimer);
+      gitWatcher?.close();
       await watcher.close();
     },
   };

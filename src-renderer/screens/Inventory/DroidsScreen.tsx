@@ -49,6 +49,7 @@ export function DroidsScreen() {
   return (
     <ListScreen<DroidRow>
       kind="droids"
+      noun="droid"
       title="Droids"
       items={droidRows}
       row={(r) => (

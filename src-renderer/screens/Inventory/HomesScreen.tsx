@@ -111,6 +111,7 @@ export function HomesScreen() {
   return (
     <ListScreen<HomeRow>
       kind="homes"
+      noun="home"
       title="Homes"
       items={homeRows}
       row={(r) => <HomeRowView row={r} />}

@@ -14,6 +14,8 @@ export interface ListItem extends Filterable {
 export interface ListScreenProps<T extends ListItem> {
   /** "systems", "homes", "droids": test ids and the empty text. */
   readonly kind: string;
+  /** One of them: "system", "home", "droid". */
+  readonly noun: string;
   readonly title: string;
   readonly items: (inventory: Inventory) => readonly T[];
   readonly row: (item: T) => ReactNode;
@@ -165,7 +167,9 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
           ) : null}
         </div>
         <div className="inv-counts muted" data-testid="inventory-count">
-          {filtered.length === all.length ? `${all.length} ${props.kind}` : `${filtered.length} of ${all.length} ${props.kind}`}
+          {filtered.length === all.length
+            ? `${all.length} ${all.length === 1 ? props.noun : props.kind}`
+            : `${filtered.length} of ${all.length} ${all.length === 1 ? props.noun : props.kind}`}
         </div>
         <FlakeStatus inventory={inventory} />
         {all.length === 0 ? (

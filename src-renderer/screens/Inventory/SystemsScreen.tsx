@@ -30,7 +30,9 @@ function SystemRowView({ system }: { readonly system: SystemItem }) {
     <>
       <div className="inv-row-main">
         <div className="inv-row-name">{system.name}</div>
-        <div className="inv-row-sub muted">{system.deploy.refused ? 'cannot be deployed' : targetText(system)}</div>
+        <div className="inv-row-sub muted">
+          {system.deploy.refused ? 'cannot be deployed' : targetText(system) !== system.name ? `→ ${targetText(system)}` : system.path || 'defined in the flake'}
+        </div>
       </div>
       <div className="inv-row-side">
         {system.deploy.tags.slice(0, 2).map((t) => (
@@ -56,6 +58,7 @@ export function SystemsScreen() {
   return (
     <ListScreen<SystemRow>
       kind="systems"
+      noun="system"
       title="Systems"
       items={systemRows}
       showTags

@@ -1,0 +1,144 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot, startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+
+/** A git-initialised copy of the example homelab, as a user's checkout would be. */
+function copyExampleHomelab(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-inventory-'));
+  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true });
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
+  return dir;
+}
+
+const rowNames = (page: Page) => page.getByTestId('inventory-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
+
+describe('inventory screens in Chromium against fleet serve', () => {
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let homelab: string;
+
+  beforeAll(async () => {
+    homelab = copyExampleHomelab();
+    serve = await startServe({ flake: homelab });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(serve.url);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+  });
+
+  it('lists the systems of flake/, checked against the flake', async () => {
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    await expect.poll(() => page.locator('[data-testid="inventory-row"] [data-flake="discovered-and-in-flake"]').count()).toBe(4);
+    await screenshotBothThemes(page, 'inventory-systems');
+  });
+
+  it('shows a system directory added on disk within 2 s, marked as not yet in the flake until git tracks it', async () => {
+    const dir = path.join(homelab, 'systems', 'newhost');
+    const started = Date.now();
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'default.nix'), '{ ... }: { }\n');
+    fs.writeFileSync(path.join(dir, 'meta.json'), '{ "system": "aarch64-linux", "deploy": { "tags": ["edge"] } }\n');
+    await page.locator('[data-testid="inventory-row"][data-name="newhost"]').waitFor({ timeout: 2_000 });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(2_000);
+    expect(await page.getByTestId('count-systems').textContent()).toBe('5');
+    // Untracked files are invisible to nix (git+file), and the app says so.
+    await expect
+      .poll(() => page.locator('[data-testid="inventory-row"][data-name="newhost"] [data-flake]').getAttribute('data-flake'), { timeout: 30_000 })
+      .toBe('discovered-only');
+    execFileSync('git', ['add', 'systems/newhost'], { cwd: homelab });
+    await expect
+      .poll(() => page.locator('[data-testid="inventory-row"][data-name="newhost"] [data-flake]').getAttribute('data-flake'), { timeout: 30_000 })
+      .toBe('discovered-and-in-flake');
+  });
+
+  it('filters by name, arch and tag, and moves with the keyboard', async () => {
+    await page.locator('body').click({ position: { x: 600, y: 20 } });
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('inventory-search');
+    await page.keyboard.type('moon');
+    await expect.poll(() => rowNames(page)).toEqual(['moonlight']);
+    await page.getByTestId('inventory-search').fill('arch:aarch64');
+    await expect.poll(() => rowNames(page)).toEqual(['newhost']);
+    await page.getByTestId('inventory-search').fill('');
+    await page.getByTestId('inventory-tag').selectOption('server');
+    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'moonlight']);
+    await page.getByTestId('inventory-tag').selectOption('');
+    await page.getByTestId('inventory-search').fill('nothing-like-this');
+    await page.getByTestId('inventory-no-match').waitFor();
+    await page.getByTestId('inventory-search').fill('');
+    await page.getByTestId('inventory-list').focus();
+    await page.keyboard.press('Home');
+    await expect.poll(() => page.getByTestId('system-detail').getAttribute('data-name')).toBe('docker-node');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.getByTestId('system-detail').getAttribute('data-name')).toBe('moonlight');
+  });
+
+  it('opens the detail of a system: path, arch, deploy target, attached homes, secrets', async () => {
+    await page.locator('[data-testid="inventory-row"][data-name="zephyrus"]').click();
+    const detail = page.getByTestId('system-detail');
+    await expect.poll(() => detail.getAttribute('data-name')).toBe('zephyrus');
+    const text = (await detail.textContent()) ?? '';
+    expect(text).toContain('systems/zephyrus');
+    expect(text).toContain('x86_64-linux');
+    expect(text).toContain('homes/soriphoono@zephyrus');
+    expect(await page.getByTestId('deploy-target').textContent()).toBe('zephyrus');
+    await page.locator('[data-testid="inventory-row"][data-name="moonlight"]').click();
+    expect(await page.getByTestId('item-secrets').textContent()).toContain('systems/moonlight/secrets.yaml');
+    await screenshotBothThemes(page, 'inventory-system-detail');
+  });
+
+  it('edits the deploy target into meta.json', async () => {
+    await page.getByTestId('edit-deploy').click();
+    await page.getByTestId('deploy-host').fill('moonlight.lan');
+    await page.getByTestId('deploy-save').click();
+    await expect.poll(() => page.getByTestId('deploy-target').textContent()).toBe('moonlight.lan');
+    const meta = JSON.parse(fs.readFileSync(path.join(homelab, 'systems/moonlight/meta.json'), 'utf8')) as { deploy: { host: string } };
+    expect(meta.deploy.host).toBe('moonlight.lan');
+  });
+
+  it('keeps showing the scan and points at the file and line when the flake does not evaluate', async () => {
+    const file = path.join(homelab, 'flake.nix');
+    const original = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, original.replace('outputs = { self }:', 'outputs = { self }: broken ='));
+    await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
+    expect(await page.getByTestId('flake-location').textContent()).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+`));
+    expect((await rowNames(page)).length).toBe(5);
+    await screenshotBothThemes(page, 'inventory-eval-failed');
+    fs.writeFileSync(file, original);
+    await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+  });
+
+  it('shows homes and droids', async () => {
+    await page.getByTestId('nav-homes').click();
+    await expect.poll(() => rowNames(page)).toEqual(['soriphoono']);
+    const detail = page.getByTestId('home-detail');
+    expect(await detail.textContent()).toContain('homes/soriphoono@global');
+    await screenshotBothThemes(page, 'inventory-homes');
+    await page.getByTestId('nav-droids').click();
+    await expect.poll(() => rowNames(page)).toEqual(['soriphoono']);
+    expect(await page.getByTestId('droid-detail').textContent()).toContain('aarch64-linux');
+    await screenshotBothThemes(page, 'inventory-droids');
+    expect(errors).toEqual([]);
+  });
+});
