@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
 import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
-import { listClaims, ownerAlive } from './hosts/registry.js';
+import { listClaims, ownerAlive, withLock } from './hosts/registry.js';
 import { run } from './hosts/run.js';
 
 const DEFAULT_STATE = '/tmp/fleet-lab';
@@ -225,9 +225,9 @@ async function main(args: readonly string[]): Promise<number> {
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network and mount namespaces)');
   switch (command) {
     case 'up':
-      return up(parsed, stateDir);
+      return withLock('cli', () => up(parsed, stateDir));
     case 'down':
-      return down(parsed, stateDir);
+      return withLock('cli', () => down(parsed, stateDir));
     case 'status':
       return status();
     case undefined:

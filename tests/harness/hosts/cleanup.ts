@@ -1,8 +1,8 @@
-import { access, rm } from 'node:fs/promises';
+import { access, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { removeNetns } from './host.js';
-import { ADDRESS_BLOCK, slotOfNetns, slotOfVeth } from './records.js';
-import { listClaims, ownerAlive, releaseSlot } from './registry.js';
+import { ADDRESS_BLOCK, LAB_ENTRIES, REGISTRY_DIR, slotOfNetns, slotOfVeth } from './records.js';
+import { listClaims, ownerAlive, releaseSlot, type SlotClaim } from './registry.js';
 import { run } from './run.js';
 
 /**
@@ -49,6 +49,12 @@ export async function isLabStateDir(dir: string): Promise<boolean> {
   );
 }
 
+/** Remove a lab's files from its state directory, and the directory when nothing else is in it. */
+export async function removeLabFiles(stateDir: string): Promise<void> {
+  for (const entry of LAB_ENTRIES) await rm(path.join(stateDir, entry), { recursive: true, force: true });
+  await rmdir(stateDir).catch(() => undefined);
+}
+
 /** Remove everything of lab `slot`: namespaces and processes, veths, state directory, claim. */
 export async function removeLab(slot: number, stateDir: string | null): Promise<void> {
   const namespaces = (await harnessNetns()).filter((netns) => slotOfNetns(netns) === slot);
@@ -56,21 +62,42 @@ export async function removeLab(slot: number, stateDir: string | null): Promise<
   for (const veth of (await harnessVeths()).filter((name) => slotOfVeth(name) === slot)) {
     await run('ip', ['link', 'del', veth]);
   }
-  if (stateDir && (await isLabStateDir(stateDir))) await rm(stateDir, { recursive: true, force: true });
+  if (stateDir && (await isLabStateDir(stateDir))) await removeLabFiles(stateDir);
   await releaseSlot(slot);
+}
+
+/**
+ * Whether a claim belongs to a running lab. A test lab lives while its owner process does. A
+ * detached lab (`lab up`) lives while its state directory still names this slot or its
+ * namespaces exist, or for a minute after the claim while it is being started.
+ */
+async function claimLive(claim: SlotClaim, namespaces: readonly string[]): Promise<boolean> {
+  if (claim.ownerPid !== null) return ownerAlive(claim);
+  if (namespaces.some((netns) => slotOfNetns(netns) === claim.slot)) return true;
+  const record = await readFile(path.join(claim.stateDir, 'lab.json'), 'utf8').then(
+    (text) => JSON.parse(text) as { slot?: number },
+    () => null,
+  );
+  if (record?.slot === claim.slot) return true;
+  const age = await stat(path.join(REGISTRY_DIR, `slot-${claim.slot}.json`)).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  return age < 60_000;
 }
 
 /** Remove labs whose owner process died, and harness namespaces or veths no live lab claims. Returns the slots cleared. */
 export async function reapStaleLabs(): Promise<readonly number[]> {
   const claims = await listClaims();
-  const live = new Set(claims.filter(ownerAlive).map((claim) => claim.slot));
+  const namespaces = await harnessNetns();
+  const live = new Set<number>();
+  for (const claim of claims) {
+    if (await claimLive(claim, namespaces)) live.add(claim.slot);
+  }
   const reaped = new Set<number>();
   for (const claim of claims) {
     if (live.has(claim.slot)) continue;
     await removeLab(claim.slot, claim.stateDir);
     reaped.add(claim.slot);
   }
-  for (const netns of await harnessNetns()) {
+  for (const netns of namespaces) {
     const slot = slotOfNetns(netns) ?? -1;
     if (live.has(slot)) continue;
     await removeNetns(netns);

@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dropLeakGuardIfUnused, ensureLeakGuard, removeLab, reapStaleLabs, slotsInUse, isLabStateDir } from './cleanup.js';
+import { dropLeakGuardIfUnused, ensureLeakGuard, removeLab, removeLabFiles, reapStaleLabs, slotsInUse, isLabStateDir } from './cleanup.js';
 import { writeClientFiles } from './client-files.js';
+import { stopOnExit, stoppedNormally } from './exit-cleanup.js';
 import { startHost, stopHost } from './host.js';
 import { createHostLayout, freeUid, hashPassword } from './layout.js';
 import { labHostOf, type LabHost } from './lab-host.js';
@@ -137,6 +138,7 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
     };
     await writeFile(path.join(stateDir, LAB_FILE), `${JSON.stringify(record, null, 2)}\n`);
     await writeClientFiles(record);
+    if (record.ownerPid !== null) stopOnExit(record);
     return await labOf(record);
   } catch (error) {
     await Promise.all(started.map((host) => stopHost(host).catch(() => undefined)));
@@ -156,13 +158,14 @@ async function clearStateDir(stateDir: string): Promise<void> {
     }
     await stopLab(record);
   } else if (await isLabStateDir(stateDir)) {
-    await rm(stateDir, { recursive: true, force: true });
+    await removeLabFiles(stateDir);
   }
 }
 
 /** Stop every host of a lab and remove its namespaces, veths, processes, state directory and slot. */
 export async function stopLab(lab: LabRecord | Lab): Promise<void> {
   const record = 'record' in lab ? lab.record : lab;
+  stoppedNormally(record.slot);
   await Promise.all(record.hosts.map((host) => stopHost(host).catch(() => undefined)));
   await removeLab(record.slot, record.stateDir);
   await dropLeakGuardIfUnused();

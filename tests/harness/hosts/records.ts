@@ -93,3 +93,9 @@ export function assertHostName(name: string): void {
     throw new Error(`host name "${name}" must be lowercase letters, digits and dashes (max 31 chars)`);
   }
 }
+
+/**
+ * What a lab writes into its state directory. Only these are removed: the directory may be
+ * shared (the emulated phone keeps /tmp/fleet-lab/phones next to the hosts).
+ */
+export const LAB_ENTRIES = ['hosts', 'lab.json', 'ssh_config', 'known_hosts', 'id_ed25519', 'id_ed25519.pub'] as const;

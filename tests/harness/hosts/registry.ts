@@ -91,3 +91,35 @@ export async function listClaims(): Promise<readonly SlotClaim[]> {
   }
   return claims;
 }
+
+/**
+ * Run `work` while holding a named lock in the registry directory, so two `lab up` or `lab down`
+ * on the same state directory (two shells, two acceptance runs) take turns instead of tearing
+ * each other's hosts down. A lock whose holder died is taken over.
+ */
+export async function withLock<T>(name: string, work: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
+  await mkdir(REGISTRY_DIR, { recursive: true });
+  const file = path.join(REGISTRY_DIR, `${name}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(`${process.pid} ${processStartTime(process.pid) ?? ''}`);
+      await handle.close();
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const [pid, started] = (await readFile(file, 'utf8').catch(() => '')).split(' ');
+      const holderAlive = pid !== undefined && pid !== '' && processStartTime(Number(pid)) === (started ?? '');
+      const age = await stat(file).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (!holderAlive && age > 1000) await rm(file, { force: true });
+      else if (Date.now() > deadline) throw new Error(`another lab command holds ${file}`, { cause: error });
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(file, { force: true });
+  }
+}
