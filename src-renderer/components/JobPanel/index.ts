@@ -1,0 +1,4 @@
+export { JobPanel } from './JobPanel';
+export { ProgressBar } from './ProgressBar';
+export { TargetRow } from './TargetRow';
+export { formatBytes, formatDuration } from './format';

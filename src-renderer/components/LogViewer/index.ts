@@ -1,0 +1,3 @@
+export { LogViewer } from './LogViewer';
+export { LogView, type LogViewProps } from './LogView';
+export { LogBuffer, parseLogFileLine, stripAnsi } from './log-buffer';
