@@ -1,7 +1,7 @@
 /**
  * startPhone / downPhones: the library face of the phone EMULATION for tests and the lab.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -139,6 +139,14 @@ export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
   };
 }
 
+function isPhoneServer(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('phone/serve.ts');
+  } catch {
+    return false;
+  }
+}
+
 async function killPid(pid: number): Promise<void> {
   try { process.kill(pid, 'SIGTERM'); } catch { return; }
   for (let i = 0; i < 30; i += 1) {
@@ -157,7 +165,9 @@ async function removePhone(port: number): Promise<void> {
   const ownerFile = join(paths.dir, OWNER_FILE);
   if (existsSync(ownerFile)) {
     const owner = JSON.parse(await readFile(ownerFile, 'utf8')) as { pid?: number };
-    if (owner.pid && owner.pid !== process.pid) await killPid(owner.pid);
+    // Only a detached emulator (serve.ts) is ended here, and only if that pid still is one:
+    // a stale pid may belong to anything by now, e.g. a test worker that ran the phone in-process.
+    if (owner.pid && owner.pid !== process.pid && isPhoneServer(owner.pid)) await killPid(owner.pid);
   }
   const { stdout } = await run('ip', ['netns', 'pids', paths.netns], { allowFail: true });
   for (const pid of stdout.split('\n').map(Number).filter((n) => n > 1)) {
