@@ -3,6 +3,7 @@ import pkg from '../../package.json';
 import { printError } from './output';
 import { registerServe } from './commands/serve';
 import { registerJobs } from './commands/jobs';
+import { registerDroid } from './commands/droid';
 import { registerAffected } from './commands/affected';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServe(program);
   registerJobs(program);
+  registerDroid(program);
   registerAffected(program);
   registerBuild(program);
   registerCheck(program);

@@ -1,5 +1,6 @@
 import type { CheckoutSummary, PromptRequest } from './app/contract';
 import type { Inventory } from './homelab/types';
+import type { AndroidDevice } from './android/types';
 
 /**
  * Events of the domains (checkout, prompts, inventory, devices, deploy status...). Each
@@ -14,4 +15,6 @@ export type DomainEvent =
   /** Emitted by the desktop shell when a notification or tray item asks to show a job. */
   | { readonly type: 'ui.open-job'; readonly jobId: string }
   /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
-  | { readonly type: 'inventory.changed'; readonly inventory: Inventory };
+  | { readonly type: 'inventory.changed'; readonly inventory: Inventory }
+  /** A phone appeared, changed state (unauthorized, offline, device) or went away: the whole list. */
+  | { readonly type: 'devices.changed'; readonly devices: readonly AndroidDevice[] };

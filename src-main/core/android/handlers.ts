@@ -1,8 +1,138 @@
 import type { CoreContext } from '../context';
+import { FleetError } from '../contract';
 import type { HandlersFor } from '../handlers';
-import type { androidCommands } from './contract';
+import { adbService } from './adb-service';
+import { runAdb } from './adb-server';
+import type { androidCommands, PhoneRouteInput } from './contract';
+import { currentGeneration, deployDroid } from './deploy';
+import { parseGenerations } from './generations';
+import { openPhoneSession, resolveRoute } from './phone-session';
+import { execOnPhone } from './phone-ssh';
+import { setupPhone } from './setup';
+import { droidConfigFile } from './sshd-module';
+import { shCommand } from './shell-quote';
+import type { DroidDeployResult } from './types';
+
+/** The droid must exist in the open checkout (droids/<name>), so a typo fails at once. */
+function requireDroid(ctx: CoreContext, droid: string): void {
+  if (!droidConfigFile(ctx.root(), droid)) {
+    throw new FleetError('not-found', `There is no droid ${droid} in ${ctx.root()} (droids/${droid}/default.nix).`, {
+      hint: 'See the Droids screen or `fleet inventory` for the droid names.',
+    });
+  }
+}
+
+function login(input: PhoneRouteInput): { user?: string; identityFile?: string } {
+  return { ...(input.user ? { user: input.user } : {}), ...(input.identityFile ? { identityFile: input.identityFile } : {}) };
+}
 
 /** Handlers of the android domain's commands. */
-export function androidHandlers(_ctx: CoreContext): HandlersFor<typeof androidCommands> {
-  return {};
+export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCommands> {
+  const adb = () => adbService(ctx);
+  return {
+    'devices.list': async () => ({ adbPort: adb().address.port, devices: await adb().devices() }),
+
+    'devices.connect': async ({ address }) => {
+      const [host, port] = address.split(':') as [string, string];
+      const client = await adb().client();
+      let serial: string;
+      try {
+        serial = await client.connect(host, Number(port));
+      } catch (error) {
+        throw new FleetError('connect-failed', `adb could not connect to ${address}: ${error instanceof Error ? error.message : String(error)}`, {
+          hint: 'On the phone: Developer options > Wireless debugging must be on and the address must match; for Android 11+ pair first.',
+        });
+      }
+      const devices = await adb().devices();
+      const device = devices.find((d) => d.serial === serial) ?? devices.find((d) => d.serial === address);
+      if (!device) throw new FleetError('connect-failed', `adb connected to ${address} but the phone is not in its device list yet.`);
+      return device;
+    },
+
+    'devices.pair': async ({ address, code }) => {
+      // adb reads the pairing code from stdin when it is not an argument: it stays out of `ps`.
+      const result = await runAdb(adb().address, ['pair', address], { input: `${code}\n`, timeoutMs: 30_000 });
+      const text = `${result.stdout}${result.stderr}`.trim();
+      if (result.code !== 0 || !/Successfully paired/i.test(text)) {
+        const old = /unknown command|usage:/i.test(text);
+        throw new FleetError('pair-failed', old ? 'This adb is too old to pair (adb pair needs platform-tools 30 or newer).' : `Pairing with ${address} failed: ${text}`, {
+          hint: old ? 'Update the Android platform tools, or enable `adb tcpip 5555` over USB and connect without pairing.' : 'Use the address and 6-digit code from "Pair device with pairing code" on the phone; they change each time.',
+        });
+      }
+      return { message: text };
+    },
+
+    'droid.link': async ({ serial, droid }) => {
+      if (droid !== null) requireDroid(ctx, droid);
+      ctx.settings.update((s) => {
+        const links = { ...s.droidLinks };
+        if (droid === null) delete links[serial];
+        else links[serial] = droid;
+        return { ...s, droidLinks: links };
+      });
+      adb().relinked();
+      return { serial, droid };
+    },
+
+    'droid.setup': async (input) => {
+      requireDroid(ctx, input.droid);
+      await adb().usableDevice(input.serial);
+      return {
+        spec: { kind: 'droid-setup', title: `Set up ${input.serial} for droid ${input.droid}`, targets: [input.serial] },
+        run: (job) => setupPhone(ctx, adb(), input, job),
+      };
+    },
+
+    'droid.deploy': async (input) => {
+      requireDroid(ctx, input.droid);
+      const route = await resolveRoute(ctx, adb(), input.droid, input);
+      if (route.kind === 'adb') await adb().usableDevice(route.serial);
+      return {
+        spec: { kind: 'droid-deploy', title: `Deploy droid ${input.droid}`, targets: [input.droid] },
+        run: (job) => deployDroid(ctx, adb(), { droid: input.droid, route, source: input.source, ...login(input) }, job),
+      };
+    },
+
+    'droid.rollback': async (input) => {
+      requireDroid(ctx, input.droid);
+      const route = await resolveRoute(ctx, adb(), input.droid, input);
+      return {
+        spec: { kind: 'droid-rollback', title: `Roll back droid ${input.droid}`, targets: [input.droid] },
+        run: async (job): Promise<DroidDeployResult> => {
+          const session = await openPhoneSession(ctx, adb(), route, login(input), { signal: job.signal, jobId: job.id });
+          try {
+            const before = await currentGeneration(session, job.signal);
+            if (before === undefined) throw new FleetError('no-generation', 'The phone has no Nix-on-Droid generation to roll back from.');
+            job.log(`The phone is on generation ${before}; rolling back...`, 'info', input.droid);
+            const result = await execOnPhone(session.ssh, shCommand(['nix-on-droid', 'rollback']), {
+              signal: job.signal,
+              onStdout: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stdout', input.droid)),
+              onStderr: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stderr', input.droid)),
+            });
+            const after = await currentGeneration(session, job.signal);
+            if (result.code !== 0) {
+              throw new FleetError('rollback-failed', `nix-on-droid rollback failed (exit ${result.code ?? 'lost'}); the phone is on generation ${after ?? 'unknown'}.\n${(result.stderr || result.stdout).trim().split('\n').slice(-10).join('\n')}`);
+            }
+            job.log(`The phone is now on generation ${after ?? 'unknown'}.`, 'info', input.droid);
+            return { droid: input.droid, route, before, ...(after !== undefined ? { after } : {}) };
+          } finally {
+            session.close();
+          }
+        },
+      };
+    },
+
+    'droid.generations': async (input) => {
+      requireDroid(ctx, input.droid);
+      const route = await resolveRoute(ctx, adb(), input.droid, input);
+      const session = await openPhoneSession(ctx, adb(), route, login(input));
+      try {
+        const result = await session.run(['nix-on-droid', 'generations']);
+        if (result.code !== 0) throw new FleetError('failed', `nix-on-droid generations failed: ${(result.stderr || result.stdout).trim()}`);
+        return parseGenerations(result.stdout);
+      } finally {
+        session.close();
+      }
+    },
+  };
 }
