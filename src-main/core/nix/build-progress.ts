@@ -1,6 +1,6 @@
 import type { FailedDerivation, LogStream, RunningBuild, TargetProgress, TargetStatus } from '../jobs/types';
 import { ActivityType, ResultType, derivationName, parseNixLogLine, type NixLogEvent } from './internal-json';
-import { nixErrorFromJson, parseNixErrorText, stripAnsi, type NixError } from './nix-errors';
+import { displayPath, mapMessagePaths, nixErrorFromJson, parseNixErrorText, stripAnsi, type NixError } from './nix-errors';
 
 /** Where the model sends log lines: the job's log (`ctx.log`). */
 export type LogSink = (text: string, stream: LogStream) => void;
@@ -164,7 +164,16 @@ export class BuildProgressModel {
       this.errorList.push(error);
       const failed = failedBuild.exec(stripAnsi(msg));
       if (failed) this.markFailed(failed[1]!);
-      this.log(stripAnsi(msg), 'error');
+      if (error.location || error.trace.length > 0) {
+        // One line per frame with its position: the whole trace, without nix's code snippets.
+        this.log(`error: ${mapMessagePaths(error.message, this.root)}`, 'error');
+        if (error.location) this.log(`  at ${displayPath(error.location, this.root)}`, 'error');
+        for (const frame of error.trace) {
+          this.log(`  … ${frame.message}${frame.location ? ` (${displayPath(frame.location, this.root)})` : ''}`, 'info');
+        }
+      } else {
+        this.log(stripAnsi(msg), 'error');
+      }
       this.dirty = true;
       return;
     }
