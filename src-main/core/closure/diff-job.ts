@@ -1,0 +1,117 @@
+import { FleetError } from '../contract';
+import type { CoreContext } from '../context';
+import type { JobContext } from '../jobs/jobs';
+import { buildTargets } from '../nix/build';
+import { configurationTarget, type BuildTarget } from '../nix/targets';
+import type { NixRunOptions } from '../nix/runner';
+import { scanInventory } from '../homelab/scan';
+import { gitAt, resolveRevision } from '../git/repo';
+import { localClosure } from './listing';
+import { diffAgainstHost, reportOf, type ClosureDiffReport } from './report';
+import { openHostExec } from './host-connection';
+
+/** What to compare: a machine against its host or a revision, or two store paths. */
+export interface ClosureDiffRequest {
+  /** "moonlight", "system:moonlight", "home:soriphoono", "droid:soriphoono". */
+  readonly machine?: string;
+  /** Compare the working tree's build with this revision's build instead of the running host. */
+  readonly base?: string;
+  /** Two local store paths (generations, builds) to compare. */
+  readonly from?: string;
+  readonly to?: string;
+  /** The path on the host to compare with (default /run/current-system). */
+  readonly hostPath?: string;
+}
+
+type Kind = 'system' | 'home' | 'droid';
+
+/** Split "kind:name" (kind defaults to system). */
+export function parseMachine(spec: string): { kind: Kind; name: string } {
+  const colon = spec.indexOf(':');
+  if (colon < 0) return { kind: 'system', name: spec };
+  const kind = spec.slice(0, colon);
+  if (kind !== 'system' && kind !== 'home' && kind !== 'droid') {
+    throw new FleetError('invalid-input', `"${kind}" is not a machine kind; use system:, home: or droid:.`);
+  }
+  return { kind, name: spec.slice(colon + 1) };
+}
+
+/** Check the request against the checkout before the job starts; answers the machine to build. */
+export function validateClosureRequest(root: string, request: ClosureDiffRequest, layoutRoot?: string): { kind: Kind; name: string } | undefined {
+  if (request.from || request.to) {
+    if (!request.from || !request.to) throw new FleetError('invalid-input', 'Give both `from` and `to` store paths.');
+    return undefined;
+  }
+  if (!request.machine) throw new FleetError('invalid-input', 'Name a machine (e.g. moonlight or home:soriphoono), or give `from` and `to`.');
+  const machine = parseMachine(request.machine);
+  const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+  const names = machine.kind === 'system' ? inventory.systems.map((s) => s.name) : machine.kind === 'home' ? inventory.standaloneHomes.map((h) => h.name) : inventory.droids.map((d) => d.name);
+  if (!names.includes(machine.name)) {
+    throw new FleetError('not-found', `There is no ${machine.kind} named "${machine.name}" in the checkout.`, { hint: names.length ? `Known: ${names.join(', ')}` : undefined });
+  }
+  if (!request.base && machine.kind !== 'system' && !request.hostPath) {
+    throw new FleetError('invalid-input', `Comparing a ${machine.kind} with a running device needs its profile path (hostPath); or compare with a revision (base).`);
+  }
+  return machine;
+}
+
+async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions): Promise<string> {
+  const result = await buildTargets([target], { ...nix, root, signal: job.signal, log: (text, stream, t) => job.log(text, stream, t), onProgress: (p) => job.progress(p) });
+  const built = result.targets[0];
+  if (!built || built.status !== 'succeeded' || !built.outPath) {
+    throw new FleetError('build-failed', `Building ${target.label} failed: ${built?.error?.message ?? 'no output'}`, built?.error?.location ? { location: built.error.location } : {});
+  }
+  return built.outPath;
+}
+
+/** A build target for a configuration at a git revision: nix fetches that commit itself. */
+async function targetAtRevision(root: string, target: BuildTarget, rev: string): Promise<BuildTarget> {
+  const git = gitAt(root);
+  const top = (await git.raw(['rev-parse', '--show-toplevel'])).trim();
+  const prefix = (await git.raw(['rev-parse', '--show-prefix'])).trim().replace(/\/$/, '');
+  const query = new URLSearchParams({ rev, ...(prefix ? { dir: prefix } : {}) });
+  return { ...target, label: `${target.label}@${rev.slice(0, 7)}`, installable: `git+file://${top}?${query.toString()}#${target.attrPath}` };
+}
+
+/** Run a closure diff: build what is needed, list both closures, compare. */
+export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: string, request: ClosureDiffRequest, machine: { kind: Kind; name: string } | undefined, layoutRoot?: string): Promise<ClosureDiffReport> {
+  const nix: NixRunOptions = { env: ctx.env, signal: job.signal };
+  const started = performance.now();
+  if (!machine) {
+    const [a, b] = await Promise.all([localClosure(request.from!, nix), localClosure(request.to!, nix)]);
+    return reportOf({ label: request.from!, source: 'path', storePath: request.from!, entries: a }, { label: request.to!, source: 'path', storePath: request.to!, entries: b }, started);
+  }
+  const target = configurationTarget(machine.kind, machine.name);
+  job.log(`building ${target.attrPath} from the working tree`);
+  const newPath = await buildOne(target, root, job, nix);
+  const newEntries = await localClosure(newPath, nix);
+  const newSide = { label: 'working tree', source: 'working-tree' as const, storePath: newPath, entries: newEntries };
+  if (request.base) {
+    const rev = await resolveRevision(root, request.base);
+    job.log(`building ${target.attrPath} at ${rev.slice(0, 12)}`);
+    const oldPath = await buildOne(await targetAtRevision(root, target, rev), root, job, nix);
+    const oldEntries = await localClosure(oldPath, nix);
+    return reportOf({ label: `${request.base} (${rev.slice(0, 7)})`, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, machine);
+  }
+  const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+  const system = inventory.systems.find((s) => s.name === machine.name);
+  if (!system) throw new FleetError('not-found', `There is no system named "${machine.name}".`);
+  let close: (() => void) | undefined;
+  job.log(`listing the closure of ${request.hostPath ?? '/run/current-system'} on ${system.deploy.host}`);
+  try {
+    const report = await diffAgainstHost(
+      async () => {
+        const opened = await openHostExec(ctx, system.deploy, { jobId: job.id, signal: job.signal });
+        close = opened.close;
+        return opened.exec;
+      },
+      `${machine.name} (running)`,
+      newSide,
+      { machine, ...(request.hostPath ? { hostPath: request.hostPath } : {}) },
+    );
+    if (report.old.state === 'unknown') job.log(`host closure unknown: ${report.old.error}`, 'stderr');
+    return report;
+  } finally {
+    close?.();
+  }
+}

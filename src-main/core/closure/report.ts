@@ -1,0 +1,90 @@
+import { biggestSizeChanges, compareClosures } from './compare';
+import { hostClosure, type HostExec } from './listing';
+import type { ClosureDiff, ClosureEntry, PackageDiff } from './types';
+
+/** One side of a closure diff: where it came from and whether it could be read. */
+export interface ClosureSide {
+  /** "moonlight (running)", "working tree", "generation 12", a store path... */
+  readonly label: string;
+  readonly source: 'host' | 'path' | 'revision' | 'working-tree';
+  readonly storePath?: string;
+  /** 'unknown' when it could not be read (host unreachable): the diff is then unknown too. */
+  readonly state: 'ok' | 'unknown';
+  readonly error?: string;
+  readonly paths?: number;
+  readonly bytes?: number;
+}
+
+/** `closure.diff`: what changes between two closures, or as much as is known. */
+export interface ClosureDiffReport {
+  readonly machine?: { readonly kind: 'system' | 'home' | 'droid'; readonly name: string };
+  readonly old: ClosureSide;
+  readonly new: ClosureSide;
+  /** Absent when a side is unknown. */
+  readonly diff?: ClosureDiff;
+  /** The biggest growers and shrinkers, for the chart. */
+  readonly chart?: { readonly growers: readonly PackageDiff[]; readonly shrinkers: readonly PackageDiff[] };
+  readonly durationMs: number;
+}
+
+function sideOf(label: string, source: ClosureSide['source'], storePath: string | undefined, entries: readonly ClosureEntry[]): ClosureSide {
+  return {
+    label,
+    source,
+    ...(storePath ? { storePath } : {}),
+    state: 'ok',
+    paths: entries.length,
+    bytes: entries.reduce((sum, e) => sum + e.narSize, 0),
+  };
+}
+
+/** Compare two listed closures into a report with the chart data. */
+export function reportOf(
+  oldSide: { label: string; source: ClosureSide['source']; storePath?: string; entries: readonly ClosureEntry[] },
+  newSide: { label: string; source: ClosureSide['source']; storePath?: string; entries: readonly ClosureEntry[] },
+  started: number,
+  machine?: ClosureDiffReport['machine'],
+): ClosureDiffReport {
+  const diff = compareClosures(oldSide.entries, newSide.entries);
+  return {
+    ...(machine ? { machine } : {}),
+    old: sideOf(oldSide.label, oldSide.source, oldSide.storePath, oldSide.entries),
+    new: sideOf(newSide.label, newSide.source, newSide.storePath, newSide.entries),
+    diff,
+    chart: biggestSizeChanges(diff),
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/**
+ * Compare a built closure with what a host runs, listing the host's closure in one
+ * command over the connection `connect` opens. An unreachable host gives an "unknown" old side (and no diff), not
+ * an error: the deploy can still go ahead, it just cannot say what it will copy.
+ */
+export async function diffAgainstHost(
+  connect: () => Promise<HostExec>,
+  hostLabel: string,
+  newSide: { label: string; source: ClosureSide['source']; storePath: string; entries: readonly ClosureEntry[] },
+  options: { readonly hostPath?: string; readonly machine?: ClosureDiffReport['machine'] } = {},
+): Promise<ClosureDiffReport> {
+  const started = performance.now();
+  const hostPath = options.hostPath ?? '/run/current-system';
+  let hostEntries: ClosureEntry[];
+  try {
+    hostEntries = await hostClosure(await connect(), hostPath);
+  } catch (error) {
+    return {
+      ...(options.machine ? { machine: options.machine } : {}),
+      old: { label: hostLabel, source: 'host', storePath: hostPath, state: 'unknown', error: (error as Error).message },
+      new: sideOf(newSide.label, newSide.source, newSide.storePath, newSide.entries),
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+  const resolved = hostEntries.find((e) => /-nixos-system-|-home-manager-generation|-nix-on-droid-generation/.test(e.path));
+  return reportOf(
+    { label: hostLabel, source: 'host', ...(resolved ? { storePath: resolved.path } : {}), entries: hostEntries },
+    newSide,
+    started,
+    options.machine,
+  );
+}

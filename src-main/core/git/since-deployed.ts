@@ -1,0 +1,82 @@
+import { scanInventory } from '../homelab/scan';
+import type { HostExec } from '../closure/listing';
+import { machineIndexOf, mapChangesToMachines } from './affected-rules';
+import { changesSince, gitAt, readRepoState } from './repo';
+import type { ChangedFile } from './types';
+
+/** A commit between the deployed revision and HEAD. */
+export interface CommitSummary {
+  readonly hash: string;
+  readonly date: string;
+  readonly author: string;
+  readonly subject: string;
+}
+
+/** `changes.sinceDeployed`: what changed for one host since the revision it runs. */
+export interface SinceDeployedReport {
+  readonly host: string;
+  /** configurationRevision the host reports ("dirty" when it was deployed from a dirty tree). */
+  readonly deployedRevision?: string;
+  readonly state: 'ok' | 'unknown' | 'dirty-deploy' | 'not-in-repository';
+  readonly message?: string;
+  readonly head?: string;
+  readonly commits: readonly CommitSummary[];
+  /** Files changed since the deployed revision (committed or not) that affect this host. */
+  readonly files: readonly ChangedFile[];
+  /** The host runs something else than the checkout would build (as far as the revision says). */
+  readonly outOfDate?: boolean;
+}
+
+/** Parse `nixos-version --json` (configurationRevision may be absent on hosts built without a flake). */
+export function parseNixosVersion(stdout: string): { configurationRevision?: string; nixosVersion?: string } {
+  try {
+    const parsed = JSON.parse(stdout) as { configurationRevision?: unknown; nixosVersion?: unknown };
+    return {
+      ...(typeof parsed.configurationRevision === 'string' && parsed.configurationRevision ? { configurationRevision: parsed.configurationRevision } : {}),
+      ...(typeof parsed.nixosVersion === 'string' ? { nixosVersion: parsed.nixosVersion } : {}),
+    };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Since-deployed view of a host: read the revision it runs (`nixos-version --json` over
+ * its connection), list the commits from there to HEAD and the changed files (including
+ * uncommitted ones) that the layout rules tie to this host.
+ */
+export async function sinceDeployed(root: string, host: string, exec: HostExec, layoutRoot?: string): Promise<SinceDeployedReport> {
+  const repo = await readRepoState(root);
+  const base = { host, commits: [], files: [], ...(repo.head ? { head: repo.head } : {}) };
+  let revision: string | undefined;
+  try {
+    const result = await exec(['nixos-version', '--json']);
+    if (result.code === 0) revision = parseNixosVersion(result.stdout).configurationRevision;
+    else return { ...base, state: 'unknown', message: `nixos-version failed on ${host}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}` };
+  } catch (error) {
+    return { ...base, state: 'unknown', message: `${host} is unreachable: ${(error as Error).message}` };
+  }
+  if (!revision) return { ...base, state: 'unknown', message: `${host} does not report a configurationRevision.` };
+  if (revision === 'dirty' || revision.endsWith('-dirty')) {
+    return { ...base, deployedRevision: revision, state: 'dirty-deploy', outOfDate: true, message: `${host} was deployed from a dirty tree, so its exact source is unknown.` };
+  }
+  const git = gitAt(root);
+  let rev = '';
+  try {
+    rev = (await git.raw(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`])).trim();
+  } catch {
+    rev = '';
+  }
+  if (!/^[0-9a-f]{40,64}$/.test(rev) || revision.startsWith('-')) {
+    return { ...base, deployedRevision: revision, state: 'not-in-repository', outOfDate: true, message: `${revision.slice(0, 12)} is not in this repository${repo.shallow ? ' (shallow clone: run `git fetch --unshallow`)' : ' (run `git fetch`)'}.` };
+  }
+  const log = await git.raw(['log', '--format=%H%x09%cI%x09%an%x09%s', `${rev}..HEAD`, '--', '.']);
+  const commits = log.split('\n').filter(Boolean).map((line) => {
+    const [hash, date, author, ...subject] = line.split('\t');
+    return { hash: hash!, date: date!, author: author!, subject: subject.join('\t') };
+  });
+  const changed = await changesSince(root, rev);
+  const index = machineIndexOf(scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {}));
+  const files = changed.filter((f) => mapChangesToMachines(index, [f]).affected.some((m) => m.kind === 'system' && m.name === host));
+  return { ...base, deployedRevision: revision, state: 'ok', commits, files, outOfDate: files.length > 0 };
+}
