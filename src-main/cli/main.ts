@@ -5,6 +5,7 @@ import { registerServe } from './commands/serve';
 import { registerJobs } from './commands/jobs';
 import { registerDroid } from './commands/droid';
 import { registerAffected } from './commands/affected';
+import { registerDiff } from './commands/diff';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerDroid(program);
   registerAffected(program);
+  registerDiff(program);
   registerBuild(program);
   registerCheck(program);
   registerInventory(program);
