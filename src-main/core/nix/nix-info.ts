@@ -59,20 +59,22 @@ const wellKnown = [
  * desktop app started from a menu often has a PATH without the nix profile).
  */
 export function locateNix(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  // An explicit choice is final: FLEET_NIX pointing nowhere means "no nix", not "search".
+  if (env.FLEET_NIX) return isExecutable(env.FLEET_NIX) ? env.FLEET_NIX : undefined;
   const candidates: string[] = [];
-  if (env.FLEET_NIX) candidates.push(env.FLEET_NIX);
   for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'nix'));
   const home = env.HOME ?? os.homedir();
   candidates.push(path.join(home, '.nix-profile/bin/nix'), ...wellKnown);
-  for (const file of candidates) {
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
+  return candidates.find(isExecutable);
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
 /** Parse the first line of `nix --version` into version and flavour. */
@@ -126,7 +128,12 @@ export const installAdvice: NixInstallAdvice = {
  */
 export async function detectNix(env: NodeJS.ProcessEnv = process.env): Promise<NixInfo> {
   const nix = locateNix(env);
-  if (!nix) return { found: false, problem: 'nix is not installed (not on PATH nor in the usual places).', install: installAdvice };
+  if (!nix) {
+    const problem = env.FLEET_NIX
+      ? `FLEET_NIX is ${env.FLEET_NIX}, which is not an executable file.`
+      : 'nix is not installed (not on PATH nor in the usual places).';
+    return { found: false, problem, install: installAdvice };
+  }
   let versionText: string;
   try {
     const result = await runProcess(nix, ['--version'], { env });

@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createCore, type FleetCore } from '../../src-main/core/core';
+import type { FleetEvent } from '../../src-main/core/events';
+import type { JobInfo } from '../../src-main/core/jobs/types';
+
+export const flakeDir = path.resolve(__dirname, '../../flake');
+
+/** This machine has no binary cache and builds the aarch64 phone with /bin/sh. */
+export const testEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  FLEET_NIX_OPTIONS: 'substituters=; extra-platforms=aarch64-linux',
+};
+
+/** A git-initialised copy of the example homelab, changed by `edit` before the commit. */
+export function copyHomelab(edit: (dir: string) => void = () => undefined): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-build-'));
+  fs.cpSync(flakeDir, dir, { recursive: true, filter: (src) => !/\/result(-\w+)?$/.test(src) });
+  edit(dir);
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab copy');
+  return dir;
+}
+
+/** Replace text in a file of the copy; fails loudly when the text is not there. */
+export function replaceIn(file: string, from: string, to: string): void {
+  const text = fs.readFileSync(file, 'utf8');
+  if (!text.includes(from)) throw new Error(`${file} does not contain ${from}`);
+  fs.writeFileSync(file, text.replace(from, to));
+}
+
+/** A new kernel version: every system's kernel, initrd and toplevel must build. */
+export function bumpKernel(dir: string): void {
+  replaceIn(path.join(dir, 'lib/pins.nix'), '"6.6.30"', `"6.6.${100 + Math.floor(Math.random() * 800)}"`);
+}
+
+export interface Session {
+  readonly core: FleetCore;
+  readonly events: FleetEvent[];
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A core on `root` recording every event. */
+export function openCore(root: string, env: NodeJS.ProcessEnv = testEnv): Session {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-build-data-'));
+  const core = createCore({ host: 'cli', dataDir, root, env });
+  const events: FleetEvent[] = [];
+  core.subscribe((e) => events.push(e));
+  return {
+    core,
+    events,
+    dataDir,
+    close: async () => {
+      await core.dispose();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Start a job command and wait for its end. */
+export async function runJob(session: Session, name: string, input: unknown): Promise<JobInfo> {
+  const { jobId } = (await session.core.invoke(name, input)) as { jobId: string };
+  return session.core.context.jobs.wait(jobId);
+}
+
+/** Live processes whose command line contains `needle`. */
+export function processesMatching(needle: string): { pid: number; cmdline: string }[] {
+  const found: { pid: number; cmdline: string }[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(needle)) found.push({ pid: Number(entry), cmdline });
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
