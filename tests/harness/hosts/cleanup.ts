@@ -1,8 +1,8 @@
-import { access, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { access, readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
-import { removeNetns } from './host.js';
-import { ADDRESS_BLOCK, LAB_ENTRIES, REGISTRY_DIR, slotOfNetns, slotOfVeth } from './records.js';
-import { listClaims, ownerAlive, releaseSlot, type SlotClaim } from './registry.js';
+import { HOST_DIR_TAG, removeNetns } from './host.js';
+import { ADDRESS_BLOCK, LAB_ENTRIES, slotOfNetns, slotOfVeth } from './records.js';
+import { listClaims, ownerAlive, releaseSlot, starterAlive, type SlotClaim } from './registry.js';
 import { run } from './run.js';
 
 /**
@@ -68,19 +68,17 @@ export async function removeLab(slot: number, stateDir: string | null): Promise<
 
 /**
  * Whether a claim belongs to a running lab. A test lab lives while its owner process does. A
- * detached lab (`lab up`) lives while its state directory still names this slot or its
- * namespaces exist, or for a minute after the claim while it is being started.
+ * detached lab (`lab up`) lives while its state directory still names this slot, or while
+ * the process starting it runs.
  */
-async function claimLive(claim: SlotClaim, namespaces: readonly string[]): Promise<boolean> {
+async function claimLive(claim: SlotClaim): Promise<boolean> {
   if (claim.ownerPid !== null) return ownerAlive(claim);
-  if (namespaces.some((netns) => slotOfNetns(netns) === claim.slot)) return true;
   const record = await readFile(path.join(claim.stateDir, 'lab.json'), 'utf8').then(
     (text) => JSON.parse(text) as { slot?: number },
     () => null,
   );
   if (record?.slot === claim.slot) return true;
-  const age = await stat(path.join(REGISTRY_DIR, `slot-${claim.slot}.json`)).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-  return age < 60_000;
+  return starterAlive(claim);
 }
 
 /** Remove labs whose owner process died, and harness namespaces or veths no live lab claims. Returns the slots cleared. */
@@ -89,7 +87,7 @@ export async function reapStaleLabs(): Promise<readonly number[]> {
   const namespaces = await harnessNetns();
   const live = new Set<number>();
   for (const claim of claims) {
-    if (await claimLive(claim, namespaces)) live.add(claim.slot);
+    if (await claimLive(claim)) live.add(claim.slot);
   }
   const reaped = new Set<number>();
   for (const claim of claims) {
@@ -109,6 +107,8 @@ export async function reapStaleLabs(): Promise<readonly number[]> {
     await run('ip', ['link', 'del', veth]);
     reaped.add(slot);
   }
+  const liveDirs = new Set(claims.filter((claim) => live.has(claim.slot)).map((claim) => claim.stateDir));
+  await reapOrphanProcesses(liveDirs);
   return [...reaped];
 }
 
@@ -128,4 +128,38 @@ export async function dropLeakGuardIfUnused(): Promise<void> {
   if ((await listClaims()).length === 0 && (await harnessNetns()).length === 0) {
     await run('ip', ['route', 'del', 'unreachable', GUARD_ROUTE]);
   }
+}
+
+/**
+ * Kill host processes that outlived their namespace's name (a crash between `ip netns del` and
+ * the kill, or a namespace deleted by hand): every process sharing a network namespace with a
+ * process tagged with a host directory that no live lab owns.
+ */
+export async function reapOrphanProcesses(liveStateDirs: ReadonlySet<string>): Promise<number> {
+  const rootNet = await readlink('/proc/self/ns/net');
+  const netOf = new Map<number, string>();
+  const orphanNets = new Set<string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const net = await readlink(`/proc/${pid}/ns/net`).catch(() => null);
+    if (net === null || net === rootNet) continue;
+    netOf.set(pid, net);
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+    const tag = environ.split('\0').find((line) => line.startsWith(`${HOST_DIR_TAG}=`));
+    if (!tag) continue;
+    const stateDir = path.dirname(path.dirname(tag.slice(HOST_DIR_TAG.length + 1)));
+    if (!liveStateDirs.has(stateDir)) orphanNets.add(net);
+  }
+  let killed = 0;
+  for (const [pid, net] of netOf) {
+    if (!orphanNets.has(net)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
 }

@@ -37,6 +37,12 @@ echo READY
 exec sleep infinity </dev/null >/dev/null 2>&1
 `;
 
+/**
+ * Set in the environment of every host's holder, and so of its sshd and nix-daemon: lets a
+ * later run find a host's processes even when its namespace name is gone (cleanup.ts).
+ */
+export const HOST_DIR_TAG = 'FLEET_LAB_HOST_DIR';
+
 /** Environment for processes started inside a host: no inherited secrets, a NixOS-like PATH. */
 export const HOST_ENV: NodeJS.ProcessEnv = {
   PATH: SESSION_PATH,
@@ -83,7 +89,7 @@ async function spawnHolder(netns: string, dir: string, args: readonly [string, s
   const child = spawn(
     'ip',
     ['netns', 'exec', netns, 'unshare', '-m', '-u', '--propagation', 'private', '--', '/bin/sh', '-c', HOLDER_SCRIPT, 'sh', dir, ...args],
-    { detached: true, stdio: ['ignore', 'pipe', logFd], cwd: '/', env: HOST_ENV },
+    { detached: true, stdio: ['ignore', 'pipe', logFd], cwd: '/', env: { ...HOST_ENV, [HOST_DIR_TAG]: dir } },
   );
   closeSync(logFd);
   const pid = child.pid;

@@ -1,4 +1,4 @@
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAX_SLOTS, REGISTRY_DIR } from './records.js';
@@ -13,6 +13,9 @@ export interface SlotClaim {
   /** null for a detached lab that outlives the process that started it. */
   readonly ownerPid: number | null;
   readonly ownerStartTime: string | null;
+  /** The process that started the lab (for a detached lab: alive only while `lab up` runs). */
+  readonly starterPid?: number;
+  readonly starterStartTime?: string | null;
 }
 
 function claimPath(slot: number): string {
@@ -38,6 +41,13 @@ export function ownerAlive(claim: SlotClaim): boolean {
   return started !== null && started === claim.ownerStartTime;
 }
 
+/** Whether the process that claimed the slot still runs (a lab being started is not stale). */
+export function starterAlive(claim: SlotClaim): boolean {
+  if (claim.starterPid === undefined) return false;
+  const started = processStartTime(claim.starterPid);
+  return started !== null && started === claim.starterStartTime;
+}
+
 /** Claim the lowest free slot for a lab kept in stateDir. */
 export async function claimSlot(stateDir: string, detached: boolean, avoid: ReadonlySet<number>): Promise<SlotClaim> {
   await mkdir(REGISTRY_DIR, { recursive: true });
@@ -46,17 +56,23 @@ export async function claimSlot(stateDir: string, detached: boolean, avoid: Read
     stateDir,
     ownerPid: detached ? null : process.pid,
     ownerStartTime: detached ? null : processStartTime(process.pid),
+    starterPid: process.pid,
+    starterStartTime: processStartTime(process.pid),
   });
   for (let slot = 0; slot < MAX_SLOTS; slot++) {
     if (avoid.has(slot)) continue;
+    const claimed = claim(slot);
+    // Written whole, then linked into place: link() fails if the slot is taken, and nobody ever
+    // reads a half-written claim.
+    const draft = path.join(REGISTRY_DIR, `.draft-${process.pid}-${slot}`);
+    await writeFile(draft, JSON.stringify(claimed));
     try {
-      const handle = await open(claimPath(slot), 'wx');
-      const claimed = claim(slot);
-      await handle.writeFile(JSON.stringify(claimed));
-      await handle.close();
+      await link(draft, claimPath(slot));
       return claimed;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await rm(draft, { force: true });
     }
   }
   throw new Error(`all ${MAX_SLOTS} lab slots are taken; run "npm run lab -- down --all"`);
@@ -84,9 +100,8 @@ export async function listClaims(): Promise<readonly SlotClaim[]> {
       const parsed = JSON.parse(await readFile(path.join(REGISTRY_DIR, name), 'utf8')) as SlotClaim;
       claims.push({ ...parsed, slot });
     } catch {
-      // Possibly being written right now by another process: only an old unreadable claim is stale.
-      const age = await stat(path.join(REGISTRY_DIR, name)).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-      claims.push({ slot, stateDir: '', ownerPid: age > 10_000 ? -1 : null, ownerStartTime: null });
+      // Claims are written whole (see claimSlot): an unreadable one is damaged, hence stale.
+      claims.push({ slot, stateDir: '', ownerPid: -1, ownerStartTime: null });
     }
   }
   return claims;
