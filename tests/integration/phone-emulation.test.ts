@@ -294,9 +294,10 @@ describe('emulated phone teardown', () => {
     const sshdPid = Number(readFileSync(phone.hostPath('/data/data/com.termux.nix/files/usr/tmp/sshd.pid'), 'utf8'));
     await downPhones();
     expect(gone(sshdPid)).toBe(true);
-    expect((await run('ip', ['netns', 'list'])).stdout).not.toMatch(/fleet-phone-/);
-    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain('/fleet-lab/phones');
-    expect(existsSync(PHONES_DIR)).toBe(false);
+    expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(`fleet-phone-${phone.port}`);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`phone-${phone.port}`);
+    expect(existsSync(phone.dir)).toBe(false);
+    expect(phone.dir.startsWith(PHONES_DIR)).toBe(true);
     expect(await adbDevices()).not.toContain(phone.serial);
     const processes = (await run('ps', ['-eo', 'args'])).stdout;
     expect(processes).not.toMatch(/adbd-sync|phone\/serve\.ts/);

@@ -28,6 +28,18 @@ export interface StartPhoneOptions {
   readonly model?: string;
   readonly androidVersion?: string;
   readonly log?: (line: string) => void;
+  /** Set by the lab's detached emulator process: `phone down` / `lab down` stop such phones. */
+  readonly detached?: boolean;
+}
+
+/** Who runs a phone, recorded in its directory so a later downPhones() can judge it. */
+interface PhoneOwner {
+  readonly pid: number;
+  /** Start time of the pid (clock ticks since boot), so a reused pid is not taken for the owner. */
+  readonly startTime: string | null;
+  readonly detached: boolean;
+  readonly scenario?: string;
+  readonly serial?: string;
 }
 
 /** A running emulated phone. */
@@ -109,7 +121,8 @@ export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
   const device = await EmulatedPhone.start(opts);
   running.set(device.port, device);
   const paths = device.paths;
-  await writeFile(join(paths.dir, OWNER_FILE), JSON.stringify({ pid: process.pid, scenario: opts.scenario, serial: device.serial }));
+  const owner: PhoneOwner = { pid: process.pid, startTime: processStartTime(process.pid), detached: opts.detached ?? false, scenario: opts.scenario, serial: device.serial };
+  await writeFile(join(paths.dir, OWNER_FILE), JSON.stringify(owner));
   const auth = opts.auth ?? 'accept';
   if (opts.connect ?? true) await connectAdb(device.serial, auth);
   return {
@@ -139,11 +152,25 @@ export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
   };
 }
 
-function isPhoneServer(pid: number): boolean {
+function processStartTime(pid: number): string | null {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('phone/serve.ts');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
-    return false;
+    return null;
+  }
+}
+
+/** Is the recorded owner still the same running process? */
+function ownerAlive(owner: PhoneOwner): boolean {
+  return owner.startTime !== null && processStartTime(owner.pid) === owner.startTime;
+}
+
+async function readOwner(dir: string): Promise<PhoneOwner | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, OWNER_FILE), 'utf8')) as PhoneOwner;
+  } catch {
+    return null;
   }
 }
 
@@ -162,13 +189,9 @@ async function removePhone(port: number): Promise<void> {
   const device = running.get(port);
   running.delete(port);
   if (device) await device.close();
-  const ownerFile = join(paths.dir, OWNER_FILE);
-  if (existsSync(ownerFile)) {
-    const owner = JSON.parse(await readFile(ownerFile, 'utf8')) as { pid?: number };
-    // Only a detached emulator (serve.ts) is ended here, and only if that pid still is one:
-    // a stale pid may belong to anything by now, e.g. a test worker that ran the phone in-process.
-    if (owner.pid && owner.pid !== process.pid && isPhoneServer(owner.pid)) await killPid(owner.pid);
-  }
+  const owner = await readOwner(paths.dir);
+  // A detached emulator (lab phone) is asked to stop; a dead owner's pid is never signalled.
+  if (owner && owner.pid !== process.pid && owner.detached && ownerAlive(owner)) await killPid(owner.pid);
   const { stdout } = await run('ip', ['netns', 'pids', paths.netns], { allowFail: true });
   for (const pid of stdout.split('\n').map(Number).filter((n) => n > 1)) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -180,22 +203,33 @@ async function removePhone(port: number): Promise<void> {
   await run('rm', ['-rf', '--one-file-system', paths.dir], { allowFail: true });
 }
 
-/** Removes every emulated phone (also those of a crashed earlier run): processes, namespaces, mounts, files. */
-export async function downPhones(): Promise<void> {
+/**
+ * Removes every emulated phone: this process's, the lab's detached ones, and whatever a crashed
+ * run left (processes, namespaces, mounts, files, adb entries). Phones that another live process
+ * (e.g. a parallel test run) runs in-process are left to it, unless `all` is set.
+ */
+export async function downPhones(opts: { all?: boolean } = {}): Promise<void> {
   const ports = new Set<number>(running.keys());
+  const withDir = new Set<number>();
   if (existsSync(PHONES_DIR)) {
     for (const name of await readdir(PHONES_DIR)) {
       const match = /^phone-(\d+)$/.exec(name);
-      if (match) ports.add(Number(match[1]));
+      if (!match) continue;
+      const port = Number(match[1]);
+      withDir.add(port);
+      const owner = await readOwner(join(PHONES_DIR, name));
+      const othersLivePhone = owner !== null && owner.pid !== process.pid && !owner.detached && ownerAlive(owner);
+      if (opts.all || !othersLivePhone) ports.add(port);
     }
   }
   const { stdout } = await run('ip', ['netns', 'list'], { allowFail: true });
   for (const line of stdout.split('\n')) {
     const match = /^fleet-phone-(\d+)\b/.exec(line.trim());
-    if (match) ports.add(Number(match[1]));
+    if (match && !withDir.has(Number(match[1]))) ports.add(Number(match[1]));
   }
   for (const port of ports) await removePhone(port);
+  if (existsSync(PHONES_DIR) && (await readdir(PHONES_DIR)).length > 0) return;
   const mounted = await run('findmnt', ['-n', '-o', 'TARGET', '--mountpoint', PHONES_DIR], { allowFail: true });
   if (mounted.stdout.trim() === PHONES_DIR) await run('umount', ['-l', PHONES_DIR], { allowFail: true });
-  if (existsSync(PHONES_DIR) && (await readdir(PHONES_DIR)).length === 0) await rm(PHONES_DIR, { recursive: true, force: true });
+  await rm(PHONES_DIR, { recursive: true, force: true });
 }

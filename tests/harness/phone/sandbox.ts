@@ -75,10 +75,19 @@ rmdir /.host
 
 /** Makes PHONES_DIR a private mount so persistent namespace files can live in it. */
 async function ensurePrivateMount(): Promise<void> {
-  await mkdir(PHONES_DIR, { recursive: true });
-  const { stdout } = await run('findmnt', ['-n', '-o', 'TARGET', '--mountpoint', PHONES_DIR], { allowFail: true });
-  if (stdout.trim() !== PHONES_DIR) await run('mount', ['--bind', PHONES_DIR, PHONES_DIR]);
-  await run('mount', ['--make-private', PHONES_DIR]);
+  // Retried: a concurrent downPhones() of another process may remove the empty directory.
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await mkdir(PHONES_DIR, { recursive: true });
+      const { stdout } = await run('findmnt', ['-n', '-o', 'TARGET', '--mountpoint', PHONES_DIR], { allowFail: true });
+      if (stdout.trim() !== PHONES_DIR) await run('mount', ['--bind', PHONES_DIR, PHONES_DIR]);
+      await run('mount', ['--make-private', PHONES_DIR]);
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 async function writeEtc(root: string): Promise<void> {

@@ -16,6 +16,7 @@ let logFile = '';
 const phone = await startPhone({
   ...options,
   connect: false,
+  detached: true,
   log: (line) => { if (logFile) void appendFile(logFile, `${new Date().toISOString()} ${line}\n`); },
 }).catch(async (error: unknown) => {
   await writeFile(readyFile, `ERROR ${(error as Error).message}\n`);
