@@ -24,6 +24,7 @@ export function Sidebar() {
   const places = (
     [
     { route: 'changes', label: 'Changes', icon: 'changes' },
+    { route: 'builds', label: 'Builds', icon: 'play' },
     { route: 'deploys', label: 'Deploys', icon: 'deploy' },
     { route: 'settings', label: 'Settings', icon: 'settings' },
     ] satisfies NavEntry[]

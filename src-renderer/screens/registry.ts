@@ -3,6 +3,7 @@ import type { Route } from '../stores/app';
 import { OpenScreen } from './Open/OpenScreen';
 import { SettingsScreen } from './Settings/SettingsScreen';
 import { DeploysScreen } from './Deploys/DeploysScreen';
+import { BuildsScreen } from './Builds';
 import { SystemsScreen, HomesScreen, DroidsScreen } from './Inventory';
 
 /** Which screen each place of the sidebar shows. */
@@ -10,6 +11,7 @@ export const screens: Partial<Record<Route, ComponentType>> = {
   systems: SystemsScreen,
   homes: HomesScreen,
   droids: DroidsScreen,
+  builds: BuildsScreen,
   deploys: DeploysScreen,
   settings: SettingsScreen,
   open: OpenScreen,

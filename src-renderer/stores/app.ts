@@ -2,9 +2,9 @@ import { create } from 'zustand';
 import type { AppInfo, CheckoutSummary, Settings } from '../../src-main/core/api';
 import { client } from '../client';
 
-export type Route = 'systems' | 'homes' | 'droids' | 'changes' | 'deploys' | 'settings' | 'open';
+export type Route = 'systems' | 'homes' | 'droids' | 'changes' | 'builds' | 'deploys' | 'settings' | 'open';
 
-export const routes: readonly Route[] = ['systems', 'homes', 'droids', 'changes', 'deploys', 'settings', 'open'];
+export const routes: readonly Route[] = ['systems', 'homes', 'droids', 'changes', 'builds', 'deploys', 'settings', 'open'];
 
 function routeFromHash(): Route {
   const name = location.hash.replace(/^#\/?/, '').split('/')[0] ?? '';
