@@ -83,7 +83,8 @@ async function phoneModule(): Promise<Record<string, unknown> | null> {
 
 function printLab(lab: Lab, seconds: number): void {
   const lines = [
-    `Started ${lab.hosts.length} lab hosts in ${seconds.toFixed(1)} s (state in ${lab.stateDir} , slot ${lab.slot}).`,
+    `Started ${lab.hosts.length} lab hosts in ${seconds.toFixed(1)} s.`,
+    `state: ${lab.stateDir} (slot ${lab.slot})`,
     `ssh_config: ${lab.sshConfigPath}`,
     `known_hosts: ${lab.knownHostsPath}`,
     `identity: ${lab.identityFile}`,
@@ -125,8 +126,13 @@ async function down(parsed: Parsed, stateDir: string): Promise<number> {
   }
   await reapStaleLabs();
   await dropLeakGuardIfUnused();
-  const phone = await phoneModule();
-  if (phone && typeof phone.downPhones === 'function') await (phone.downPhones as () => Promise<void>)();
+  try {
+    const phone = await phoneModule();
+    if (phone && typeof phone.downPhones === 'function') await (phone.downPhones as () => Promise<void>)();
+  } catch (error) {
+    // The hosts are gone either way; say what is left instead of hiding it.
+    process.stderr.write(`lab: could not stop the emulated phone: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
   process.stdout.write(record ? `Stopped the lab in ${stateDir}.\n` : `No lab in ${stateDir}; cleared stale lab state.\n`);
   return 0;
 }
