@@ -10,22 +10,42 @@ import { spawnInPhone, spawnPhoneTcp, type SandboxPaths } from './sandbox.js';
 
 export const SYNC_AGENT_PATH = '/system/lib/adbd-sync.mjs';
 
-/** Pipes a child's output into the stream and stream data into its stdin; closes when both end. */
+/** Output gathered while a WRTE waits for its OKAY; above this the child is paused. */
+const PENDING_LIMIT = 1024 * 1024;
+
+/**
+ * Pipes a child's output into the stream and stream data into its stdin; closes when both end.
+ * Output arriving while a WRTE is in flight is gathered and sent as one (bigger) WRTE next.
+ */
 function childService(stream: StreamEnd, child: ChildProcess, outputs: readonly Readable[], onClosed: () => void): ServiceHandler {
-  let pending = outputs.length;
+  let open = outputs.length;
   let exited = false;
-  const finish = (): void => { if (pending === 0 && exited) stream.close(); };
+  let queued: Buffer[] = [];
+  let queuedBytes = 0;
+  let writing = false;
+  const finish = (): void => { if (open === 0 && exited && !writing && queuedBytes === 0) stream.close(); };
+  const flush = (): void => {
+    if (writing || queuedBytes === 0) return finish();
+    const data = Buffer.concat(queued);
+    queued = [];
+    queuedBytes = 0;
+    writing = true;
+    for (const output of outputs) output.resume();
+    stream.write(data).then(() => { writing = false; flush(); }, () => child.kill('SIGKILL'));
+  };
   return {
     start() {
       for (const output of outputs) {
         output.on('data', (chunk: Buffer) => {
-          output.pause();
-          stream.write(chunk).then(() => output.resume(), () => child.kill('SIGKILL'));
+          queued.push(chunk);
+          queuedBytes += chunk.length;
+          if (queuedBytes > PENDING_LIMIT) output.pause();
+          flush();
         });
-        output.on('end', () => { pending -= 1; finish(); });
+        output.on('end', () => { open -= 1; finish(); });
       }
       child.on('exit', () => { exited = true; finish(); });
-      child.on('error', () => { exited = true; pending = 0; finish(); });
+      child.on('error', () => { exited = true; open = 0; finish(); });
       child.stdin?.on('error', () => undefined);
     },
     receive(data) {
@@ -44,7 +64,7 @@ function childService(stream: StreamEnd, child: ChildProcess, outputs: readonly 
 /** Runs `command` with /bin/sh -c as the shell user, stdout and stderr merged as adbd does without shell_v2. */
 function shellService(paths: SandboxPaths, stream: StreamEnd, command: string): ServiceHandler {
   const argv = command.trim() === ''
-    ? ['/bin/sh', '-i']
+    ? ['/bin/sh', '-c', 'exec 2>&1; exec /bin/sh -i']
     : ['/bin/sh', '-c', 'exec 2>&1; eval "$1"', 'sh', command];
   const child = spawnInPhone(paths, 'shell', argv);
   child.stderr?.resume();

@@ -74,7 +74,7 @@ function stat(path: string): void {
 }
 
 function list(path: string): void {
-  let names: string[] = [];
+  let names: string[];
   try { names = ['.', '..', ...readdirSync(path)]; } catch { names = []; }
   for (const name of names) {
     try {
