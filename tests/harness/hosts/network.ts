@@ -1,6 +1,7 @@
 import { runOk } from './run.js';
 import { ensureLeakGuard } from './cleanup.js';
 import { waitForPort } from './host.js';
+import { sshdMasterPid } from './sshd.js';
 import type { HostRecord } from './records.js';
 
 /** Network faults: a host that drops off the network and comes back. */
@@ -8,7 +9,7 @@ import type { HostRecord } from './records.js';
 /**
  * How a cut looks to a client. "drop": the host's end of the link goes down, packets vanish and
  * connecting times out (a host that was unplugged). "unreachable": our end goes down, and the
- * lab's unreachable route answers at once with "Network is unreachable" (fast tests).
+ * lab's unreachable route answers at once with "No route to host" (fast tests).
  */
 export type CutMode = 'drop' | 'unreachable';
 
@@ -19,10 +20,11 @@ export async function cutNetwork(host: HostRecord, mode: CutMode = 'drop'): Prom
   else await runOk('ip', ['link', 'set', host.rootVeth, 'down']);
 }
 
-/** Bring the host's link back (both ends, also after a broken activation cut it from the inside). */
+/** Bring the host's link back (both ends, also after a broken activation cut it from the inside); returns when sshd answers. */
 export async function restoreNetwork(host: HostRecord): Promise<void> {
   await runOk('ip', ['link', 'set', host.rootVeth, 'up']);
   await runOk('ip', ['-n', host.netns, 'link', 'set', 'eth0', 'up']);
-  await waitForPort(host.address, 22, 10_000);
+  // Return once the host answers again, unless its sshd is down on purpose (killSshd).
+  if ((await sshdMasterPid(host)) !== null) await waitForPort(host.address, 22, 10_000);
 }
 
