@@ -9,6 +9,9 @@ import { registerDiff } from './commands/diff';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
+import { registerDeploy } from './commands/deploy';
+import { registerRollback } from './commands/rollback';
+import { registerStatus } from './commands/status';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -30,6 +33,9 @@ export function buildProgram(): Command {
   registerBuild(program);
   registerCheck(program);
   registerInventory(program);
+  registerDeploy(program);
+  registerRollback(program);
+  registerStatus(program);
   return program;
 }
 

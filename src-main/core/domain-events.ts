@@ -1,5 +1,6 @@
 import type { CheckoutSummary, PromptRequest } from './app/contract';
 import type { Inventory } from './homelab/types';
+import type { DeployRecordStatus, HostStatus, TargetOutcome } from './deploy/types';
 import type { AndroidDevice } from './android/types';
 
 /**
@@ -17,4 +18,10 @@ export type DomainEvent =
   /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
   | { readonly type: 'inventory.changed'; readonly inventory: Inventory }
   /** A phone appeared, changed state (unauthorized, offline, device) or went away: the whole list. */
-  | { readonly type: 'devices.changed'; readonly devices: readonly AndroidDevice[] };
+  | { readonly type: 'devices.changed'; readonly devices: readonly AndroidDevice[] }
+  /** A deploy started (its job carries the live progress). */
+  | { readonly type: 'deploy.started'; readonly deployId: string; readonly jobId: string; readonly targets: readonly string[] }
+  /** A deploy ended: how each target ended (also in `deploy.history`). */
+  | { readonly type: 'deploy.finished'; readonly deployId: string; readonly jobId: string; readonly status: DeployRecordStatus; readonly outcomes: readonly TargetOutcome[] }
+  /** Fresh status of hosts (online, generation, revision, out of date), after a deploy or a status check. */
+  | { readonly type: 'deploy.hosts'; readonly hosts: readonly HostStatus[] };

@@ -1,0 +1,91 @@
+import type { Command } from 'commander';
+import { FleetError } from '../../core/contract';
+import type { DeployRecord } from '../../core/deploy/types';
+import type { JobInfo } from '../../core/jobs/types';
+import { openSession, type GlobalOptions, type CliSession } from '../core-session';
+import { runJob } from '../follow-job';
+import { printError, printJson } from '../output';
+
+interface DeployCliOptions {
+  readonly mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
+  readonly on?: string[];
+  readonly parallel?: number;
+  readonly canary?: boolean;
+  readonly rollback?: boolean;
+  readonly confirmTimeout?: number;
+  readonly json?: boolean;
+  readonly acceptNewHostKeys?: boolean;
+  readonly stopOnFailure?: boolean;
+  readonly substituteOnTarget?: boolean;
+  readonly as?: string;
+}
+
+/** `fleet deploy <targets...>`: deploy systems (and homes) to their hosts. */
+export function registerDeploy(program: Command): void {
+  program
+    .command('deploy [targets...]')
+    .description('deploy systems to their hosts over SSH (names, @tag, all, home:<user>@<host>); exit code 1 if any target failed or rolled back')
+    .option('--mode <mode>', 'switch, boot, test or dry-activate (default switch)', parseMode)
+    .option('--on <@tag>', 'deploy every system with this tag (repeatable)', (v: string, prev: string[] = []) => [...prev, v.startsWith('@') ? v : `@${v}`])
+    .option('--parallel <n>', 'hosts copied/activated at once (default 4)', (v) => parseNumber(v, '--parallel', 1, 64))
+    .option('--canary', 'deploy one host first and the rest only if it succeeds')
+    .option('--stop-on-failure', 'stop starting hosts after the first failure (default: keep going)')
+    .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
+    .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
+    .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--as <user>', 'for home targets: log in as this user')
+    .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
+    .option('--json', 'print the deploy record as JSON on stdout')
+    .action(async (targets: string[], opts: DeployCliOptions, command: Command) => {
+      const all = [...targets, ...(opts.on ?? [])];
+      if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, or home:<user>@<host>.');
+      const session = openSession(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const info = await runJob(
+          session.core,
+          'deploy.start',
+          {
+            targets: all,
+            ...(opts.mode ? { mode: opts.mode } : {}),
+            ...(opts.parallel ? { parallel: opts.parallel } : {}),
+            ...(opts.canary ? { canary: true } : {}),
+            ...(opts.stopOnFailure ? { keepGoing: false } : {}),
+            ...(opts.rollback === false ? { magicRollback: false } : {}),
+            ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
+            ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
+            ...(opts.as ? { asUser: opts.as } : {}),
+          },
+          { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
+        );
+        process.exitCode = await reportDeploy(session, info, Boolean(opts.json));
+      } finally {
+        await session.close();
+      }
+    });
+}
+
+/** Print how a deploy or rollback job ended (one JSON document with --json); returns the exit code. */
+export async function reportDeploy(session: CliSession, info: JobInfo, json: boolean): Promise<number> {
+  const record = await session.call('deploy.get', { id: info.id }).catch(() => undefined);
+  if (json) printJson(record ?? { jobId: info.id, status: info.status, error: info.error, logFile: info.logFile });
+  const out = json ? process.stderr : process.stdout;
+  for (const o of (record as DeployRecord | undefined)?.outcomes ?? []) {
+    const copied = o.copiedPaths !== undefined ? `, copied ${o.copiedPaths} paths` : '';
+    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}\n`);
+  }
+  if (info.status === 'succeeded') return 0;
+  if (info.error) printError(FleetError.fromWire(info.error));
+  process.stderr.write(`Job log: ${info.logFile}\n`);
+  return info.status === 'cancelled' ? 130 : 1;
+}
+
+function parseMode(value: string): DeployCliOptions['mode'] {
+  if (value === 'switch' || value === 'boot' || value === 'test' || value === 'dry-activate') return value;
+  throw new FleetError('invalid-input', `--mode must be switch, boot, test or dry-activate, not "${value}".`);
+}
+
+function parseNumber(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new FleetError('invalid-input', `${flag} must be a whole number from ${min} to ${max}, not "${value}".`);
+  return n;
+}

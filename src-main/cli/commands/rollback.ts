@@ -1,0 +1,34 @@
+import type { Command } from 'commander';
+import { FleetError } from '../../core/contract';
+import { openSession, type GlobalOptions } from '../core-session';
+import { runJob } from '../follow-job';
+import { reportDeploy } from './deploy';
+
+/** `fleet rollback <host> [--to N]`: switch a host back to an earlier generation. */
+export function registerRollback(program: Command): void {
+  program
+    .command('rollback <target>')
+    .description('switch a host back to an earlier generation of its system profile (default: the previous one)')
+    .option('--to <generation>', 'the generation number to switch to', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new FleetError('invalid-input', `--to must be a generation number, not "${v}".`);
+      return n;
+    })
+    .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before going back again (default 30)', Number)
+    .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts')
+    .option('--json', 'print the deploy record as JSON on stdout')
+    .action(async (target: string, opts: { to?: number; confirmTimeout?: number; acceptNewHostKeys?: boolean; json?: boolean }, command: Command) => {
+      const session = openSession(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const info = await runJob(
+          session.core,
+          'deploy.rollback',
+          { target, ...(opts.to ? { generation: opts.to } : {}), ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}) },
+          { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
+        );
+        process.exitCode = await reportDeploy(session, info, Boolean(opts.json));
+      } finally {
+        await session.close();
+      }
+    });
+}

@@ -1,0 +1,76 @@
+import { FleetError, toWireError } from '../contract';
+import { buildTargets } from '../nix/build';
+import { runNix } from '../nix/runner';
+import { configurationTarget } from '../nix/targets';
+import { copyClosure } from './copy-closure';
+import { logFor, type DeployEnv } from './host-stages';
+import type { TargetRun } from './target-run';
+
+/**
+ * Build every ready target's configuration. Local builds share one runner (each
+ * configuration built once even when several targets use it); targets with buildOnTarget
+ * get their derivation closure copied and realised on the host instead.
+ */
+export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
+  const local = runs.filter((r) => !r.spec.buildOnTarget);
+  const remote = runs.filter((r) => r.spec.buildOnTarget);
+  for (const run of runs) run.enter('build', run.spec.buildOnTarget ? 'evaluating' : 'building');
+  const byLabel = new Map<string, TargetRun[]>();
+  for (const run of local) {
+    const label = `${run.spec.kind}:${run.spec.config}`;
+    byLabel.set(label, [...(byLabel.get(label) ?? []), run]);
+  }
+  const targets = [...byLabel.keys()].map((label) => {
+    const [kind, config] = label.split(/:(.*)/s) as ['system' | 'home', string];
+    return configurationTarget(kind, config, label);
+  });
+  if (targets.length > 0) {
+    const result = await buildTargets(targets, {
+      root,
+      env: env.core.env,
+      signal: env.job.signal,
+      concurrency: env.core.settings.get().buildConcurrency,
+      log: (text, stream, label) => {
+        for (const run of byLabel.get(label) ?? []) env.job.log(text, stream, run.spec.id);
+      },
+    });
+    for (const built of result.targets) {
+      for (const run of byLabel.get(built.target) ?? []) {
+        if (built.status === 'succeeded' && built.outPath) {
+          run.outPath = built.outPath;
+          run.update({ message: 'built' });
+        } else {
+          run.finish(built.status === 'cancelled' ? 'cancelled' : 'failed', built.error?.message ?? 'the build failed');
+        }
+      }
+    }
+  }
+  await Promise.all(remote.map((run) => buildOnHost(env, run, root)));
+}
+
+/** Evaluate the derivation here, copy its closure to the host and realise it there. */
+async function buildOnHost(env: DeployEnv, run: TargetRun, root: string): Promise<void> {
+  const log = logFor(env, run);
+  try {
+    const target = configurationTarget(run.spec.kind, run.spec.config);
+    const drv = await runNix(['eval', '--raw', `${target.installable}.drvPath`], { cwd: root, env: env.core.env, signal: env.job.signal });
+    if (drv.code !== 0) throw new FleetError('eval-failed', `${run.spec.id}: ${drv.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    const drvPath = drv.stdout.trim();
+    run.drvPath = drvPath;
+    run.update({ message: 'copying the derivation to the host' });
+    await copyClosure(run.session!, [drvPath], { env: env.core.env, signal: env.job.signal, importAsRoot: run.session!.root.kind !== 'root' });
+    run.update({ message: 'building on the host' });
+    const result = await run.session!.connection.exec(['nix-store', '--realise', drvPath], {
+      signal: env.job.signal,
+      onStderrLine: (l) => log(l, 'stderr'),
+    });
+    const out = result.stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('/nix/store/'));
+    if (result.code !== 0 || !out) throw new FleetError('build-failed', `building ${run.spec.id} on ${run.spec.host} failed (exit code ${result.code}).`);
+    run.outPath = out;
+    log(`built on the host: ${out}`, 'info');
+  } catch (error) {
+    const wire = toWireError(error);
+    log(wire.message, 'error');
+    run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
+  }
+}

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { FleetError, toWireError } from '../contract';
+import type { CoreContext } from '../context';
+import type { JobContext } from '../jobs/jobs';
+import type { JobProgress } from '../jobs/types';
+import { buildStage } from './build-stage';
+import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
+import type { DeployService } from './service';
+import { whoAmI } from './service';
+import { listGenerations } from './status';
+import { TargetRun } from './target-run';
+import type { DeployMode, DeployRecord, DeployResult, DeployTargetSpec } from './types';
+
+export interface DeployOptions {
+  readonly mode: DeployMode;
+  readonly parallel: number;
+  readonly keepGoing: boolean;
+  readonly canary: boolean;
+  readonly magicRollback: boolean;
+  readonly confirmTimeoutSeconds: number;
+  readonly substituteOnTarget: boolean;
+  readonly revision?: string;
+  readonly dirty?: boolean;
+  /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
+  readonly rollbackTo?: number | 'previous';
+}
+
+/** A new deploy id: sortable by time, unique. */
+export function newDeployId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * One deploy, end to end: every host's pre-flight in parallel (offline hosts are known in
+ * seconds), one shared build, then copy + activate + confirm per host, `parallel` at a
+ * time, a canary first when asked, keep-going or stop at the first failure. Every stage
+ * change is recorded in the history as it happens. Throws when any target did not succeed,
+ * with a message naming each one.
+ */
+export async function runDeploy(
+  core: CoreContext,
+  service: DeployService,
+  job: JobContext,
+  root: string,
+  specs: readonly DeployTargetSpec[],
+  options: DeployOptions,
+): Promise<DeployResult> {
+  const deployId = newDeployId();
+  const env: DeployEnv = {
+    core,
+    job,
+    service,
+    deployId,
+    mode: options.mode,
+    confirmTimeoutSeconds: options.confirmTimeoutSeconds,
+    magicRollback: options.magicRollback,
+    substituteOnTarget: options.substituteOnTarget,
+    sudoPasswords: new Map(),
+    promptChain: Promise.resolve(),
+  };
+  let progressTimer: NodeJS.Timeout | undefined;
+  const emitProgress = () => {
+    progressTimer = undefined;
+    job.progress(progressOf(runs));
+  };
+  const runs: TargetRun[] = specs.map(
+    (spec) =>
+      new TargetRun(spec, (run, stageChanged) => {
+        if (stageChanged) service.history.outcome(deployId, run.outcome());
+        progressTimer ??= setTimeout(emitProgress, 30);
+      }),
+  );
+  const base: DeployRecord = {
+    id: deployId,
+    jobId: job.id,
+    who: whoAmI(core.env),
+    root,
+    ...(options.revision ? { revision: options.revision } : {}),
+    ...(options.dirty !== undefined ? { dirty: options.dirty } : {}),
+    mode: options.mode,
+    targets: specs.map((s) => s.id),
+    startedAt: Date.now(),
+    status: 'running',
+    outcomes: runs.map((r) => r.outcome()),
+    logFile: job.logFile,
+  };
+  service.history.start(base);
+  core.events.emit({ type: 'deploy.started', deployId, jobId: job.id, targets: base.targets });
+  job.log(`deploy ${deployId}: ${specs.map((s) => s.id).join(', ')} (${options.mode}${options.magicRollback ? ', magic rollback' : ''})`, 'info');
+  try {
+    await Promise.all(runs.map((run) => preflight(env, run)));
+    const ready = runs.filter((r) => !r.done);
+    if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
+    else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
+    await deployHosts(env, runs.filter((r) => !r.done && r.outPath), options);
+  } catch (error) {
+    const wire = toWireError(error);
+    for (const run of runs.filter((r) => !r.done)) {
+      logFor(env, run)(wire.message, 'error');
+      run.finish(job.signal.aborted ? 'cancelled' : 'failed', wire.message);
+    }
+  } finally {
+    for (const run of runs.filter((r) => !r.done)) run.finish(job.signal.aborted ? 'cancelled' : 'failed', job.signal.aborted ? 'cancelled' : 'not deployed');
+    await Promise.all(runs.map((run) => releaseHost(env, run)));
+    if (progressTimer) clearTimeout(progressTimer);
+    emitProgress();
+  }
+  const outcomes = runs.map((r) => r.outcome());
+  const ok = outcomes.every((o) => o.status === 'succeeded');
+  const status = job.signal.aborted ? 'cancelled' : ok ? 'succeeded' : 'failed';
+  service.history.end({ ...base, finishedAt: Date.now(), status, outcomes });
+  core.events.emit({ type: 'deploy.finished', deployId, jobId: job.id, status, outcomes });
+  for (const o of outcomes) job.log(`${o.status}: ${o.message ?? ''}`, o.status === 'succeeded' ? 'info' : 'error', o.target);
+  if (!ok) {
+    const failed = outcomes.filter((o) => o.status !== 'succeeded');
+    throw new FleetError(
+      job.signal.aborted ? 'cancelled' : 'deploy-failed',
+      `${failed.length} of ${outcomes.length} target${outcomes.length === 1 ? '' : 's'} not deployed: ${failed.map((o) => `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`).join('; ')}`,
+      { hint: `Deploy ${deployId}; each host's log is in the job log.` },
+    );
+  }
+  return { deployId, ok, outcomes };
+}
+
+/** Copy and activate, `parallel` at a time; canary first; stop early unless keep-going. */
+async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: DeployOptions): Promise<void> {
+  let stop: string | undefined;
+  const one = async (run: TargetRun) => {
+    if (stop) return run.finish('skipped', stop);
+    if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before copying');
+    try {
+      if (run.toGeneration === undefined) await copyStage(env, run);
+      if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
+      await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
+    } catch (error) {
+      const wire = toWireError(error);
+      logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
+      run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
+    }
+    if (run.status !== 'succeeded' && !options.keepGoing) stop ??= `skipped: ${run.spec.id} failed and keep-going is off`;
+  };
+  let queue = [...runs];
+  if (options.canary && queue.length > 1) {
+    const canary = queue.shift()!;
+    env.job.log(`canary: ${canary.spec.id} first`, 'info');
+    await one(canary);
+    if (canary.status !== 'succeeded') stop = `skipped: the canary ${canary.spec.id} did not succeed`;
+  }
+  const width = Math.max(1, Math.min(options.parallel, queue.length));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let run = queue.shift(); run; run = queue.shift()) await one(run);
+    }),
+  );
+  queue = [];
+}
+
+/** For a manual rollback: find the generation to go back to and its store path. */
+async function pickGeneration(env: DeployEnv, run: TargetRun, wanted: number | 'previous'): Promise<void> {
+  try {
+    const generations = await listGenerations(run.session!, run.spec.kind);
+    const current = generations.find((g) => g.current);
+    const target =
+      wanted === 'previous'
+        ? generations.find((g) => current !== undefined && g.number < current.number)
+        : generations.find((g) => g.number === wanted);
+    if (!target) {
+      const known = generations.map((g) => g.number).join(', ') || 'none';
+      throw new FleetError('not-found', wanted === 'previous' ? `${run.spec.host} has no generation before ${current?.number ?? '?'} (generations: ${known}).` : `${run.spec.host} has no generation ${wanted} (generations: ${known}).`);
+    }
+    run.outPath = target.path;
+    run.toGeneration = target.number;
+    logFor(env, run)(`rolling back to generation ${target.number}: ${target.path}`, 'info');
+  } catch (error) {
+    run.finish('failed', toWireError(error).message);
+  }
+}
+
+/** The job's progress: one entry per target plus an overall fraction. */
+export function progressOf(runs: readonly TargetRun[]): JobProgress {
+  const weights: Record<string, number> = { preflight: 0.05, build: 0.25, copy: 0.6, activate: 0.85, confirm: 0.95, rollback: 0.95 };
+  const fractions = runs.map((r) => {
+    if (r.done) return 1;
+    const base = weights[r.stage ?? ''] ?? 0;
+    if (r.stage === 'copy' && r.bytesTotal) return 0.25 + 0.35 * ((r.bytesDone ?? 0) / r.bytesTotal);
+    return base;
+  });
+  const fraction = fractions.length === 0 ? 1 : fractions.reduce((a, b) => a + b, 0) / fractions.length;
+  const doneCount = runs.filter((r) => r.done).length;
+  return { fraction, label: `${doneCount}/${runs.length} hosts done`, targets: runs.map((r) => r.progress()) };
+}

@@ -1,0 +1,95 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DeployRecord, TargetOutcome } from './types';
+
+type HistoryLine =
+  | { readonly t: 'start'; readonly record: DeployRecord }
+  | { readonly t: 'outcome'; readonly id: string; readonly outcome: TargetOutcome }
+  | { readonly t: 'end'; readonly record: DeployRecord };
+
+/**
+ * Every deploy, appended to deploys.jsonl in the data folder and fsync'd line by line: its
+ * start, each target's stage changes, its end. A deploy whose end line is missing was cut
+ * short (the app crashed or was killed) and reads back as "interrupted" at the stage each
+ * target had reached.
+ */
+export class DeployHistory {
+  private readonly file: string;
+  /** Deploys started by this process and not yet ended. */
+  private readonly live = new Set<string>();
+
+  constructor(dataDir: string) {
+    this.file = path.join(dataDir, 'deploys.jsonl');
+  }
+
+  private append(line: HistoryLine): void {
+    const fd = fs.openSync(this.file, 'a', 0o600);
+    try {
+      fs.writeSync(fd, JSON.stringify(line) + '\n');
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  start(record: DeployRecord): void {
+    this.live.add(record.id);
+    this.append({ t: 'start', record });
+  }
+
+  outcome(id: string, outcome: TargetOutcome): void {
+    this.append({ t: 'outcome', id, outcome });
+  }
+
+  end(record: DeployRecord): void {
+    this.live.delete(record.id);
+    this.append({ t: 'end', record });
+  }
+
+  /** Is this deploy running in this process? */
+  isLive(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  /** All deploys, newest first. Torn lines (a crash mid-write) are skipped. */
+  list(limit = 100): DeployRecord[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch {
+      return [];
+    }
+    const byId = new Map<string, { record: DeployRecord; ended: boolean; outcomes: Map<string, TargetOutcome> }>();
+    for (const raw of text.split('\n')) {
+      if (!raw.trim()) continue;
+      let line: HistoryLine;
+      try {
+        line = JSON.parse(raw) as HistoryLine;
+      } catch {
+        continue;
+      }
+      if (line.t === 'start' && line.record?.id) {
+        byId.set(line.record.id, { record: line.record, ended: false, outcomes: new Map() });
+      } else if (line.t === 'outcome') {
+        byId.get(line.id)?.outcomes.set(line.outcome.target, line.outcome);
+      } else if (line.t === 'end' && line.record?.id) {
+        byId.set(line.record.id, { record: line.record, ended: true, outcomes: new Map() });
+      }
+    }
+    const records = [...byId.values()].map(({ record, ended, outcomes }) => {
+      if (ended) return record;
+      const merged = record.outcomes.map((o) => outcomes.get(o.target) ?? o);
+      if (this.live.has(record.id)) return { ...record, outcomes: merged };
+      return {
+        ...record,
+        status: 'interrupted' as const,
+        outcomes: merged.map((o) => (o.status === 'running' || o.status === 'pending' ? { ...o, status: 'failed' as const, message: `interrupted during ${o.stage ?? 'start'}` } : o)),
+      };
+    });
+    return records.sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+  }
+
+  get(id: string): DeployRecord | undefined {
+    return this.list(100_000).find((r) => r.id === id || r.jobId === id);
+  }
+}

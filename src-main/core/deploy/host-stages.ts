@@ -1,0 +1,314 @@
+import { FleetError, toWireError } from '../contract';
+import type { JobContext } from '../jobs/jobs';
+import type { PromptAnswer } from '../app/prompts';
+import type { CoreContext } from '../context';
+import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
+import { copyClosure, formatBytes } from './copy-closure';
+import { HostSession, negotiateRoot, type RootAccess } from './host-session';
+import { lockScript, probeScript, unlockScript } from './remote-scripts';
+import type { DeployService } from './service';
+import type { TargetRun } from './target-run';
+import type { DeployMode } from './types';
+
+/** What every stage of one deploy shares. */
+export interface DeployEnv {
+  readonly core: CoreContext;
+  readonly job: JobContext;
+  readonly service: DeployService;
+  readonly deployId: string;
+  readonly mode: DeployMode;
+  readonly confirmTimeoutSeconds: number;
+  readonly magicRollback: boolean;
+  readonly substituteOnTarget: boolean;
+  /** sudo passwords typed during this deploy, by login user: asked once per deploy. */
+  readonly sudoPasswords: Map<string, string>;
+  /** Serialises password questions so parallel hosts ask once, not all at once. */
+  promptChain: Promise<unknown>;
+}
+
+/** Log a line under the target's name (so each host's log stays its own). */
+export function logFor(env: DeployEnv, run: TargetRun) {
+  return (text: string, stream: 'stdout' | 'stderr' | 'info' | 'error' = 'stdout') => env.job.log(text, stream, run.spec.id);
+}
+
+function lockKey(run: TargetRun): string {
+  return `${run.spec.kind}:${run.spec.host}`;
+}
+
+async function askSudoPassword(env: DeployEnv, run: TargetRun, user: string, retry: boolean): Promise<string | undefined> {
+  const ask = async (): Promise<string | undefined> => {
+    const cached = env.sudoPasswords.get(user);
+    if (cached !== undefined && !retry) return cached;
+    const answer: PromptAnswer = await env.core.prompts.ask(
+      {
+        kind: 'secret',
+        title: `sudo on ${run.spec.host}`,
+        message: retry
+          ? `sudo on ${run.spec.host} did not accept that password. Try again.`
+          : `Deploying to ${run.spec.host} as ${user} needs sudo. The password is used for this deploy only and never stored.`,
+        secretLabel: `sudo password for ${user}@${run.spec.host}`,
+        jobId: env.job.id,
+      },
+      { signal: env.job.signal },
+    );
+    if (!answer.accept || answer.value === undefined) return undefined;
+    env.sudoPasswords.set(user, answer.value);
+    return answer.value;
+  };
+  const next = env.promptChain.then(ask, ask);
+  env.promptChain = next.catch(() => undefined);
+  return next;
+}
+
+/** Parse "key=value" lines. */
+function keyValues(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return map;
+}
+
+/**
+ * Pre-flight of one target: connect (host key checked, agent then keys), find out how to
+ * become root, read what it runs now, and take its lock. An unreachable host is skipped.
+ */
+export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
+  const log = logFor(env, run);
+  run.enter('preflight', `connecting to ${run.spec.host}`);
+  const claimedBy = env.service.claim(lockKey(run), env.deployId);
+  if (claimedBy) {
+    run.finish('failed', `${run.spec.host} is being deployed by ${claimedBy} in this app; refusing a second deploy.`);
+    return;
+  }
+  let connection;
+  try {
+    connection = await env.service.connect({
+      host: run.spec.host,
+      ...(run.spec.user ? { user: run.spec.user } : {}),
+      ...(run.spec.port ? { port: run.spec.port } : {}),
+      jobId: env.job.id,
+      signal: env.job.signal,
+      connectTimeoutMs: 8000,
+    });
+  } catch (error) {
+    env.service.release(lockKey(run), env.deployId);
+    const wire = toWireError(error);
+    if (wire.code === 'host-unreachable') {
+      log(`offline: ${wire.message}`, 'error');
+      run.finish('skipped', `offline: ${wire.message}`);
+      return;
+    }
+    if (wire.code === 'cancelled') return run.finish('cancelled', 'cancelled');
+    log(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
+    run.finish('failed', wire.message);
+    return;
+  }
+  try {
+    let root: RootAccess = { kind: 'root' };
+    if (run.spec.kind === 'system') {
+      root = await negotiateRoot(connection, (retry) => askSudoPassword(env, run, connection.user, retry), env.job.signal);
+    }
+    const session = new HostSession(connection, root);
+    run.session = session;
+    const probe = await session.script(probeScript, [run.spec.kind, run.spec.kind === 'system' ? '/nix/var/nix/profiles/system' : ''], { signal: env.job.signal });
+    const facts = keyValues(probe.stdout);
+    if (facts.get('nix') !== '1') throw new FleetError('no-nix', `${run.spec.host} has no nix-store on the PATH of SSH sessions.`);
+    run.currentSystem = facts.get('current') || undefined;
+    const generation = facts.get('generation');
+    if (generation) run.previousGeneration = Number(generation);
+    log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');
+
+    const owner = env.service.ownerLine(env.deployId);
+    const lockArgs = (stale: string) => [run.spec.kind, owner, stale];
+    const takeLock = (stale: string) =>
+      run.spec.kind === 'system' ? session.scriptAsRoot(lockScript, lockArgs(stale)) : session.script(lockScript, lockArgs(stale));
+    let lock = await takeLock('');
+    let held = /^held (.*)$/m.exec(lock.stdout)?.[1];
+    if (held !== undefined && env.service.isStale(held)) {
+      log(`releasing a stale lock left by an interrupted deploy: ${held}`, 'info');
+      lock = await takeLock(held);
+      held = /^held (.*)$/m.exec(lock.stdout)?.[1];
+    }
+    if (!/^acquired$/m.test(lock.stdout)) {
+      throw new FleetError('locked', `${run.spec.host} is locked by another deploy: ${describeOwner(held ?? lock.stderr.trim())}.`, {
+        hint: 'Wait for that deploy to finish. If it is gone for good, remove /run/homelab-fleet/lock on the host.',
+      });
+    }
+    run.lockOwner = owner;
+    run.update({ message: 'ready' });
+  } catch (error) {
+    const wire = toWireError(error);
+    log(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
+    await releaseHost(env, run);
+    run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
+  }
+}
+
+function describeOwner(line: string): string {
+  try {
+    const o = JSON.parse(line) as { deployId?: string; who?: string; startedAt?: number; pid?: number };
+    return `deploy ${o.deployId ?? '?'} by ${o.who ?? '?'} (pid ${o.pid ?? '?'}) since ${o.startedAt ? new Date(o.startedAt).toISOString() : '?'}`;
+  } catch {
+    return line || 'unknown owner';
+  }
+}
+
+/** Release the host's lock (best effort) and close its connection. */
+export async function releaseHost(env: DeployEnv, run: TargetRun): Promise<void> {
+  const session = run.session;
+  if (session && run.lockOwner) {
+    const args = [run.spec.kind, run.lockOwner];
+    try {
+      if (session.connection.isOpen) {
+        await (run.spec.kind === 'system' ? session.scriptAsRoot(unlockScript, args) : session.script(unlockScript, args));
+      } else {
+        const fresh = await reconnect(env, run, 5000);
+        try {
+          await (run.spec.kind === 'system' ? fresh.scriptAsRoot(unlockScript, args) : fresh.script(unlockScript, args));
+        } finally {
+          fresh.close();
+        }
+      }
+      run.lockOwner = undefined;
+    } catch {
+      logFor(env, run)(`could not release the lock on ${run.spec.host}; the next deploy will find it stale`, 'error');
+    }
+  }
+  session?.close();
+  env.service.release(lockKey(run), env.deployId);
+}
+
+/** A new connection to the target's host, with the root access found at pre-flight. */
+async function reconnect(env: DeployEnv, run: TargetRun, timeoutMs: number): Promise<HostSession> {
+  const connection = await env.service.connect({
+    host: run.spec.host,
+    ...(run.spec.user ? { user: run.spec.user } : {}),
+    ...(run.spec.port ? { port: run.spec.port } : {}),
+    jobId: env.job.id,
+    connectTimeoutMs: timeoutMs,
+  });
+  return new HostSession(connection, run.session?.root ?? { kind: 'root' });
+}
+
+/** Copy the target's closure over its pre-flight connection. */
+export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
+  const session = run.session!;
+  const log = logFor(env, run);
+  run.enter('copy', 'checking which paths the host has');
+  const started = Date.now();
+  const result = await copyClosure(session, [run.outPath!], {
+    env: env.core.env,
+    signal: env.job.signal,
+    importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
+    log: (t) => log(t, 'info'),
+    onProgress: (p) =>
+      run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),
+  });
+  run.copiedPaths = result.copiedPaths;
+  run.copiedBytes = result.copiedBytes;
+  const secs = ((Date.now() - started) / 1000).toFixed(1);
+  log(
+    result.copiedPaths === 0
+      ? `the host has all ${result.closurePaths} paths already: nothing copied`
+      : `copied ${result.copiedPaths} paths (${formatBytes(result.copiedBytes)}) in ${secs} s`,
+    'info',
+  );
+}
+
+/**
+ * Activate and, with magic rollback, confirm from a new connection. Ends the target:
+ * succeeded, rolled-back (reported as the failure it is), failed or cancelled.
+ */
+export async function activateStage(env: DeployEnv, run: TargetRun, options: { toGeneration?: number } = {}): Promise<void> {
+  const session = run.session!;
+  const log = logFor(env, run);
+  const magic = env.magicRollback && (env.mode === 'switch' || env.mode === 'test');
+  const stateId = `${env.deployId}-${run.spec.kind}`;
+  run.enter('activate', `${env.mode}${magic ? `, rollback unless confirmed within ${env.confirmTimeoutSeconds} s` : ''}`);
+  // Never interrupted by cancel: a half-run activation is worse than a finished one rolled back.
+  const report = await runActivation(session, {
+    kind: run.spec.kind,
+    stateId,
+    outPath: run.outPath!,
+    mode: env.mode,
+    confirmTimeoutSeconds: magic ? env.confirmTimeoutSeconds : 0,
+    rollbackOnFailure: env.magicRollback && env.mode !== 'dry-activate',
+    ...(options.toGeneration !== undefined ? { toGeneration: options.toGeneration } : {}),
+    log: (line) => log(line),
+  });
+  if (report.generation !== undefined) run.generation = report.generation;
+  if (report.previousGeneration !== undefined) run.previousGeneration = report.previousGeneration;
+  const status = report.status ?? '';
+  if (!report.lost && status !== 'ok') {
+    const rolled = rolledBackGeneration(report.result);
+    if (rolled !== undefined) {
+      run.rolledBackTo = rolled;
+      return run.finish('rolled-back', `activation failed (${status}); rolled back to generation ${rolled}`);
+    }
+    return run.finish('failed', `activation failed (${status || 'no status'})${report.result === 'none' ? '; there was no earlier generation to roll back to' : report.result ? `; ${report.result}` : ''}`);
+  }
+  if (report.lost) log('the connection dropped during activation; the host carries on by itself', 'error');
+  const cancelled = env.job.signal.aborted;
+  if (!magic && !report.lost && !cancelled) return run.finish('succeeded', doneMessage(env, run));
+
+  run.enter('confirm', cancelled ? 'cancelled: rolling back' : 'confirming over a new connection');
+  const decision = await decideWithRetry(env, run, stateId, cancelled ? 'rollback' : 'confirmed');
+  if (!decision) {
+    return run.finish(
+      'failed',
+      magic
+        ? `could not reach ${run.spec.host} again within ${env.confirmTimeoutSeconds} s; it rolls back by itself to generation ${run.previousGeneration ?? '?'} (not verified)`
+        : `lost ${run.spec.host} during activation; its state is unknown`,
+    );
+  }
+  const rolled = rolledBackGeneration(decision.result);
+  if (decision.decision === 'confirmed') {
+    log('confirmed: the host is reachable on the new generation', 'info');
+    if (cancelled) return run.finish('cancelled', 'cancelled after activation finished; kept the new generation');
+    return run.finish('succeeded', doneMessage(env, run));
+  }
+  if (rolled !== undefined) run.rolledBackTo = rolled;
+  if (cancelled) return run.finish('cancelled', `cancelled: rolled back to generation ${rolled ?? '?'}`);
+  if (decision.status?.startsWith('failed')) {
+    return run.finish(rolled !== undefined ? 'rolled-back' : 'failed', `activation failed (${decision.status})${rolled !== undefined ? `; rolled back to generation ${rolled}` : ''}`);
+  }
+  if (rolled !== undefined) {
+    return run.finish('rolled-back', `not confirmed within ${env.confirmTimeoutSeconds} s (the new generation broke SSH?): rolled back to generation ${rolled}`);
+  }
+  return run.finish('failed', `not confirmed; the host says: ${decision.decision} ${decision.result ?? ''}`.trim());
+}
+
+function doneMessage(env: DeployEnv, run: TargetRun): string {
+  return `${env.mode === 'dry-activate' ? 'dry-activated' : env.mode === 'boot' ? 'set as boot default' : 'activated'}${run.generation !== undefined ? ` generation ${run.generation}` : ''}`;
+}
+
+/** Reach the host on a new connection and decide; retries until the confirm window (plus a margin to read a rollback) is over. */
+async function decideWithRetry(env: DeployEnv, run: TargetRun, stateId: string, decision: 'confirmed' | 'rollback'): Promise<DecisionReport | undefined> {
+  const log = logFor(env, run);
+  const windowMs = env.confirmTimeoutSeconds * 1000;
+  const confirmBy = Date.now() + windowMs;
+  const giveUpAt = confirmBy + windowMs + 20_000;
+  let warned = false;
+  while (Date.now() < giveUpAt) {
+    try {
+      const session = await reconnect(env, run, Math.max(2000, Math.min(5000, giveUpAt - Date.now())));
+      try {
+        // Wait for the activation itself as long as the host allows (it may still be running).
+        const report = await decide(session, run.spec.kind, stateId, decision, 600);
+        if (report.decision !== 'none' || report.status?.startsWith('failed')) return report;
+      } finally {
+        session.close();
+      }
+    } catch (error) {
+      if (!warned) {
+        log(`cannot reach ${run.spec.host} yet: ${toWireError(error).message}`, 'error');
+        warned = true;
+      }
+      if (Date.now() > confirmBy) run.update({ message: 'not confirmed in time: waiting for the host to roll back' });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return undefined;
+}

@@ -1,0 +1,213 @@
+/**
+ * The shell scripts a deploy runs on a host. They are constants of this code base: data
+ * (store paths, modes, ids) only ever reaches them as quoted positional arguments, never
+ * spliced into their text. State of one deploy lives in <base>/deploys/<id>/ on the host
+ * (base: /run/homelab-fleet for systems, ~/.cache/homelab-fleet for homes), so the detached
+ * activation, the watchdog and a later connection all read the same files.
+ */
+
+/** Shared helpers: where state lives and which profile a home uses. */
+const prelude = `
+fleet_base() { if [ "$1" = home ]; then echo "$HOME/.cache/homelab-fleet"; else echo /run/homelab-fleet; fi; }
+home_profile() {
+  u=$(id -un)
+  if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
+  else echo "$HOME/.local/state/nix/profiles/home-manager"; fi
+}
+gen_of() { readlink "$1" 2>/dev/null | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p'; }
+`;
+
+/**
+ * What a host is running, read in one round trip. Args: kind (system|home), profile ("" for
+ * a home's default). Prints "key=value" lines.
+ */
+export const probeScript = `${prelude}
+kind=$1; profile=$2
+cur=""
+if [ "$kind" = home ]; then profile=$(home_profile); [ -e "$profile" ] && cur=$(readlink -f "$profile")
+elif [ -e /run/current-system ]; then cur=$(readlink -f /run/current-system); fi
+echo "current=$cur"
+echo "generation=$(gen_of "$profile")"
+if [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
+  echo "version=$(/run/current-system/sw/bin/nixos-version --json 2>/dev/null | tr -d '\\n')"
+fi
+lock=$(fleet_base "$kind")/lock
+[ -f "$lock/owner" ] && echo "lock=$(tr -d '\\n' < "$lock/owner")"
+echo "uid=$(id -u)"
+command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
+`;
+
+/**
+ * Take the host's deploy lock (a directory: mkdir is atomic). Args: kind, owner (one line),
+ * stale owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
+ */
+export const lockScript = `${prelude}
+base=$(fleet_base "$1"); l=$base/lock
+mkdir -p "$base" && chmod 700 "$base" || exit 90
+if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; exit 0; fi
+owner=$(tr -d '\\n' < "$l/owner" 2>/dev/null)
+if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; exit 0; fi
+echo "held $owner"
+`;
+
+/** Release the lock if this deploy still owns it. Args: kind, owner. */
+export const unlockScript = `${prelude}
+l=$(fleet_base "$1")/lock
+[ "$(tr -d '\\n' < "$l/owner" 2>/dev/null)" = "$2" ] && rm -rf "$l"
+exit 0
+`;
+
+/**
+ * Runs detached (setsid or systemd-run) so a dropped SSH session cannot stop it half-way.
+ * Args: state dir, rollback on failure (1|0). Output goes to activation.log.
+ */
+export const runnerScript = `
+d=$1; rb=$2
+exec >>"$d/activation.log" 2>&1 </dev/null
+echo $$ > "$d/runner.pid.tmp" && mv "$d/runner.pid.tmp" "$d/runner.pid"
+top=$(cat "$d/toplevel"); mode=$(cat "$d/mode"); kind=$(cat "$d/kind")
+if [ "$kind" = home ]; then "$top/activate"; else "$top/bin/switch-to-configuration" "$mode"; fi
+rc=$?
+if [ $rc -eq 0 ]; then echo ok > "$d/activation-status"; exit 0; fi
+echo "activation failed (exit code $rc)"
+if [ "$rb" = 1 ] && mkdir "$d/decision" 2>/dev/null; then
+  echo rollback > "$d/decision/what"
+  sh "$d/rollback.sh" "$d"
+fi
+echo "failed $rc" > "$d/activation-status"
+`;
+
+/**
+ * Magic rollback, on the host: started BEFORE activation; once activation succeeded, waits
+ * for the app to confirm over a new connection; without a confirmation in time it rolls
+ * back by itself. The decision directory makes confirm-or-rollback happen exactly once.
+ * Args: state dir, timeout in seconds.
+ */
+export const watchdogScript = `
+d=$1; t=$2
+exec >>"$d/watchdog.log" 2>&1 </dev/null
+n=0
+while [ ! -s "$d/activation-status" ]; do sleep 0.2; n=$((n+1)); [ $n -ge 9000 ] && exit 0; done
+[ "$(cat "$d/activation-status")" = ok ] || exit 0
+end=$(( $(date +%s) + t ))
+while [ "$(date +%s)" -lt "$end" ]; do [ -d "$d/decision" ] && exit 0; sleep 0.2; done
+if mkdir "$d/decision" 2>/dev/null; then
+  echo rollback > "$d/decision/what"
+  echo "not confirmed within $t s: rolling back" >> "$d/activation.log"
+  sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
+fi
+`;
+
+/** Go back to the generation before this deploy. Args: state dir. Writes result. */
+export const rollbackScript = `
+d=$1
+mode=$(cat "$d/mode"); kind=$(cat "$d/kind"); profile=$(cat "$d/profile")
+prev_gen=$(cat "$d/prev-generation"); prev_path=$(cat "$d/prev-path")
+echo "rolling back to the previous generation \${prev_gen:-?}..."
+if [ -z "$prev_path" ] || [ ! -e "$prev_path" ]; then
+  echo "nothing to roll back to: this host had no earlier generation"
+  echo none > "$d/result"; exit 1
+fi
+if [ "$kind" = home ] || [ "$mode" = switch ] || [ "$mode" = boot ]; then
+  [ -z "$prev_gen" ] || nix-env -p "$profile" --switch-generation "$prev_gen"
+fi
+rc=0
+if [ "$kind" = home ]; then "$prev_path/activate" || rc=$?
+elif [ "$mode" = boot ]; then "$(readlink -f "$profile")/bin/switch-to-configuration" boot || rc=$?
+elif [ "$mode" = test ]; then "$prev_path/bin/switch-to-configuration" test || rc=$?
+else "$prev_path/bin/switch-to-configuration" switch || rc=$?
+fi
+if [ $rc -eq 0 ]; then echo "rolled-back \${prev_gen:-0}" > "$d/result"; echo "rolled back to generation \${prev_gen:-?}"
+else echo "rollback-failed $rc" > "$d/result"; echo "rollback failed (exit code $rc)"; fi
+`;
+
+/**
+ * Set the profile, start the watchdog, start the activation detached, and stream its log
+ * until it ends. Args: kind, deploy id, toplevel, mode, profile ("" for a home's), confirm
+ * timeout (0: no magic rollback), rollback on failure (1|0), switch to generation ("" to
+ * --set the toplevel), runner, watchdog and rollback scripts.
+ * Machine-readable lines start with "@fleet ".
+ */
+export const activateScript = `${prelude}
+kind=$1; id=$2; top=$3; mode=$4; profile=$5; timeout=$6; rb=$7; to_gen=$8
+[ "$kind" = home ] && profile=$(home_profile)
+d=$(fleet_base "$kind")/deploys/$id
+mkdir -p "$d" || { echo "@fleet status no-state-dir"; exit 90; }
+printf '%s' "$9" > "$d/runner.sh"; printf '%s' "\${10}" > "$d/watchdog.sh"; printf '%s' "\${11}" > "$d/rollback.sh"
+printf '%s\\n' "$top" > "$d/toplevel"; printf '%s\\n' "$mode" > "$d/mode"; printf '%s\\n' "$profile" > "$d/profile"; printf '%s\\n' "$kind" > "$d/kind"
+prev_gen=$(gen_of "$profile")
+if [ "$kind" = home ]; then prev_path=""; [ -e "$profile" ] && prev_path=$(readlink -f "$profile")
+else prev_path=""; [ -e /run/current-system ] && prev_path=$(readlink -f /run/current-system); fi
+printf '%s\\n' "$prev_gen" > "$d/prev-generation"; printf '%s\\n' "$prev_path" > "$d/prev-path"
+echo "@fleet previous \${prev_gen:-none}"
+set_profile=0
+case "$mode" in switch|boot) set_profile=1 ;; esac
+[ "$kind" = home ] && set_profile=1
+if [ $set_profile = 1 ]; then
+  mkdir -p "$(dirname "$profile")"
+  if [ -n "$to_gen" ]; then nix-env -p "$profile" --switch-generation "$to_gen" || { echo "@fleet status profile-failed"; exit 91; }
+  else nix-env -p "$profile" --set "$top" || { echo "@fleet status profile-failed"; exit 91; }; fi
+fi
+echo "@fleet generation $(gen_of "$profile")"
+start() {
+  if [ "$kind" = system ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+    systemd-run --quiet --collect --unit "homelab-fleet-$1-$id" -- sh "$d/$1.sh" "$d" "$2"
+  else
+    # In a subshell, so the process is re-parented at once: a zombie child would keep tail --pid waiting.
+    ( setsid sh "$d/$1.sh" "$d" "$2" </dev/null >/dev/null 2>&1 & )
+  fi
+}
+if [ "$timeout" -gt 0 ]; then start watchdog "$timeout"; echo "@fleet watchdog $timeout"; fi
+touch "$d/activation.log"
+start runner "$rb"
+i=0; while [ ! -s "$d/runner.pid" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+pid=$(cat "$d/runner.pid" 2>/dev/null)
+[ -n "$pid" ] || { echo "@fleet status not-started"; exit 92; }
+# Follow the log until the runner writes its status (not tail --pid: a finished runner
+# stays visible as a zombie until init reaps it, which some inits do only every few seconds).
+tail -n +1 -s 0.1 -f "$d/activation.log" &
+tp=$!
+while [ ! -s "$d/activation-status" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+sleep 0.15; kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
+echo "@fleet status $(cat "$d/activation-status" 2>/dev/null || echo unknown)"
+[ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
+exit 0
+`;
+
+/**
+ * After activation, from a NEW connection: confirm (keep the new generation) or roll back
+ * (a cancelled deploy). Waits for the activation to end first. Args: kind, deploy id,
+ * decision (confirmed|rollback), seconds to wait for the activation.
+ * Prints "@fleet decision <what>", "@fleet status <...>" and "@fleet result <...>".
+ */
+export const decideScript = `${prelude}
+d=$(fleet_base "$1")/deploys/$2
+[ -d "$d" ] || { echo "@fleet decision missing"; exit 0; }
+i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt $(( $4 * 10 )) ]; do sleep 0.1; i=$((i+1)); done
+st=$(cat "$d/activation-status" 2>/dev/null)
+if { [ "$st" = ok ] || [ "$3" = rollback ]; } && [ -n "$st" ] && mkdir "$d/decision" 2>/dev/null; then
+  echo "$3" > "$d/decision/what"
+  [ "$3" = rollback ] && sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
+fi
+i=0; while [ "$(cat "$d/decision/what" 2>/dev/null)" = rollback ] && [ ! -s "$d/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
+echo "@fleet decision $(cat "$d/decision/what" 2>/dev/null || echo none)"
+echo "@fleet status \${st:-running}"
+[ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
+exit 0
+`;
+
+/**
+ * The generations of a profile: "<number> <path> <mtime>" lines, then "current <number>".
+ * Args: kind, profile ("" for a home's).
+ */
+export const generationsScript = `${prelude}
+kind=$1; profile=$2
+[ "$kind" = home ] && profile=$(home_profile)
+for l in "$profile"-*-link; do
+  [ -e "$l" ] || continue
+  n=$(echo "$l" | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p')
+  [ -n "$n" ] && echo "$n $(readlink -f "$l") $(stat -c %Y "$l" 2>/dev/null || echo 0)"
+done
+echo "current $(gen_of "$profile")"
+`;

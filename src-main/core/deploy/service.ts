@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CoreContext } from '../context';
+import { PassphraseCache } from '../ssh/auth';
+import { SshConnection } from '../ssh/connection';
+import { DeployHistory } from './history';
+
+/** Who holds a host's lock, as written on the host (one JSON line). */
+export interface LockOwner {
+  readonly deployId: string;
+  readonly machine: string;
+  readonly pid: number;
+  readonly who: string;
+  readonly startedAt: number;
+}
+
+/**
+ * The deploy domain's long-lived state in one core: history, which hosts this process is
+ * deploying to (the in-app half of the per-host lock), passphrases typed so far (memory
+ * only), and how to open SSH connections with the app's prompts.
+ */
+export class DeployService {
+  readonly history: DeployHistory;
+  readonly passphrases = new PassphraseCache();
+  readonly appKnownHosts: string;
+  /** lock key (kind:host) -> deploy id */
+  private readonly held = new Map<string, string>();
+
+  constructor(private readonly ctx: CoreContext) {
+    this.history = new DeployHistory(ctx.dataDir);
+    this.appKnownHosts = path.join(ctx.dataDir, 'known_hosts');
+  }
+
+  get home(): string {
+    return this.ctx.env.HOME ?? os.homedir();
+  }
+
+  /** Take the in-app lock of a host; returns the deploy holding it when taken already. */
+  claim(key: string, deployId: string): string | undefined {
+    const holder = this.held.get(key);
+    if (holder && holder !== deployId) return holder;
+    this.held.set(key, deployId);
+    return undefined;
+  }
+
+  release(key: string, deployId: string): void {
+    if (this.held.get(key) === deployId) this.held.delete(key);
+  }
+
+  /** The owner line this process writes into a host's lock. */
+  ownerLine(deployId: string): string {
+    const owner: LockOwner = { deployId, machine: os.hostname(), pid: process.pid, who: whoAmI(this.ctx.env), startedAt: Date.now() };
+    return JSON.stringify(owner);
+  }
+
+  /**
+   * Is a lock left behind? Yes when it was taken on this machine by a process that is gone,
+   * or by a deploy the history knows has ended or was interrupted.
+   */
+  isStale(ownerLine: string): boolean {
+    let owner: Partial<LockOwner>;
+    try {
+      owner = JSON.parse(ownerLine) as Partial<LockOwner>;
+    } catch {
+      return false;
+    }
+    if (owner.machine === os.hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid)) return true;
+    if (typeof owner.deployId === 'string' && !this.history.isLive(owner.deployId)) {
+      const record = this.history.get(owner.deployId);
+      if (record && record.status !== 'running') return true;
+    }
+    return false;
+  }
+
+  /** Open an SSH connection with the app's known_hosts and prompts. */
+  connect(options: {
+    host: string;
+    user?: string;
+    port?: number;
+    jobId?: string;
+    signal?: AbortSignal;
+    connectTimeoutMs?: number;
+    /** false: an unknown host key is refused without asking (status checks never ask). */
+    acceptUnknownKeys?: boolean;
+  }): Promise<SshConnection> {
+    const { prompts } = this.ctx;
+    const signal = options.signal;
+    return SshConnection.open({
+      host: options.host,
+      ...(options.user ? { user: options.user } : {}),
+      ...(options.port ? { port: options.port } : {}),
+      home: this.home,
+      appKnownHosts: this.appKnownHosts,
+      ...(this.ctx.env.SSH_AUTH_SOCK ? { agentSocket: this.ctx.env.SSH_AUTH_SOCK } : {}),
+      passphrases: this.passphrases,
+      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      keepaliveMs: 2000,
+      ...(signal ? { signal } : {}),
+      askPassphrase: async (file) => {
+        const answer = await prompts.ask(
+          {
+            kind: 'secret',
+            title: 'Key passphrase',
+            message: `The SSH key ${file} is protected by a passphrase (kept in memory only until the app quits).`,
+            secretLabel: `passphrase for ${path.basename(file)}`,
+            ...(options.jobId ? { jobId: options.jobId } : {}),
+          },
+          signal ? { signal } : {},
+        );
+        return answer.accept ? answer.value : undefined;
+      },
+      askUnknownKey: async (info) => {
+        if (options.acceptUnknownKeys === false) return false;
+        const answer = await prompts.ask(
+          {
+            kind: 'host-key',
+            title: `New host: ${info.host}`,
+            message: `${info.host} is not in known_hosts. It presents a ${info.keyType} key with fingerprint ${info.fingerprint}. Accept it only if that is the host's key.`,
+            fingerprint: info.fingerprint,
+            ...(options.jobId ? { jobId: options.jobId } : {}),
+          },
+          signal ? { signal } : {},
+        );
+        return answer.accept;
+      },
+    });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** "user@machine" of whoever runs the app. */
+export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
+  let user = env.USER ?? env.LOGNAME;
+  if (!user) {
+    try {
+      user = os.userInfo().username;
+    } catch {
+      user = 'unknown';
+    }
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+/** The deploy service of a core. */
+export function deployService(ctx: CoreContext): DeployService {
+  return ctx.service('deploy', () => {
+    fs.mkdirSync(ctx.dataDir, { recursive: true });
+    return new DeployService(ctx);
+  });
+}

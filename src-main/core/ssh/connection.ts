@@ -1,0 +1,331 @@
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { FleetError } from '../contract';
+import { authHandlerFor, defaultKeyFiles, type AuthPlan, type PassphraseCache, type PassphrasePrompt } from './auth';
+import { appendKnownHost, fingerprintSha256, knownHostsName, knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
+import { quoteRemoteArgs } from './quote';
+import { parseJumpHop, resolveSshHost, type SshHostConfig } from './ssh-config';
+
+/** What a host answered: exit code (null when killed by a signal) and its output. */
+export interface RemoteResult {
+  readonly code: number | null;
+  readonly signal?: string;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  /** Sent on the command's stdin, then closed. A Readable is piped (backpressure kept). */
+  readonly stdin?: string | Buffer | Readable;
+  readonly onStdoutLine?: (line: string) => void;
+  readonly onStderrLine?: (line: string) => void;
+  readonly signal?: AbortSignal;
+  /** Keep at most this much of stdout (default 16 MiB). */
+  readonly maxStdout?: number;
+}
+
+/** Asked when a host presents a key no known_hosts file lists: true accepts (and remembers) it. */
+export type UnknownKeyPrompt = (info: { readonly host: string; readonly fingerprint: string; readonly keyType: string }) => Promise<boolean>;
+
+export interface ConnectOptions {
+  /** The host as the user named it: an ~/.ssh/config alias, a DNS name or an address. */
+  readonly host: string;
+  /** From meta.json's deploy object: win over ~/.ssh/config, as `ssh user@host -p port` would. */
+  readonly user?: string;
+  readonly port?: number;
+  readonly home: string;
+  /** The app's own known_hosts, where accepted keys are written. */
+  readonly appKnownHosts: string;
+  readonly agentSocket?: string;
+  readonly passphrases: PassphraseCache;
+  readonly askPassphrase?: PassphrasePrompt;
+  readonly askUnknownKey: UnknownKeyPrompt;
+  readonly connectTimeoutMs?: number;
+  readonly keepaliveMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+// ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
+const { Client } = ssh2;
+type Client = SshClient;
+
+const defaultConnectTimeoutMs = 10_000;
+
+/**
+ * One SSH connection to a host (through its ProxyJump hops), reused for every command of a
+ * deploy. Every command is an argument vector; it is quoted here and nowhere else.
+ */
+export class SshConnection {
+  private closed = false;
+  private constructor(
+    private readonly client: Client,
+    private readonly hops: readonly Client[],
+    readonly config: SshHostConfig,
+    readonly user: string,
+  ) {
+    client.on('close', () => (this.closed = true));
+  }
+
+  /** Open a connection: settings from ~/.ssh/config, host key checked, agent then key files. */
+  static async open(options: ConnectOptions): Promise<SshConnection> {
+    const config = resolveSshHost(options.host, { home: options.home });
+    const target = { ...config, ...(options.port ? { port: options.port } : {}) };
+    const user = options.user ?? config.user ?? process.env.USER ?? 'root';
+    const hops: Client[] = [];
+    try {
+      const jumps = config.proxyJump.map((hop) => {
+        const parsed = parseJumpHop(hop);
+        const hopConfig = resolveSshHost(parsed.host, { home: options.home });
+        return { target: { ...hopConfig, ...(parsed.port ? { port: parsed.port } : {}) }, user: parsed.user ?? hopConfig.user ?? user };
+      });
+      let sock: Readable | undefined;
+      for (const [i, jump] of jumps.entries()) {
+        const client = await connectClient(jump.target, jump.user, options, sock);
+        hops.push(client);
+        // Each hop opens a tunnel to the next hop, the last one to the host itself.
+        const next = jumps[i + 1]?.target ?? target;
+        sock = await forward(client, next.hostName, next.port);
+      }
+      const client = await connectClient(target, user, options, sock);
+      return new SshConnection(client, hops, target, user);
+    } catch (error) {
+      for (const hop of hops.reverse()) hop.end();
+      throw error;
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Run an argument vector on the host (quoted) and collect its output. */
+  exec(argv: readonly string[], options: ExecOptions = {}): Promise<RemoteResult> {
+    return this.execLine(quoteRemoteArgs(argv), options);
+  }
+
+  /** Run a constant sh script from this code base with quoted positional arguments. */
+  script(script: string, args: readonly string[], options: ExecOptions = {}): Promise<RemoteResult> {
+    return this.exec(['sh', '-c', script, 'fleet', ...args], options);
+  }
+
+  private execLine(command: string, options: ExecOptions): Promise<RemoteResult> {
+    return new Promise<RemoteResult>((resolve, reject) => {
+      if (options.signal?.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
+      if (this.closed) return reject(new FleetError('connection-lost', `The connection to ${this.config.alias} is closed.`));
+      this.client.exec(command, (error, channel) => {
+        if (error) return reject(new FleetError('connection-lost', `${this.config.alias}: ${error.message}`));
+        collect(channel, options, this.config.alias).then(resolve, reject);
+      });
+    });
+  }
+
+  /** Close the connection and its hops. */
+  close(): void {
+    this.client.end();
+    for (const hop of [...this.hops].reverse()) hop.end();
+  }
+}
+
+function collect(channel: ClientChannel, options: ExecOptions, alias: string): Promise<RemoteResult> {
+  return new Promise<RemoteResult>((resolve, reject) => {
+    const maxStdout = options.maxStdout ?? 16 * 1024 * 1024;
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let signal: string | undefined;
+    const outLines = splitter(options.onStdoutLine);
+    const errLines = splitter(options.onStderrLine);
+    channel.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      if (stdout.length < maxStdout) stdout += text;
+      outLines.push(text);
+    });
+    channel.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      stderr += text;
+      if (stderr.length > 2 * 1024 * 1024) stderr = stderr.slice(-1024 * 1024);
+      errLines.push(text);
+    });
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c;
+      if (s) signal = s;
+    });
+    const onAbort = () => {
+      // Ask the remote side to stop, then drop the channel.
+      try {
+        channel.signal('TERM');
+      } catch {
+        // not supported by every server
+      }
+      channel.close();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    channel.on('close', () => {
+      options.signal?.removeEventListener('abort', onAbort);
+      outLines.end();
+      errLines.end();
+      if (options.signal?.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
+      if (code === null && signal === undefined) {
+        return reject(new FleetError('connection-lost', `The connection to ${alias} was lost while a command ran.`));
+      }
+      resolve({ code, ...(signal ? { signal } : {}), stdout, stderr });
+    });
+    const input = options.stdin;
+    if (input === undefined) channel.end();
+    else if (typeof input === 'string' || Buffer.isBuffer(input)) channel.end(input);
+    else {
+      input.on('error', () => channel.close());
+      input.pipe(channel);
+    }
+  });
+}
+
+function splitter(onLine?: (line: string) => void): { push(text: string): void; end(): void } {
+  let rest = '';
+  return {
+    push(text) {
+      if (!onLine) return;
+      rest += text;
+      const lines = rest.split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) onLine(line.replace(/\r$/, ''));
+    },
+    end() {
+      if (onLine && rest) onLine(rest);
+      rest = '';
+    },
+  };
+}
+
+function forward(client: Client, host: string, port: number): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, host, port, (error, stream) => {
+      if (error) reject(new FleetError('host-unreachable', `The jump host could not reach ${host}:${port}: ${error.message}`));
+      else resolve(stream);
+    });
+  });
+}
+
+/** Connect one client (a hop or the target), verifying its host key against known_hosts. */
+function connectClient(target: SshHostConfig, user: string, options: ConnectOptions, sock?: Readable): Promise<Client> {
+  const names = [
+    ...(target.hostKeyAlias ? [target.hostKeyAlias] : [target.alias, target.hostName]).map((n) => knownHostsName(n, target.port)),
+  ];
+  const files = [
+    ...(target.userKnownHostsFiles.length > 0
+      ? target.userKnownHostsFiles
+      : [path.join(options.home, '.ssh', 'known_hosts'), path.join(options.home, '.ssh', 'known_hosts2')]),
+    options.appKnownHosts,
+  ];
+  const entries = readKnownHosts(files);
+  const preferred = knownKeyTypes(entries, names);
+  const tried: string[] = [];
+  const plan: AuthPlan = {
+    username: user,
+    ...(options.agentSocket && !target.identitiesOnly ? { agentSocket: options.agentSocket } : {}),
+    keyFiles: target.identityFiles.length > 0 ? target.identityFiles : defaultKeyFiles(options.home),
+    passphrases: options.passphrases,
+    ...(options.askPassphrase ? { askPassphrase: options.askPassphrase } : {}),
+  };
+  const where = `${user}@${target.alias}${target.hostName !== target.alias ? ` (${target.hostName}:${target.port})` : ''}`;
+  let keyProblem: FleetError | undefined;
+
+  return new Promise<Client>((resolve, reject) => {
+    const client = new Client();
+    let settled = false;
+    const fail = (error: FleetError) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      client.end();
+      reject(error);
+    };
+    const onAbort = () => fail(new FleetError('cancelled', 'Cancelled.'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    client.on('ready', () => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(client);
+    });
+    client.on('error', (error: Error & { level?: string; code?: string }) => {
+      if (keyProblem) return fail(keyProblem);
+      if (error.level === 'client-authentication') {
+        return fail(
+          new FleetError('auth-failed', `${where} refused every key (${tried.join(', ') || 'no key found'}).`, {
+            hint: 'Load your key into ssh-agent, or name it with IdentityFile in ~/.ssh/config, and make sure it is in the authorized_keys of that user.',
+          }),
+        );
+      }
+      if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
+        return fail(new FleetError('host-unreachable', `${where} did not answer within ${Math.round((options.connectTimeoutMs ?? defaultConnectTimeoutMs) / 1000)} s.`));
+      }
+      fail(new FleetError('host-unreachable', `Cannot connect to ${where}: ${error.message}.`));
+    });
+    client.on('close', () => fail(keyProblem ?? new FleetError('host-unreachable', `${where} closed the connection.`)));
+
+    const config: ConnectConfig = {
+      host: target.hostName,
+      port: target.port,
+      username: user,
+      readyTimeout: options.connectTimeoutMs ?? (target.connectTimeout ? target.connectTimeout * 1000 : defaultConnectTimeoutMs),
+      keepaliveInterval: options.keepaliveMs ?? 5000,
+      keepaliveCountMax: 3,
+      ...(sock ? { sock } : {}),
+      ...(preferred.length > 0 ? { algorithms: { serverHostKey: preferredHostKeys(preferred) } } : {}),
+      authHandler: authHandlerFor(plan, tried),
+      hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+        const verdict = verifyHostKey(entries, names, key);
+        const fingerprint = fingerprintSha256(key);
+        switch (verdict.kind) {
+          case 'known':
+            return verify(true);
+          case 'revoked':
+            keyProblem = new FleetError('host-key-revoked', `The host key of ${target.alias} (${fingerprint}) is marked @revoked in ${verdict.file}:${verdict.line}. Refusing to connect.`);
+            return verify(false);
+          case 'changed':
+            keyProblem = new FleetError(
+              'host-key-changed',
+              `WARNING: the host key of ${target.alias} has CHANGED. It now presents ${fingerprint}, but ${verdict.file}:${verdict.line} has ${verdict.knownFingerprint}. Someone could be intercepting the connection, or the host was reinstalled. Refusing to connect.`,
+              { hint: `If you know why the key changed, remove line ${verdict.line} of ${verdict.file} (ssh-keygen -R ${target.alias}) and deploy again to accept the new key.` },
+            );
+            return verify(false);
+          case 'unknown':
+            options.askUnknownKey({ host: target.alias, fingerprint, keyType: key.length > 4 ? key.subarray(4, 4 + key.readUInt32BE(0)).toString('latin1') : '' }).then(
+              (accepted) => {
+                if (accepted) {
+                  appendKnownHost(options.appKnownHosts, [...new Set(names)], key);
+                  return verify(true);
+                }
+                keyProblem = new FleetError('host-key-rejected', `The host key of ${target.alias} (${fingerprint}) is not known and was not accepted.`, {
+                  hint: 'Check the fingerprint on the host (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) and accept it, or deploy with --accept-new-host-keys.',
+                });
+                verify(false);
+              },
+              () => verify(false),
+            );
+            return;
+        }
+      },
+    };
+    client.connect(config);
+  });
+}
+
+const allHostKeyAlgorithms = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+] as const;
+
+/** Host key algorithms with the ones known_hosts already has first (as OpenSSH orders them). */
+function preferredHostKeys(known: readonly string[]): (typeof allHostKeyAlgorithms)[number][] {
+  const wants = new Set(known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])));
+  const first = allHostKeyAlgorithms.filter((a) => wants.has(a));
+  return [...first, ...allHostKeyAlgorithms.filter((a) => !wants.has(a))];
+}
