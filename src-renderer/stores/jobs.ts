@@ -137,6 +137,8 @@ export const useJobsStore = create<JobsState>((set, get) => ({
   },
 
   async open(jobId) {
+    // job.created travels before the reply that named this job: it may still be queued.
+    get().flush();
     let entry = get().jobs[jobId];
     if (entry && entry.history !== 'none' && entry.history !== 'error') return;
     if (!entry) {
@@ -148,7 +150,7 @@ export const useJobsStore = create<JobsState>((set, get) => ({
     set({ jobs: { ...get().jobs, [jobId]: entry }, order: get().order.includes(jobId) ? get().order : [jobId, ...get().order] });
     try {
       // Events that reached us before this reply are in the file; later ones are new.
-      const { lines } = await client().invoke('jobs.log', { jobId, max: logCapacity });
+      const { lines } = await client().invoke('jobs.log', { jobId, max: Math.min(logCapacity, 200_000) });
       get().flush();
       const current = get().jobs[jobId] ?? entry;
       current.log.clear();

@@ -163,7 +163,8 @@ export async function resolveTargets(specs: readonly string[], root: string, opt
     const clash = kindsHaving(names, 'any', parsed.name).length > 1;
     resolved.push(configurationTarget(kind, parsed.name, kind === 'system' && !clash ? parsed.name : `${kind}:${parsed.name}`));
   }
-  return resolved;
+  // "moonlight" and "system:moonlight" are the same build: keep the first.
+  return resolved.filter((t, i) => resolved.findIndex((o) => o.attrPath === t.attrPath) === i);
 }
 
 function kindsHaving(names: TargetNames, kind: TargetKind | 'any', name: string): Exclude<TargetKind, 'attr'>[] {

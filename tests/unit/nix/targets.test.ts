@@ -49,6 +49,8 @@ describe('targets', () => {
   it('resolves names and asks for a prefix when a name is both a home and a droid', async () => {
     const [moon] = await resolveTargets(['moonlight'], flake, { nix: '/nonexistent' });
     expect(moon!.installable).toBe('.#nixosConfigurations.moonlight.config.system.build.toplevel');
+    const both = await resolveTargets(['moonlight', 'system:moonlight'], flake, { nix: '/nonexistent' });
+    expect(both.map((t) => t.label)).toEqual(['moonlight']);
     const [home] = await resolveTargets(['home:soriphoono'], flake, { nix: '/nonexistent' });
     expect(home!.label).toBe('home:soriphoono');
     await expect(resolveTargets(['soriphoono'], flake, { nix: '/nonexistent' })).rejects.toThrow(/home:soriphoono, droid:soriphoono/);

@@ -1,0 +1,80 @@
+import * as fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import { startServe, type ServeHandle } from './serve-helper';
+import { bumpKernel, copyHomelab, testEnv } from '../integration/build-homelab';
+
+// The Builds screen in Chromium against the real `fleet serve` and real nix builds.
+describe('building from the UI', () => {
+  let root: string;
+  let serve: ServeHandle;
+  let browser: Browser;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    root = copyHomelab(bumpKernel);
+    serve = await startServe({ flake: root, env: { FLEET_NIX_OPTIONS: testEnv.FLEET_NIX_OPTIONS } });
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+    errors = collectPageErrors(page);
+    await page.goto(serve.url);
+    await page.getByTestId('nav-builds').click();
+    await page.getByTestId('builds-screen').waitFor();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('starts a build, shows progress reaching 100% and opens the log', async () => {
+    await expect(page.getByTestId('nix-version').textContent()).resolves.toMatch(/Nix 2\./);
+    await page.getByTestId('pick-system:moonlight').click();
+    await page.getByTestId('pick-system:zephyrus').click();
+    await page.getByTestId('build-start').click();
+    const panel = page.getByTestId('job-panel');
+    await panel.waitFor();
+    // While it runs the panel says so (the kernel bump makes this take a moment).
+    await page.locator('[data-testid="job-panel"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
+    await expect(page.getByTestId('job-percent').textContent()).resolves.toBe('100%');
+    const targets = page.getByTestId('job-target');
+    await expect(targets.count()).resolves.toBe(2);
+    for (const name of ['moonlight', 'zephyrus']) {
+      const row = page.locator(`[data-testid="job-target"][data-target="${name}"]`);
+      await expect(row.getAttribute('data-status')).resolves.toBe('succeeded');
+      await expect(row.getByTestId('job-outpath').textContent()).resolves.toMatch(new RegExp(`/nix/store/\\w{32}-nixos-system-${name}`));
+      await expect(row.getByRole('progressbar').getAttribute('aria-valuenow')).resolves.toBe('100');
+    }
+    // The log: rows rendered, search finds the built lines.
+    const log = page.getByTestId('log-view');
+    await log.locator('.log-row').first().waitFor();
+    await page.getByTestId('log-search').fill('built /nix/store');
+    await page.getByTestId('log-search').press('Enter');
+    await expect(page.getByTestId('log-matches').textContent()).resolves.toMatch(/^1 \/ 2$/);
+    await expect(log.locator('.log-row.current mark').first().textContent()).resolves.toMatch(/built \/nix\/store/i);
+    await screenshotBothThemes(page, 'builds-succeeded');
+    expect(errors).toEqual([]);
+  });
+
+  it('explains an unknown target with a close match', async () => {
+    await page.getByTestId('build-extra').fill('moonlite');
+    await page.getByTestId('build-start').click();
+    await expect(page.getByTestId('build-error').textContent()).resolves.toMatch(/Did you mean moonlight/);
+    await page.getByTestId('build-extra').fill('');
+  });
+
+  it('shows a syntax error with its file and line', async () => {
+    fs.appendFileSync(`${root}/systems/moonlight/default.nix`, '{ broken = ;\n');
+    // Nix sees tracked files only: an untracked edit of a tracked file is seen (dirty tree).
+    await page.getByTestId('build-extra').fill('moonlight');
+    await page.getByTestId('build-start').click();
+    await page.locator('[data-testid="job-panel"][data-status="failed"]').waitFor({ timeout: 60_000 });
+    const error = page.getByTestId('job-error');
+    await expect(error.textContent()).resolves.toMatch(/syntax error/);
+    await expect(error.locator('code').textContent()).resolves.toMatch(/systems\/moonlight\/default\.nix:\d+/);
+    await expect(error.getByTestId('open-in-editor').isVisible()).resolves.toBe(true);
+    await screenshotBothThemes(page, 'builds-eval-error');
+  });
+});
