@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { discoverEntries } from './discover';
+import { discoverEntries, type DiscoveredEntry } from './discover';
 import { buildHomes } from './homes';
 import { detectLayoutRoot } from './layout';
 import { deployTargetOf, readMetaFile } from './meta';
@@ -15,6 +15,11 @@ export function insideGit(dir: string): boolean {
     if (fs.existsSync(path.join(d, '.git'))) return true;
     if (path.dirname(d) === d) return false;
   }
+}
+
+/** Whether a configuration folder holds meta.json (known from its listing, so no failed open per folder). */
+export function hasMeta(entry: DiscoveredEntry): boolean {
+  return entry.form === 'directory' && entry.files.includes('meta.json');
 }
 
 export interface ScanOptions {
@@ -50,11 +55,18 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
   const droidNames = new Set(droidsFound.entries.map((e) => e.name));
   const { homes, standalone } = buildHomes(homesFound.entries, systemNames, droidNames);
   const homeNames = new Set(homes.map((h) => h.name));
+  // Homes by the host they attach to (lib/homelab.nix only attaches overrides of existing base homes).
+  const homesByHost = new Map<string, string[]>();
+  for (const h of homes) {
+    if (h.kind !== 'host' || !h.host || !homeNames.has(h.user)) continue;
+    const list = homesByHost.get(h.host) ?? [];
+    list.push(h.name);
+    homesByHost.set(h.host, list);
+  }
 
   const systems: SystemItem[] = systemsFound.entries.map((entry) => {
     const item = `system:${entry.name}`;
-    const dirAbs = entry.form === 'directory' ? entry.absolute : undefined;
-    const meta = readMetaFile(dirAbs, entry.path, 'x86_64-linux', item);
+    const meta = readMetaFile(hasMeta(entry) ? entry.absolute : undefined, entry.path, 'x86_64-linux', item);
     const { deploy, warnings: deployWarnings } = deployTargetOf(entry.name, meta.meta, `${entry.path}/meta.json`, item);
     const itemWarnings: InventoryWarning[] = [...meta.warnings, ...deployWarnings];
     const unsafe = unsafeNameReason(entry.name);
@@ -65,7 +77,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
       system: meta.system,
       meta: meta.meta,
       deploy,
-      homes: homes.filter((h) => h.kind === 'host' && h.host === entry.name && homeNames.has(h.user)).map((h) => h.name),
+      homes: homesByHost.get(entry.name) ?? [],
       flake: 'unknown',
       warnings: itemWarnings,
       files: entry.files,
@@ -74,7 +86,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
 
   const droids: DroidItem[] = droidsFound.entries.map((entry) => {
     const item = `droid:${entry.name}`;
-    const meta = readMetaFile(entry.form === 'directory' ? entry.absolute : undefined, entry.path, 'aarch64-linux', item);
+    const meta = readMetaFile(hasMeta(entry) ? entry.absolute : undefined, entry.path, 'aarch64-linux', item);
     const itemWarnings: InventoryWarning[] = [...meta.warnings];
     const unsafe = unsafeNameReason(entry.name);
     if (unsafe) itemWarnings.push({ severity: 'warning', item, path: entry.path, message: `${entry.path}: ${unsafe}; it is shown but cannot be deployed.` });

@@ -50,7 +50,14 @@ export function readSopsMetadata(text: string, file: string): SopsMetadata | und
   }
   let data: unknown;
   try {
-    data = ext === '.yaml' || ext === '.yml' ? parseYaml(text, { maxAliasCount: 1000 }) : JSON.parse(text);
+    if (ext === '.yaml' || ext === '.yml') {
+      // sops writes its metadata as the top-level `sops:` key, last: parse only that block,
+      // not the (possibly large) encrypted values before it.
+      const at = text.search(/^sops:[ \t]*(#.*)?$/m);
+      data = at >= 0 ? parseYaml(text.slice(at), { maxAliasCount: 1000 }) : undefined;
+    } else {
+      data = JSON.parse(text);
+    }
   } catch {
     return undefined;
   }

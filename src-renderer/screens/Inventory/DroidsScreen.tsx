@@ -44,6 +44,26 @@ function DroidDetail({ droid, inventory }: { readonly droid: DroidItem; readonly
   );
 }
 
+const droidRow = (r: DroidRow) => (
+  <>
+    <div className="inv-row-main">
+      <div className="inv-row-name">{r.droid.name}</div>
+      <div className="inv-row-sub muted">{r.droid.homes.length > 0 ? `homes: ${r.droid.homes.join(', ')}` : 'no homes'}</div>
+    </div>
+    <div className="inv-row-side">
+      <span className="inv-arch mono">{r.droid.system}</span>
+      {r.droid.warnings.length > 0 ? (
+        <span className="inv-warn-count">
+          <Icon name="warning" size={13} />
+          {r.droid.warnings.length}
+        </span>
+      ) : null}
+      <FlakeBadge state={r.droid.flake} />
+    </div>
+  </>
+);
+const droidDetail = (r: DroidRow, inventory: Inventory) => <DroidDetail droid={r.droid} inventory={inventory} />;
+
 /** The Nix-on-Droid phones of the checkout. */
 export function DroidsScreen() {
   return (
@@ -52,25 +72,8 @@ export function DroidsScreen() {
       noun="droid"
       title="Droids"
       items={droidRows}
-      row={(r) => (
-        <>
-          <div className="inv-row-main">
-            <div className="inv-row-name">{r.droid.name}</div>
-            <div className="inv-row-sub muted">{r.droid.homes.length > 0 ? `homes: ${r.droid.homes.join(', ')}` : 'no homes'}</div>
-          </div>
-          <div className="inv-row-side">
-            <span className="inv-arch mono">{r.droid.system}</span>
-            {r.droid.warnings.length > 0 ? (
-              <span className="inv-warn-count">
-                <Icon name="warning" size={13} />
-                {r.droid.warnings.length}
-              </span>
-            ) : null}
-            <FlakeBadge state={r.droid.flake} />
-          </div>
-        </>
-      )}
-      detail={(r, inventory) => <DroidDetail droid={r.droid} inventory={inventory} />}
+      row={droidRow}
+      detail={droidDetail}
       empty={
         <>
           <h2>No droids</h2>

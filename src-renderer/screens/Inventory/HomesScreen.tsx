@@ -106,6 +106,9 @@ function HomeDetail({ row, inventory }: { readonly row: HomeRow; readonly invent
   );
 }
 
+const homeRow = (r: HomeRow) => <HomeRowView row={r} />;
+const homeDetail = (r: HomeRow, inventory: Inventory) => <HomeDetail row={r} inventory={inventory} />;
+
 /** The Home Manager homes of the checkout. */
 export function HomesScreen() {
   return (
@@ -114,8 +117,8 @@ export function HomesScreen() {
       noun="home"
       title="Homes"
       items={homeRows}
-      row={(r) => <HomeRowView row={r} />}
-      detail={(r, inventory) => <HomeDetail row={r} inventory={inventory} />}
+      row={homeRow}
+      detail={homeDetail}
       empty={
         <>
           <h2>No homes</h2>

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Inventory } from '../../../src-main/core/homelab/types';
 import { Icon } from '../../components/Icon';
@@ -20,12 +20,24 @@ export interface ListScreenProps<T extends ListItem> {
   readonly items: (inventory: Inventory) => readonly T[];
   readonly row: (item: T) => ReactNode;
   readonly detail: (item: T, inventory: Inventory) => ReactNode;
+  // row, detail and items should be module-level functions: stable, so panes are not redrawn per keystroke.
   /** What to tell a person when the checkout has none. */
   readonly empty: ReactNode;
   readonly showTags?: boolean;
 }
 
 const rowHeight = 52;
+
+interface DetailProps {
+  readonly item: ListItem;
+  readonly inventory: Inventory;
+  readonly render: (item: never, inventory: Inventory) => ReactNode;
+}
+
+/** The detail pane, re-rendered only when its item or the inventory changes (not on each keystroke). */
+const DetailPane = memo(function DetailPane({ item, inventory, render }: DetailProps) {
+  return <>{render(item as never, inventory)}</>;
+});
 
 /** Whether a key press happened while typing somewhere (so "/" is a character there). */
 function typing(target: EventTarget | null): boolean {
@@ -223,7 +235,7 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
         )}
       </section>
       <section className="inv-detail" aria-label="Details" data-testid="inventory-detail">
-        {current ? props.detail(current, inventory) : <div className="empty">Select an item to see its details.</div>}
+        {current ? <DetailPane item={current} inventory={inventory} render={props.detail} /> : <div className="empty">Select an item to see its details.</div>}
       </section>
     </div>
   );

@@ -53,6 +53,9 @@ function SystemRowView({ system }: { readonly system: SystemItem }) {
   );
 }
 
+const systemRow = (r: SystemRow) => <SystemRowView system={r.system} />;
+const systemDetail = (r: SystemRow, inventory: Inventory) => <SystemDetail system={r.system} inventory={inventory} />;
+
 /** The NixOS hosts of the checkout. */
 export function SystemsScreen() {
   return (
@@ -62,8 +65,8 @@ export function SystemsScreen() {
       title="Systems"
       items={systemRows}
       showTags
-      row={(r) => <SystemRowView system={r.system} />}
-      detail={(r, inventory) => <SystemDetail system={r.system} inventory={inventory} />}
+      row={systemRow}
+      detail={systemDetail}
       empty={
         <>
           <h2>No systems</h2>
