@@ -14,7 +14,7 @@ export interface InventoryState {
   load(options?: { rescan?: boolean }): Promise<void>;
   /** Ask nix again for the flake's configurations. */
   evaluate(): Promise<void>;
-  /** Apply a core event (inventory.changed, checkout.changed). */
+  /** Apply a core event (inventory.changed, checkout.changed, bridge.status). */
   apply(event: FleetEvent): void;
 }
 
@@ -56,6 +56,9 @@ export function createInventoryStore(source: () => InventoryClient): UseBoundSto
     apply(event) {
       if (event.type === 'inventory.changed') {
         set((s) => ({ inventory: newer(s.inventory, event.inventory), loading: false, error: null }));
+      } else if (event.type === 'bridge.status') {
+        // Events sent while the WebSocket was down are lost: ask again once it is back.
+        if (event.connected && get().inventory) void get().load();
       } else if (event.type === 'checkout.changed') {
         // Another checkout (or none) is open: what we show belongs to the old one.
         set({ inventory: null });

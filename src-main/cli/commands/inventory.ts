@@ -30,7 +30,12 @@ function warningLine(w: InventoryWarning): string {
 export function formatInventory(inventory: Inventory): string {
   let out = `${inventory.root}${inventory.layoutRoot !== inventory.root ? ` (layout in ${inventory.layoutRoot})` : ''}\n`;
   const flake = inventory.flake;
-  out += flake.state === 'ok' ? `flake evaluated in ${flake.durationMs ?? '?'} ms\n` : `flake: ${flake.state}${flake.error ? `: ${flake.error}` : ''}\n`;
+  out +=
+    flake.state === 'ok'
+      ? `flake evaluated in ${flake.durationMs ?? '?'} ms\n`
+      : flake.state === 'pending'
+        ? 'flake: not evaluated (directory scan only)\n'
+        : `flake: ${flake.state}: ${flake.error ?? 'unknown error'}\n`;
   out += `\nSystems (${inventory.systems.length})\n`;
   out += table([
     ['NAME', 'ARCH', 'DEPLOY TARGET', 'TAGS', 'HOMES', 'FLAKE'],

@@ -53,7 +53,8 @@ export class InventoryService {
     if (root !== this.root) this.reset(root);
     if (!this.scan || rescan) {
       this.scan = this.scanNow(root);
-      this.startEvaluation();
+      // Live front ends get the flake's answer as an event; the one-shot CLI asks with evaluate().
+      if (this.options.live) this.startEvaluation();
     }
     if (this.options.live && !this.watcher) this.watcher = watchCheckout(root, () => this.onFilesChanged());
     return this.current();
@@ -61,10 +62,9 @@ export class InventoryService {
 
   /** Evaluate the flake (or wait for the evaluation under way) and answer with the reconciled inventory. */
   async evaluate(root: string, timeoutMs?: number): Promise<Inventory> {
-    const fresh = !this.scan || root !== this.root;
     this.get(root);
-    // A scan that was just made already started its evaluation; otherwise the caller asks for a new one.
-    if (!fresh && !this.evalRunning) this.startEvaluation(timeoutMs);
+    // An evaluation under way (e.g. started by a fresh scan) is the answer; otherwise run a new one.
+    if (!this.evalRunning) this.startEvaluation(timeoutMs);
     if (this.evalRunning) await this.evalRunning;
     return this.current();
   }

@@ -16,7 +16,8 @@ afterEach(async () => {
 /** A real core in this process; nix is pointed at a missing binary so no process starts. */
 function coreFor(root: string | undefined): FleetCore {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-store-data-'));
-  const core = createCore({ host: 'cli', dataDir, ...(root ? { root } : {}), env: { ...process.env, FLEET_NIX: '/nonexistent/fleet-test-nix' } });
+  // 'server': a live core, as behind `fleet serve`, that evaluates and publishes on its own.
+  const core = createCore({ host: 'server', dataDir, ...(root ? { root } : {}), env: { ...process.env, FLEET_NIX: '/nonexistent/fleet-test-nix' } });
   cores.push(core);
   return core;
 }
