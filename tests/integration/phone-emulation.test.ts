@@ -134,7 +134,8 @@ describe('emulated phone, ready scenario (sshd on 8022)', () => {
   test('adbkit push / stat / readdir / pull round-trip through sync:, errors as FAIL messages', async () => {
     const device = adb.getDevice(phone.serial);
     const payload = Buffer.alloc(3 * 1024 * 1024 + 17, 'nix-on-droid ');
-    const transfer = await device.push(Readable.from([payload]), '/data/local/tmp/dir/payload.bin', 0o640);
+    // A byte stream (not Readable.from's object mode): adbkit then sends DATA of at most 64 KiB.
+    const transfer = await device.push(Readable.from([payload], { objectMode: false }), '/data/local/tmp/dir/payload.bin', 0o640);
     expect(await settle(transfer)).toBeNull();
     const stats = await device.stat('/data/local/tmp/dir/payload.bin');
     expect(stats.size).toBe(payload.length);
@@ -149,6 +150,9 @@ describe('emulated phone, ready scenario (sshd on 8022)', () => {
 
     const denied = await device.push(Readable.from([Buffer.from('x')]), '/data/data/com.termux.nix/x', 0o644);
     expect((await settle(denied))?.message).toBe("Failure: 'couldn't create file: Permission denied'");
+    // As adbd: a DATA message above 64 KiB (what adbkit sends for an object-mode stream) fails.
+    const oversize = await device.push(Readable.from([Buffer.alloc(100_000)]), '/data/local/tmp/oversize.bin');
+    expect((await settle(oversize))?.message).toBe("Failure: 'oversize data message'");
     const missing = await device.pull('/data/local/tmp/absent');
     expect((await settle(missing))?.message).toMatch(/No such file or directory/);
   });
@@ -285,6 +289,16 @@ describe('emulated phone, setup scenarios', () => {
     expect((await adb.getDevice(x86.serial).getProperties())['ro.product.cpu.abi']).toBe('x86_64');
     await denied.stop();
     await x86.stop();
+  });
+
+  test('bad input: the emulated phone\'s disk fills up (a 4 MiB /data): sync answers FAIL with ENOSPC', async () => {
+    const phone = await startPhone({ scenario: 'bootstrapped', dataSizeMb: 4 });
+    const transfer = await adb.getDevice(phone.serial).push(Readable.from([Buffer.alloc(6 * 1024 * 1024)], { objectMode: false }), '/data/local/tmp/big.bin');
+    expect((await settle(transfer))?.message).toBe("Failure: 'write failed: No space left on device'");
+    const dir = phone.dir;
+    await phone.stop();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(dir);
+    expect(existsSync(dir)).toBe(false);
   });
 });
 

@@ -34,6 +34,7 @@ export interface DeviceOptions {
   readonly model?: string;
   readonly androidVersion?: string;
   readonly sdk?: string;
+  readonly dataSizeMb?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -114,7 +115,7 @@ export class EmulatedPhone implements AndroidSystem {
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const paths = await createSandbox(port);
+    const paths = await createSandbox(port, options.dataSizeMb);
     const phone = new EmulatedPhone(port, paths, server, options);
     await phone.installSystem();
     await phone.applyScenario(options.scenario);

@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { EmulatedPhone, type PhoneScenario } from './device.js';
 import type { AuthMode } from './transport.js';
-import { PHONES_DIR, hostPath, sandboxPaths } from './sandbox.js';
+import { PHONES_DIR, hostPath, sandboxPaths, unmountSandbox } from './sandbox.js';
 import { run } from './process.js';
 
 export type { PhoneScenario } from './device.js';
@@ -27,6 +27,8 @@ export interface StartPhoneOptions {
   readonly connect?: boolean;
   readonly model?: string;
   readonly androidVersion?: string;
+  /** Size of the phone's /data partition in MiB (a tmpfs), to test a full disk; default: unlimited. */
+  readonly dataSizeMb?: number;
   readonly log?: (line: string) => void;
   /** Set by the lab's detached emulator process: `phone down` / `lab down` stop such phones. */
   readonly detached?: boolean;
@@ -197,7 +199,7 @@ async function removePhone(port: number): Promise<void> {
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   }
   await run('ip', ['netns', 'del', paths.netns], { allowFail: true });
-  if (existsSync(paths.mntns)) await run('umount', ['-l', paths.mntns], { allowFail: true });
+  await unmountSandbox(paths);
   if (await adbServerRunning()) await run('adb', ['disconnect', `127.0.0.1:${port}`], { allowFail: true });
   // --one-file-system: never follow a mount that might still be around into the host's files.
   await run('rm', ['-rf', '--one-file-system', paths.dir], { allowFail: true });

@@ -12,7 +12,7 @@
  * as uid 0 here so nix and sshd work without setuid tricks).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile, symlink, chmod, chown, copyFile, readlink, readdir, lstat } from 'node:fs/promises';
+import { mkdir, writeFile, symlink, chmod, chown, copyFile, readlink, readdir, lstat, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './process.js';
@@ -61,7 +61,7 @@ export function hostPath(paths: SandboxPaths, phonePath: string): string {
 // root directory to the namespace's root.
 const MOUNT_SCRIPT = `set -e
 root="$1"
-mount --bind "$root" "$root"
+mount --rbind "$root" "$root"
 mount --rbind /usr "$root/usr"
 mount -o remount,bind,ro "$root/usr"
 mount --rbind /dev "$root/dev"
@@ -142,7 +142,7 @@ async function makeDir(path: string, mode: number, uid = 0, gid = 0): Promise<vo
 }
 
 /** Builds the Android-like tree of a new phone (before any namespace exists). */
-async function buildTree(paths: SandboxPaths): Promise<void> {
+async function buildTree(paths: SandboxPaths, dataSizeMb?: number): Promise<void> {
   const root = paths.root;
   for (const dir of ['usr', 'dev', 'proc', 'nix', 'system/bin', 'system/lib', 'run/phone', 'vendor', 'apex']) {
     await mkdir(join(root, dir), { recursive: true });
@@ -152,6 +152,11 @@ async function buildTree(paths: SandboxPaths): Promise<void> {
   for (const link of ['bin', 'sbin', 'lib', 'lib64']) await symlink(`usr/${link}`, join(root, link));
   await writeEtc(root);
   await makeDir(join(root, 'data'), 0o771, 1000, 1000);
+  if (dataSizeMb) {
+    // A small userdata partition, so tests can fill the phone's disk. Mounted on this side (under
+    // the private PHONES_DIR mount) and carried into the phone's namespace by its rbind.
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${Math.max(1, Math.floor(dataSizeMb))}m,mode=0771,uid=1000,gid=1000`, 'fleet-phone-data', join(root, 'data')]);
+  }
   await makeDir(join(root, 'data/local'), 0o751);
   await makeDir(join(root, 'data/local/tmp'), 0o771, SHELL_UID, SHELL_UID);
   await makeDir(join(root, 'data/data'), 0o771, 1000, 1000);
@@ -164,18 +169,27 @@ async function buildTree(paths: SandboxPaths): Promise<void> {
 }
 
 /** Creates the phone's tree and namespaces. */
-export async function createSandbox(port: number): Promise<SandboxPaths> {
+export async function createSandbox(port: number, dataSizeMb?: number): Promise<SandboxPaths> {
   const paths = sandboxPaths(port);
   await ensurePrivateMount();
   if (existsSync(paths.dir)) throw new Error(`${paths.dir} exists: run downPhones() first`);
   await mkdir(paths.dir, { recursive: true });
-  await buildTree(paths);
+  await buildTree(paths, dataSizeMb);
   await run('ip', ['netns', 'add', paths.netns]);
   await run('ip', ['-n', paths.netns, 'link', 'set', 'lo', 'up']);
   await writeFile(paths.mntns, '');
   await run('unshare', [`--mount=${paths.mntns}`, '--propagation', 'private', 'true']);
   await run('nsenter', [`--mount=${paths.mntns}`, '--', '/bin/sh', '-c', MOUNT_SCRIPT, 'sh', paths.root]);
   return paths;
+}
+
+/** Unmounts whatever this machine's mount table holds under the phone's directory (deepest first). */
+export async function unmountSandbox(paths: SandboxPaths): Promise<void> {
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const targets = mountinfo.split('\n').map((line) => line.split(' ')[4] ?? '')
+    .filter((target) => target === paths.dir || target.startsWith(`${paths.dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const target of targets) await run('umount', ['-l', target], { allowFail: true });
 }
 
 /** Mounts the app's store (files/usr/nix) on the phone's /nix, as Nix-on-Droid's proot does. */

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 const SYNC_DATA_MAX = 64 * 1024;
 const STRERROR: Readonly<Record<string, string>> = {
   ENOENT: 'No such file or directory', EACCES: 'Permission denied', EISDIR: 'Is a directory',
-  ENOTDIR: 'Not a directory', ENOSPC: 'No space left on device', EROFS: 'Read-only file system',
+  ENOTDIR: 'Not a directory', ENOSPC: 'No space left on device', EROFS: 'Read-only file system', EINVAL: 'Invalid argument',
   EEXIST: 'File exists', EPERM: 'Operation not permitted', ENAMETOOLONG: 'File name too long',
 };
 
@@ -58,10 +58,14 @@ function header(id: string, ...values: number[]): Buffer {
   return out;
 }
 
+function failPlain(text: string): void {
+  const message = Buffer.from(text);
+  send(Buffer.concat([header('FAIL', message.length), message]));
+}
+
 function fail(what: string, error: unknown): void {
   const code = (error as NodeJS.ErrnoException).code ?? '';
-  const message = Buffer.from(`${what}: ${STRERROR[code] ?? code}`);
-  send(Buffer.concat([header('FAIL', message.length), message]));
+  failPlain(`${what}: ${STRERROR[code] ?? code}`);
 }
 
 function stat(path: string): void {
@@ -95,6 +99,12 @@ function drain(input: Input): void {
   }
 }
 
+/** Writes all of data; a short write (disk full) is retried so the next write reports ENOSPC. */
+function writeAll(fd: number, data: Buffer): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset);
+}
+
 function receiveFile(input: Input, spec: string): boolean {
   const comma = spec.lastIndexOf(',');
   const path = comma >= 0 ? spec.slice(0, comma) : spec;
@@ -119,10 +129,16 @@ function receiveFile(input: Input, spec: string): boolean {
     const id = head.toString('latin1', 0, 4);
     const size = head.readUInt32LE(4);
     if (id === 'DATA') {
+      if (size > SYNC_DATA_MAX) {
+        // adbd's buffer is SYNC_DATA_MAX: bigger DATA messages fail on a real phone too.
+        if (fd >= 0) { closeSync(fd); unlinkSync(path); }
+        failPlain('oversize data message');
+        return false;
+      }
       const data = input.read(size);
       if (!data) return false;
       if (isLink) { chunks.push(data); continue; }
-      try { writeSync(fd, data); } catch (error) {
+      try { writeAll(fd, data); } catch (error) {
         closeSync(fd); unlinkSync(path); fail('write failed', error); drain(input); return false;
       }
     } else if (id === 'DONE') {
@@ -134,7 +150,7 @@ function receiveFile(input: Input, spec: string): boolean {
       return true;
     } else {
       if (fd >= 0) closeSync(fd);
-      fail('invalid data message', Object.assign(new Error(), { code: 'EINVAL' }));
+      failPlain('invalid data message');
       return false;
     }
   }
@@ -171,7 +187,7 @@ function serve(): void {
     const id = head.toString('latin1', 0, 4);
     const length = head.readUInt32LE(4);
     if (id === 'QUIT') return;
-    if (length > 1024) { fail('path too long', Object.assign(new Error(), { code: 'ENAMETOOLONG' })); return; }
+    if (length > 1024) { failPlain('path too long'); return; }
     const arg = input.read(length);
     if (!arg) return;
     const path = arg.toString('utf8');
@@ -181,7 +197,7 @@ function serve(): void {
       case 'SEND': if (!receiveFile(input, path)) return; break;
       case 'RECV': if (!sendFile(path)) return; break;
       default:
-        fail(`unknown command ${JSON.stringify(id)}`, Object.assign(new Error(), { code: 'EINVAL' }));
+        failPlain(`unknown command ${head.readUInt32LE(0).toString(16).padStart(8, '0')}`);
         return;
     }
   }
