@@ -84,7 +84,7 @@ export function mapChangesToMachines(index: MachineIndex, changes: readonly Path
   for (const change of changes) {
     const path = change.path;
     if (path === 'flake.nix' || path === 'flake.lock') {
-      const r = reason(path, 'flake-wide', `${path} defines every configuration of the flake`);
+      const r = reason(path, 'flake-wide', 'the flake itself: every configuration is built from it');
       everything(index, r, add);
       continue;
     }
@@ -105,8 +105,8 @@ export function mapChangesToMachines(index: MachineIndex, changes: readonly Path
     const second = parts[1];
     if (top === 'systems' && second !== undefined) {
       const name = parts.length === 2 && second.endsWith('.nix') ? second.slice(0, -4) : second;
-      if (systemsByName.has(name)) add('system', name, reason(path, 'host-config', `${path} is part of system ${name}`));
-      else if (change.kind === 'deleted' && name !== 'default') add('system', name, reason(path, 'host-config', `${path} was deleted: system ${name} is gone from the checkout`), true);
+      if (systemsByName.has(name)) add('system', name, reason(path, 'host-config', `part of system ${name}`));
+      else if (change.kind === 'deleted' && name !== 'default') add('system', name, reason(path, 'host-config', `deleted: system ${name} is gone from the checkout`), true);
       else unmapped.push({ path, message: `no system named "${name}" is discovered (a folder needs default.nix)` });
       continue;
     }
@@ -117,8 +117,8 @@ export function mapChangesToMachines(index: MachineIndex, changes: readonly Path
     }
     if (top === 'droids' && second !== undefined) {
       const name = parts.length === 2 && second.endsWith('.nix') ? second.slice(0, -4) : second;
-      if (droidsByName.has(name)) add('droid', name, reason(path, 'droid-config', `${path} is part of droid ${name}`));
-      else if (change.kind === 'deleted' && name !== 'default') add('droid', name, reason(path, 'droid-config', `${path} was deleted: droid ${name} is gone from the checkout`), true);
+      if (droidsByName.has(name)) add('droid', name, reason(path, 'droid-config', `part of droid ${name}`));
+      else if (change.kind === 'deleted' && name !== 'default') add('droid', name, reason(path, 'droid-config', `deleted: droid ${name} is gone from the checkout`), true);
       else unmapped.push({ path, message: `no droid named "${name}" is discovered` });
       continue;
     }

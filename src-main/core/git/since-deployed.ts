@@ -61,12 +61,7 @@ export async function sinceDeployed(root: string, host: string, exec: HostExec, 
     return { ...base, deployedRevision: revision, state: 'dirty-deploy', outOfDate: true, message: `${host} was deployed from a dirty tree, so its exact source is unknown.` };
   }
   const git = gitAt(root);
-  let rev = '';
-  try {
-    rev = (await git.raw(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`])).trim();
-  } catch {
-    rev = '';
-  }
+  const rev = await git.raw(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]).then((out) => out.trim(), () => '');
   if (!/^[0-9a-f]{40,64}$/.test(rev) || revision.startsWith('-')) {
     return { ...base, deployedRevision: revision, state: 'not-in-repository', outOfDate: true, message: `${revision.slice(0, 12)} is not in this repository${repo.shallow ? ' (shallow clone: run `git fetch --unshallow`)' : ' (run `git fetch`)'}.` };
   }

@@ -1,0 +1,2 @@
+export { DiffViewer } from './DiffViewer';
+export { ClosureChart } from './ClosureChart';

@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot, startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+
+/** A committed copy of the example homelab with the edits a user makes before a deploy. */
+function editedHomelab(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-changes-'));
+  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true, filter: (src) => !/\/result(-[^/]*)?$/.test(src) });
+  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'ignore' });
+  fs.writeFileSync(path.join(dir, 'notes.bin'), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
+  fs.writeFileSync(path.join(dir, 'big.json'), '[]\n');
+  // Point moonlight at a closed loopback port: the test never leaves this machine, and the
+  // "running host" side of the closure diff is unreachable on purpose.
+  fs.writeFileSync(path.join(dir, 'systems/moonlight/meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { host: '127.0.0.1', port: 9, tags: ['server'] } }));
+  git('init', '-q', '-b', 'main');
+  git('add', '-A');
+  git('commit', '-qm', 'homelab');
+  const host = path.join(dir, 'systems/moonlight/default.nix');
+  fs.writeFileSync(host, fs.readFileSync(host, 'utf8').replace('programs.fish.version = "3.7.1";', 'programs.fish.version = "3.7.2";'));
+  fs.writeFileSync(path.join(dir, 'notes.bin'), Buffer.from([0, 9, 9, 9, 255, 0, 7]));
+  // A 10 MB diff: the viewer must stay responsive and say it is cut.
+  const line = JSON.stringify({ name: 'x'.repeat(80), value: 'y'.repeat(80) });
+  fs.writeFileSync(path.join(dir, 'big.json'), `[\n${Array.from({ length: 60_000 }, () => line).join(',\n')}\n]\n`);
+  return dir;
+}
+
+describe('the Changes screen in Chromium against fleet serve', () => {
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let homelab: string;
+
+  beforeAll(async () => {
+    homelab = editedHomelab();
+    serve = await startServe({ flake: homelab, env: { FLEET_NIX_OPTIONS: 'substituters=' } });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(`${serve.url}#/changes`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+    if (homelab) fs.rmSync(homelab, { recursive: true, force: true });
+  });
+
+  it('lists the changed files and shows the host edit as a highlighted diff', async () => {
+    await page.getByTestId('changes-screen').waitFor({ timeout: 20_000 });
+    const files = page.locator('.chg-file');
+    await expect.poll(() => files.evaluateAll((els) => els.map((e) => e.getAttribute('title')))).toEqual(
+      expect.arrayContaining(['systems/moonlight/default.nix', 'notes.bin', 'big.json']),
+    );
+    await page.locator('.chg-file[title="systems/moonlight/default.nix"]').click();
+    await page.locator('.diff-code-insert', { hasText: '3.7.2' }).first().waitFor();
+    await expect(page.locator('.diffv .token.string').count()).resolves.toBeGreaterThan(0);
+    await screenshotBothThemes(page, 'changes-diff');
+    await page.getByRole('button', { name: 'Side by side' }).click();
+    await page.locator('.diff-split').first().waitFor();
+    await screenshotBothThemes(page, 'changes-diff-split');
+    await page.getByRole('button', { name: 'Unified' }).click();
+  });
+
+  it('shows a binary file as binary and cuts a 10 MB diff with a size warning', async () => {
+    await page.locator('.chg-file[title="notes.bin"]').click();
+    await page.getByTestId('diff-binary').waitFor();
+    const started = Date.now();
+    await page.locator('.chg-file[title="big.json"]').click();
+    await page.getByTestId('diff-truncated').waitFor({ timeout: 10_000 });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    await expect(page.getByTestId('diff-truncated').textContent()).resolves.toMatch(/This diff is 1\d\.\d MB/);
+    await screenshotBothThemes(page, 'changes-huge-diff');
+  });
+
+  it('lists the affected machines, confirmed by evaluation: moonlight changed, zephyrus not touched', async () => {
+    await page.getByRole('tab', { name: /Machines/ }).click();
+    const panel = page.getByTestId('affected-panel');
+    await panel.waitFor();
+    await panel.getByText('confirmed by evaluation').waitFor({ timeout: 60_000 });
+    await expect(panel.locator('[data-machine="system:moonlight"] .badge').textContent()).resolves.toBe('confirmed changed');
+    await expect(panel.locator('[data-machine="system:zephyrus"]').count()).resolves.toBe(0);
+    await screenshotBothThemes(page, 'changes-machines');
+  });
+
+  it('diffs moonlight\'s closure against HEAD: fish 3.7.1 -> 3.7.2, with the size chart', async () => {
+    await page.locator('[data-machine="system:moonlight"]').getByRole('button', { name: 'Closure diff' }).click();
+    const panel = page.getByTestId('closure-panel');
+    await panel.waitFor();
+    // The host of this checkout is not reachable here: the diff against it is "unknown", not an error.
+    await panel.getByTestId('closure-unknown').waitFor({ timeout: 120_000 });
+    await panel.getByRole('button', { name: 'Against HEAD' }).click();
+    await panel.locator('tr', { hasText: 'fish' }).waitFor({ timeout: 120_000 });
+    await expect(panel.locator('tr', { hasText: 'fish' }).textContent()).resolves.toMatch(/upgraded.*3\.7\.1 → 3\.7\.2/);
+    await panel.locator('svg.closure-chart').waitFor();
+    await screenshotBothThemes(page, 'changes-closure');
+  });
+
+  it('shows flake inputs and a clean page (no CSP or console errors)', async () => {
+    await page.getByRole('tab', { name: 'Flake inputs' }).click();
+    await page.getByTestId('lock-panel').getByText('No input changed since HEAD.').waitFor();
+    expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+});
