@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
+
+// One NixOS system of flake/ deployed to a real sshd host with its own store, then the
+// everyday follow-ups: an unchanged re-deploy, an edit, history and status.
+describe('deploy a NixOS system over SSH', () => {
+  let world: DeployWorld;
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['zephyrus'] });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('copies the closure, activates it and confirms: the host runs what the checkout builds', async () => {
+    const { job, record } = await world.deploy({ targets: ['zephyrus'], confirmTimeoutSeconds: 10 });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const zephyrus = outcomeOf(record, 'zephyrus');
+    expect(zephyrus.status).toBe('succeeded');
+    expect(zephyrus.generation).toBe(1);
+    expect(zephyrus.copiedPaths).toBeGreaterThan(10);
+    expect(await world.lab.host('zephyrus').currentSystem()).toBe(zephyrus.outPath);
+    expect(zephyrus.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'confirm']);
+    expect(record?.revision).toBe(world.git('rev-parse', 'HEAD').trim());
+  });
+
+  it('re-deploys an unchanged closure without copying anything, in well under a second per host', async () => {
+    const { job, record } = await world.deploy({ targets: ['zephyrus'] });
+    expect(job.status).toBe('succeeded');
+    const zephyrus = outcomeOf(record, 'zephyrus');
+    expect(zephyrus.copiedPaths).toBe(0);
+    const copy = zephyrus.stages.find((s) => s.name === 'copy')!;
+    expect(copy.finishedAt! - copy.startedAt).toBeLessThan(1000);
+  });
+
+  it('after an edit copies only the new paths and makes a new generation', async () => {
+    world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', 'networking.hostName = "zephyrus";\n  environment.etc."fleet-test".text = "edited";');
+    const { job, record } = await world.deploy({ targets: ['zephyrus'] });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const zephyrus = outcomeOf(record, 'zephyrus');
+    expect(zephyrus.generation).toBe(2);
+    expect(zephyrus.copiedPaths).toBeGreaterThan(0);
+    expect(zephyrus.copiedPaths).toBeLessThan(8);
+    expect(await world.lab.host('zephyrus').currentSystem()).toBe(zephyrus.outPath);
+  });
+
+  it('lists generations, rolls back by hand, and reports status with the deployed revision', async () => {
+    const core = world.core();
+    const generations = (await core.invoke('deploy.generations', { target: 'zephyrus' })) as { number: number; current: boolean }[];
+    expect(generations.map((g) => g.number)).toEqual([2, 1]);
+    expect(generations[0]!.current).toBe(true);
+
+    const { job, record } = await world.deploy({ target: 'zephyrus', confirmTimeoutSeconds: 10 }, { command: 'deploy.rollback', core });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(outcomeOf(record, 'zephyrus').generation).toBe(1);
+    // Deploying generation 2's system again: nix-env reuses the newest generation when it is identical.
+    const again = (await world.deploy({ targets: ['zephyrus'] }, { core })).record;
+    expect(outcomeOf(again, 'zephyrus').generation).toBe(2);
+
+    const status = (await core.invoke('deploy.status', { targets: ['zephyrus'] })) as {
+      online: boolean;
+      generation: number;
+      outOfDate: boolean;
+      configurationRevision?: string;
+      lastDeploy?: { status: string };
+    }[];
+    expect(status[0]).toMatchObject({ online: true, generation: 2, outOfDate: false, lastDeploy: { status: 'succeeded' } });
+    expect(status[0]!.configurationRevision).toBe(world.git('rev-parse', 'HEAD').trim());
+    const history = (await core.invoke('deploy.history', {})) as { status: string; kind?: string }[];
+    expect(history.length).toBeGreaterThanOrEqual(5);
+  });
+});
