@@ -129,6 +129,22 @@ describe('inventory screens in Chromium against fleet serve', () => {
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
   });
 
+  it('sets the layout folder per checkout (nix still lists the hosts: flake only), and detects it again', async () => {
+    await page.getByTestId('checkout-warnings').locator('summary').click();
+    const form = page.getByTestId('layout-root');
+    await form.locator('input').fill('modules');
+    await form.getByRole('button', { name: 'Use' }).click();
+    // Nothing is discovered there, so what nix lists shows up as "flake only", each with its warning.
+    await expect
+      .poll(() => page.locator('[data-testid="inventory-row"] [data-flake]').evaluateAll((els) => els.map((e) => e.getAttribute('data-flake'))))
+      .toEqual(Array(5).fill('in-flake-only'));
+    await screenshotBothThemes(page, 'inventory-wrong-layout');
+    await page.getByTestId('layout-root').getByRole('button', { name: 'Detect' }).click();
+    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'newhost', 'zephyrus']);
+    const settings = JSON.parse(fs.readFileSync(path.join(serve.dataDir, 'settings.json'), 'utf8')) as { layoutRoots: Record<string, string> };
+    expect(settings.layoutRoots[homelab]).toBeUndefined();
+  });
+
   it('shows homes and droids', async () => {
     await page.getByTestId('nav-homes').click();
     await expect.poll(() => rowNames(page)).toEqual(['soriphoono']);

@@ -37,7 +37,7 @@ function DroidDetail({ droid, inventory }: { readonly droid: DroidItem; readonly
         </Field>
       </dl>
       <h2>Secrets</h2>
-      <SecretsList secrets={secretsFor(inventory, droid.name, droid.path)} />
+      <SecretsList secrets={secretsFor(inventory, 'droid', droid.name, droid.path)} />
       <h2>meta.json</h2>
       <pre className="inv-meta mono">{JSON.stringify(droid.meta, null, 2)}</pre>
     </article>

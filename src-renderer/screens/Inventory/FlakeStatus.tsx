@@ -1,6 +1,7 @@
 import type { Inventory } from '../../../src-main/core/homelab/types';
 import { Icon } from '../../components/Icon';
 import { useInventoryStore } from '../../stores/inventory';
+import { LayoutRootControl } from './LayoutRootControl';
 
 /**
  * What nix said about the flake: checking (the scan is shown meanwhile), evaluated, or
@@ -47,11 +48,13 @@ export function FlakeStatus({ inventory }: { readonly inventory: Inventory }) {
           </button>
         </div>
       )}
-      {checkoutWarnings.length > 0 ? (
-        <details className="inv-checkout-warnings" data-testid="checkout-warnings">
-          <summary>
-            {checkoutWarnings.length} note{checkoutWarnings.length === 1 ? '' : 's'} about the checkout
-          </summary>
+      <details className="inv-checkout-warnings" data-testid="checkout-warnings">
+        <summary>
+          Checkout{inventory.layoutRoot !== inventory.root ? ` (layout in ${inventory.layoutRoot.slice(inventory.root.length + 1)}/)` : ''}
+          {checkoutWarnings.length > 0 ? ` · ${checkoutWarnings.length} note${checkoutWarnings.length === 1 ? '' : 's'}` : ''}
+        </summary>
+        <LayoutRootControl inventory={inventory} />
+        {checkoutWarnings.length > 0 ? (
           <ul>
             {checkoutWarnings.map((w, i) => (
               <li key={i} className={`inv-warning ${w.severity}`}>
@@ -59,8 +62,8 @@ export function FlakeStatus({ inventory }: { readonly inventory: Inventory }) {
               </li>
             ))}
           </ul>
-        </details>
-      ) : null}
+        ) : null}
+      </details>
     </div>
   );
 }

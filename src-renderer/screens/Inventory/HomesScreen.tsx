@@ -101,7 +101,7 @@ function HomeDetail({ row, inventory }: { readonly row: HomeRow; readonly invent
         ))}
       </ul>
       <h2>Secrets</h2>
-      <SecretsList secrets={secretsFor(inventory, user, folders[0]?.path ?? '')} />
+      <SecretsList secrets={secretsFor(inventory, 'home', user, folders[0]?.path ?? '')} />
     </article>
   );
 }

@@ -187,6 +187,7 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
         {all.length === 0 ? (
           <div className="empty inv-empty" data-testid="inventory-empty">
             {props.empty}
+            <p className="muted">Kept somewhere else? Open “Checkout” above and set the layout folder.</p>
           </div>
         ) : filtered.length === 0 ? (
           <div className="empty inv-empty" data-testid="inventory-no-match">

@@ -55,7 +55,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
       </dl>
       {editing ? <DeployTargetForm system={system} onDone={() => setEditing(false)} /> : null}
       <h2>Secrets</h2>
-      <SecretsList secrets={secretsFor(inventory, system.name, system.path)} />
+      <SecretsList secrets={secretsFor(inventory, 'system', system.name, system.path)} />
       <h2>meta.json</h2>
       <pre className="inv-meta mono">{JSON.stringify(system.meta, null, 2)}</pre>
     </article>

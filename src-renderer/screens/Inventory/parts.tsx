@@ -46,18 +46,21 @@ export function Field({ label, children }: { readonly label: string; readonly ch
   );
 }
 
+/** The names a recipient of each kind of item is usually given in .sops.yaml anchors and secrets.nix. */
+const recipientNames = {
+  system: (n: string) => [n, `host_${n}`, `host-${n}`, `server_${n}`],
+  home: (n: string) => [n, `admin_${n}`, `user_${n}`],
+  droid: (n: string) => [`droid_${n}`, `phone_${n}`, `droid-${n}`],
+} as const;
+
 /**
  * The secrets that concern an item: files inside its folder, and files it can decrypt
  * (a recipient named after it, e.g. the .sops.yaml anchor &host_moonlight).
  */
-export function secretsFor(inventory: Inventory, name: string, itemPath: string): SecretsFileStatus[] {
-  const lower = name.toLowerCase();
-  const named = (label: string): boolean => {
-    const l = label.toLowerCase();
-    return l === lower || l.endsWith(`_${lower}`) || l.endsWith(`@${lower}`);
-  };
+export function secretsFor(inventory: Inventory, kind: keyof typeof recipientNames, name: string, itemPath: string): SecretsFileStatus[] {
+  const names = new Set(recipientNames[kind](name.toLowerCase()));
   return inventory.secrets.filter(
-    (s) => (itemPath !== '' && s.path.startsWith(`${itemPath}/`)) || Object.values(s.labels ?? {}).some(named),
+    (s) => (itemPath !== '' && s.path.startsWith(`${itemPath}/`)) || Object.values(s.labels ?? {}).some((label) => names.has(label.toLowerCase())),
   );
 }
 
