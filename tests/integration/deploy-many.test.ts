@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
+
+const extra = ['host-05', 'host-06', 'host-07', 'host-08', 'host-09', 'host-10'];
+const all = ['zephyrus', 'lg-laptop', 'moonlight', 'docker-node', ...extra];
+
+/** Six more systems in the checkout copy, tagged @extra, so every lab host has a configuration. */
+function addExtraSystems(dir: string): void {
+  for (const name of extra) {
+    const target = path.join(dir, 'systems', name);
+    fs.cpSync(path.join(dir, 'systems', 'lg-laptop'), target, { recursive: true });
+    const file = path.join(target, 'default.nix');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/networking\.hostName = "[^"]*";/, `networking.hostName = "${name}";`));
+    fs.writeFileSync(path.join(target, 'meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { tags: ['extra'] } }));
+  }
+}
+
+// The 4 systems of flake/ plus 6 extra hosts in one deploy, tags, canary, stop-on-failure,
+// and a Home Manager home deployed as a user.
+describe('deploy many hosts', () => {
+  let world: DeployWorld;
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: all, editCheckout: addExtraSystems });
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('deploys all 10 hosts in parallel, each on its own system, logs kept apart', async () => {
+    const { job, record, events } = await world.deploy({ targets: ['all'], parallel: 4 });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    expect(record?.outcomes).toHaveLength(10);
+    for (const name of all) {
+      const outcome = outcomeOf(record, name);
+      expect(outcome.status).toBe('succeeded');
+      expect(await world.lab.host(name).currentSystem()).toBe(outcome.outPath);
+    }
+    // Every activation line names its host.
+    const lines = events.flatMap((e) => (e.type === 'job.log' ? e.lines : []));
+    const activating = lines.filter((l) => l.text === 'activating the configuration...');
+    expect(new Set(activating.map((l) => l.target))).toEqual(new Set(all));
+  });
+
+  it('deploys a tag, with a canary that stops the rest when it fails', async () => {
+    const tagged = await world.deploy({ targets: ['@extra'] });
+    expect(tagged.record?.targets).toEqual(extra);
+    expect(tagged.job.status).toBe('succeeded');
+
+    // The canary's activation fails: a directory where the activation puts the /etc/static link.
+    const canary = world.lab.host('host-05');
+    await canary.exec(['sh', '-c', 'rm -f /etc/static && mkdir -p /etc/static/in-the-way']);
+    try {
+      const { job, record } = await world.deploy({ targets: ['@extra'], canary: true });
+      expect(job.status).toBe('failed');
+      expect(outcomeOf(record, 'host-05').status).toMatch(/failed|rolled-back/);
+      for (const name of extra.slice(1)) {
+        const outcome = outcomeOf(record, name);
+        expect(outcome.status).toBe('skipped');
+        expect(outcome.message).toMatch(/canary host-05 did not succeed/);
+      }
+    } finally {
+      await canary.exec(['rm', '-rf', '/etc/static']);
+    }
+  });
+
+  it('deploys a standalone Home Manager home to a host as a user, and rolls back a failing one', async () => {
+    const { job, record } = await world.deploy({ targets: ['home:soriphoono@zephyrus'], asUser: 'deploy' });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const outcome = outcomeOf(record, 'home:soriphoono@zephyrus');
+    expect(outcome.generation).toBe(1);
+    const state = await world.lab.host('zephyrus').exec(['ls', '/home/deploy/.local/state/home-manager']);
+    expect(state.code).toBe(0);
+
+    world.edit('lib/home/activate.sh', 'state="$HOME/.local/state/home-manager"', 'state="$HOME/.local/state/home-manager"\necho "home activation failed on purpose" >&2; exit 5');
+    const failed = await world.deploy({ targets: ['home:soriphoono@zephyrus'], asUser: 'deploy' });
+    expect(failed.job.status).toBe('failed');
+    const rolled = outcomeOf(failed.record, 'home:soriphoono@zephyrus');
+    expect(rolled.status).toBe('rolled-back');
+    expect(rolled.rolledBackTo).toBe(1);
+  });
+});
