@@ -17,6 +17,11 @@ function nixString(value: string): string {
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
 }
 
+/** A path as a URL path: each segment percent-encoded, so "#", "?" and spaces stay part of it. */
+function encodePath(p: string): string {
+  return p.split('/').map(encodeURIComponent).join('/');
+}
+
 /**
  * The flake reference nix itself would use for `root`: git+file (only files git tracks,
  * which is what `nix build .#x` sees) inside a git repository, path: otherwise.
@@ -26,10 +31,10 @@ export function flakeRefFor(root: string): string {
   for (;;) {
     if (fs.existsSync(path.join(dir, '.git'))) {
       const sub = path.relative(dir, root).split(path.sep).join('/');
-      return `git+file://${encodeURI(dir)}${sub ? `?dir=${encodeURIComponent(sub)}` : ''}`;
+      return `git+file://${encodePath(dir)}${sub ? `?dir=${encodeURIComponent(sub)}` : ''}`;
     }
     const parent = path.dirname(dir);
-    if (parent === dir) return `path:${encodeURI(root)}`;
+    if (parent === dir) return `path:${encodePath(root)}`;
     dir = parent;
   }
 }

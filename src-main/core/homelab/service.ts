@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { FleetError } from '../contract';
 import type { EventBus } from '../events';
 import type { SettingsStore } from '../settings/settings';
+import { writeFileAtomic } from '../settings/atomic-file';
 import { setTopLevelKey } from './meta-edit';
 import { unsafeHostReason, unsafeUserReason } from './names';
 import { evaluateFlake } from './nix-eval';
@@ -115,7 +116,13 @@ export class InventoryService {
         location: { file, line: 1 },
       });
     }
-    fs.writeFileSync(file, next);
+    let mode = 0o644;
+    try {
+      mode = fs.statSync(file).mode & 0o777;
+    } catch {
+      // a new meta.json gets the usual mode of a committed file
+    }
+    writeFileAtomic(file, next, mode);
     this.scan = this.scanNow(root);
     const updated = this.publish().systems.find((s) => s.name === name);
     if (!updated) throw new FleetError('failed', `${name} disappeared while its meta.json was written.`);
