@@ -140,6 +140,9 @@ describe('emulated phone, ready scenario (sshd on 8022)', () => {
     const stats = await device.stat('/data/local/tmp/dir/payload.bin');
     expect(stats.size).toBe(payload.length);
     expect(stats.mode & 0o777).toBe(0o640);
+    const sync = await device.syncService();
+    expect(Number((await sync.sta2('/data/local/tmp/dir/payload.bin')).size)).toBe(payload.length);
+    sync.end();
     const names = (await device.readdir('/data/local/tmp/dir')).map((e: { name: string }) => e.name);
     expect(names).toContain('payload.bin');
     const pulled = await device.pull('/data/local/tmp/dir/payload.bin');

@@ -32,6 +32,8 @@ export interface AndroidSystem {
   readPhoneFile(path: string): Promise<Buffer>;
   install(apk: Buffer): Promise<void>;
   uninstall(): Promise<void>;
+  /** pm clear: the app's data goes, the app stays (first-run bootstrap pending again). */
+  clearData(): Promise<void>;
   writeSdcardFile(name: string, content: string): Promise<void>;
 }
 
@@ -79,6 +81,12 @@ async function pm(system: AndroidSystem, args: readonly string[]): Promise<ToolR
         return { stdout: 'Failure [INSTALL_FAILED_INVALID_APK: the phone emulation only installs com.termux.nix]\n', code: 1 };
       }
       await system.install(apk);
+      return { stdout: 'Success\n' };
+    }
+    case 'clear': {
+      const name = plain[0] ?? '';
+      if (name !== APP_ID || !system.isInstalled()) return { stdout: 'Failed\n', code: 1 };
+      await system.clearData();
       return { stdout: 'Success\n' };
     }
     case 'uninstall': {

@@ -240,6 +240,13 @@ export class EmulatedPhone implements AndroidSystem {
     await rm(hostPath(this.paths, '/data/app/com.termux.nix-1'), { recursive: true, force: true });
   }
 
+  /** Clears the app's data, keeping it installed (`pm clear`). */
+  async clearData(): Promise<void> {
+    const apk = await readFile(hostPath(this.paths, '/data/app/com.termux.nix-1/base.apk'));
+    await this.uninstall();
+    await this.install(apk);
+  }
+
   /** What the first-run bootstrap leaves: files/usr (with nix-on-droid), files/home, the nix store. */
   async bootstrapApp(): Promise<void> {
     const prefix = hostPath(this.paths, APP_PREFIX);

@@ -4,11 +4,12 @@
  * exactly as for adbd's file_sync_service. Transpiled to plain JS when a phone is created;
  * imports only node: builtins.
  *
- * Requests: id(4) + u32 length + path. STAT and LIST use lstat like adbd. SEND carries
+ * Requests: id(4) + u32 length + path. STAT and LIST use lstat like adbd; STA2/LST2 (stat_v2,
+ * which adbkit's stat64 sends even though the banner does not advertise it) are answered too. SEND carries
  * "path,mode" then DATA chunks and DONE(mtime); RECV answers DATA chunks and DONE. A failure
  * answers FAIL + message (as adbd: "<what>: <strerror>") and ends the session.
  */
-import { openSync, writeSync, closeSync, readSync, lstatSync, readdirSync, mkdirSync, unlinkSync, utimesSync, symlinkSync, readlinkSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readSync, lstatSync, statSync, readdirSync, mkdirSync, unlinkSync, utimesSync, symlinkSync, readlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const SYNC_DATA_MAX = 64 * 1024;
@@ -75,6 +76,28 @@ function stat(path: string): void {
   } catch {
     send(header('STAT', 0, 0, 0));
   }
+}
+
+/** STA2 (stat) / LST2 (lstat): adb's stat_v2, 64-bit fields and an errno instead of zeros. */
+function statV2(id: 'STA2' | 'LST2', path: string): void {
+  const out = Buffer.alloc(72);
+  out.write(id, 0, 'latin1');
+  try {
+    const st = id === 'STA2' ? statSync(path, { bigint: true }) : lstatSync(path, { bigint: true });
+    out.writeBigUInt64LE(st.dev, 8);
+    out.writeBigUInt64LE(st.ino, 16);
+    out.writeUInt32LE(Number(st.mode), 24);
+    out.writeUInt32LE(Number(st.nlink), 28);
+    out.writeUInt32LE(Number(st.uid), 32);
+    out.writeUInt32LE(Number(st.gid), 36);
+    out.writeBigUInt64LE(st.size, 40);
+    out.writeBigInt64LE(st.atimeMs / 1000n, 48);
+    out.writeBigInt64LE(st.mtimeMs / 1000n, 56);
+    out.writeBigInt64LE(st.ctimeMs / 1000n, 64);
+  } catch (error) {
+    out.writeUInt32LE(Math.abs((error as NodeJS.ErrnoException).errno ?? 2), 4);
+  }
+  send(out);
 }
 
 function list(path: string): void {
@@ -193,6 +216,7 @@ function serve(): void {
     const path = arg.toString('utf8');
     switch (id) {
       case 'STAT': stat(path); break;
+      case 'STA2': case 'LST2': statV2(id, path); break;
       case 'LIST': list(path); break;
       case 'SEND': if (!receiveFile(input, path)) return; break;
       case 'RECV': if (!sendFile(path)) return; break;

@@ -85,7 +85,8 @@ export class Terminal {
   /** The dialog's OK button (ENTER in its field does the same here). */
   confirmUrl(url: string): void {
     if (this.stage !== 'url-dialog') return;
-    if (url.trim() === '') { this.input = ''; return; }
+    this.input = '';
+    if (url.trim() === '') return;
     this.stage = 'installing';
     // Real app: a progress dialog "Installing..." while it unpacks the zipball.
     setTimeout(() => {
