@@ -15,6 +15,10 @@ export interface TrayState {
   readonly tooltip: string;
   readonly running: readonly JobInfo[];
   readonly recent: readonly JobInfo[];
+  /** Hosts that run something else than the checkout builds (from the last status check), for "Deploy all out-of-date". */
+  readonly outOfDate: readonly string[];
+  /** One-line outcome of recent deploys, by job id ("2 deployed, moonlight rolled back to generation 4"). */
+  readonly deploySummaries: Readonly<Record<string, string>>;
 }
 
 /** A native notification to show. `jobId` lets a click open that job. */
@@ -25,7 +29,10 @@ export interface NotificationSpec {
   readonly urgent: boolean;
 }
 
-export const initialTrayState: TrayState = { status: 'idle', tooltip: 'Homelab Fleet: idle', running: [], recent: [] };
+export const initialTrayState: TrayState = { status: 'idle', tooltip: 'Homelab Fleet: idle', running: [], recent: [], outOfDate: [], deploySummaries: {} };
+
+/** Kinds whose end is announced by the richer `deploy.finished` event instead of `job.status`. */
+const deployKinds = new Set(['deploy', 'rollback']);
 
 const notifyKinds = new Set(['deploy', 'droid-deploy', 'build', 'rollback', 'flake-check']);
 
@@ -45,7 +52,7 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
       const running = state.running.filter((j) => j.id !== job.id);
       const recent = [job, ...state.recent.filter((j) => j.id !== job.id)].slice(0, 8);
       const notifications: NotificationSpec[] = [];
-      if (notifyKinds.has(job.kind) && job.status !== 'cancelled') {
+      if (notifyKinds.has(job.kind) && !deployKinds.has(job.kind) && job.status !== 'cancelled') {
         const ok = job.status === 'succeeded';
         notifications.push({
           title: `${job.title}: ${ok ? 'done' : job.status}`,
@@ -56,9 +63,40 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
       }
       return { state: withStatus({ ...state, running, recent }, job), notifications };
     }
+    case 'deploy.finished': {
+      const summary = deploySummary(event.outcomes);
+      const deploySummaries = Object.fromEntries(
+        [[event.jobId, summary] as const, ...Object.entries(state.deploySummaries).filter(([id]) => id !== event.jobId)].slice(0, 8),
+      );
+      // A host deployed now is no longer out of date; one that failed keeps its place.
+      const deployed = new Set(event.outcomes.filter((o) => o.status === 'succeeded').map((o) => o.target));
+      const outOfDate = state.outOfDate.filter((t) => !deployed.has(t));
+      const next = { ...state, deploySummaries, outOfDate };
+      if (event.status === 'cancelled') return { state: next, notifications: [] };
+      const ok = event.status === 'succeeded';
+      return {
+        state: next,
+        notifications: [{ title: ok ? 'Deploy finished' : 'Deploy failed', body: summary, jobId: event.jobId, urgent: !ok }],
+      };
+    }
+    case 'deploy.hosts': {
+      const outOfDate = event.hosts.filter((h) => h.online && h.outOfDate === true).map((h) => h.target);
+      return { state: { ...state, outOfDate }, notifications: [] };
+    }
     default:
       return { state, notifications: [] };
   }
+}
+
+/** "2 deployed; moonlight rolled back to generation 4; zephyrus skipped (offline: ...)". */
+export function deploySummary(outcomes: readonly { readonly target: string; readonly status: string; readonly message?: string }[]): string {
+  const ok = outcomes.filter((o) => o.status === 'succeeded').length;
+  const parts = ok > 0 ? [`${ok} deployed`] : [];
+  for (const o of outcomes) {
+    if (o.status === 'succeeded') continue;
+    parts.push(o.status === 'rolled-back' ? `${o.target} ${o.message ?? 'rolled back'}` : `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`);
+  }
+  return parts.join('; ') || 'nothing deployed';
 }
 
 function withStatus(state: TrayState, last?: JobInfo): TrayState {
@@ -76,6 +114,17 @@ function withStatus(state: TrayState, last?: JobInfo): TrayState {
   };
 }
 
+function recentLabel(state: TrayState, job: JobInfo): string {
+  const summary = state.deploySummaries[job.id];
+  const label = `${job.title}: ${job.status}${summary && job.status !== 'succeeded' ? ` (${summary})` : ''}`;
+  return label.length > 80 ? `${label.slice(0, 79)}…` : label;
+}
+
+/** The targets the "deploy-out-of-date" menu item deploys (the shell runs deploy.start with them). */
+export function outOfDateTargets(state: TrayState): readonly string[] {
+  return state.outOfDate;
+}
+
 function seconds(job: JobInfo): string {
   return job.finishedAt ? `${((job.finishedAt - job.startedAt) / 1000).toFixed(1)} s` : '?';
 }
@@ -85,7 +134,12 @@ export function trayMenu(state: TrayState, windowVisible: boolean): TrayMenuItem
   return [
     { id: 'toggle-window', label: windowVisible ? 'Hide Homelab Fleet' : 'Show Homelab Fleet', enabled: true },
     ...state.running.map((j) => ({ id: `job:${j.id}`, label: `Running: ${j.title}`, enabled: true })),
-    ...state.recent.slice(0, 5).map((j) => ({ id: `job:${j.id}`, label: `${j.title}: ${j.status}`, enabled: true })),
+    ...state.recent.slice(0, 5).map((j) => ({ id: `job:${j.id}`, label: recentLabel(state, j), enabled: true })),
+    {
+      id: 'deploy-out-of-date',
+      label: state.outOfDate.length > 0 ? `Deploy all out-of-date (${state.outOfDate.length})` : 'Deploy all out-of-date (none)',
+      enabled: state.outOfDate.length > 0 && !state.running.some((j) => deployKinds.has(j.kind)),
+    },
     { id: 'quit', label: 'Quit', enabled: true },
   ];
 }
