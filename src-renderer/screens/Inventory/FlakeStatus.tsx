@@ -1,7 +1,35 @@
+import { useState } from 'react';
 import type { Inventory } from '../../../src-main/core/homelab/types';
+import { client } from '../../client';
 import { Icon } from '../../components/Icon';
 import { useInventoryStore } from '../../stores/inventory';
 import { LayoutRootControl } from './LayoutRootControl';
+
+/** file:line of a nix error, with a button to open it in the person's editor. */
+function SourceLocation({ location, root }: { readonly location: NonNullable<Inventory['flake']['location']>; readonly root: string }) {
+  const [problem, setProblem] = useState<string | null>(null);
+  const open = async () => {
+    setProblem(null);
+    try {
+      await client().invoke('editor.open', { file: location.file, line: location.line, ...(location.column !== undefined ? { column: location.column } : {}) });
+    } catch (error) {
+      setProblem((error as Error).message);
+    }
+  };
+  const shown = location.file.startsWith(`${root}/`) ? location.file.slice(root.length + 1) : location.file;
+  return (
+    <div className="inv-small inv-location">
+      <span className="mono" data-testid="flake-location" title={location.file}>
+        {shown}:{location.line}
+        {location.column !== undefined ? `:${location.column}` : ''}
+      </span>{' '}
+      <button className="btn inv-link" onClick={() => void open()}>
+        Open in editor
+      </button>
+      {problem ? <div className="error-text">{problem}</div> : null}
+    </div>
+  );
+}
 
 /**
  * What nix said about the flake: checking (the scan is shown meanwhile), evaluated, or
@@ -35,12 +63,7 @@ export function FlakeStatus({ inventory }: { readonly inventory: Inventory }) {
             <div>
               <strong>The flake could not be read</strong>: {flake.error ?? 'unknown error'}
             </div>
-            {flake.location ? (
-              <div className="mono inv-small" data-testid="flake-location">
-                {flake.location.file}:{flake.location.line}
-                {flake.location.column !== undefined ? `:${flake.location.column}` : ''}
-              </div>
-            ) : null}
+            {flake.location ? <SourceLocation location={flake.location} root={inventory.root} /> : null}
             <div className="muted inv-small">Showing what the directory scan found.</div>
           </div>
           <button className="btn" onClick={() => void evaluate()}>
