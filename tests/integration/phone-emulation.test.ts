@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, cp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, cp, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
@@ -165,6 +165,13 @@ describe('emulated phone, ready scenario (sshd on 8022)', () => {
     await run('adb', ['-s', phone.serial, 'push', join(work, 'hello.txt'), '/sdcard/Download/']);
     await run('adb', ['-s', phone.serial, 'pull', '/sdcard/Download/hello.txt', join(work, 'back.txt')]);
     expect(readFileSync(join(work, 'back.txt'), 'utf8')).toBe('hello phone\n');
+    // A directory with a symlink: adb creates the directories itself (fixed_push_mkdir) and sends the link.
+    await mkdir(join(work, 'tree/a/b'), { recursive: true });
+    await writeFile(join(work, 'tree/a/b/file'), 'leaf\n');
+    await symlink('file', join(work, 'tree/a/b/link'));
+    await run('adb', ['-s', phone.serial, 'push', join(work, 'tree'), '/data/local/tmp/']);
+    expect(await shell(phone.serial, 'readlink /data/local/tmp/tree/a/b/link; cat /data/local/tmp/tree/a/b/link'))
+      .toBe('file\nleaf\n');
   });
 
   test('ssh2 over adbkit openTcp(8022) reaches the emulated phone\'s sshd; nothing listens on this machine', async () => {

@@ -9,7 +9,7 @@
  * "path,mode" then DATA chunks and DONE(mtime); RECV answers DATA chunks and DONE. A failure
  * answers FAIL + message (as adbd: "<what>: <strerror>") and ends the session.
  */
-import { openSync, writeSync, closeSync, readSync, lstatSync, statSync, readdirSync, mkdirSync, unlinkSync, utimesSync, symlinkSync, readlinkSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readSync, lstatSync, statSync, readdirSync, mkdirSync, unlinkSync, utimesSync, symlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 const SYNC_DATA_MAX = 64 * 1024;
@@ -166,7 +166,7 @@ function receiveFile(input: Input, spec: string): boolean {
       }
     } else if (id === 'DONE') {
       try {
-        if (isLink) symlinkSync(Buffer.concat(chunks).toString(), path);
+        if (isLink) symlinkSync(Buffer.concat(chunks).toString().replace(/\0+$/, ''), path); // the host sends the target NUL-terminated
         else { closeSync(fd); utimesSync(path, size, size); }
       } catch (error) { fail('couldn\'t create file', error); return false; }
       send(header('OKAY', 0));
@@ -181,12 +181,8 @@ function receiveFile(input: Input, spec: string): boolean {
 
 function sendFile(path: string): boolean {
   let fd: number;
+  // adbd opens the path, so a symlink sends its target's content.
   try {
-    if (lstatSync(path).isSymbolicLink()) {
-      const target = Buffer.from(readlinkSync(path));
-      send(Buffer.concat([header('DATA', target.length), target, header('DONE', 0)]));
-      return true;
-    }
     fd = openSync(path, 'r');
   } catch (error) { fail('open failed', error); return false; }
   const buffer = Buffer.alloc(SYNC_DATA_MAX);
