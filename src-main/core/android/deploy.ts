@@ -10,7 +10,7 @@ import { openPhoneSession, type PhoneSession } from './phone-session';
 import { execOnPhone } from './phone-ssh';
 import { pushStream } from './push-source';
 import { shCommand } from './shell-quote';
-import { cancelSwitch, followSwitch, startSwitch, switchRunDir } from './switch-runner';
+import { cancelSwitch, followSwitch, startSwitch, switchRunDir, type FollowResult } from './switch-runner';
 import type { DroidDeployResult, PhoneRoute } from './types';
 
 export interface DroidDeployOptions {
@@ -53,10 +53,12 @@ export async function reconnectPhone(
 ): Promise<PhoneSession | undefined> {
   const deadline = Date.now() + (options.reconnectTimeoutMs ?? 120_000);
   const route = options.route;
+  const since = Date.now();
   while (Date.now() < deadline && !job.signal.aborted) {
     try {
-      if (route.kind === 'adb' && /^[^\s:]+:\d+$/.test(route.serial)) {
-        // adb over TCP: ask the server to connect again, as `adb connect` would.
+      if (route.kind === 'adb' && /^[^\s:]+:\d+$/.test(route.serial) && Date.now() - since > 10_000) {
+        // adb over TCP: the server retries a dropped link by itself; when the phone left its
+        // list altogether, ask it to connect again, as `adb connect` would.
         const [host, port] = route.serial.split(':');
         await (await adb.client()).connect(host as string, Number(port)).catch(() => undefined);
       }
@@ -140,12 +142,12 @@ export async function deployDroid(ctx: CoreContext, adb: AdbService, options: Dr
     report('switch', { message: 'nix-on-droid switch' }, 0.2);
     const runDir = switchRunDir(droid);
     job.log(`Running nix-on-droid switch --flake <source>#${droid} on the phone...`, 'info', droid);
-    await startSwitch(session, runDir, droid, sourceDir);
+    const started = await startSwitch(session, runDir, droid, sourceDir);
     const lines: string[] = [];
     let offset = 0;
     let reconnected = false;
-    for (;;) {
-      const followed = await followSwitch(session, runDir, offset, (line) => {
+    for (let first = true; ; first = false) {
+      const followed: FollowResult = first && !started ? { status: null, offset: 0 } : await followSwitch(session, runDir, offset, (line) => {
         lines.push(line);
         if (lines.length > 400) lines.shift();
         job.log(line, 'stdout', droid);

@@ -13,22 +13,23 @@ import type { PhoneSession } from './phone-session';
 
 /** Starts the switch in the background; prints nothing. $1: run dir, $2: droid name, $3: flake source dir. */
 const startScript = `set -e
-d=$1
-mkdir -p "$d"
+mkdir -p "$1"
+d=$(cd "$1" && pwd)
+src=$(cd "$3" && pwd)
 rm -f "$d/status" "$d/status.tmp" "$d/pid"
 : > "$d/log"
 run='echo $$ > "$1/pid"; cd "$3" && nix-on-droid switch --flake "$PWD#$2" > "$1/log" 2>&1 < /dev/null; echo $? > "$1/status.tmp"; mv "$1/status.tmp" "$1/status"'
 if command -v setsid > /dev/null 2>&1; then
-  setsid sh -c "$run" sh "$d" "$2" "$3" > /dev/null 2>&1 < /dev/null &
+  setsid sh -c "$run" sh "$d" "$2" "$src" > /dev/null 2>&1 < /dev/null &
 else
-  nohup sh -c "$run" sh "$d" "$2" "$3" > /dev/null 2>&1 < /dev/null &
+  nohup sh -c "$run" sh "$d" "$2" "$src" > /dev/null 2>&1 < /dev/null &
 fi
 i=0
 while [ ! -s "$d/pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 `;
 
 /** Prints the log from byte $2 on, as it grows, then a marker with the exit status ("lost" if the switch died unseen). */
-const followScript = `d=$1; off=$2; tok=$3
+const followScript = `d=$1; off=$2; tok=$3; n=0
 while :; do
   st=
   [ -e "$d/status" ] && st=$(cat "$d/status")
@@ -38,9 +39,10 @@ while :; do
     off=$size
   fi
   if [ -n "$st" ]; then printf '\\n__FLEET_SWITCH_%s_%s\\n' "$tok" "$st"; exit 0; fi
-  if [ -s "$d/pid" ] && ! kill -0 "$(cat "$d/pid")" 2>/dev/null && [ ! -e "$d/status" ]; then
+  if [ ! -e "$d/status" ] && { { [ -s "$d/pid" ] && ! kill -0 "$(cat "$d/pid")" 2>/dev/null; } || { [ ! -s "$d/pid" ] && [ $n -gt 40 ]; }; }; then
     printf '\\n__FLEET_SWITCH_%s_lost\\n' "$tok"; exit 0
   fi
+  n=$((n + 1))
   sleep 0.25
 done
 `;
@@ -59,12 +61,18 @@ export function switchRunDir(droid: string): string {
   return `.cache/fleet/switch-${droid}`;
 }
 
-/** Start `nix-on-droid switch --flake <sourceDir>#<droid>` detached on the phone. */
-export async function startSwitch(session: PhoneSession, runDir: string, droid: string, sourceDir: string): Promise<void> {
+/**
+ * Start `nix-on-droid switch --flake <sourceDir>#<droid>` detached on the phone. Returns
+ * false when the link dropped meanwhile (the switch may or may not have started: follow it
+ * after reconnecting to find out).
+ */
+export async function startSwitch(session: PhoneSession, runDir: string, droid: string, sourceDir: string): Promise<boolean> {
   const result = await execOnPhone(session.ssh, shCommand(['sh', '-c', startScript, 'sh', runDir, droid, sourceDir]));
+  if (result.lost) return false;
   if (result.code !== 0) {
-    throw new FleetError('switch-failed', `Could not start nix-on-droid switch on the phone: ${(result.stderr || result.stdout).trim() || (result.lost ? 'the connection dropped' : `exit ${result.code}`)}`);
+    throw new FleetError('switch-failed', `Could not start nix-on-droid switch on the phone: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
   }
+  return true;
 }
 
 export interface FollowResult {

@@ -1,0 +1,109 @@
+// Deploying flake/'s droid to an EMULATED phone (tests/harness/phone) through the real adb
+// server: deploy, edit and deploy again (a new generation), roll back, and an unplug in the
+// middle of a deploy that is reported from what the phone shows after reconnecting.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPhone, type Phone } from '../harness/phone/index';
+import type { DroidDeployResult } from '../../src-main/core/android/types';
+import type { DeviceList } from '../../src-main/core/android/types';
+import { androidWorld, type AndroidWorld } from './android-world';
+
+let world: AndroidWorld;
+let phone: Phone;
+
+beforeAll(async () => {
+  world = await androidWorld();
+  phone = await startPhone({ scenario: 'ready', authorizedKey: world.publicKey });
+});
+
+afterAll(async () => {
+  await phone?.stop();
+  await world?.close();
+});
+
+function bumpTimeZone(zone: string): void {
+  const file = join(world.checkout, 'droids/soriphoono/default.nix');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/time\.timeZone = "[^"]*";/, `time.timeZone = "${zone}";`));
+}
+
+describe('droid deploy to an emulated phone over adb', () => {
+  it('lists the emulated phone through the real adb server as arm64-v8a', async () => {
+    const list = (await world.core.invoke('devices.list', {})) as DeviceList;
+    expect(list.adbPort).toBe(world.adbPort);
+    const device = list.devices.find((d) => d.serial === phone.serial);
+    expect(device).toMatchObject({ state: 'device', abi: 'arm64-v8a', transport: 'wireless' });
+    expect(device?.battery).toBeGreaterThan(0);
+  });
+
+  it('deploys, deploys an edit as a new generation, and rolls back', async () => {
+    const first = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key });
+    expect(first.error).toBeUndefined();
+    expect(first.status).toBe('succeeded');
+    const r1 = first.result as DroidDeployResult;
+    expect(r1.after).toBe(1);
+    expect(world.asked.some((q) => q.kind === 'host-key')).toBe(true);
+    const log = readFileSync(first.logFile, 'utf8');
+    expect(log).toContain('Nix-on-Droid activation done');
+
+    bumpTimeZone('Asia/Tokyo');
+    await world.git(['commit', '-qam', 'droid: Tokyo']);
+    const second = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key });
+    expect(second.status).toBe('succeeded');
+    expect(second.result).toMatchObject({ before: 1, after: 2 });
+    const tz = await phone.runInApp(['cat', '.nix-on-droid/etc/timezone']);
+    expect(tz.output.trim()).toBe('Asia/Tokyo');
+
+    const generations = (await world.core.invoke('droid.generations', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key })) as { number: number; current: boolean }[];
+    expect(generations.map((g) => g.number)).toEqual([1, 2]);
+    expect(generations.find((g) => g.current)?.number).toBe(2);
+
+    const back = await world.job('droid.rollback', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key });
+    expect(back.status).toBe('succeeded');
+    expect(back.result).toMatchObject({ before: 2, after: 1 });
+    const tzBack = await phone.runInApp(['cat', '.nix-on-droid/etc/timezone']);
+    expect(tzBack.output.trim()).toBe('Europe/Berlin');
+  });
+
+  it('reports a build failure on the phone with the log tail and keeps the generation', async () => {
+    const file = join(world.checkout, 'droids/soriphoono/default.nix');
+    const good = readFileSync(file, 'utf8');
+    writeFileSync(file, good.replace('time.timeZone', 'no.such.option = 1;\n  time.timeZone'));
+    const failed = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key, source: 'worktree' });
+    writeFileSync(file, good);
+    expect(failed.status).toBe('failed');
+    expect(failed.error?.message).toMatch(/nix-on-droid switch failed on the phone \(exit \d+\); it stays on generation 1/);
+    expect(failed.error?.message).toMatch(/no\.such\.option|does not exist/);
+  });
+
+  it('unplugged mid-deploy: reports what the phone finished with after reconnecting', async () => {
+    bumpTimeZone('America/Lima');
+    await world.git(['commit', '-qam', 'droid: Lima']);
+    const { jobId } = (await world.core.invoke('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key })) as { jobId: string };
+    // Pull the plug as soon as the switch starts on the phone.
+    const started = await new Promise<boolean>((resolve) => {
+      const off = world.core.subscribe((event) => {
+        if (event.type === 'job.log' && event.jobId === jobId && event.lines.some((l) => l.text.startsWith('Building activation package'))) {
+          off();
+          resolve(true);
+        }
+        if (event.type === 'job.status' && event.job.id === jobId && event.job.status !== 'running') {
+          off();
+          resolve(false);
+        }
+      });
+    });
+    expect(started).toBe(true);
+    await phone.disconnect('unplug');
+    await new Promise((r) => setTimeout(r, 1500));
+    await phone.reconnect();
+    const info = await world.core.context.jobs.wait(jobId);
+    expect(info.error).toBeUndefined();
+    expect(info.status).toBe('succeeded');
+    const result = info.result as DroidDeployResult;
+    expect(result.reconnected).toBe(true);
+    const current = await phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid']);
+    expect(current.output.trim()).toBe(`nix-on-droid-${result.after}-link`);
+    expect(result.after).toBeGreaterThan(result.before ?? 0);
+  });
+});

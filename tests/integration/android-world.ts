@@ -1,0 +1,82 @@
+// Shared set-up for the android integration tests (emulated phones): a private adb server
+// port (so other suites' adb use does not collide), an SSH key, a git copy of flake/, and a
+// core whose host-key and confirm questions are answered yes.
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { createServer } from 'node:net';
+import { createCore, type FleetCore } from '../../src-main/core/core';
+import type { JobInfo } from '../../src-main/core/jobs/types';
+
+const run = promisify(execFile);
+
+export interface AndroidWorld {
+  readonly dir: string;
+  readonly checkout: string;
+  readonly key: string;
+  readonly publicKey: string;
+  readonly adbPort: number;
+  readonly core: FleetCore;
+  /** Questions asked so far (kind and title), answered yes. */
+  readonly asked: { kind: string; title: string; message: string }[];
+  git(args: readonly string[]): Promise<string>;
+  /** Invoke a job command and wait for its end. */
+  job(name: string, input: unknown): Promise<JobInfo>;
+  close(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Build the world; sets ANDROID_ADB_SERVER_PORT in this process so the harness's adb calls use the same server. */
+export async function androidWorld(): Promise<AndroidWorld> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-android-'));
+  const adbPort = await freePort();
+  process.env.ANDROID_ADB_SERVER_PORT = String(adbPort);
+  const key = join(dir, 'id_ed25519');
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-test', '-f', key]);
+  const publicKey = (await run('cat', [`${key}.pub`])).stdout.trim();
+  const checkout = join(dir, 'homelab');
+  cpSync(resolve(import.meta.dirname, '../../flake'), checkout, { recursive: true });
+  const git = async (args: readonly string[]) =>
+    (await run('git', ['-c', 'user.name=fleet', '-c', 'user.email=fleet@localhost', ...args], { cwd: checkout })).stdout.trim();
+  await git(['init', '-q']);
+  await git(['add', '-A']);
+  await git(['commit', '-qm', 'homelab']);
+  const env = { ...process.env, ANDROID_ADB_SERVER_PORT: String(adbPort), HOME: dir };
+  const core = createCore({ host: 'server', dataDir: join(dir, 'data'), root: checkout, env });
+  const asked: AndroidWorld['asked'] = [];
+  core.subscribe((event) => {
+    if (event.type !== 'prompt.request') return;
+    asked.push({ kind: event.request.kind, title: event.request.title, message: event.request.message });
+    void core.invoke('prompts.answer', { id: event.request.id, accept: true });
+  });
+  return {
+    dir,
+    checkout,
+    key,
+    publicKey,
+    adbPort,
+    core,
+    asked,
+    git,
+    async job(name, input) {
+      const { jobId } = (await core.invoke(name, input)) as { jobId: string };
+      return core.context.jobs.wait(jobId);
+    },
+    async close() {
+      await core.dispose();
+      await run('adb', ['-P', String(adbPort), 'kill-server']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
