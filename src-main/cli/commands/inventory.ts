@@ -52,6 +52,9 @@ export function formatInventory(inventory: Inventory): string {
   out += table([['NAME', 'USER', 'KIND', 'HOST'], ...inventory.homes.map((h) => [h.name, h.user, h.kind, h.host ?? '-'])]);
   out += `\nDroids (${inventory.droids.length})\n`;
   out += table([['NAME', 'ARCH', 'HOMES', 'FLAKE'], ...inventory.droids.map((d) => [d.name, d.system, d.homes.join(',') || '-', flakeMark(d.flake)])]);
+  const moduleCount = (nodes: Inventory['modules']): number => nodes.reduce((n, m) => n + (m.children.length === 0 ? 1 : moduleCount(m.children)), 0);
+  const modules = inventory.modules.map((m) => `${m.name} ${moduleCount(m.children)}`).join(', ');
+  out += `\nModule files: ${modules || 'none'}; templates: ${inventory.templates.join(', ') || 'none'}\n`;
   if (inventory.secrets.length > 0) {
     out += `\nSecrets (${inventory.secrets.length})\n`;
     out += table([
