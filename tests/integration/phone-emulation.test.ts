@@ -89,7 +89,7 @@ function sshExec(client: SshClient, command: string, stdin?: Readable): Promise<
 }
 
 beforeAll(async () => {
-  await downPhones();
+  await downPhones({ lab: false });
   work = await mkdtemp(join(tmpdir(), 'phone-emulation-'));
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-admin', '-f', join(work, 'id_ed25519')]);
   privateKey = readFileSync(join(work, 'id_ed25519'), 'utf8');
@@ -98,7 +98,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await downPhones();
+  await downPhones({ lab: false });
   if (work) await rm(work, { recursive: true, force: true });
 });
 
@@ -318,7 +318,7 @@ describe('emulated phone teardown', () => {
     const sshdPid = Number(readFileSync(phone.hostPath('/data/data/com.termux.nix/files/usr/tmp/sshd.pid'), 'utf8'));
     const inPhone = (await run('ip', ['netns', 'pids', `fleet-phone-${phone.port}`])).stdout.split('\n').filter(Boolean).map(Number);
     expect(inPhone).toContain(sshdPid);
-    await downPhones();
+    await downPhones({ lab: false });
     expect(inPhone.filter((pid) => !gone(pid))).toEqual([]);
     expect((await run('ip', ['netns', 'list'])).stdout).not.toContain(`fleet-phone-${phone.port}`);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(`phone-${phone.port}`);

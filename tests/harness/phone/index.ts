@@ -3,7 +3,7 @@
  * TCP to the real adb server and runs a Nix-on-Droid-like sandbox. See README.md.
  */
 export { startPhone, downPhones, adbDeviceState, connectAdb } from './phone.js';
-export type { Phone, StartPhoneOptions, PhoneScenario, AuthMode } from './phone.js';
+export type { Phone, StartPhoneOptions, PhoneScenario, AuthMode, DownPhonesOptions } from './phone.js';
 export { phoneCommand } from './lab.js';
 export { emulatedApk } from './apk.js';
 export { PHONES_DIR, APP_ID, APP_HOME, APP_PREFIX } from './sandbox.js';

@@ -205,12 +205,19 @@ async function removePhone(port: number): Promise<void> {
   await run('rm', ['-rf', '--one-file-system', paths.dir], { allowFail: true });
 }
 
+export interface DownPhonesOptions {
+  /** Also stop phones other live processes run in-process (default false). */
+  readonly all?: boolean;
+  /** Stop the lab's detached phones (`lab phone up`); default true. Tests pass false. */
+  readonly lab?: boolean;
+}
+
 /**
  * Removes every emulated phone: this process's, the lab's detached ones, and whatever a crashed
  * run left (processes, namespaces, mounts, files, adb entries). Phones that another live process
  * (e.g. a parallel test run) runs in-process are left to it, unless `all` is set.
  */
-export async function downPhones(opts: { all?: boolean } = {}): Promise<void> {
+export async function downPhones(opts: DownPhonesOptions = {}): Promise<void> {
   const ports = new Set<number>(running.keys());
   const withDir = new Set<number>();
   if (existsSync(PHONES_DIR)) {
@@ -220,8 +227,9 @@ export async function downPhones(opts: { all?: boolean } = {}): Promise<void> {
       const port = Number(match[1]);
       withDir.add(port);
       const owner = await readOwner(join(PHONES_DIR, name));
-      const othersLivePhone = owner !== null && owner.pid !== process.pid && !owner.detached && ownerAlive(owner);
-      if (opts.all || !othersLivePhone) ports.add(port);
+      const othersLive = owner !== null && owner.pid !== process.pid && ownerAlive(owner);
+      const spared = othersLive && (!owner.detached || opts.lab === false);
+      if (opts.all || !spared) ports.add(port);
     }
   }
   const { stdout } = await run('ip', ['netns', 'list'], { allowFail: true });

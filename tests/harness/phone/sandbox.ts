@@ -64,7 +64,21 @@ root="$1"
 mount --rbind "$root" "$root"
 mount --rbind /usr "$root/usr"
 mount -o remount,bind,ro "$root/usr"
-mount --rbind /dev "$root/dev"
+# A /dev of its own: a few device nodes bound in, private ptys, so nothing in the phone can
+# remove this machine's device nodes.
+mount -t tmpfs -o mode=755,size=1m phone-dev "$root/dev"
+for node in null zero full random urandom tty; do
+  touch "$root/dev/$node"
+  mount --bind "/dev/$node" "$root/dev/$node"
+done
+mkdir "$root/dev/pts" "$root/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$root/dev/pts"
+ln -s pts/ptmx "$root/dev/ptmx"
+mount -t tmpfs -o mode=1777,size=16m phone-shm "$root/dev/shm"
+ln -s /proc/self/fd "$root/dev/fd"
+ln -s /proc/self/fd/0 "$root/dev/stdin"
+ln -s /proc/self/fd/1 "$root/dev/stdout"
+ln -s /proc/self/fd/2 "$root/dev/stderr"
 mount -t proc proc "$root/proc"
 mkdir -p "$root/.host"
 cd "$root"
