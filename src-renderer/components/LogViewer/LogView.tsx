@@ -1,8 +1,8 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState, type ClipboardEvent, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent, type MouseEvent } from 'react';
 import { AnsiLine } from './ansi';
 import { copyText } from './copy-text';
 import type { LogBuffer } from './log-buffer';
+import { useVisibleRows } from './visible-rows';
 import './log-viewer.css';
 
 export const rowHeight = 18;
@@ -18,7 +18,7 @@ export interface LogViewProps {
 }
 
 /**
- * A log of any length: only the visible rows exist in the DOM (TanStack Virtual), ANSI
+ * A log of any length: only the visible rows exist in the DOM (fixed-height rows), ANSI
  * colours are rendered, the view follows new lines until the person scrolls up (and
  * again when they scroll back to the end or press Follow), search jumps between matches,
  * and lines picked in the gutter (shift-click for a range) copy with Copy or Ctrl+C.
@@ -34,12 +34,9 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
   const anchor = useRef<number | null>(null);
   const count = buffer.length;
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => rowHeight,
-    overscan: 12,
-  });
+  const rows = useVisibleRows(scrollRef, count, rowHeight, 12);
+  const [matches, setMatches] = useState<readonly number[]>([]);
+  const [searching, setSearching] = useState(false);
 
   // Follow the tail: after new lines, jump to the end (no smooth scrolling: it lags behind fast logs).
   useEffect(() => {
@@ -55,11 +52,44 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
     setFollow((f) => (f === atEnd ? f : atEnd));
   }, []);
 
-  const matches = useMemo(
-    () => (appliedQuery ? buffer.search(appliedQuery) : []),
-    // The buffer is mutable: recompute when its version changes.
-    [appliedQuery, buffer, appliedQuery ? version : 0],
-  );
+  // Search in slices of a few milliseconds so a 200,000-line log never blocks a frame.
+  const firstJump = useRef(false);
+  useEffect(() => {
+    if (!appliedQuery) {
+      setMatches([]);
+      return;
+    }
+    let cancelled = false;
+    let from = 0;
+    const found: number[] = [];
+    setSearching(true);
+    const step = () => {
+      if (cancelled) return;
+      const until = performance.now() + 8;
+      const total = buffer.length;
+      while (from < total && performance.now() < until) {
+        const end = Math.min(total, from + 4000);
+        for (const i of buffer.searchRange(appliedQuery, from, end)) found.push(i);
+        from = end;
+      }
+      if (from < buffer.length) {
+        setTimeout(step, 0);
+        return;
+      }
+      setSearching(false);
+      setMatches(found);
+    };
+    step();
+    return () => {
+      cancelled = true;
+    };
+    // The buffer is mutable: search again when its version changes.
+  }, [appliedQuery, buffer, version]);
+
+  const scrollToLine = useCallback((index: number) => {
+    const el = scrollRef.current;
+    if (el) el.scrollTop = Math.max(0, index * rowHeight - el.clientHeight / 2);
+  }, []);
 
   const goTo = useCallback(
     (index: number) => {
@@ -67,9 +97,9 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
       const i = ((index % matches.length) + matches.length) % matches.length;
       setMatchIndex(i);
       setFollow(false);
-      virtualizer.scrollToIndex(matches[i]!, { align: 'center' });
+      scrollToLine(matches[i]!);
     },
-    [matches, virtualizer],
+    [matches, scrollToLine],
   );
 
   const onSearchKey = (event: KeyboardEvent<HTMLInputElement>) => {
@@ -82,10 +112,15 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
     goTo(matchIndex + (event.shiftKey ? -1 : 1));
   };
 
-  // A new search lands on its first match.
+  // A new search lands on its first match once the search is done.
   useEffect(() => {
-    if (appliedQuery && matches.length > 0) goTo(0);
+    firstJump.current = true;
   }, [appliedQuery]);
+  useEffect(() => {
+    if (!firstJump.current || searching || matches.length === 0) return;
+    firstJump.current = false;
+    goTo(0);
+  }, [matches, searching, goTo]);
 
   const selectedText = useCallback(() => {
     if (!selection) return '';
@@ -118,7 +153,8 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
   };
 
   const current = matches[matchIndex];
-  const items = virtualizer.getVirtualItems();
+  const items: number[] = [];
+  for (let i = rows.first; i < rows.end; i++) items.push(i);
   const selectedCount = selection ? selection.to - selection.from + 1 : 0;
 
   return (
@@ -135,7 +171,13 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
           data-testid="log-search"
         />
         <span className="log-matches muted" data-testid="log-matches">
-          {appliedQuery ? (matches.length > 0 ? `${matchIndex + 1} / ${matches.length}` : 'no matches') : `${count.toLocaleString()} lines`}
+          {appliedQuery
+            ? searching
+              ? 'searching…'
+              : matches.length > 0
+                ? `${matchIndex + 1} / ${matches.length}`
+                : 'no matches'
+            : `${count.toLocaleString()} lines`}
         </span>
         <span className="log-spacer" />
         <button className="btn" type="button" disabled={selectedCount === 0} onClick={() => void copy()} data-testid="log-copy">
@@ -159,17 +201,16 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
         {count === 0 ? (
           <div className="log-empty muted">{emptyText}</div>
         ) : (
-          <div className="log-canvas" style={{ height: virtualizer.getTotalSize() }}>
-            {items.map((item) => {
-              const i = item.index;
+          <div className="log-canvas" style={{ height: rows.totalHeight }}>
+            {items.map((i) => {
               const stream = buffer.stream(i);
               const target = buffer.target(i);
               const picked = selection !== null && i >= selection.from && i <= selection.to;
               return (
                 <div
-                  key={item.key}
+                  key={i}
                   className={`log-row s-${stream}${picked ? ' picked' : ''}${i === current ? ' current' : ''}`}
-                  style={{ transform: `translateY(${item.start}px)` }}
+                  style={{ transform: `translateY(${i * rowHeight}px)` }}
                   data-index={i}
                 >
                   <span className="log-gutter" onClick={(e) => pickLine(i, e)} title="Pick this line (shift-click: a range)">

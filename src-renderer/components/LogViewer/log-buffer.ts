@@ -75,11 +75,16 @@ export class LogBuffer {
   }
 
   /** Indices of lines containing `query` (case-insensitive), oldest first. */
-  search(query: string, limit = 100_000): number[] {
+  search(query: string): number[] {
+    return this.searchRange(query, 0, this.count);
+  }
+
+  /** Like search, over lines [from, end): callers slice a long search across frames. */
+  searchRange(query: string, from: number, end: number): number[] {
     const needle = query.toLowerCase();
     const found: number[] = [];
     if (!needle) return found;
-    for (let i = 0; i < this.count && found.length < limit; i++) {
+    for (let i = from; i < Math.min(end, this.count); i++) {
       // ANSI codes are part of the stored text; a search for visible text should still match.
       const text = this.text(i);
       const haystack = text.includes('\x1b') ? stripAnsi(text) : text;
