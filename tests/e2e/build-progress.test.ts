@@ -36,7 +36,9 @@ describe('building from the UI', () => {
     await page.getByTestId('build-start').click();
     const panel = page.getByTestId('job-panel');
     await panel.waitFor();
-    // While it runs the panel says so (the kernel bump makes this take a moment).
+    // While it runs: the derivations being built, with their phases (the kernel bump makes this take a moment).
+    await panel.locator('.job-running li').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: `${process.cwd()}/test-output/screenshots/builds-running-light.png` });
     await page.locator('[data-testid="job-panel"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
     await expect(page.getByTestId('job-percent').textContent()).resolves.toBe('100%');
     const targets = page.getByTestId('job-target');
