@@ -1,80 +1,157 @@
 import { useEffect, useState } from 'react';
-import type { JobInfo } from '../../../src-main/core/api';
-import { client } from '../../client';
+import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import { formatDuration } from '../../components/JobPanel';
+import { useDeployStore, wireDeployStore } from '../../stores/deploy';
+import { useJobsStore, wireJobsStore } from '../../stores/jobs';
+import { DeployView } from './DeployView';
+import { HostsCard } from './HostsCard';
+import './deploys.css';
 
-const statusBadge: Record<JobInfo['status'], string> = {
-  running: 'accent',
-  succeeded: 'ok',
-  failed: 'err',
-  cancelled: 'warn',
-  interrupted: 'warn',
-};
+const tones: Record<string, string> = { running: 'accent', succeeded: 'ok', failed: 'err', cancelled: 'warn', interrupted: 'warn' };
 
-/** Every job the app ran (builds, deploys), newest first, with its log. */
+/** The job id in #/deploys/<jobId>, if any. */
+function jobFromHash(): string | null {
+  const part = location.hash.replace(/^#\/?/, '').split('/')[1];
+  return part ? decodeURIComponent(part) : null;
+}
+
+function select(jobId: string): void {
+  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+/**
+ * Deploys: the hosts' status, the deploy in view (live or from the history) with its
+ * per-host rows, logs and timeline, the history, and the other jobs (builds, checks).
+ */
 export function DeploysScreen() {
-  const [jobs, setJobs] = useState<readonly JobInfo[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [selected, setSelected] = useState<string | null>(null);
-  const [log, setLog] = useState<readonly string[]>([]);
+  const [jobId, setJobId] = useState<string | null>(jobFromHash);
+  const history = useDeployStore((s) => s.history);
+  const historyError = useDeployStore((s) => s.historyError);
+  const toasts = useDeployStore((s) => s.toasts);
+  const jobs = useJobsStore((s) => s.jobs);
+  const order = useJobsStore((s) => s.order);
 
   useEffect(() => {
-    let live = true;
-    const load = () =>
-      client()
-        .invoke('jobs.list', { limit: 200 })
-        .then((list) => live && setJobs(list))
-        .catch((e: Error) => live && setError(e.message));
-    void load();
-    const off = client().subscribe((event) => {
-      if (event.type === 'job.created' || event.type === 'job.status') void load();
-    });
+    wireDeployStore();
+    wireJobsStore();
+    void useDeployStore.getState().loadHistory();
+    void useJobsStore.getState().loadList();
+    const onHash = () => setJobId(jobFromHash());
+    window.addEventListener('hashchange', onHash);
+    window.addEventListener('popstate', onHash);
     return () => {
-      live = false;
-      off();
+      window.removeEventListener('hashchange', onHash);
+      window.removeEventListener('popstate', onHash);
     };
   }, []);
 
-  useEffect(() => {
-    if (!selected) return;
-    void client()
-      .invoke('jobs.log', { jobId: selected, max: 5000 })
-      .then((r) => setLog(r.lines))
-      .catch((e: Error) => setLog([`Could not read the log: ${e.message}`]));
-  }, [selected]);
+  const shown = jobId ?? history?.[0]?.jobId ?? null;
+  const record = history?.find((r) => r.jobId === shown);
+  const otherJobs = order.map((id) => jobs[id]?.info).filter((j) => j && j.kind !== 'deploy' && j.kind !== 'rollback').slice(0, 30);
 
-  if (error) return <div className="page"><div className="notice err">{error}</div></div>;
-  if (!jobs) return <div className="empty"><span className="spinner" /></div>;
   return (
-    <div className="page" data-testid="deploys-screen">
-      <h1>Deploys and builds</h1>
-      <p className="lede">Everything the app ran, newest first. Logs are kept in the app's data folder.</p>
-      {jobs.length === 0 ? (
-        <div className="card"><div className="empty"><h2>No jobs yet</h2>Build or deploy a system and it shows up here.</div></div>
-      ) : (
-        <div className="card">
-          <table className="grid">
-            <thead><tr><th>Job</th><th>Status</th><th>Started</th><th>Took</th></tr></thead>
-            <tbody>
-              {jobs.map((job) => (
-                <tr key={job.id} onClick={() => setSelected(job.id)} style={{ cursor: 'pointer' }}>
-                  <td>{job.title}<div className="faint mono">{job.id}</div></td>
-                  <td><span className={`badge ${statusBadge[job.status]}`}>{job.status}</span></td>
-                  <td>{new Date(job.startedAt).toLocaleString()}</td>
-                  <td>{job.finishedAt ? `${((job.finishedAt - job.startedAt) / 1000).toFixed(1)} s` : '…'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+    <div className="page deploys-page" data-testid="deploys-screen">
+      <h1>Deploys</h1>
+      <p className="lede">Deploy systems to their hosts over SSH; every deploy is kept here with each host's stages and log.</p>
+      {toasts.length > 0 ? (
+        <div className="deploy-toasts">
+          {toasts.map((t) => (
+            <div key={t.id} className={`notice ${t.urgent ? 'err' : 'info'}`} data-testid="deploy-toast" role="status">
+              <div className="stack" style={{ gap: 2 }}>
+                <strong>{t.title}</strong>
+                <span>{t.body}</span>
+              </div>
+              <span className="job-spacer" />
+              <button className="btn" type="button" onClick={() => select(t.jobId)}>
+                Open
+              </button>
+              <button className="btn" type="button" onClick={() => useDeployStore.getState().dismissToast(t.id)} aria-label="Dismiss">
+                ✕
+              </button>
+            </div>
+          ))}
         </div>
-      )}
-      {selected ? (
-        <div className="card">
+      ) : null}
+      <HostsCard />
+      <div className="card">
+        <div className="card-body">
+          {shown ? <DeployView key={shown} jobId={shown} {...(record ? { record } : {})} /> : <div className="empty"><h2>No deploy yet</h2>Deploy a host (above, or from its screen) and follow it here.</div>}
+        </div>
+      </div>
+      <div className="card" data-testid="deploy-history">
+        <div className="card-body">
+          <h2>History</h2>
+          {historyError ? <div className="notice err">{historyError}</div> : null}
+          {!history ? (
+            <span className="spinner" />
+          ) : history.length === 0 ? (
+            <p className="muted">No deploys recorded yet.</p>
+          ) : (
+            <table className="grid">
+              <thead>
+                <tr>
+                  <th>When</th>
+                  <th>Targets</th>
+                  <th>Result</th>
+                  <th>Revision</th>
+                  <th>Who</th>
+                  <th>Took</th>
+                </tr>
+              </thead>
+              <tbody>
+                {history.map((r: DeployRecord) => (
+                  <tr key={r.id} onClick={() => select(r.jobId)} className={r.jobId === shown ? 'selected clickable' : 'clickable'} data-testid="deploy-history-row" data-status={r.status}>
+                    <td>{new Date(r.startedAt).toLocaleString()}</td>
+                    <td>
+                      {r.targets.join(', ')} <span className="faint">({r.mode})</span>
+                    </td>
+                    <td>
+                      <span className={`badge ${tones[r.status] ?? 'warn'}`}>{r.status}</span>{' '}
+                      <span className="faint">{summary(r)}</span>
+                    </td>
+                    <td className="mono">
+                      {r.revision ? r.revision.slice(0, 10) : '—'}
+                      {r.dirty ? <span className="badge warn">dirty</span> : null}
+                    </td>
+                    <td>{r.who}</td>
+                    <td>{r.finishedAt ? formatDuration(r.finishedAt - r.startedAt) : '…'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </div>
+      {otherJobs.length > 0 ? (
+        <div className="card" data-testid="other-jobs">
           <div className="card-body">
-            <h2>Log of {selected}</h2>
-            <pre className="mono" style={{ maxHeight: 400, overflow: 'auto', margin: 0 }}>{log.join('\n')}</pre>
+            <h2>Builds and checks</h2>
+            <table className="grid">
+              <tbody>
+                {otherJobs.map((j) =>
+                  j ? (
+                    <tr key={j.id} onClick={() => select(j.id)} className="clickable">
+                      <td>{j.title}</td>
+                      <td>
+                        <span className={`badge ${tones[j.status] ?? 'warn'}`}>{j.status}</span>
+                      </td>
+                      <td>{new Date(j.startedAt).toLocaleString()}</td>
+                      <td>{j.finishedAt ? formatDuration(j.finishedAt - j.startedAt) : '…'}</td>
+                    </tr>
+                  ) : null,
+                )}
+              </tbody>
+            </table>
           </div>
         </div>
       ) : null}
     </div>
   );
+}
+
+function summary(r: DeployRecord): string {
+  const ok = r.outcomes.filter((o) => o.status === 'succeeded').length;
+  const bad = r.outcomes.filter((o) => o.status !== 'succeeded').map((o) => `${o.target} ${o.status}`);
+  return [`${ok}/${r.outcomes.length} ok`, ...bad].join(', ');
 }

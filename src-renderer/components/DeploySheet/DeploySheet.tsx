@@ -1,0 +1,170 @@
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import type { DeployPreview } from '../../../src-main/core/deploy/contract';
+import { askNotificationPermission, useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
+import './deploy-sheet.css';
+
+export interface DeploySheetProps {
+  /** What to deploy: system names, @tags, all, home:<user>@<host>. */
+  readonly targets: readonly string[];
+  readonly onClose: () => void;
+  /** Called with the job id once the deploy started. */
+  readonly onStarted?: (jobId: string) => void;
+  /** Where the closure diff goes (the diffs engineer fills it): what changes on each host. */
+  readonly diffSlot?: (preview: DeployPreview) => ReactNode;
+}
+
+/**
+ * The confirmation before a deploy: what will happen (targets, hosts, mode, magic
+ * rollback) and which hosts are offline, from a pre-flight that changes nothing.
+ */
+export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeploySheetProps) {
+  const [preview, setPreview] = useState<DeployPreview | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [mode, setMode] = useState<DeployRequest['mode']>('switch');
+  const [magicRollback, setMagicRollback] = useState(true);
+  const [confirmTimeout, setConfirmTimeout] = useState(30);
+  const [parallel, setParallel] = useState(4);
+  const [canary, setCanary] = useState(false);
+  const [keepGoing, setKeepGoing] = useState(true);
+  const key = targets.join(' ');
+
+  useEffect(() => {
+    wireDeployStore();
+    let live = true;
+    setPreview(null);
+    setProblem(null);
+    useDeployStore
+      .getState()
+      .preview(targets)
+      .then((p) => live && setPreview(p))
+      .catch((e: Error) => live && setProblem(e.message));
+    return () => {
+      live = false;
+    };
+  }, [key]);
+
+  const offline = preview?.hosts.filter((h) => !h.online) ?? [];
+  const online = preview ? preview.targets.length - offline.length : 0;
+  const rollbackApplies = mode === 'switch' || mode === 'test';
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    askNotificationPermission();
+    setStarting(true);
+    useDeployStore
+      .getState()
+      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing })
+      .then((jobId) => {
+        onStarted?.(jobId);
+        onClose();
+      })
+      .catch((e: Error) => {
+        setProblem(e.message);
+        setStarting(false);
+      });
+  };
+
+  return (
+    <div className="sheet-backdrop" role="presentation" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <form className="sheet deploy-sheet" role="dialog" aria-modal="true" aria-labelledby="deploy-sheet-title" onSubmit={submit} data-testid="deploy-sheet">
+        <header id="deploy-sheet-title">Deploy {targets.join(', ')}</header>
+        <div className="sheet-body stack">
+          {problem ? <div className="notice err" data-testid="deploy-sheet-error">{problem}</div> : null}
+          {!preview && !problem ? (
+            <div className="row muted">
+              <span className="spinner" /> Checking the hosts…
+            </div>
+          ) : null}
+          {preview ? (
+            <table className="grid deploy-sheet-hosts">
+              <thead>
+                <tr>
+                  <th>Target</th>
+                  <th>Host</th>
+                  <th>Now</th>
+                  <th>State</th>
+                </tr>
+              </thead>
+              <tbody>
+                {preview.targets.map((t) => {
+                  const h = preview.hosts.find((x) => x.target === t.id);
+                  return (
+                    <tr key={t.id} data-testid="deploy-sheet-host" data-online={h?.online ? 'yes' : 'no'}>
+                      <td>
+                        <strong>{t.id}</strong>
+                        {t.tags.length > 0 ? <div className="faint">{t.tags.map((x) => `@${x}`).join(' ')}</div> : null}
+                      </td>
+                      <td className="mono">
+                        {t.user ? `${t.user}@` : ''}
+                        {t.host}
+                        {t.port ? `:${t.port}` : ''}
+                        {t.sudo ? <span className="badge">sudo</span> : null}
+                      </td>
+                      <td>{h?.generation !== undefined ? `generation ${h.generation}` : h?.online ? 'nothing deployed yet' : '—'}</td>
+                      <td>
+                        {h?.online ? (
+                          <span className="badge ok">online</span>
+                        ) : (
+                          <span className="badge err" title={h?.error}>
+                            offline
+                          </span>
+                        )}
+                        {h?.lock ? <span className="badge warn">locked</span> : null}
+                        {!h?.online && h?.error ? <div className="faint deploy-sheet-why">{h.error}</div> : null}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          ) : null}
+          {offline.length > 0 ? (
+            <div className="notice warn" data-testid="deploy-sheet-offline">
+              {offline.length} host{offline.length === 1 ? ' is' : 's are'} offline and will be skipped: {offline.map((h) => h.target).join(', ')}.
+            </div>
+          ) : null}
+          {preview && diffSlot ? <div className="deploy-sheet-diff">{diffSlot(preview)}</div> : null}
+          <div className="deploy-sheet-options">
+            <label className="stack">
+              <span className="muted">Mode</span>
+              <select className="input" value={mode} onChange={(e) => setMode(e.target.value as DeployRequest['mode'])} data-testid="deploy-mode">
+                <option value="switch">switch: activate now and make it the boot default</option>
+                <option value="boot">boot: make it the boot default only</option>
+                <option value="test">test: activate now, keep the boot default</option>
+                <option value="dry-activate">dry-activate: show what would change</option>
+              </select>
+            </label>
+            <label className="row">
+              <input type="checkbox" checked={magicRollback} onChange={(e) => setMagicRollback(e.target.checked)} data-testid="deploy-rollback" />
+              <span>
+                Magic rollback {rollbackApplies ? '' : <span className="faint">(applies to switch and test)</span>}
+                <div className="faint">The host goes back to its previous generation by itself unless the app reaches it again within</div>
+              </span>
+              <input className="input deploy-sheet-num" type="number" min={2} max={600} value={confirmTimeout} onChange={(e) => setConfirmTimeout(Number(e.target.value))} aria-label="Confirm timeout in seconds" />
+              <span className="muted">s</span>
+            </label>
+            <label className="row">
+              <span className="muted">Hosts at once</span>
+              <input className="input deploy-sheet-num" type="number" min={1} max={64} value={parallel} onChange={(e) => setParallel(Number(e.target.value))} />
+              <label className="row">
+                <input type="checkbox" checked={canary} onChange={(e) => setCanary(e.target.checked)} /> Canary first
+              </label>
+              <label className="row">
+                <input type="checkbox" checked={keepGoing} onChange={(e) => setKeepGoing(e.target.checked)} /> Keep going after a failure
+              </label>
+            </label>
+          </div>
+        </div>
+        <footer>
+          <button className="btn" type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button className="btn primary" type="submit" disabled={!preview || online === 0 || starting} data-testid="deploy-confirm">
+            {starting ? 'Starting…' : `Deploy ${online} host${online === 1 ? '' : 's'}`}
+          </button>
+        </footer>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,2 @@
+export { DeployButton, type DeployButtonProps } from './DeployButton';
+export { DeploySheet, type DeploySheetProps } from './DeploySheet';

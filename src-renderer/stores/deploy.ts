@@ -1,0 +1,142 @@
+import { create } from 'zustand';
+import type { FleetEvent } from '../../src-main/core/api';
+import type { DeployPreview, DeployRecord, HostStatus } from '../../src-main/core/deploy/contract';
+import { initialTrayState, reduceTray, type NotificationSpec, type TrayState } from '../../src-main/shell/tray-model';
+import { client } from '../client';
+
+/** What the confirmation sheet sends. */
+export interface DeployRequest {
+  readonly targets: readonly string[];
+  readonly mode: 'switch' | 'boot' | 'test' | 'dry-activate';
+  readonly magicRollback: boolean;
+  readonly confirmTimeoutSeconds: number;
+  readonly parallel: number;
+  readonly canary: boolean;
+  readonly keepGoing: boolean;
+}
+
+/** A notification shown in the page (and, when allowed, by the browser). */
+export interface DeployToast extends NotificationSpec {
+  readonly id: number;
+}
+
+interface DeployState {
+  readonly history: readonly DeployRecord[] | null;
+  readonly historyError: string | null;
+  readonly hosts: readonly HostStatus[] | null;
+  readonly hostsLoading: boolean;
+  readonly hostsError: string | null;
+  readonly toasts: readonly DeployToast[];
+  /** The tray/notification model, the same pure function the desktop tray uses. */
+  readonly tray: TrayState;
+  loadHistory(): Promise<void>;
+  refreshHosts(): Promise<void>;
+  preview(targets: readonly string[]): Promise<DeployPreview>;
+  start(request: DeployRequest): Promise<string>;
+  rollback(target: string, generation?: number): Promise<string>;
+  dismissToast(id: number): void;
+  apply(event: FleetEvent): void;
+}
+
+let toastId = 1;
+
+/** Ask the browser once for permission to notify (only from a click: browsers require a gesture). */
+export function askNotificationPermission(): void {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'default') return;
+  void Notification.requestPermission().catch(() => undefined);
+}
+
+function openDeploy(jobId: string): void {
+  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+function notify(spec: NotificationSpec): void {
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(spec.title, { body: spec.body, tag: spec.jobId, requireInteraction: spec.urgent });
+    n.onclick = () => {
+      window.focus();
+      openDeploy(spec.jobId);
+      n.close();
+    };
+  } catch {
+    // Some browsers only allow notifications from a service worker; the in-page toast remains.
+  }
+}
+
+/** Deploys: history, host status, starting deploys, and notifications when they end. */
+export const useDeployStore = create<DeployState>((set, get) => ({
+  history: null,
+  historyError: null,
+  hosts: null,
+  hostsLoading: false,
+  hostsError: null,
+  toasts: [],
+  tray: initialTrayState,
+
+  async loadHistory() {
+    try {
+      set({ history: await client().invoke('deploy.history', { limit: 100 }), historyError: null });
+    } catch (error) {
+      set({ historyError: (error as Error).message, history: get().history ?? [] });
+    }
+  },
+
+  async refreshHosts() {
+    set({ hostsLoading: true });
+    try {
+      const hosts = await client().invoke('deploy.status', {});
+      set({ hosts, hostsError: null, hostsLoading: false });
+    } catch (error) {
+      set({ hostsError: (error as Error).message, hostsLoading: false });
+    }
+  },
+
+  preview: (targets) => client().invoke('deploy.preflight', { targets: [...targets] }),
+
+  async start(request) {
+    const { jobId } = await client().invoke('deploy.start', {
+      targets: [...request.targets],
+      mode: request.mode,
+      magicRollback: request.magicRollback,
+      confirmTimeoutSeconds: request.confirmTimeoutSeconds,
+      parallel: request.parallel,
+      canary: request.canary,
+      keepGoing: request.keepGoing,
+    });
+    return jobId;
+  },
+
+  async rollback(target, generation) {
+    const { jobId } = await client().invoke('deploy.rollback', { target, ...(generation ? { generation } : {}) });
+    return jobId;
+  },
+
+  dismissToast(id) {
+    set({ toasts: get().toasts.filter((t) => t.id !== id) });
+  },
+
+  apply(event) {
+    const { state, notifications } = reduceTray(get().tray, event);
+    const toasts = [...get().toasts, ...notifications.map((n) => ({ ...n, id: toastId++ }))].slice(-4);
+    set({ tray: state, toasts });
+    for (const n of notifications) notify(n);
+    if (event.type === 'deploy.hosts') set({ hosts: event.hosts });
+    if (event.type === 'deploy.started' || event.type === 'deploy.finished') void get().loadHistory();
+  },
+}));
+
+let unwire: (() => void) | undefined;
+
+/** Feed the deploy store from the core's events, once (safe to call again). */
+export function wireDeployStore(): () => void {
+  if (!unwire) {
+    const off = client().subscribe((event) => useDeployStore.getState().apply(event));
+    unwire = () => {
+      off();
+      unwire = undefined;
+    };
+  }
+  return unwire;
+}
