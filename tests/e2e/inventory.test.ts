@@ -103,6 +103,8 @@ describe('inventory screens in Chromium against fleet serve', () => {
     expect(text).toContain('x86_64-linux');
     expect(text).toContain('homes/soriphoono@zephyrus');
     expect(await page.getByTestId('deploy-target').textContent()).toBe('zephyrus');
+    // From the deploy history (none in a fresh data folder).
+    await expect.poll(() => detail.textContent()).toContain('no deploys recorded yet');
     await page.locator('[data-testid="inventory-row"][data-name="moonlight"]').click();
     expect(await page.getByTestId('item-secrets').textContent()).toContain('systems/moonlight/secrets.yaml');
     await screenshotBothThemes(page, 'inventory-system-detail');

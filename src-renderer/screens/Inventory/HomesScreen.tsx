@@ -1,6 +1,7 @@
 import type { HomeItem, Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
 import { Icon } from '../../components/Icon';
 import { ListScreen, type ListItem } from './ListScreen';
+import { LastDeploy } from './LastDeploy';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
 
 /** A row: a standalone home configuration, or a home folder no standalone home uses (so its warnings are seen). */
@@ -81,7 +82,7 @@ function HomeDetail({ row, inventory }: { readonly row: HomeRow; readonly invent
         <Field label="Architecture">{standalone ? <span className="mono">{standalone.system}</span> : '—'}</Field>
         <Field label="Made of">{standalone ? standalone.parts.map((p) => <div key={p} className="mono">{p}</div>) : '—'}</Field>
         <Field label="Last deploy">
-          <span className="muted">no deploys recorded yet</span>
+          <LastDeploy prefix={`home:${user}@`} refresh={inventory.revision} />
         </Field>
       </dl>
       <h2>Home folders of {user}</h2>

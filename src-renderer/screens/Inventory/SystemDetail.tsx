@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
 import { client } from '../../client';
 import { Icon } from '../../components/Icon';
+import { LastDeploy } from './LastDeploy';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
 
 /** Everything known about one NixOS host, and its deploy target editor. */
@@ -50,7 +51,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
           {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
         </Field>
         <Field label="Last deploy">
-          <span className="muted">no deploys recorded yet</span>
+          <LastDeploy exact={system.name} refresh={inventory.revision} />
         </Field>
       </dl>
       {editing ? <DeployTargetForm system={system} onDone={() => setEditing(false)} /> : null}
