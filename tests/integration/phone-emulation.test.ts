@@ -47,12 +47,12 @@ function typed(text: string): string[] {
 }
 
 /** ssh2 over an adbkit openTcp(8022) stream: the phone's sshd, no port on this machine. */
-async function sshOverAdb(serial: string): Promise<SshClient> {
+async function sshOverAdb(serial: string, username = 'nix-on-droid'): Promise<SshClient> {
   const socket = (await adb.getDevice(serial).openTcp(8022)) as Duplex;
   const client = new SshClient();
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve()).once('error', reject);
-    client.connect({ sock: socket, username: 'nix-on-droid', privateKey, readyTimeout: 20_000 });
+    client.connect({ sock: socket, username, privateKey, readyTimeout: 20_000 });
   });
   return client;
 }
@@ -104,7 +104,7 @@ afterAll(async () => {
 
 describe('emulated phone, ready scenario (sshd on 8022)', () => {
   let phone: Phone;
-  beforeAll(async () => { phone = await startPhone({ scenario: 'ready', authorizedKey: publicKey }); });
+  beforeAll(async () => { phone = await startPhone({ scenario: 'ready', authorizedKey: publicKey, userName: 'soriphoono' }); });
 
   test('adb devices lists the emulated phone as a device', async () => {
     expect(phone.serial).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -180,6 +180,9 @@ describe('emulated phone, ready scenario (sshd on 8022)', () => {
     client.end();
     expect(code).toBe(0);
     expect(output).toBe('nix-on-droid /data/data/com.termux.nix/files/home\n/data/data/com.termux.nix/files/usr/bin/nix-on-droid\n');
+    const asDroidUser = await sshOverAdb(phone.serial, 'soriphoono');
+    expect((await sshExec(asDroidUser, 'echo "$USER"')).output).toBe('soriphoono\n');
+    asDroidUser.end();
     const listening = (await run('ss', ['-Hltn'])).stdout;
     expect(listening).not.toMatch(/:8022\b/);
     await expect(adb.getDevice(phone.serial).openTcp(9)).rejects.toThrow();

@@ -35,6 +35,7 @@ export interface DeviceOptions {
   readonly androidVersion?: string;
   readonly sdk?: string;
   readonly dataSizeMb?: number;
+  readonly userName?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -115,7 +116,7 @@ export class EmulatedPhone implements AndroidSystem {
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const paths = await createSandbox(port, options.dataSizeMb);
+    const paths = await createSandbox(port, { dataSizeMb: options.dataSizeMb, userName: options.userName });
     const phone = new EmulatedPhone(port, paths, server, options);
     await phone.installSystem();
     await phone.applyScenario(options.scenario);

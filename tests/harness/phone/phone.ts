@@ -29,6 +29,8 @@ export interface StartPhoneOptions {
   readonly androidVersion?: string;
   /** Size of the phone's /data partition in MiB (a tmpfs), to test a full disk; default: unlimited. */
   readonly dataSizeMb?: number;
+  /** Extra ssh login name for the app's user (e.g. the droid's user.userName); nix-on-droid always works. */
+  readonly userName?: string;
   readonly log?: (line: string) => void;
   /** Set by the lab's detached emulator process: `phone down` / `lab down` stop such phones. */
   readonly detached?: boolean;
@@ -79,10 +81,11 @@ export interface Phone {
 const running = new Map<number, EmulatedPhone>();
 const OWNER_FILE = 'owner.json';
 
-/** Is an adb server listening on 5037? (Asking adb would start one.) */
+/** Is an adb server listening (5037 or $ANDROID_ADB_SERVER_PORT)? Asking adb would start one. */
 function adbServerRunning(): Promise<boolean> {
+  const port = Number(process.env.ANDROID_ADB_SERVER_PORT) || 5037;
   return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port: 5037 });
+    const socket = createConnection({ host: '127.0.0.1', port });
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });

@@ -104,7 +104,7 @@ async function ensurePrivateMount(): Promise<void> {
   }
 }
 
-async function writeEtc(root: string): Promise<void> {
+async function writeEtc(root: string, userName: string): Promise<void> {
   const etc = join(root, 'etc');
   await mkdir(join(etc, 'ssh'), { recursive: true });
   await mkdir(join(etc, 'nix'), { recursive: true });
@@ -112,12 +112,14 @@ async function writeEtc(root: string): Promise<void> {
     // uid 0 is "root" to ls, as on Android; the app's login name (ssh user) is nix-on-droid.
     'root:x:0:0:root:/:/system/bin/sh',
     `nix-on-droid:x:0:0:Nix-on-Droid:${APP_HOME}:/bin/bash`,
+    ...(userName !== 'nix-on-droid' ? [`${userName}:x:0:0:Nix-on-Droid:${APP_HOME}:/bin/bash`] : []),
     'shell:x:2000:2000::/:/system/bin/sh',
     'sshd:x:74:65534:privilege separation:/run/sshd:/usr/sbin/nologin',
     'nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin', '',
   ].join('\n'));
   await writeFile(join(etc, 'group'), 'root:x:0:\nshell:x:2000:\nsdcard_rw:x:1015:\nnogroup:x:65534:\n');
-  await writeFile(join(etc, 'shadow'), 'root:*:19000:0:99999:7:::\nnix-on-droid:*:19000:0:99999:7:::\nshell:*:19000::::::\nsshd:*:19000::::::\n', { mode: 0o600 });
+  const shadow = ['root', 'nix-on-droid', userName, 'shell', 'sshd'].map((name) => `${name}:*:19000:0:99999:7:::\n`);
+  await writeFile(join(etc, 'shadow'), [...new Set(shadow)].join(''), { mode: 0o600 });
   await writeFile(join(etc, 'nsswitch.conf'), 'passwd: files\ngroup: files\nshadow: files\nhosts: files\n');
   await writeFile(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost ip6-localhost\n');
   // No substituters: the phone's network namespace has no way out, and we send nothing out anyway.
@@ -135,7 +137,7 @@ async function writeEtc(root: string): Promise<void> {
     `PidFile ${APP_PREFIX}/tmp/sshd.pid`,
     'PrintMotd no',
     'Subsystem sftp /usr/lib/openssh/sftp-server',
-    `SetEnv PATH=${APP_PREFIX}/bin:/usr/bin:/usr/sbin USER=nix-on-droid`,
+    `SetEnv PATH=${APP_PREFIX}/bin:/usr/bin:/usr/sbin`,
     '',
   ].join('\n'));
   for (const file of ['ld.so.cache', 'ld.so.conf', 'ssh/moduli']) {
@@ -156,7 +158,7 @@ async function makeDir(path: string, mode: number, uid = 0, gid = 0): Promise<vo
 }
 
 /** Builds the Android-like tree of a new phone (before any namespace exists). */
-async function buildTree(paths: SandboxPaths, dataSizeMb?: number): Promise<void> {
+async function buildTree(paths: SandboxPaths, options: SandboxOptions): Promise<void> {
   const root = paths.root;
   for (const dir of ['usr', 'dev', 'proc', 'nix', 'system/bin', 'system/lib', 'run/phone', 'vendor', 'apex']) {
     await mkdir(join(root, dir), { recursive: true });
@@ -164,8 +166,9 @@ async function buildTree(paths: SandboxPaths, dataSizeMb?: number): Promise<void
   await makeDir(join(root, 'run/sshd'), 0o755);
   await makeDir(join(root, 'tmp'), 0o1777);
   for (const link of ['bin', 'sbin', 'lib', 'lib64']) await symlink(`usr/${link}`, join(root, link));
-  await writeEtc(root);
+  await writeEtc(root, options.userName ?? 'nix-on-droid');
   await makeDir(join(root, 'data'), 0o771, 1000, 1000);
+  const dataSizeMb = options.dataSizeMb;
   if (dataSizeMb) {
     // A small userdata partition, so tests can fill the phone's disk. Mounted on this side (under
     // the private PHONES_DIR mount) and carried into the phone's namespace by its rbind.
@@ -182,13 +185,21 @@ async function buildTree(paths: SandboxPaths, dataSizeMb?: number): Promise<void
   await symlink('/bin/sh', join(root, 'system/bin/sh'));
 }
 
+/** How to build a phone's sandbox. */
+export interface SandboxOptions {
+  /** Size of /data in MiB (a tmpfs); unlimited when absent. */
+  readonly dataSizeMb?: number;
+  /** Login name of the app's user besides nix-on-droid (a droid's user.userName). */
+  readonly userName?: string;
+}
+
 /** Creates the phone's tree and namespaces. */
-export async function createSandbox(port: number, dataSizeMb?: number): Promise<SandboxPaths> {
+export async function createSandbox(port: number, options: SandboxOptions = {}): Promise<SandboxPaths> {
   const paths = sandboxPaths(port);
   await ensurePrivateMount();
   if (existsSync(paths.dir)) throw new Error(`${paths.dir} exists: run downPhones() first`);
   await mkdir(paths.dir, { recursive: true });
-  await buildTree(paths, dataSizeMb);
+  await buildTree(paths, options);
   await run('ip', ['netns', 'add', paths.netns]);
   await run('ip', ['-n', paths.netns, 'link', 'set', 'lo', 'up']);
   await writeFile(paths.mntns, '');
