@@ -115,7 +115,8 @@ export class BuildProgressModel {
   private stop(id: number): void {
     const activity = this.activities.get(id);
     if (!activity) return;
-    if (activity.type === ActivityType.CopyPath) this.bytesFinished += activity.done;
+    // A finished copy moved all its bytes, even when its last progress report was older.
+    if (activity.type === ActivityType.CopyPath) this.bytesFinished += Math.max(activity.done, activity.expected);
     // Builds/CopyPaths counters stay readable after their activity ends.
     this.activities.delete(id);
     this.dirty = true;
@@ -225,6 +226,8 @@ export class BuildProgressModel {
     for (const a of this.activities.values()) if (a.type === ActivityType.CopyPath) bytesDone += a.done;
     let bytesTotal = 0;
     for (const b of this.expectedBytes.values()) bytesTotal += b;
+    // Small paths are copied without a progress report: once every path is in, all bytes are.
+    if (total > 0 && done >= total) bytesDone = Math.max(bytesDone, bytesTotal);
     return { done, total, bytesDone, bytesTotal: Math.max(bytesTotal, bytesDone) };
   }
 

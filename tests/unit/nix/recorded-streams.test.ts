@@ -75,3 +75,25 @@ describe('recorded build streams', () => {
     ]);
   });
 });
+
+describe('a recorded substitution from a binary cache', () => {
+  it('counts paths and bytes fetched up to the expected totals', () => {
+    // nix 2.8 substituting six moonlight paths from a file:// binary cache (recorded here).
+    const text = fs.readFileSync(path.resolve(__dirname, 'streams/substitute-local-cache.log'), 'utf8');
+    const log: { text: string; stream: LogStream }[] = [];
+    const model = new BuildProgressModel('moonlight', flake, (t, stream) => log.push({ text: t, stream }));
+    let sawPartial = false;
+    for (const line of text.split('\n')) {
+      model.feed(line);
+      const d = model.downloads();
+      if (d.bytesDone > 0 && d.bytesDone < d.bytesTotal) sawPartial = true;
+    }
+    expect(model.builds().total).toBe(0);
+    const d = model.downloads();
+    expect(d).toMatchObject({ done: 6, total: 6 });
+    expect(d.bytesTotal).toBeGreaterThan(2_000_000);
+    expect(d.bytesDone).toBe(d.bytesTotal);
+    expect(sawPartial).toBe(true);
+    expect(log.filter((l) => l.text.startsWith('fetching ')).length).toBe(6);
+  });
+});
