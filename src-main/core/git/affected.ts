@@ -4,7 +4,7 @@ import type { NixRunOptions } from '../nix/runner';
 import { locateNix } from '../nix/nix-info';
 import { byKindAndName, machineIndexOf, mapChangesToMachines, type MachineIndex } from './affected-rules';
 import { evaluateMachineDerivations, type MachineDerivations } from './derivations';
-import { changesSince, readRepoState, resolveRevision, workingTreeChanges } from './repo';
+import { changesSince, readRepoStateAndChanges, resolveRevision } from './repo';
 import { snapshotRevision, snapshotWorkingTree } from './snapshot';
 import type { AffectedMachine, AffectedReport, ChangedFile, Confirmation, MachineKind } from './types';
 
@@ -26,7 +26,7 @@ export interface AffectedOptions {
  */
 export async function computeAffected(root: string, options: AffectedOptions = {}): Promise<AffectedReport> {
   const started = performance.now();
-  const repo = await readRepoState(root);
+  const { state: repo, files: working } = await readRepoStateAndChanges(root);
   if (!repo.isGit) {
     throw new FleetError('not-git', `${root} is not a git repository, so there is no revision to compare with.`, {
       hint: 'Run `git init && git add -A && git commit -m init` in the checkout.',
@@ -36,10 +36,10 @@ export async function computeAffected(root: string, options: AffectedOptions = {
   let rev: string | undefined;
   let files: ChangedFile[];
   if (ref === 'HEAD' && !repo.head) {
-    files = await workingTreeChanges(root, repo.prefix);
+    files = working;
   } else {
-    rev = await resolveRevision(root, ref);
-    files = ref === 'HEAD' ? await workingTreeChanges(root, repo.prefix) : await changesSince(root, rev);
+    rev = ref === 'HEAD' ? repo.head! : await resolveRevision(root, ref);
+    files = ref === 'HEAD' ? working : await changesSince(root, rev);
   }
   const inventory = scanInventory(root, options.layoutRoot !== undefined ? { layoutRoot: options.layoutRoot } : {});
   const index = machineIndexOf(inventory);

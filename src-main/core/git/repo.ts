@@ -23,22 +23,35 @@ async function tryRaw(git: SimpleGit, args: string[]): Promise<string | undefine
  * is not a repository answers `isGit: false` with the reason in `problems`.
  */
 export async function readRepoState(root: string): Promise<RepoState> {
+  return (await readRepoStateAndChanges(root)).state;
+}
+
+/** The repository state and the working tree's changes, from one `git status`. */
+export async function readRepoStateAndChanges(root: string): Promise<{ state: RepoState; files: ChangedFile[] }> {
   const git = gitAt(root);
-  const inside = (await tryRaw(git, ['rev-parse', '--is-inside-work-tree']))?.trim();
-  if (inside !== 'true') {
-    return {
+  // One rev-parse for the facts that cannot fail inside a work tree.
+  const facts = (await tryRaw(git, ['rev-parse', '--is-inside-work-tree', '--is-shallow-repository', '--absolute-git-dir', '--show-prefix']))?.split('\n');
+  if (facts?.[0]?.trim() !== 'true') {
+    const state: RepoState = {
       isGit: false, prefix: '', detached: false, ahead: 0, behind: 0, shallow: false, dirty: false, conflicted: [],
       problems: ['Not a git repository: changes and affected machines cannot be computed (run `git init` and commit).'],
     };
+    return { state, files: [] };
   }
   const problems: string[] = [];
-  const prefix = ((await tryRaw(git, ['rev-parse', '--show-prefix'])) ?? '').trim().replace(/\/$/, '');
-  const head = (await tryRaw(git, ['rev-parse', '--verify', '--quiet', 'HEAD']))?.trim() || undefined;
+  const shallow = facts[1]?.trim() === 'true';
+  const gitDir = facts[2]?.trim();
+  const prefix = (facts[3] ?? '').trim().replace(/\/$/, '');
+  const [headRaw, branchOut, files] = await Promise.all([
+    tryRaw(git, ['rev-parse', '--verify', '--quiet', 'HEAD']),
+    tryRaw(git, ['symbolic-ref', '--quiet', '--short', 'HEAD']),
+    workingTreeChanges(root, prefix),
+  ]);
+  const head = headRaw?.trim() || undefined;
   if (!head) problems.push('The repository has no commits yet: every file counts as added.');
-  const branchRaw = (await tryRaw(git, ['symbolic-ref', '--quiet', '--short', 'HEAD']))?.trim();
+  const branchRaw = branchOut?.trim();
   const detached = !branchRaw && head !== undefined;
   if (detached) problems.push('Detached HEAD: a deploy records the commit, not a branch.');
-  const shallow = (await tryRaw(git, ['rev-parse', '--is-shallow-repository']))?.trim() === 'true';
   if (shallow) problems.push('Shallow clone: older revisions (and the deployed one) may be missing; run `git fetch --unshallow`.');
   let upstream: string | undefined;
   let ahead = 0;
@@ -51,13 +64,11 @@ export async function readRepoState(root: string): Promise<RepoState> {
       ahead = Number(counts?.[1] ?? 0) || 0;
     }
   }
-  const gitDir = (await tryRaw(git, ['rev-parse', '--absolute-git-dir']))?.trim();
   const operation = gitDir ? operationInProgress(gitDir) : undefined;
   if (operation) problems.push(`A ${operation} is in progress: finish or abort it before deploying.`);
-  const files = await workingTreeChanges(root, prefix);
   const conflicted = files.filter((f) => f.kind === 'conflicted').map((f) => f.path);
   if (conflicted.length > 0) problems.push(`Merge conflicts in ${conflicted.length} file(s): ${conflicted.slice(0, 5).join(', ')}${conflicted.length > 5 ? ', ...' : ''}.`);
-  return {
+  const state: RepoState = {
     isGit: true,
     prefix,
     ...(branchRaw ? { branch: branchRaw } : {}),
@@ -72,6 +83,7 @@ export async function readRepoState(root: string): Promise<RepoState> {
     ...(operation ? { operation } : {}),
     problems,
   };
+  return { state, files };
 }
 
 function operationInProgress(gitDir: string): RepoState['operation'] {
