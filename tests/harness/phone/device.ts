@@ -140,7 +140,7 @@ export class EmulatedPhone implements AndroidSystem {
       auth: this.options.auth ?? 'accept',
       trustedKeys: trusted,
       onKeyAllowed: (key) => { void appendFile(keysFile, `${key}\n`); },
-      openService: (name, stream) => openPhoneService(this.paths, name, stream),
+      openService: (name, stream) => openPhoneService(this.paths, name, stream, { reboot: () => this.reboot() }),
       log: (line) => this.log(line),
     });
     this.transports.add(transport);
@@ -156,6 +156,16 @@ export class EmulatedPhone implements AndroidSystem {
 
   /** Accepts the adb server again (it reconnects by itself, or on `adb connect`). */
   plugIn(): void { this.unplugged = false; }
+
+  /** Reboots: the adb link drops, the app and its sshd die; adbd is back after ~3 s. */
+  reboot(): void {
+    this.log('rebooting');
+    this.unplug();
+    this.terminal.kill();
+    this.foreground = LAUNCHER;
+    void this.stopSshd();
+    setTimeout(() => this.plugIn(), 3000);
+  }
 
   private async installSystem(): Promise<void> {
     const bin = hostPath(this.paths, '/system/bin');

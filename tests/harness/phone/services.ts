@@ -98,16 +98,22 @@ async function tcpService(paths: SandboxPaths, stream: StreamEnd, port: number):
 }
 
 /** A service that writes one answer and closes, like adbd's root: on a production build. */
-function replyService(stream: StreamEnd, text: string): ServiceHandler {
+function replyService(stream: StreamEnd, text: string, after?: () => void): ServiceHandler {
   return {
-    start() { void stream.write(Buffer.from(text)).finally(() => stream.close()); },
+    start() { void stream.write(Buffer.from(text)).finally(() => { stream.close(); after?.(); }); },
     receive() { /* nothing to read */ },
     closed() { /* nothing to free */ },
   };
 }
 
+/** What services need from the phone itself. */
+export interface PhoneHooks {
+  /** `adb reboot`: the link drops, apps die, the phone comes back a little later. */
+  reboot(): void;
+}
+
 /** Opens the named service, or null (the OPEN is refused with CLSE) when there is none. */
-export async function openPhoneService(paths: SandboxPaths, name: string, stream: StreamEnd): Promise<ServiceHandler | null> {
+export async function openPhoneService(paths: SandboxPaths, name: string, stream: StreamEnd, hooks: PhoneHooks): Promise<ServiceHandler | null> {
   if (name.startsWith('shell:')) return shellService(paths, stream, name.slice('shell:'.length));
   if (name.startsWith('exec:')) return shellService(paths, stream, name.slice('exec:'.length));
   if (name === 'sync:') return syncService(paths, stream);
@@ -119,6 +125,6 @@ export async function openPhoneService(paths: SandboxPaths, name: string, stream
   if (name === 'root:') return replyService(stream, 'adbd cannot run as root in production builds\n');
   if (name === 'unroot:') return replyService(stream, 'adbd not running as root\n');
   if (name.startsWith('remount:')) return replyService(stream, 'remount is not supported on user builds\n');
-  if (name.startsWith('reboot:')) return replyService(stream, '');
+  if (name.startsWith('reboot:')) return replyService(stream, '', () => hooks.reboot());
   return null;
 }
