@@ -124,6 +124,8 @@ export const useDeployStore = create<DeployState>((set, get) => ({
     for (const n of notifications) notify(n);
     if (event.type === 'deploy.hosts') set({ hosts: event.hosts });
     if (event.type === 'deploy.started' || event.type === 'deploy.finished') void get().loadHistory();
+    // Hosts just deployed changed generation: re-read them when the list is on screen.
+    if (event.type === 'deploy.finished' && get().hosts !== null && !get().hostsLoading) void get().refreshHosts();
   },
 }));
 

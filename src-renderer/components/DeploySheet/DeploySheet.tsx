@@ -124,6 +124,13 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
               {offline.length} host{offline.length === 1 ? ' is' : 's are'} offline and will be skipped: {offline.map((h) => h.target).join(', ')}.
             </div>
           ) : null}
+          {preview && online > 0 ? (
+            <p className="muted deploy-sheet-plan" data-testid="deploy-sheet-plan">
+              Build {online === 1 ? 'the configuration' : `${online} configurations`}, copy only the store paths each host lacks, then{' '}
+              {mode === 'dry-activate' ? 'show what activation would change (nothing is changed)' : mode === 'boot' ? 'make it the boot default (active after a reboot)' : `activate it (${mode})`}
+              {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && mode === 'boot' ? '; a failed activation rolls back' : '; no automatic rollback'}.
+            </p>
+          ) : null}
           {preview && diffSlot ? <div className="deploy-sheet-diff">{diffSlot(preview)}</div> : null}
           <div className="deploy-sheet-options">
             <label className="stack">
@@ -135,15 +142,17 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
                 <option value="dry-activate">dry-activate: show what would change</option>
               </select>
             </label>
-            <label className="row">
-              <input type="checkbox" checked={magicRollback} onChange={(e) => setMagicRollback(e.target.checked)} data-testid="deploy-rollback" />
-              <span>
-                Magic rollback {rollbackApplies ? '' : <span className="faint">(applies to switch and test)</span>}
-                <div className="faint">The host goes back to its previous generation by itself unless the app reaches it again within</div>
-              </span>
-              <input className="input deploy-sheet-num" type="number" min={2} max={600} value={confirmTimeout} onChange={(e) => setConfirmTimeout(Number(e.target.value))} aria-label="Confirm timeout in seconds" />
-              <span className="muted">s</span>
-            </label>
+            <div className="stack" style={{ gap: 4 }}>
+              <label className="row">
+                <input type="checkbox" checked={magicRollback} onChange={(e) => setMagicRollback(e.target.checked)} data-testid="deploy-rollback" />
+                <span>Magic rollback{rollbackApplies ? '' : <span className="faint"> (applies to switch and test)</span>}</span>
+              </label>
+              <label className="row deploy-sheet-indent">
+                <span className="faint">The host returns to its previous generation by itself unless the app reaches it again within</span>
+                <input className="input deploy-sheet-num" type="number" min={2} max={600} value={confirmTimeout} disabled={!magicRollback} onChange={(e) => setConfirmTimeout(Number(e.target.value))} aria-label="Confirm timeout in seconds" />
+                <span className="faint">seconds.</span>
+              </label>
+            </div>
             <label className="row">
               <span className="muted">Hosts at once</span>
               <input className="input deploy-sheet-num" type="number" min={1} max={64} value={parallel} onChange={(e) => setParallel(Number(e.target.value))} />

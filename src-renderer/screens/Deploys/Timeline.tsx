@@ -81,5 +81,5 @@ function niceTicks(spanMs: number): number[] {
 }
 
 function formatTick(ms: number): string {
-  return ms < 60_000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${Math.round(ms / 60_000)} min`;
+  return ms < 60_000 ? `${Number((ms / 1000).toFixed(2))} s` : `${Math.round(ms / 60_000)} min`;
 }

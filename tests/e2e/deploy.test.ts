@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+
+// Records what the page hands to the Web Notifications API (headless Chromium shows nothing).
+const spyNotifications = `
+  window.__notifications = [];
+  class FakeNotification {
+    static permission = 'granted';
+    static requestPermission() { return Promise.resolve('granted'); }
+    constructor(title, options) { window.__notifications.push({ title, body: options && options.body, tag: options && options.tag }); }
+    close() {}
+  }
+  window.Notification = FakeNotification;
+`;
+
+describe('deploy from the browser UI against fleet serve and lab hosts', () => {
+  let world: DeployWorld;
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['zephyrus', 'moonlight'] });
+    // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
+    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript(spyNotifications);
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(`${serve.url}#/deploys`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+    await world?.stop();
+  });
+
+  it('shows every host online after a status check', async () => {
+    await page.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+    await page.getByTestId('hosts-refresh').click();
+    await expect.poll(() => page.locator('[data-testid="host-status-row"][data-online="yes"]').count(), { timeout: 30_000 }).toBe(2);
+    // lg-laptop and docker-node have no lab host: offline.
+    await expect.poll(() => page.locator('[data-testid="host-status-row"][data-online="no"]').count()).toBe(2);
+  });
+
+  it('deploys two hosts from the confirmation sheet, with per-host progress, separate logs, timeline and a notification', async () => {
+    await page.locator('[data-testid="host-status-row"][data-target="zephyrus"] [data-testid="deploy-button"]').click();
+    const sheet = page.getByTestId('deploy-sheet');
+    await sheet.waitFor();
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await screenshotBothThemes(page, 'deploy-sheet');
+    await sheet.getByTestId('deploy-confirm').click();
+    const view = page.getByTestId('deploy-view');
+    await view.waitFor();
+    await page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => view.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').getAttribute('data-status')).toBe('succeeded');
+    await page.getByTestId('deploy-timeline').waitFor();
+    await expect.poll(() => page.getByTestId('timeline-row').count()).toBe(1);
+    await expect.poll(async () => (await page.getByTestId('deploy-host-log').textContent()) ?? '', { timeout: 10_000 }).toContain('activating the configuration');
+    await page.getByTestId('deploy-toast').first().waitFor();
+    expect(await page.getByTestId('deploy-toast').first().textContent()).toContain('1 deployed');
+    const notes = (await page.evaluate(() => (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications)) ?? [];
+    expect(notes).toContainEqual(expect.objectContaining({ title: 'Deploy finished', body: '1 deployed' }));
+    expect(await world.lab.host('zephyrus').currentSystem()).toMatch(/nixos-system-zephyrus/);
+    await screenshotBothThemes(page, 'deploy-view');
+  });
+
+  it('"Deploy all out-of-date" picks the host not yet deployed; history lists both deploys', async () => {
+    await page.getByTestId('hosts-refresh').click();
+    const outOfDate = page.locator('[data-testid="deploy-hosts-card"] [data-testid="deploy-button"]').first();
+    await expect.poll(() => outOfDate.getAttribute('data-targets'), { timeout: 30_000 }).toBe('moonlight');
+    await outOfDate.click();
+    const sheet = page.getByTestId('deploy-sheet');
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await sheet.getByTestId('deploy-confirm').click();
+    await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    await expect.poll(() => page.getByTestId('deploy-history-row').count(), { timeout: 10_000 }).toBe(2);
+    await page.getByTestId('deploy-history-row').nth(1).click();
+    await expect.poll(() => page.locator('[data-testid="deploy-host-row"]').first().getAttribute('data-target')).toBe('zephyrus');
+    await screenshotBothThemes(page, 'deploy-history');
+    expect(errors).toEqual([]);
+  });
+});
