@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { FleetError } from '../contract';
+import { runNix, type NixResult } from '../nix/runner';
 import { nixErrorLocation, nixErrorMessage } from './nix-error';
-import { runProcess } from './nix-process';
 import type { FlakeEvaluation } from './types';
 
 export interface EvaluateOptions {
-  /** The nix binary (default: FLEET_NIX, else "nix" on PATH). */
+  /** The nix binary (default: the nix runner's choice: FLEET_NIX, PATH, the usual places). */
   readonly nix?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;
@@ -54,7 +55,8 @@ export function evaluationArgs(flakeRef: string): string[] {
     '  nixOnDroidConfigurations = names "nixOnDroidConfigurations";',
     '}',
   ].join('\n');
-  return ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', '--impure', '--expr', expr];
+  // The nix runner adds --extra-experimental-features "nix-command flakes" in front.
+  return ['eval', '--json', '--impure', '--expr', expr];
 }
 
 const namesOrNull = (v: unknown): readonly string[] | undefined =>
@@ -68,23 +70,42 @@ const namesOrNull = (v: unknown): readonly string[] | undefined =>
  */
 export async function evaluateFlake(root: string, options: EvaluateOptions = {}): Promise<FlakeEvaluation> {
   const env = options.env ?? process.env;
-  const nix = options.nix ?? env.FLEET_NIX ?? 'nix';
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const started = performance.now();
-  const result = await runProcess(nix, evaluationArgs(flakeRefFor(root)), {
-    cwd: root,
-    env,
-    timeoutMs: options.timeoutMs ?? 120_000,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
-  const durationMs = Math.round(performance.now() - started);
-  if (result.spawnError) {
-    const why = result.spawnError.code === 'ENOENT' ? `nix is not installed or not on PATH (looked for "${nix}")` : `nix could not be started (${result.spawnError.message})`;
-    return { state: 'unavailable', error: `${why}; showing the directory scan only.`, durationMs };
+  const elapsed = (): number => Math.round(performance.now() - started);
+  // One controller for both ways an evaluation ends early: the caller's signal and the timeout.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = (): void => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let result: NixResult;
+  try {
+    result = await runNix(evaluationArgs(flakeRefFor(root)), {
+      cwd: root,
+      env,
+      signal: controller.signal,
+      killGraceMs: 1000,
+      ...(options.nix ? { nix: options.nix } : {}),
+    });
+  } catch (error) {
+    const code = error instanceof FleetError ? error.code : 'failed';
+    if (code === 'nix-missing' || code === 'not-found') {
+      const which = options.nix ?? env.FLEET_NIX;
+      return { state: 'unavailable', error: `nix is not installed or not on PATH${which ? ` (looked for "${which}")` : ''}; showing the directory scan only.`, durationMs: elapsed() };
+    }
+    if (timedOut) {
+      return { state: 'failed', error: `nix did not finish evaluating the flake within ${Math.round(timeoutMs / 1000)} s (fetching inputs?); showing the directory scan only.`, durationMs: elapsed() };
+    }
+    return { state: 'failed', error: code === 'cancelled' ? 'Evaluation cancelled.' : (error as Error).message, durationMs: elapsed() };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
   }
-  if (result.timedOut) {
-    return { state: 'failed', error: `nix did not finish evaluating the flake within ${Math.round((options.timeoutMs ?? 120_000) / 1000)} s (fetching inputs?); showing the directory scan only.`, durationMs };
-  }
-  if (options.signal?.aborted) return { state: 'failed', error: 'Evaluation cancelled.', durationMs };
+  const durationMs = elapsed();
   if (result.code !== 0) {
     const location = nixErrorLocation(result.stderr, root);
     return { state: 'failed', error: nixErrorMessage(result.stderr), ...(location ? { location } : {}), durationMs };

@@ -58,7 +58,7 @@ describe('the evaluation call', () => {
 
   it('passes the flake ref as a nix string literal that cannot interpolate', () => {
     const args = evaluationArgs('path:/tmp/a"b${c}');
-    expect(args.slice(0, 6)).toEqual(['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', '--impure', '--expr']);
-    expect(args[6]).toContain('builtins.getFlake "path:/tmp/a\\"b\\${c}"');
+    expect(args.slice(0, 4)).toEqual(['eval', '--json', '--impure', '--expr']);
+    expect(args[4]).toContain('builtins.getFlake "path:/tmp/a\\"b\\${c}"');
   });
 });
