@@ -257,14 +257,9 @@ export class BuildProgressModel {
     const running = this.runningBuilds();
     const failures = this.failures;
     const stage = this.stage();
+    // The stage already says "evaluate"; the message names what is being built right now.
     const message =
-      status === 'running'
-        ? stage === 'evaluate'
-          ? 'evaluating'
-          : running.length > 0
-            ? running.map((r) => `${r.name}${r.phase ? ` (${r.phase})` : ''}`).join(', ')
-            : undefined
-        : undefined;
+      status === 'running' && running.length > 0 ? running.map((r) => `${r.name}${r.phase ? ` (${r.phase})` : ''}`).join(', ') : undefined;
     return {
       target: this.target,
       status,
