@@ -119,6 +119,21 @@ describe('diffs against the test fleet', () => {
     }
   });
 
+  it('fleet diff --host shows the same diff, and --since-deployed what changed since the deployed revision', async () => {
+    const env = { ...process.env, HOME: home, FLEET_DATA_DIR: path.join(home, 'data'), FLEET_NIX_OPTIONS: 'substituters=' };
+    const fleet = (...args: string[]) => runOk(process.execPath, [path.join(import.meta.dirname, '../../bin/fleet.js'), '--flake', work, ...args], { env });
+    const closure = JSON.parse(await fleet('diff', '--host', 'moonlight', '--json')) as { old: { state: string }; diff: { packages: { name: string; change: string }[] } };
+    expect(closure.old.state).toBe('ok');
+    expect(closure.diff.packages.filter((p) => p.change === 'upgraded').map((p) => p.name)).toEqual(['fish']);
+    const since = JSON.parse(await fleet('diff', '--host', 'moonlight', '--since-deployed', '--json')) as { state: string; deployedRevision: string; files: { path: string }[]; outOfDate: boolean };
+    expect(since.state).toBe('ok');
+    expect(since.deployedRevision).toBe((await git('rev-parse', 'HEAD')).trim());
+    expect(since.files.map((f) => f.path)).toEqual(['systems/moonlight/default.nix']);
+    expect(since.outOfDate).toBe(true);
+    const affected = JSON.parse(await fleet('affected', '--json')) as { affected: { name: string; kind: string; confirmed: boolean }[] };
+    expect(affected.affected).toEqual([expect.objectContaining({ name: 'moonlight', kind: 'system', confirmed: true })]);
+  });
+
   it('after deploying, the diff is empty', async () => {
     const newPath = await build('nixosConfigurations.moonlight.config.system.build.toplevel');
     await install(newPath);
