@@ -106,6 +106,18 @@ describe('inventory of flake/ against real nix', () => {
     expect(inventory.warnings.map((w) => w.message)).toContainEqual(expect.stringContaining(`The flake could not be evaluated: undefined variable 'undefinedThing' (${lib}:${line})`));
   });
 
+  it('tells to git add a flake.nix that git does not track', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-int-untracked-'));
+    fs.writeFileSync(path.join(dir, 'README.md'), 'lab\n');
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', 'README.md');
+    git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'readme');
+    fs.writeFileSync(path.join(dir, 'flake.nix'), '{ outputs = { self }: { }; }\n');
+    const evaluation = await evaluateFlake(dir);
+    expect(evaluation.state).toBe('failed');
+    expect(evaluation.error).toContain('run `git add flake.nix`');
+  });
+
   it('says nix is unavailable when it cannot be found', async () => {
     const evaluation = await evaluateFlake(homelab, { nix: '/nonexistent/nix' });
     expect(evaluation).toMatchObject({ state: 'unavailable', error: expect.stringContaining('nix is not installed or not on PATH') });

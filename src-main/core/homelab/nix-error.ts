@@ -71,3 +71,16 @@ export function nixErrorMessage(stderr: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/**
+ * Add what to do to errors whose cause nix does not say: a file that exists in the
+ * checkout but not in nix's copy of it is a file git does not track.
+ */
+export function explainNixError(message: string, root: string): string {
+  const missing = /getting status of '([^']+)': No such file or directory/.exec(message);
+  const rel = missing?.[1];
+  if (rel && !rel.startsWith('/') && fs.existsSync(path.join(root, rel))) {
+    return `${message} (${rel} exists but git does not track it, and nix only sees tracked files: run \`git add ${rel}\`)`;
+  }
+  return message;
+}

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { runNix, type NixResult } from '../nix/runner';
-import { nixErrorLocation, nixErrorMessage } from './nix-error';
+import { explainNixError, nixErrorLocation, nixErrorMessage } from './nix-error';
 import type { FlakeEvaluation } from './types';
 
 export interface EvaluateOptions {
@@ -108,7 +108,7 @@ export async function evaluateFlake(root: string, options: EvaluateOptions = {})
   const durationMs = elapsed();
   if (result.code !== 0) {
     const location = nixErrorLocation(result.stderr, root);
-    return { state: 'failed', error: nixErrorMessage(result.stderr), ...(location ? { location } : {}), durationMs };
+    return { state: 'failed', error: explainNixError(nixErrorMessage(result.stderr), root), ...(location ? { location } : {}), durationMs };
   }
   let parsed: Record<string, unknown>;
   try {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nixErrorLocation, nixErrorMessage } from '../../../src-main/core/homelab/nix-error';
+import { explainNixError, nixErrorLocation, nixErrorMessage } from '../../../src-main/core/homelab/nix-error';
 import { evaluationArgs, flakeRefFor } from '../../../src-main/core/homelab/nix-eval';
 import { flakeNix, makeTree, nixConfig } from './tree';
 
@@ -45,6 +45,16 @@ describe('nix error output', () => {
     const stderr = "error: boom\n\n       at /nix/store/0000000000000000000000000000000a-source/lib/not-here.nix:1:1:\n";
     expect(nixErrorLocation(stderr, root)).toBeUndefined();
     expect(nixErrorMessage('warning: Git tree is dirty\nsomething odd happened\n')).toBe('something odd happened');
+  });
+});
+
+describe('explaining nix errors', () => {
+  it('says to git add a file nix cannot see but the checkout has', () => {
+    const stderr = "warning: Git tree '/x' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
+    expect(explainNixError(nixErrorMessage(stderr), root)).toBe(
+      "getting status of 'flake.nix': No such file or directory (flake.nix exists but git does not track it, and nix only sees tracked files: run `git add flake.nix`)",
+    );
+    expect(explainNixError("getting status of 'gone.nix': No such file or directory", root)).toBe("getting status of 'gone.nix': No such file or directory");
   });
 });
 
