@@ -1,12 +1,12 @@
 import { useMemo } from 'react';
-import { Diff, Hunk, parseDiff, tokenize, type HunkData, type TokenizeOptions } from 'react-diff-view';
+import { Decoration, Diff, Hunk, parseDiff, tokenize, type HunkData, type TokenizeOptions } from 'react-diff-view';
 import 'react-diff-view/style/index.css';
 import './diff-viewer.css';
 import type { FileDiff } from '../../../src-main/core/git/file-diff';
 import { canHighlight, diffRefractor } from './highlight';
 
 /** Above this many changed lines, syntax highlighting is skipped to keep the viewer quick. */
-const highlightLineLimit = 4000;
+const highlightLineLimit = 1500;
 
 function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
@@ -48,7 +48,14 @@ export function DiffViewer({ diff, viewType }: { readonly diff: FileDiff; readon
         </div>
       ) : null}
       <Diff viewType={viewType} diffType={file.type} hunks={file.hunks} {...(tokens ? { tokens } : {})} className="diffv-table">
-        {(hunks: HunkData[]) => hunks.map((hunk) => <Hunk key={hunk.content} hunk={hunk} />)}
+        {(hunks: HunkData[]) =>
+          hunks.flatMap((hunk) => [
+            <Decoration key={`d-${hunk.content}`} className="diffv-hunk-head">
+              {hunk.content}
+            </Decoration>,
+            <Hunk key={hunk.content} hunk={hunk} />,
+          ])
+        }
       </Diff>
     </div>
   );
