@@ -113,6 +113,9 @@ describe('inventory screens in Chromium against fleet serve', () => {
   it('edits the deploy target into meta.json', async () => {
     await page.getByTestId('edit-deploy').click();
     await page.getByTestId('deploy-host').fill('moonlight.lan');
+    // Arrow keys in the form edit the field; they do not move the list selection.
+    await page.getByTestId('deploy-host').press('ArrowDown');
+    expect(await page.getByTestId('system-detail').getAttribute('data-name')).toBe('moonlight');
     await page.getByTestId('deploy-save').click();
     await expect.poll(() => page.getByTestId('deploy-target').textContent()).toBe('moonlight.lan');
     const meta = JSON.parse(fs.readFileSync(path.join(homelab, 'systems/moonlight/meta.json'), 'utf8')) as { deploy: { host: string } };
@@ -143,7 +146,10 @@ describe('inventory screens in Chromium against fleet serve', () => {
       .toEqual(Array(5).fill('in-flake-only'));
     await screenshotBothThemes(page, 'inventory-wrong-layout');
     await page.getByTestId('layout-root').getByRole('button', { name: 'Detect' }).click();
-    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'newhost', 'zephyrus']);
+    await expect
+      .poll(() => page.locator('[data-testid="inventory-row"] [data-flake]').evaluateAll((els) => els.map((e) => e.getAttribute('data-flake'))))
+      .toEqual(Array(5).fill('discovered-and-in-flake'));
+    expect(await rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'newhost', 'zephyrus']);
     const settings = JSON.parse(fs.readFileSync(path.join(serve.dataDir, 'settings.json'), 'utf8')) as { layoutRoots: Record<string, string> };
     expect(settings.layoutRoots[homelab]).toBeUndefined();
   });

@@ -105,7 +105,8 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
     const moves: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: filtered.length - 1, PageDown: at + page, PageUp: at - page };
     const target = moves[event.key];
     if (target === undefined) return;
-    if (typing(event.target) && (event.key === 'Home' || event.key === 'End')) return;
+    // In the search box the arrows move the selection; Home/End and the selectors keep their own meaning.
+    if (typing(event.target) && (event.target !== searchRef.current || event.key === 'Home' || event.key === 'End')) return;
     event.preventDefault();
     move(selectedIndex < 0 && event.key === 'ArrowDown' ? 0 : target);
   };
@@ -134,8 +135,8 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
   }
 
   return (
-    <div className="inv" data-testid={`inventory-${props.kind}`} onKeyDown={onListKey}>
-      <section className="inv-list-pane" aria-label={props.title}>
+    <div className="inv" data-testid={`inventory-${props.kind}`}>
+      <section className="inv-list-pane" aria-label={props.title} onKeyDown={onListKey}>
         <div className="inv-toolbar">
           <div className="inv-search">
             <Icon name="search" size={14} />
