@@ -52,7 +52,8 @@ export function readAppScreen(xml: string): AppScreen {
     const ok = app.find((n) => n.resourceId === 'android:id/button1' || (n.className.endsWith('Button') && /^OK$/i.test(n.text)));
     return { kind: 'url-dialog', ...(ok?.bounds ? { ok: { x: Math.round((ok.bounds.x1 + ok.bounds.x2) / 2), y: Math.round((ok.bounds.y1 + ok.bounds.y2) / 2) } } : {}) };
   }
-  if (app.some((n) => /^Installing/i.test(n.text))) return { kind: 'installing' };
+  // The progress dialog, not the terminal (whose text may well start with "Installing").
+  if (app.some((n) => !n.className.endsWith('TerminalView') && /^Installing/i.test(n.text))) return { kind: 'installing' };
   const terminal = app.find((n) => n.className.endsWith('TerminalView'));
   const text = terminal?.text ?? app.map((n) => n.text).join('\n');
   const lastLine = text.split('\n').filter((l) => l.length > 0).pop() ?? '';

@@ -97,13 +97,13 @@ export async function setupPhone(ctx: CoreContext, adb: AdbService, options: Set
     set('ssh', 'done', 'sshd answers on 8022 and accepts your key.');
   } else {
     await deviceShell(device, ['am', 'start', '-n', appActivity], { signal: job.signal });
-    let screen = await waitScreen(device, job, (s) => s.kind !== 'other', 15_000);
+    const screen = await waitScreen(device, job, (s) => s.kind !== 'other', 15_000);
     if (screen.kind === 'terminal') set('bootstrapped', 'done', 'Nix-on-Droid opens to its terminal.');
     else {
       if (!(await consent('Nix-on-Droid has not finished its first-run setup. Type the bootstrap answers on the phone (default bootstrap URL, flakes: yes)? Keep the phone unlocked and the app in front.'))) {
         fail('bootstrapped', 'The first-run bootstrap is not done and typing on the phone was declined.', 'Open Nix-on-Droid on the phone and complete its setup, then run the setup again.');
       }
-      screen = await bootstrap(device, job, screen, options.bootstrapTimeoutMs ?? 600_000);
+      await bootstrap(device, job, screen, options.bootstrapTimeoutMs ?? 600_000);
       set('bootstrapped', 'fixed', 'Bootstrapped Nix-on-Droid (flakes).');
     }
     const publicKey = loginPublicKey({ user: options.user ?? 'nix-on-droid', env: ctx.env, ...(options.identityFile ? { identityFile: options.identityFile } : {}) });
