@@ -21,13 +21,14 @@ const USAGE = `usage: lab phone up [none|installed|bootstrapped|ready] [--key FI
        lab phone down
        lab phone list`;
 
-/** The admin's public key for a ready phone: --key, else ~/.ssh/id_ed25519.pub or id_rsa.pub. */
+/** The admin's public key for a ready phone: --key, else ~/.ssh/id_{ed25519,ecdsa,rsa}.pub, else the SSH lab's key. */
 function defaultKey(): string | undefined {
-  for (const name of ['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub']) {
-    const path = join(homedir(), '.ssh', name);
-    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  }
-  return undefined;
+  const candidates = [
+    ...['id_ed25519.pub', 'id_ecdsa.pub', 'id_rsa.pub'].map((name) => join(homedir(), '.ssh', name)),
+    '/tmp/fleet-lab/id_ed25519.pub',
+  ];
+  const found = candidates.find((path) => existsSync(path));
+  return found ? readFileSync(found, 'utf8').trim() : undefined;
 }
 
 function parseUp(args: readonly string[]): StartPhoneOptions {
