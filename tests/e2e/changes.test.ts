@@ -110,4 +110,12 @@ describe('the Changes screen in Chromium against fleet serve', () => {
     await page.getByTestId('lock-panel').getByText('No input changed since HEAD.').waitFor();
     expect(errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
+
+  it('"Build all changed" builds the confirmed machines and shows the build', async () => {
+    await page.getByRole('tab', { name: /Machines/ }).click();
+    const button = page.getByRole('button', { name: 'Build all changed (1)' });
+    await expect(button.getAttribute('title')).resolves.toBe('moonlight');
+    await button.click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/builds');
+  });
 });

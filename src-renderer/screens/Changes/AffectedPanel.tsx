@@ -1,5 +1,8 @@
 import type { AffectedMachine } from '../../../src-main/core/git/types';
+import { useState } from 'react';
+import { useAppStore } from '../../stores/app';
 import { useChangesStore } from '../../stores/changes';
+import { useJobsStore } from '../../stores/jobs';
 
 /** The state of a machine in words and a badge colour: confirmed changes stand out from guesses. */
 export function machineState(m: AffectedMachine): { text: string; tone: 'err' | 'warn' | 'ok' | 'accent' | '' } {
@@ -9,13 +12,30 @@ export function machineState(m: AffectedMachine): { text: string; tone: 'err' | 
   return { text: 'likely affected', tone: 'accent' };
 }
 
+/** The build target names of the machines worth building: confirmed changed, or likely when nothing was confirmed. */
+export function buildTargetsOf(machines: readonly AffectedMachine[]): string[] {
+  const confirmed = machines.some((m) => m.confirmed !== undefined);
+  return machines
+    .filter((m) => !m.removed && !m.evalError && (confirmed ? m.confirmed === true : m.likely))
+    .map((m) => (m.kind === 'system' ? m.name : `${m.kind}:${m.name}`));
+}
+
 /** Which machines the changes reach: likely (layout rules) and confirmed (evaluation), with reasons. */
 export function AffectedPanel({ onClosureDiff }: { readonly onClosureDiff: (machine: string) => void }) {
   const affected = useChangesStore((s) => s.affected);
   const state = useChangesStore((s) => s.affectedState);
   const error = useChangesStore((s) => s.affectedError);
+  const [buildError, setBuildError] = useState<string | null>(null);
   if (!affected) return <div className="empty">{state === 'idle' ? 'Nothing to show yet.' : <span className="spinner" aria-label="Loading" />}</div>;
   const c = affected.confirmation;
+  const targets = buildTargetsOf(affected.affected);
+  const buildAll = () => {
+    setBuildError(null);
+    useJobsStore
+      .getState()
+      .startBuild(targets)
+      .then(() => useAppStore.getState().navigate('builds'), (e: Error) => setBuildError(e.message));
+  };
   return (
     <div className="chg-panel" data-testid="affected-panel">
       <div className="row chg-panel-head">
@@ -35,7 +55,12 @@ export function AffectedPanel({ onClosureDiff }: { readonly onClosureDiff: (mach
             {c.state === 'skipped' ? 'layout rules only' : c.state}
           </span>
         )}
+        <span className="spacer" />
+        <button type="button" className="btn" disabled={targets.length === 0 || state === 'confirming'} onClick={buildAll} title={targets.join(', ')}>
+          Build all changed ({targets.length})
+        </button>
       </div>
+      {buildError ? <div className="notice err">{buildError}</div> : null}
       {error ? <div className="notice err">{error}</div> : null}
       {c.state === 'failed' || c.state === 'unavailable' ? <div className="notice warn">{c.message}</div> : null}
       {affected.affected.length === 0 ? <p className="muted">No system, home or droid is affected by these changes.</p> : null}
