@@ -1,0 +1,3 @@
+export { DroidDevicePanel } from './DroidDevicePanel';
+export { DeviceCard } from './DeviceCard';
+export { SetupWizard } from './SetupWizard';
