@@ -67,6 +67,35 @@ describe('building from the UI', () => {
     await page.getByTestId('build-extra').fill('');
   });
 
+  it('shows a failed derivation, the end of its log and, on request, its whole log', async () => {
+    const file = `${root}/systems/moonlight/default.nix`;
+    const text = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(
+      file,
+      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
+        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
+        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
+    name = "backup-scripts-1.0";
+    inherit (pkgs) system;
+    script = ''
+      echo "self-test ${Date.now()}"
+      echo "backup.sh: line 12: restic: command not found" >&2
+      exit 1
+    '';
+  }) ];`,
+      ),
+    );
+    await page.getByTestId('pick-system:zephyrus').click();
+    await page.getByTestId('build-start').click();
+    await page.locator('[data-testid="job-panel"][data-status="failed"]').waitFor({ timeout: 60_000 });
+    const failure = page.locator('.job-failure');
+    await expect(failure.locator('pre').textContent()).resolves.toContain('restic: command not found');
+    await failure.getByTestId('derivation-log-open').click();
+    await failure.getByTestId('derivation-log').locator('.log-row', { hasText: 'restic: command not found' }).waitFor();
+    await screenshotBothThemes(page, 'builds-failed-derivation');
+    fs.writeFileSync(file, text);
+  });
+
   it('shows a syntax error with its file and line', async () => {
     fs.appendFileSync(`${root}/systems/moonlight/default.nix`, '{ broken = ;\n');
     // Nix sees tracked files only: an untracked edit of a tracked file is seen (dirty tree).

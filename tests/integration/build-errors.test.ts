@@ -63,6 +63,16 @@ describe('builds that go wrong', () => {
     const target = info.progress?.targets?.[0];
     expect(target?.status).toBe('failed');
     expect(target?.failedDerivations?.[0]?.logTail.join('\n')).toContain('restic: command not found');
+    // The whole log, as `nix log` keeps it.
+    const drv = target!.failedDerivations![0]!.drv;
+    const whole = (await session.core.invoke('build.derivationLog', { drv })) as { lines: string[] };
+    expect(whole.lines).toContain('backup.sh: line 12: restic: command not found');
+    const never = await session.core
+      .invoke('build.derivationLog', { drv: drv.replace(/\/[0-9a-z]{32}-/, '/00000000000000000000000000000000-') })
+      .catch((e: unknown) => e);
+    expect(never).toBeInstanceOf(FleetError);
+    const bad = await session.core.invoke('build.derivationLog', { drv: '/etc/passwd' }).catch((e: unknown) => e);
+    expect((bad as FleetError).code).toBe('invalid-input');
   });
 
   it('cancels half-way and leaves no nix or builder process behind', async () => {

@@ -36,6 +36,14 @@ export const nixCommands = {
       })
       .strict(),
   ),
+  'build.derivationLog': query<{ readonly drv: string; readonly lines: readonly string[]; readonly truncated: boolean }>()(
+    "A derivation's whole build log (`nix log`), e.g. for a derivation that failed.",
+    z
+      .object({
+        drv: z.string().regex(/^\/nix\/store\/[0-9a-z]{32}-[^/\s]+\.drv$/, 'must be a /nix/store/....drv path'),
+      })
+      .strict(),
+  ),
   'flake.check': job<FlakeCheckResult>()('Run `nix flake check` on the open checkout.', z.object({}).strict()),
   'editor.open': query<{ readonly command: readonly string[] }>()(
     "Open a file of the checkout at a line in the person's editor (settings, $VISUAL, $EDITOR, or xdg-open).",

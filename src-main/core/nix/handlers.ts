@@ -8,6 +8,7 @@ import { checkFlake } from './flake-check';
 import { detectNix, type NixInfo } from './nix-info';
 import { nixOptionsFromEnv } from './nix-options';
 import { requireNix } from './runner';
+import { derivationLog } from './derivation-log';
 import { resolveTargets } from './targets';
 
 /** Handlers of the nix domain's commands. */
@@ -56,6 +57,7 @@ export function nixHandlers(ctx: CoreContext): HandlersFor<typeof nixCommands> {
         },
       };
     },
+    'build.derivationLog': (input) => derivationLog(input.drv, runOptions()),
     'flake.check': () => {
       const root = ctx.root();
       const options = runOptions();

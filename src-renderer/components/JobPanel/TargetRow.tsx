@@ -1,4 +1,5 @@
 import type { TargetProgress } from '../../../src-main/core/api';
+import { DerivationLog } from './DerivationLog';
 import { formatBytes, formatDuration } from './format';
 import { ProgressBar } from './ProgressBar';
 
@@ -56,8 +57,11 @@ export function TargetRow({ target, now }: { readonly target: TargetProgress; re
             <strong>{f.name}</strong> failed. Last lines of its log:
           </div>
           <pre className="mono">{f.logTail.length > 0 ? f.logTail.join('\n') : '(no output)'}</pre>
-          <div className="faint">
-            Whole log: <code>nix log {f.drv}</code>
+          <div className="row faint">
+            <span>
+              Whole log: <code>nix log {f.drv}</code>
+            </span>
+            <DerivationLog drv={f.drv} />
           </div>
         </div>
       ))}
