@@ -11,7 +11,7 @@ export interface DiscoveredEntry {
   readonly absolute: string;
   /** A directory holding default.nix, or a single .nix file. */
   readonly form: 'directory' | 'file';
-  /** For directories: the other files inside (meta.json, disko.nix...), sorted. */
+  /** For directories: the other files inside (meta.json, disko.nix...), sorted; empty when not listed. */
   readonly files: readonly string[];
 }
 
@@ -30,7 +30,8 @@ const ignoredFiles = new Set(['README', 'README.md', 'readme.md', 'LICENSE']);
  * Entries that do not count are reported as warnings rather than silently dropped, since
  * a typo there is a configuration nix will never build.
  */
-export function discoverEntries(root: string, dir: string, kind: string): Discovery {
+export function discoverEntries(root: string, dir: string, kind: string, options: { readonly listFiles?: boolean } = {}): Discovery {
+  const listFiles = options.listFiles ?? true;
   const relDir = toRel(root, dir);
   let dirents: fs.Dirent[];
   try {
@@ -69,11 +70,16 @@ export function discoverEntries(root: string, dir: string, kind: string): Discov
     if (type === 'directory') {
       let files: string[];
       try {
-        files = fs.readdirSync(absolute);
+        // Without a listing, one stat answers the rule (thousands of homes: 1 syscall each instead of 4).
+        files = listFiles ? fs.readdirSync(absolute) : fs.statSync(path.join(absolute, 'default.nix')).isFile() ? ['default.nix'] : [];
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        warnings.push({ severity: 'warning', path: rel, message: `${rel}/ cannot be read (${code ?? 'error'}); it is ignored.` });
-        continue;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          files = [];
+        } else {
+          warnings.push({ severity: 'warning', path: rel, message: `${rel}/ cannot be read (${code ?? 'error'}); it is ignored.` });
+          continue;
+        }
       }
       if (!files.includes('default.nix')) {
         warnings.push({

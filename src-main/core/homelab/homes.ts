@@ -55,7 +55,7 @@ export function buildHomes(entries: readonly DiscoveredEntry[], systemNames: Rea
     // The system comes from the global part's meta.json when there is one (lib/homelab.nix mkStandaloneHome).
     const metaFrom = global ?? base;
     const item = `standalone-home:${home.name}`;
-    const meta = readMetaFile(metaFrom.form === 'directory' && metaFrom.files.includes('meta.json') ? metaFrom.absolute : undefined, metaFrom.path, 'x86_64-linux', item);
+    const meta = readMetaFile(metaFrom.form === 'directory' ? metaFrom.absolute : undefined, metaFrom.path, 'x86_64-linux', item);
     standalone.push({
       name: home.name,
       user: home.user,

@@ -47,7 +47,8 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
   warnings.push(...layout.warnings);
 
   const systemsFound = discoverEntries(root, path.join(layoutRoot, 'systems'), 'system');
-  const homesFound = discoverEntries(root, path.join(layoutRoot, 'homes'), 'home');
+  // Homes are the most numerous folders and only need the discovery rule, so they are not listed.
+  const homesFound = discoverEntries(root, path.join(layoutRoot, 'homes'), 'home', { listFiles: false });
   const droidsFound = discoverEntries(root, path.join(layoutRoot, 'droids'), 'droid');
   warnings.push(...systemsFound.warnings, ...homesFound.warnings, ...droidsFound.warnings);
 
