@@ -72,6 +72,16 @@ describe('inventory store', () => {
     expect(store.getState().error).toBe('No homelab is open.');
   });
 
+  it('asks again after the WebSocket reconnects (events sent meanwhile are lost)', async () => {
+    const core = coreFor(tree());
+    const store = createInventoryStore(() => clientOf(core));
+    await store.getState().load();
+    await expect.poll(() => store.getState().inventory?.flake.state).toBe('unavailable');
+    store.setState({ inventory: { ...(store.getState().inventory as Inventory), systems: [] } });
+    store.getState().apply({ type: 'bridge.status', connected: true });
+    await expect.poll(() => store.getState().inventory?.systems.map((s) => s.name)).toEqual(['a']);
+  });
+
   it('forgets the inventory when another checkout is opened', () => {
     const core = coreFor(tree());
     const store = createInventoryStore(() => clientOf(core));
