@@ -115,6 +115,10 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
       {generations ? (
         'error' in generations ? (
           <div className="notice err">{generations.error}</div>
+        ) : generations.length === 0 ? (
+          <div className="droid-empty muted" data-testid="droid-generation-list">
+            The phone has no Nix-on-Droid generation yet: deploy to make the first.
+          </div>
         ) : (
           <ul className="droid-generations" data-testid="droid-generation-list">
             {generations.map((g) => (

@@ -1,0 +1,107 @@
+// The Droids screen in Chromium against `fleet serve`, with an EMULATED phone on a private
+// adb server: the phone shows up in the droid's device panel, the setup wizard walks it to
+// a working SSH connection (host key asked in the prompt sheet), and a deploy runs with its
+// live log to a new generation. Screenshots in light and dark.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startPhone, type Phone } from '../harness/phone/index';
+import { repoRoot, startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', () => {
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let phone: Phone;
+  let home: string;
+  let adbPort: number;
+
+  beforeAll(async () => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-droid-'));
+    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-e2e', '-f', path.join(home, '.ssh', 'id_ed25519')]);
+    const homelab = path.join(home, 'homelab');
+    fs.cpSync(path.join(repoRoot, 'flake'), homelab, { recursive: true });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: homelab, stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-qm', 'homelab');
+    adbPort = await freePort();
+    process.env.ANDROID_ADB_SERVER_PORT = String(adbPort);
+    // Bootstrapped but without sshd: the wizard has to type the SSH access command.
+    phone = await startPhone({ scenario: 'bootstrapped' });
+    serve = await startServe({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort), HOME: home } });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(serve.url);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+    await phone?.stop();
+    try {
+      execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it("shows the connected phone in the droid's device panel", async () => {
+    await page.getByTestId('nav-droids').click();
+    await page.locator('[data-testid="inventory-row"][data-name="soriphoono"]').click();
+    const panel = page.getByTestId('droid-device-panel');
+    await panel.waitFor({ timeout: 15_000 });
+    const card = page.locator(`[data-testid="droid-device"][data-serial="${phone.serial}"]`);
+    await card.waitFor({ timeout: 15_000 });
+    expect(await card.getAttribute('data-state')).toBe('device');
+    expect(await card.textContent()).toContain('arm64-v8a');
+    await screenshotBothThemes(page, 'droid-device-panel');
+  });
+
+  it('walks the setup wizard to a working connection, asking for the host key', async () => {
+    await page.locator(`[data-testid="droid-device"][data-serial="${phone.serial}"] [data-testid="droid-setup-other"]`).click();
+    await page.getByTestId('droid-wizard').waitFor();
+    await page.getByTestId('droid-wizard-consent').check();
+    await screenshotBothThemes(page, 'droid-setup-wizard');
+    await page.getByTestId('droid-wizard-start').click();
+    await page.getByTestId('prompt-sheet').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('prompt-fingerprint').textContent()).toMatch(/^SHA256:/);
+    await page.getByTestId('prompt-accept').click();
+    await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 60_000 }).toBe('succeeded');
+    await expect.poll(() => page.locator(`[data-testid="droid-device"][data-serial="${phone.serial}"]`).textContent()).toContain('linked to droids/soriphoono');
+    await screenshotBothThemes(page, 'droid-setup-done');
+  });
+
+  it('deploys the droid with a live log and lists the new generation', async () => {
+    await page.getByTestId('droid-deploy').click();
+    await page.locator('[data-testid="job-panel"]', { hasText: 'Deploy droid soriphoono' }).waitFor({ timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 120_000 }).toBe('succeeded');
+    expect(await page.getByTestId('job-panel').textContent()).toContain('Nix-on-Droid activation done');
+    await page.getByTestId('droid-generations').click();
+    await page.getByTestId('droid-generation-list').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('droid-generation-list').textContent()).toMatch(/#1.*current/);
+    await screenshotBothThemes(page, 'droid-deployed');
+    expect(errors).toEqual([]);
+  });
+});
