@@ -39,10 +39,11 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
   const [searching, setSearching] = useState(false);
 
   // Follow the tail: after new lines, jump to the end (no smooth scrolling: it lags behind fast logs).
+  // The end is known from the row count: no reading of scrollHeight, which would force a layout.
   useEffect(() => {
     if (!follow || count === 0) return;
     const el = scrollRef.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (el) el.scrollTop = count * rowHeight;
   }, [version, count, follow]);
 
   const onScroll = useCallback(() => {
@@ -208,7 +209,8 @@ export function LogView({ buffer, version, emptyText = 'No output yet.', footer 
               const picked = selection !== null && i >= selection.from && i <= selection.to;
               return (
                 <div
-                  key={i}
+                  // Keys cycle over the rendered window so scrolling reuses row elements instead of replacing them.
+                  key={i % items.length}
                   className={`log-row s-${stream}${picked ? ' picked' : ''}${i === current ? ' current' : ''}`}
                   style={{ transform: `translateY(${i * rowHeight}px)` }}
                   data-index={i}

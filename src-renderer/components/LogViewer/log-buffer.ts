@@ -9,19 +9,17 @@ const streamCodes: readonly LogStream[] = ['stdout', 'stderr', 'info', 'error'];
  * Mutable on purpose: the store bumps a version number instead of copying it.
  */
 export class LogBuffer {
-  private readonly texts: (string | undefined)[];
-  private readonly targets: (string | undefined)[];
-  private readonly streams: Uint8Array;
+  // Plain arrays that grow by push until full (a jobs list of 200 mostly short logs must
+  // not reserve 200 x capacity slots), then are overwritten in place as a ring.
+  private readonly texts: string[] = [];
+  private readonly targets: (string | undefined)[] = [];
+  private readonly streams: number[] = [];
   private start = 0;
   private count = 0;
   /** How many lines were dropped from the front since the job started. */
   dropped = 0;
 
-  constructor(readonly capacity = 250_000) {
-    this.texts = new Array<string | undefined>(capacity);
-    this.targets = new Array<string | undefined>(capacity);
-    this.streams = new Uint8Array(capacity);
-  }
+  constructor(readonly capacity = 250_000) {}
 
   get length(): number {
     return this.count;
@@ -29,15 +27,16 @@ export class LogBuffer {
 
   push(text: string, stream: LogStream = 'stdout', target?: string): void {
     const code = Math.max(0, streamCodes.indexOf(stream));
-    let slot: number;
     if (this.count < this.capacity) {
-      slot = (this.start + this.count) % this.capacity;
+      this.texts.push(text);
+      this.targets.push(target);
+      this.streams.push(code);
       this.count++;
-    } else {
-      slot = this.start;
-      this.start = (this.start + 1) % this.capacity;
-      this.dropped++;
+      return;
     }
+    const slot = this.start;
+    this.start = (this.start + 1) % this.capacity;
+    this.dropped++;
     this.texts[slot] = text;
     this.targets[slot] = target;
     this.streams[slot] = code;
@@ -70,8 +69,9 @@ export class LogBuffer {
     this.start = 0;
     this.count = 0;
     this.dropped = 0;
-    this.texts.fill(undefined);
-    this.targets.fill(undefined);
+    this.texts.length = 0;
+    this.targets.length = 0;
+    this.streams.length = 0;
   }
 
   /** Indices of lines containing `query` (case-insensitive), oldest first. */
