@@ -24,9 +24,14 @@ async function build(attr: string): Promise<string> {
   return (JSON.parse(out) as { outputs: { out: string } }[])[0]!.outputs.out;
 }
 
-async function install(toplevel: string): Promise<void> {
+async function copy(toplevel: string): Promise<void> {
   const host = lab.host('moonlight');
   await runOk('nix-copy-closure', ['--to', 'moonlight', toplevel], { env: { ...process.env, NIX_SSHOPTS: `-F ${host.sshConfigPath}` } });
+}
+
+async function install(toplevel: string): Promise<void> {
+  const host = lab.host('moonlight');
+  await copy(toplevel);
   const ssh = (argv: string[]) => runOk('ssh', [...host.sshArgs(), '--', ...argv]);
   await ssh(['nix-env', '-p', '/nix/var/nix/profiles/system', '--set', toplevel]);
   await ssh([`${toplevel}/bin/switch-to-configuration`, 'switch']);
@@ -94,6 +99,7 @@ describe('diffs against the test fleet', () => {
     expect(upgraded).toEqual(['fish 3.7.1 -> 3.7.2']);
     expect(report.diff!.download.paths).toBeGreaterThan(0);
     expect(report.diff!.download.bytes).toBeGreaterThan(0);
+    expect(report.diff!.download.exact).toBe(true);
     expect(report.diff!.rebootNeeded).toBe(false);
   });
 
@@ -134,8 +140,14 @@ describe('diffs against the test fleet', () => {
     expect(affected.affected).toEqual([expect.objectContaining({ name: 'moonlight', kind: 'system', confirmed: true })]);
   });
 
-  it('after deploying, the diff is empty', async () => {
+  it('after copying, nothing is left to download; after deploying, the diff is empty', async () => {
     const newPath = await build('nixosConfigurations.moonlight.config.system.build.toplevel');
+    await copy(newPath);
+    const copied = await diffAgainstHost(async () => (argv) => connection.exec(argv), 'moonlight (running)', {
+      label: 'working tree', source: 'working-tree', storePath: newPath, entries: await localClosure(newPath),
+    });
+    expect(copied.diff!.packages.some((p) => p.change === 'upgraded')).toBe(true);
+    expect(copied.diff!.download).toEqual({ paths: 0, bytes: 0, exact: true });
     await install(newPath);
     const fresh = await SshConnection.open({ host: 'moonlight', home, appKnownHosts: lab.knownHostsPath, passphrases: new PassphraseCache(), askUnknownKey: async () => false });
     try {
@@ -144,7 +156,7 @@ describe('diffs against the test fleet', () => {
       });
       expect(report.old.storePath).toBe(newPath);
       expect(report.diff!.packages).toEqual([]);
-      expect(report.diff!.download).toEqual({ paths: 0, bytes: 0 });
+      expect(report.diff!.download).toMatchObject({ paths: 0, bytes: 0 });
     } finally {
       fresh.close();
     }

@@ -37,7 +37,7 @@ export function formatClosureDiff(report: ClosureDiffReport): string {
   lines.push(
     `${d.counts.upgraded} upgraded, ${d.counts.downgraded} downgraded, ${d.counts.added} added, ${d.counts.removed} removed, ${d.counts.rebuilt} rebuilt`,
     `closure size: ${d.oldPaths} -> ${d.newPaths} paths, ${formatBytes(d.oldSize)} -> ${formatBytes(d.newSize)} (${formatBytes(d.sizeDelta, true)})`,
-    `to copy: ${d.download.paths} paths, ${formatBytes(d.download.bytes)}`,
+    `to copy: ${d.download.paths} paths, ${formatBytes(d.download.bytes)}${report.old.source === 'host' ? (d.download.exact ? ' (checked against the host store)' : ' (at most)') : ''}`,
   );
   if (d.rebootNeeded) lines.push('kernel or initrd changes: a reboot is needed to run the new one');
   return lines.join('\n') + '\n';

@@ -63,3 +63,24 @@ export async function hostClosure(exec: HostExec, storePath = '/run/current-syst
   }
   return parseClosureJson(result.stdout);
 }
+
+/** Above this many candidates the store check is skipped (one argv must stay small). */
+const maxValidityCheck = 2000;
+
+/**
+ * Which of `paths` the host's store lacks (`nix-store --check-validity --print-invalid`,
+ * one command). Undefined when there are too many to ask about or the check fails: the
+ * caller then keeps its estimate.
+ */
+export async function hostMissingPaths(exec: HostExec, paths: readonly string[]): Promise<Set<string> | undefined> {
+  if (paths.length === 0) return new Set();
+  if (paths.length > maxValidityCheck) return undefined;
+  try {
+    const result = await exec(['nix-store', '--check-validity', '--print-invalid', ...paths]);
+    if (result.code !== 0) return undefined;
+    const wanted = new Set(paths);
+    return new Set(result.stdout.split('\n').map((l) => l.trim()).filter((l) => wanted.has(l)));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import { biggestSizeChanges, compareClosures } from './compare';
-import { hostClosure, type HostExec } from './listing';
+import { hostClosure, hostMissingPaths, type HostExec } from './listing';
 import type { ClosureDiff, ClosureEntry, PackageDiff } from './types';
 
 /** One side of a closure diff: where it came from and whether it could be read. */
@@ -70,8 +70,10 @@ export async function diffAgainstHost(
   const started = performance.now();
   const hostPath = options.hostPath ?? '/run/current-system';
   let hostEntries: ClosureEntry[];
+  let exec: HostExec;
   try {
-    hostEntries = await hostClosure(await connect(), hostPath);
+    exec = await connect();
+    hostEntries = await hostClosure(exec, hostPath);
   } catch (error) {
     return {
       ...(options.machine ? { machine: options.machine } : {}),
@@ -81,10 +83,21 @@ export async function diffAgainstHost(
     };
   }
   const resolved = hostEntries.find((e) => /-nixos-system-|-home-manager-generation|-nix-on-droid-generation/.test(e.path));
-  return reportOf(
+  const report = reportOf(
     { label: hostLabel, source: 'host', ...(resolved ? { storePath: resolved.path } : {}), entries: hostEntries },
     newSide,
     started,
     options.machine,
   );
+  // The host may already hold some new paths (older generations, earlier copies): ask its store.
+  const inClosure = new Set(hostEntries.map((e) => e.path));
+  const candidates = newSide.entries.filter((e) => !inClosure.has(e.path));
+  const missing = await hostMissingPaths(exec, candidates.map((e) => e.path));
+  if (!missing || !report.diff) return report;
+  const lacking = candidates.filter((e) => missing.has(e.path));
+  return {
+    ...report,
+    diff: { ...report.diff, download: { paths: lacking.length, bytes: lacking.reduce((sum, e) => sum + e.narSize, 0), exact: true } },
+    durationMs: Math.round(performance.now() - started),
+  };
 }

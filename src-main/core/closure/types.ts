@@ -37,8 +37,12 @@ export interface ClosureDiff {
   readonly oldSize: number;
   readonly newSize: number;
   readonly sizeDelta: number;
-  /** Paths of the new closure the old side lacks: what a deploy copies. */
-  readonly download: { readonly paths: number; readonly bytes: number };
+  /**
+   * Paths of the new closure the old side lacks: what a deploy copies. `exact` when the
+   * host's whole store was asked (it may hold paths of older generations); otherwise an
+   * upper bound from the old closure alone.
+   */
+  readonly download: { readonly paths: number; readonly bytes: number; readonly exact?: boolean };
   /** The kernel, its modules or the initrd differ: the host needs a reboot to run the new one. */
   readonly rebootNeeded: boolean;
   /** Store paths whose names the diff could not pair (no version), for the curious. */

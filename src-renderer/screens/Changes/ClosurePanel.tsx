@@ -64,6 +64,7 @@ export function ClosurePanel({ systems }: { readonly systems: readonly string[] 
                 </span>
                 <span className="badge accent" data-testid="closure-download">
                   to copy: {closure.diff.download.paths} paths, {bytes(closure.diff.download.bytes)}
+                  {closure.old.source === 'host' && !closure.diff.download.exact ? ' at most' : ''}
                 </span>
                 {closure.diff.rebootNeeded ? <span className="badge warn">kernel/initrd changed: reboot needed</span> : null}
               </div>
