@@ -58,7 +58,7 @@ describe('deploy faults', () => {
     expect(job.status).toBe('failed');
     const outcome = outcomeOf(record, 'lg-laptop');
     expect(outcome.stage).toBe('copy');
-    expect(outcome.message).toMatch(/connection|lost|closed/i);
+    expect(outcome.message).toMatch(/lost the connection|connection .* (lost|closed)/i);
     await lg.restoreNetwork();
     await lg.restoreLinkSpeed();
     expect(await lg.currentSystem()).toBeNull();

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createCore, type FleetCore } from '../../src-main/core/core';
 import type { DeployRecord, DeployResult } from '../../src-main/core/deploy/types';
 import type { FleetEvent } from '../../src-main/core/events';
@@ -13,7 +14,7 @@ import { startHosts, type Lab, type StartHostsOptions } from '../harness/hosts/i
  * Includes the lab's ssh_config (as a user would), a git copy of the example homelab, and
  * cores on a data folder of their own. Everything real: sshd, nix, the hosts' stores.
  */
-export const flakeDir = path.resolve(__dirname, '../../flake');
+export const flakeDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../flake');
 
 export interface DeployWorld {
   readonly lab: Lab;

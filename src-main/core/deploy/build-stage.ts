@@ -3,6 +3,7 @@ import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
 import { configurationTarget } from '../nix/targets';
 import { copyClosure } from './copy-closure';
+import { evaluatedOutputs, locallyMissing } from './outputs';
 import { logFor, type DeployEnv } from './host-stages';
 import type { TargetRun } from './target-run';
 
@@ -12,9 +13,9 @@ import type { TargetRun } from './target-run';
  * get their derivation closure copied and realised on the host instead.
  */
 export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
-  const local = runs.filter((r) => !r.spec.buildOnTarget);
   const remote = runs.filter((r) => r.spec.buildOnTarget);
-  for (const run of runs) run.enter('build', run.spec.buildOnTarget ? 'evaluating' : 'building');
+  for (const run of runs) run.enter('build', 'evaluating');
+  const local = await skipBuilt(env, runs.filter((r) => !r.spec.buildOnTarget), root);
   const byLabel = new Map<string, TargetRun[]>();
   for (const run of local) {
     const label = `${run.spec.kind}:${run.spec.config}`;
@@ -30,6 +31,8 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
       env: env.core.env,
       signal: env.job.signal,
       concurrency: env.core.settings.get().buildConcurrency,
+      // Parallel nix processes on one checkout trip over nix's eval-cache database ("is busy").
+      extraArgs: ['--option', 'eval-cache', 'false'],
       log: (text, stream, label) => {
         for (const run of byLabel.get(label) ?? []) env.job.log(text, stream, run.spec.id);
       },
@@ -46,6 +49,31 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
     }
   }
   await Promise.all(remote.map((run) => buildOnHost(env, run, root)));
+}
+
+/**
+ * Targets whose configuration is already in the local store get their out path from one
+ * evaluation and skip `nix build`; the others are returned to be built.
+ */
+async function skipBuilt(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<TargetRun[]> {
+  if (runs.length === 0) return [];
+  const kinds = new Set(runs.map((r) => r.spec.kind));
+  const outputs = await evaluatedOutputs(root, { env: env.core.env, dataDir: env.core.dataDir, kinds, signal: env.job.signal }).catch(() => undefined);
+  if (!outputs) return [...runs];
+  const wanted = runs.map((r) => outputs[r.spec.kind][r.spec.config]);
+  const missing = await locallyMissing(wanted.filter((p): p is string => p !== undefined), env.core.env);
+  const toBuild: TargetRun[] = [];
+  runs.forEach((run, i) => {
+    const out = wanted[i];
+    if (out && !missing.has(out)) {
+      run.outPath = out;
+      logFor(env, run)(`already built: ${out}`, 'info');
+      run.update({ message: 'already built' });
+    } else {
+      toBuild.push(run);
+    }
+  });
+  return toBuild;
 }
 
 /** Evaluate the derivation here, copy its closure to the host and realise it there. */

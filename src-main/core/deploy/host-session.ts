@@ -69,9 +69,11 @@ export async function negotiateRoot(
   connection: SshConnection,
   askPassword: (retry: boolean) => Promise<string | undefined>,
   signal?: AbortSignal,
+  /** The login user's uid when already known (saves a round trip). */
+  knownUid?: string,
 ): Promise<RootAccess> {
-  const id = await connection.exec(['id', '-u'], { ...(signal ? { signal } : {}) });
-  if (id.stdout.trim() === '0') return { kind: 'root' };
+  const uid = knownUid ?? (await connection.exec(['id', '-u'], { ...(signal ? { signal } : {}) })).stdout.trim();
+  if (uid === '0') return { kind: 'root' };
   const probe = await connection.exec(['sudo', '-n', 'true'], { ...(signal ? { signal } : {}) });
   if (probe.code === 0) return { kind: 'sudo' };
   if (!/password|askpass/i.test(probe.stderr)) {

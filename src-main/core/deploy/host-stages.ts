@@ -106,15 +106,16 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     return;
   }
   try {
+    // One round trip says what the host runs and who we are there; sudo is sorted out after.
+    const probe = await connection.script(probeScript, [run.spec.kind, run.spec.kind === 'system' ? '/nix/var/nix/profiles/system' : ''], { signal: env.job.signal });
+    const facts = keyValues(probe.stdout);
+    if (facts.get('nix') !== '1') throw new FleetError('no-nix', `${run.spec.host} has no nix-store on the PATH of SSH sessions.`);
     let root: RootAccess = { kind: 'root' };
     if (run.spec.kind === 'system') {
-      root = await negotiateRoot(connection, (retry) => askSudoPassword(env, run, connection.user, retry), env.job.signal);
+      root = await negotiateRoot(connection, (retry) => askSudoPassword(env, run, connection.user, retry), env.job.signal, facts.get('uid'));
     }
     const session = new HostSession(connection, root);
     run.session = session;
-    const probe = await session.script(probeScript, [run.spec.kind, run.spec.kind === 'system' ? '/nix/var/nix/profiles/system' : ''], { signal: env.job.signal });
-    const facts = keyValues(probe.stdout);
-    if (facts.get('nix') !== '1') throw new FleetError('no-nix', `${run.spec.host} has no nix-store on the PATH of SSH sessions.`);
     run.currentSystem = facts.get('current') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
@@ -141,6 +142,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
   } catch (error) {
     const wire = toWireError(error);
     log(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
+    if (!run.session) connection.close();
     await releaseHost(env, run);
     run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
   }

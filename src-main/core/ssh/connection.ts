@@ -114,7 +114,7 @@ export class SshConnection {
       if (options.signal?.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
       if (this.closed) return reject(new FleetError('connection-lost', `The connection to ${this.config.alias} is closed.`));
       this.client.exec(command, (error, channel) => {
-        if (error) return reject(new FleetError('connection-lost', `${this.config.alias}: ${error.message}`));
+        if (error) return reject(new FleetError('connection-lost', `Lost the connection to ${this.config.alias}: ${error.message}.`));
         collect(channel, options, this.config.alias).then(resolve, reject);
       });
     });

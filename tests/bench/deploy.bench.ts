@@ -1,0 +1,155 @@
+/**
+ * Deploy benchmarks (issue 6), against lab hosts (tests/harness):
+ *  1. closure copy of ~200 paths / ~300 MB to one host: ours (ssh2, one export|import
+ *     stream) vs `nix-copy-closure --to` over OpenSSH vs the raw limit (`cat` of the same
+ *     bytes through `ssh host cat >/dev/null`), each onto a fresh host;
+ *  2. unchanged re-deploy of one host (whole job: eval, build check, pre-flight, copy
+ *     check, activation, confirmation over a new connection);
+ *  3. 20 hosts: one `fleet` deploy vs a sequential shell loop of nix-copy-closure + ssh
+ *     activate (what a user scripts by hand), each onto 20 fresh hosts.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassphraseCache } from '../../src-main/core/ssh/auth';
+import { SshConnection } from '../../src-main/core/ssh/connection';
+import { HostSession } from '../../src-main/core/deploy/host-session';
+import { copyClosure } from '../../src-main/core/deploy/copy-closure';
+import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import { buildBenchClosure } from './deploy-closure';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+function run(program: string, args: readonly string[], env: NodeJS.ProcessEnv, input?: string): void {
+  const result = spawnSync(program, [...args], { env, encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${program} ${args.join(' ')} failed: ${result.stderr}`);
+}
+
+function timed(fn: () => void): number {
+  const started = performance.now();
+  fn();
+  return performance.now() - started;
+}
+
+async function copyBench(): Promise<void> {
+  const world = await startDeployWorld({ names: ['copy-ours', 'copy-ncc', 'copy-raw'] });
+  try {
+    const closure = buildBenchClosure({ count: 200, bytes: 1_500_000, salt: `bench-${Date.now()}` });
+    process.stdout.write(`closure: ${closure.paths} paths, ${(closure.bytes / 1e6).toFixed(0)} MB (${closure.root})\n`);
+    const sshEnv = { ...world.env, NIX_SSHOPTS: `-F ${world.lab.sshConfigPath}` };
+
+    const connection = await SshConnection.open({
+      host: 'copy-ours',
+      home: world.home,
+      appKnownHosts: path.join(world.dataDir, 'known_hosts'),
+      passphrases: new PassphraseCache(),
+      askUnknownKey: async () => false,
+    });
+    const started = performance.now();
+    const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env });
+    const ours = performance.now() - started;
+    connection.close();
+    if (result.copiedPaths !== closure.paths) throw new Error(`copied ${result.copiedPaths} of ${closure.paths} paths`);
+
+    const ncc = timed(() => run('nix-copy-closure', ['--to', 'copy-ncc', closure.root], sshEnv));
+
+    const paths = spawnSync('nix-store', ['-qR', closure.root], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const nar = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-nar-')), 'closure.nar');
+    fs.writeFileSync(nar, spawnSync('nix-store', ['--export', ...paths], { maxBuffer: 1024 * 1024 * 1024 }).stdout);
+    const raw = timed(() => run('sh', ['-c', 'ssh -F "$1" copy-raw "cat > /dev/null" < "$2"', 'sh', world.lab.sshConfigPath, nar], sshEnv));
+    fs.rmSync(path.dirname(nar), { recursive: true, force: true });
+
+    process.stdout.write(
+      [
+        `copy, ours (ssh2, missing-path query + one export|import stream): ${secs(ours)}  (${(result.copiedBytes / 1e6 / (ours / 1000)).toFixed(0)} MB/s)`,
+        `copy, nix-copy-closure --to (OpenSSH):                           ${secs(ncc)}  -> ours is ${(ncc / ours).toFixed(2)}x as fast`,
+        `raw limit, cat of the exported bytes | ssh host cat >/dev/null:  ${secs(raw)}  -> ours takes ${(ours / raw).toFixed(2)}x the raw time`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await world.stop();
+  }
+}
+
+async function redeployBench(): Promise<void> {
+  const world = await startDeployWorld({ names: ['zephyrus'] });
+  try {
+    const first = await world.deploy({ targets: ['zephyrus'] });
+    if (first.job.status !== 'succeeded') throw new Error(`first deploy failed: ${JSON.stringify(first.job.error)}`);
+    const core = world.core();
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      const { job, record } = await world.deploy({ targets: ['zephyrus'] }, { core });
+      times.push(performance.now() - started);
+      if (job.status !== 'succeeded' || record?.outcomes[0]?.copiedPaths !== 0) throw new Error('the re-deploy copied something or failed');
+    }
+    times.sort((a, b) => a - b);
+    process.stdout.write(`unchanged re-deploy of 1 host, whole job (eval + build check + pre-flight + copy check + activate + confirm), 5 runs: median ${secs(times[2]!)}, best ${secs(times[0]!)}\n\n`);
+  } finally {
+    await world.stop();
+  }
+}
+
+const twenty = ['zephyrus', 'lg-laptop', 'moonlight', 'docker-node', ...Array.from({ length: 16 }, (_, i) => `host-${String(i + 5).padStart(2, '0')}`)];
+
+function addSystems(dir: string): void {
+  for (const name of twenty.slice(4)) {
+    const target = path.join(dir, 'systems', name);
+    fs.cpSync(path.join(dir, 'systems', 'lg-laptop'), target, { recursive: true });
+    const file = path.join(target, 'default.nix');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/networking\.hostName = "[^"]*";/, `networking.hostName = "${name}";`));
+  }
+}
+
+async function manyBench(): Promise<void> {
+  // The shell loop first, on 20 fresh hosts, with every system already built.
+  let world: DeployWorld = await startDeployWorld({ names: twenty, editCheckout: addSystems });
+  let loop: number;
+  try {
+    const built = spawnSync(
+      'nix',
+      ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', 'build', '--no-link', '--json', ...twenty.map((n) => `.#nixosConfigurations.${n}.config.system.build.toplevel`)],
+      { cwd: world.checkout, encoding: 'utf8' },
+    );
+    if (built.status !== 0) throw new Error(built.stderr);
+    const outs = (JSON.parse(built.stdout) as { outputs: { out: string } }[]).map((b) => b.outputs.out);
+    const script = [
+      'cfg=$1; shift',
+      'export NIX_SSHOPTS="-F $cfg"',
+      'while [ $# -gt 0 ]; do',
+      '  host=$1; out=$2; shift 2',
+      '  nix-copy-closure --to "$host" "$out"',
+      '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
+      'done',
+    ].join('\n');
+    const args = twenty.flatMap((h, i) => [h, outs[i]!]);
+    loop = timed(() => run('sh', ['-c', script, 'sh', world.lab.sshConfigPath, ...args], world.env));
+  } finally {
+    await world.stop();
+  }
+  world = await startDeployWorld({ names: twenty, editCheckout: addSystems });
+  try {
+    const started = performance.now();
+    const { job } = await world.deploy({ targets: ['all'], parallel: 8 });
+    const ours = performance.now() - started;
+    if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
+    process.stdout.write(
+      [
+        `20 hosts, sequential shell loop (nix-copy-closure + ssh switch-to-configuration): ${secs(loop)}`,
+        `20 hosts, one deploy (parallel 8, pre-flight, copy, activate, magic-rollback confirm): ${secs(ours)}  -> ${(loop / ours).toFixed(1)}x faster`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await world.stop();
+  }
+}
+
+export default async function deployBench(): Promise<void> {
+  await copyBench();
+  await redeployBench();
+  await manyBench();
+}
