@@ -58,7 +58,7 @@ export function registerDiff(program: Command): void {
     .description('show the working-tree changes; with --host, the closure diff against the running host (or --base REV)')
     .option('--host <name>', 'a machine: moonlight, home:<user> or droid:<name>')
     .option('--base <rev>', 'compare with this revision instead of HEAD / the running host')
-    .option('--since-deployed', 'with --host: commits and changed files since the revision the host runs')
+    .option('--since-deployed', 'per host (--host, or every system): commits and changed files since the revision it runs')
     .option('--stat', 'only the list of changed files')
     .option('--json', 'print JSON')
     .option('--accept-new-host-keys', 'accept host keys never seen before')
@@ -66,11 +66,17 @@ export function registerDiff(program: Command): void {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
         if (opts.sinceDeployed) {
-          if (!opts.host) throw new FleetError('invalid-input', '--since-deployed needs --host NAME.');
-          const info = await runJob(session.core, 'changes.sinceDeployed', { host: opts.host }, { showLog: !opts.json, ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}) });
-          if (info.status !== 'succeeded') throw new FleetError('failed', info.error?.message ?? `job ${info.status}`);
-          const report = info.result as SinceDeployedReport;
-          return opts.json ? printJson(report) : void process.stdout.write(formatSinceDeployed(report));
+          // One host, or every system of the checkout (an unreachable one says so and the rest go on).
+          const hosts = opts.host ? [opts.host] : (await session.call('inventory.get', {})).systems.map((s) => s.name);
+          const reports: SinceDeployedReport[] = [];
+          for (const host of hosts) {
+            const info = await runJob(session.core, 'changes.sinceDeployed', { host }, { showLog: !opts.json, ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}) });
+            if (info.status !== 'succeeded') throw new FleetError('failed', info.error?.message ?? `job ${info.status}`);
+            reports.push(info.result as SinceDeployedReport);
+            if (!opts.json) process.stdout.write(formatSinceDeployed(info.result as SinceDeployedReport));
+          }
+          if (opts.json) printJson(opts.host ? reports[0] : { hosts: reports });
+          return;
         }
         if (opts.host) {
           const info = await runJob(session.core, 'closure.diff', { machine: opts.host, ...(opts.base ? { base: opts.base } : {}) }, { showLog: !opts.json, ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}) });
