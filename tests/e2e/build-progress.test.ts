@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
 import { startServe, type ServeHandle } from './serve-helper';
-import { bumpKernel, copyHomelab, testEnv } from '../integration/build-homelab';
+import { bumpKernel, copyHomelab, processesMatching, testEnv } from '../integration/build-homelab';
 
 // The Builds screen in Chromium against the real `fleet serve` and real nix builds.
 describe('building from the UI', () => {
@@ -93,6 +93,37 @@ describe('building from the UI', () => {
     await failure.getByTestId('derivation-log-open').click();
     await failure.getByTestId('derivation-log').locator('.log-row', { hasText: 'restic: command not found' }).waitFor();
     await screenshotBothThemes(page, 'builds-failed-derivation');
+    fs.writeFileSync(file, text);
+  });
+
+  it('cancels a running build from the panel, leaving no process behind', async () => {
+    const file = `${root}/systems/moonlight/default.nix`;
+    const text = fs.readFileSync(file, 'utf8');
+    const marker = `${300 + Math.floor(Math.random() * 600)}.${Date.now() % 100000}`;
+    fs.writeFileSync(
+      file,
+      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
+        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
+        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
+    name = "slow-tool-1.0";
+    inherit (pkgs) system;
+    script = ''
+      phase buildPhase
+      sleep ${marker}
+    '';
+  }) ];`,
+      ),
+    );
+    await page.getByTestId('build-start').click();
+    const panel = page.locator('[data-testid="job-panel"][data-status="running"]');
+    await panel.locator('.job-running li', { hasText: 'slow-tool-1.0' }).waitFor({ timeout: 60_000 });
+    await expect(panel.locator('.job-running li', { hasText: 'slow-tool-1.0' }).locator('.badge').textContent()).resolves.toBe('buildPhase');
+    // The builder shell and its sleep.
+    expect(processesMatching(`sleep ${marker}`).length).toBeGreaterThan(0);
+    await page.getByTestId('job-cancel').click();
+    await page.locator('[data-testid="job-panel"][data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    expect(processesMatching(`sleep ${marker}`)).toEqual([]);
+    expect(processesMatching(root).filter((p) => /\bnix\b/.test(p.cmdline))).toEqual([]);
     fs.writeFileSync(file, text);
   });
 
