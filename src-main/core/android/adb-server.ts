@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+import * as net from 'node:net';
 import * as adbkit from '@devicefarmer/adbkit';
 import type { Client } from '@devicefarmer/adbkit';
 
@@ -91,26 +92,37 @@ export function runAdb(
   });
 }
 
+/** Does anything listen on the adb server's address? (Asking adbkit would start a server itself.) */
+function serverListening(address: AdbServerAddress): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address.host, port: address.port });
+    socket.setTimeout(3000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 /**
  * An adbkit client for the adb server, starting the server first when nothing listens
  * (`adb start-server`, as adb itself does). Explains a missing adb program.
  */
 export async function openAdbClient(address: AdbServerAddress): Promise<Client> {
+  if (!(await serverListening(address))) {
+    if (!address.bin) throw adbMissingError();
+    const started = await runAdb(address, ['start-server'], { timeoutMs: 20_000 });
+    if (started.code !== 0) {
+      throw new FleetError('adb-server', `Could not start the adb server on port ${address.port}: ${started.stderr.trim() || started.stdout.trim()}`, {
+        hint: 'Run `adb start-server` yourself to see why; another program may hold the port.',
+      });
+    }
+  }
   const client = Adb.createClient({ host: address.host, port: address.port, ...(address.bin ? { bin: address.bin } : {}) });
-  try {
-    await client.version();
-    return client;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw serverError(address, error);
-  }
-  if (!address.bin) throw adbMissingError();
-  const started = await runAdb(address, ['start-server'], { timeoutMs: 20_000 });
-  if (started.code !== 0) {
-    throw new FleetError('adb-server', `Could not start the adb server on port ${address.port}: ${started.stderr.trim() || started.stdout.trim()}`, {
-      hint: 'Run `adb start-server` yourself to see why; another program may hold the port.',
-    });
-  }
   try {
     await client.version();
     return client;
