@@ -45,7 +45,8 @@ export default async function bench(): Promise<void> {
   git('init', '-q');
   git('add', '-A');
   git('-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'bench');
-  const serve = await startServe({ flake: dir, env: { FLEET_NIX_OPTIONS: process.env.FLEET_NIX_OPTIONS ?? 'substituters=' } });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-log-data-'));
+  const serve = await startServe({ flake: dir, dataDir, env: { FLEET_NIX_OPTIONS: process.env.FLEET_NIX_OPTIONS ?? 'substituters=' } });
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
@@ -131,5 +132,6 @@ export default async function bench(): Promise<void> {
     await browser.close();
     await serve.close();
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
@@ -12,10 +14,12 @@ describe('building from the UI', () => {
   let browser: Browser;
   let page: Page;
   let errors: string[];
+  let dataDir: string;
 
   beforeAll(async () => {
     root = copyHomelab(bumpKernel);
-    serve = await startServe({ flake: root, env: { FLEET_NIX_OPTIONS: testEnv.FLEET_NIX_OPTIONS } });
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-builds-'));
+    serve = await startServe({ flake: root, dataDir, env: { FLEET_NIX_OPTIONS: testEnv.FLEET_NIX_OPTIONS } });
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
     errors = collectPageErrors(page);
@@ -27,6 +31,7 @@ describe('building from the UI', () => {
     await browser?.close();
     await serve?.close();
     fs.rmSync(root, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('starts a build, shows progress reaching 100% and opens the log', async () => {
