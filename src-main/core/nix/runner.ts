@@ -38,9 +38,10 @@ export function nixBaseArgs(options: readonly NixOption[]): string[] {
 export function requireNix(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
   const nix = explicit ?? locateNix(env);
   if (!nix) {
-    throw new FleetError('nix-missing', 'Nix is not installed, so this cannot be evaluated or built.', {
-      hint: installAdvice.steps.join(' '),
-    });
+    const message = env.FLEET_NIX
+      ? `FLEET_NIX is ${env.FLEET_NIX}, which is not an executable file, so this cannot be evaluated or built.`
+      : 'Nix is not installed, so this cannot be evaluated or built.';
+    throw new FleetError('nix-missing', message, { hint: installAdvice.steps.join(' ') });
   }
   return nix;
 }
