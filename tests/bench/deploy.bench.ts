@@ -32,6 +32,18 @@ function timed(fn: () => void): number {
   return performance.now() - started;
 }
 
+/** "preflight 0.21 s, build 0.50 s, ..." : each stage's median duration over the targets. */
+function stageMedians(outcomes: readonly { stages: readonly { name: string; startedAt: number; finishedAt?: number }[] }[]): string {
+  const byStage = new Map<string, number[]>();
+  for (const o of outcomes) for (const s of o.stages) byStage.set(s.name, [...(byStage.get(s.name) ?? []), (s.finishedAt ?? s.startedAt) - s.startedAt]);
+  return [...byStage.entries()]
+    .map(([name, values]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return `${name} ${secs(sorted[Math.floor(sorted.length / 2)]!)}`;
+    })
+    .join(', ');
+}
+
 async function copyBench(): Promise<void> {
   const world = await startDeployWorld({ names: ['copy-ours', 'copy-ncc', 'copy-raw'] });
   try {
@@ -87,6 +99,11 @@ async function redeployBench(): Promise<void> {
       if (job.status !== 'succeeded' || record?.outcomes[0]?.copiedPaths !== 0) throw new Error('the re-deploy copied something or failed');
     }
     times.sort((a, b) => a - b);
+    const last = await world.deploy({ targets: ['zephyrus'] }, { core });
+    process.stdout.write(`stages of one unchanged re-deploy: ${stageMedians(last.record?.outcomes ?? [])}\n`);
+    const outcome = last.record?.outcomes[0];
+    const withoutBuild = (outcome?.stages ?? []).filter((s) => s.name !== 'build').reduce((n, s) => n + ((s.finishedAt ?? s.startedAt) - s.startedAt), 0);
+    process.stdout.write(`  of which everything but the build stage (eval/build check): ${secs(withoutBuild)}\n`);
     process.stdout.write(`unchanged re-deploy of 1 host, whole job (eval + build check + pre-flight + copy check + activate + confirm), 5 runs: median ${secs(times[2]!)}, best ${secs(times[0]!)}\n\n`);
   } finally {
     await world.stop();
@@ -104,18 +121,23 @@ function addSystems(dir: string): void {
   }
 }
 
+/** Build the 20 systems of the world's checkout; their out paths in host order. */
+function buildAll(world: DeployWorld): string[] {
+  const built = spawnSync(
+    'nix',
+    ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', 'build', '--no-link', '--json', ...twenty.map((n) => `.#nixosConfigurations.${n}.config.system.build.toplevel`)],
+    { cwd: world.checkout, encoding: 'utf8' },
+  );
+  if (built.status !== 0) throw new Error(built.stderr);
+  return (JSON.parse(built.stdout) as { outputs: { out: string } }[]).map((b) => b.outputs.out);
+}
+
 async function manyBench(): Promise<void> {
   // The shell loop first, on 20 fresh hosts, with every system already built.
   let world: DeployWorld = await startDeployWorld({ names: twenty, editCheckout: addSystems });
   let loop: number;
   try {
-    const built = spawnSync(
-      'nix',
-      ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', 'build', '--no-link', '--json', ...twenty.map((n) => `.#nixosConfigurations.${n}.config.system.build.toplevel`)],
-      { cwd: world.checkout, encoding: 'utf8' },
-    );
-    if (built.status !== 0) throw new Error(built.stderr);
-    const outs = (JSON.parse(built.stdout) as { outputs: { out: string } }[]).map((b) => b.outputs.out);
+    const outs = buildAll(world);
     const script = [
       'cfg=$1; shift',
       'export NIX_SSHOPTS="-F $cfg"',
@@ -132,10 +154,13 @@ async function manyBench(): Promise<void> {
   }
   world = await startDeployWorld({ names: twenty, editCheckout: addSystems });
   try {
+    // Built beforehand here too (the new checkout's commit changes every toplevel): both sides copy and activate.
+    buildAll(world);
     const started = performance.now();
-    const { job } = await world.deploy({ targets: ['all'], parallel: 8 });
+    const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
     const ours = performance.now() - started;
     if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
+    process.stdout.write(`stages, median over the 20 hosts: ${stageMedians(record?.outcomes ?? [])}\n`);
     process.stdout.write(
       [
         `20 hosts, sequential shell loop (nix-copy-closure + ssh switch-to-configuration): ${secs(loop)}`,
@@ -149,7 +174,8 @@ async function manyBench(): Promise<void> {
 }
 
 export default async function deployBench(): Promise<void> {
-  await copyBench();
-  await redeployBench();
-  await manyBench();
+  const only = process.env.FLEET_BENCH_ONLY;
+  if (!only || only === 'copy') await copyBench();
+  if (!only || only === 'redeploy') await redeployBench();
+  if (!only || only === 'many') await manyBench();
 }

@@ -22,6 +22,8 @@ export interface CopyOptions {
   readonly importAsRoot?: boolean;
   /** Parallel export|import streams for a big layer of paths (default 2). */
   readonly streams?: number;
+  /** Let the host fetch missing paths from its own binary caches first (what it cannot fetch is sent). */
+  readonly substituteOnTarget?: boolean;
 }
 
 export interface CopyResult {
@@ -121,7 +123,17 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
   const closure = await localClosure(roots, { env, ...(options.signal ? { signal: options.signal } : {}) });
   const sizeOf = (p: string) => closure.get(p)?.narSize ?? 0;
   const closureBytes = [...closure.keys()].reduce((a, p) => a + sizeOf(p), 0);
-  const missing = await missingOnHost(session, [...closure.keys()], options.signal);
+  let missing = await missingOnHost(session, [...closure.keys()], options.signal);
+  if (options.substituteOnTarget && missing.length > 0) {
+    options.log?.(`asking ${session.connection.config.alias} to fetch ${missing.length} paths from its binary caches first`);
+    // Failures are expected (a path no cache has); whatever is still missing is sent below.
+    await session.connection.exec(['xargs', 'nix-store', '--realise', '--keep-going'], {
+      stdin: missing.join('\n') + '\n',
+      onStderrLine: (l) => options.log?.(l),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    missing = await missingOnHost(session, missing, options.signal);
+  }
   const bytesTotal = missing.reduce((n, p) => n + sizeOf(p), 0);
   const base = { closurePaths: closure.size, closureBytes };
   if (missing.length === 0) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { FleetError, toWireError } from '../contract';
 import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
@@ -46,6 +47,8 @@ export async function runDeploy(
   options: DeployOptions,
 ): Promise<DeployResult> {
   const deployId = newDeployId();
+  // Every remote command of every host listens for the job's cancel.
+  setMaxListeners(0, job.signal);
   const env: DeployEnv = {
     core,
     job,

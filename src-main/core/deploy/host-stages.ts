@@ -204,6 +204,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
     env: env.core.env,
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
+    substituteOnTarget: env.substituteOnTarget,
     log: (t) => log(t, 'info'),
     onProgress: (p) =>
       run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),
