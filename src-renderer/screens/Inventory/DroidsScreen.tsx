@@ -1,4 +1,5 @@
 import type { DroidItem, Inventory } from '../../../src-main/core/homelab/types';
+import { DroidDevicePanel } from '../../components/DroidDevicePanel';
 import { Icon } from '../../components/Icon';
 import { ListScreen, type ListItem } from './ListScreen';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
@@ -32,10 +33,8 @@ function DroidDetail({ droid, inventory }: { readonly droid: DroidItem; readonly
         <Field label="Homes">
           {droid.homes.length === 0 ? <span className="muted">none</span> : droid.homes.map((h) => <div key={h} className="mono">homes/{h}</div>)}
         </Field>
-        <Field label="Last deploy">
-          <span className="muted">no deploys recorded yet</span>
-        </Field>
       </dl>
+      <DroidDevicePanel key={droid.name} droid={droid.name} />
       <h2>Secrets</h2>
       <SecretsList secrets={secretsFor(inventory, 'droid', droid.name, droid.path)} />
       <h2>meta.json</h2>

@@ -1,6 +1,7 @@
 import type { HomeItem, Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
 import { Icon } from '../../components/Icon';
 import { ListScreen, type ListItem } from './ListScreen';
+import { HomeDeploy } from './HomeDeploy';
 import { LastDeploy } from './LastDeploy';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
 
@@ -85,6 +86,14 @@ function HomeDetail({ row, inventory }: { readonly row: HomeRow; readonly invent
           <LastDeploy prefix={`home:${user}@`} refresh={inventory.revision} />
         </Field>
       </dl>
+      {standalone ? (
+        <>
+          <h2>Deploy</h2>
+          <HomeDeploy key={standalone.name} home={standalone} inventory={inventory} />
+        </>
+      ) : (
+        <p className="muted inv-small">Only standalone homes (homes/{user} with or without homes/{user}@global) are deployed on their own; this folder is deployed with the system or phone that imports it.</p>
+      )}
       <h2>Home folders of {user}</h2>
       <ul className="inv-folders">
         {folders.map((h) => (

@@ -24,6 +24,10 @@ export interface ListScreenProps<T extends ListItem> {
   /** What to tell a person when the checkout has none. */
   readonly empty: ReactNode;
   readonly showTags?: boolean;
+  /** Rows get a checkbox; Ctrl/Cmd-click toggles, Shift-click picks a range, Space toggles the current row. */
+  readonly selectable?: boolean;
+  /** Actions in the list header, given the picked items and every item (e.g. "Deploy 3", "Check hosts"). */
+  readonly actions?: (picked: readonly T[], all: readonly T[]) => ReactNode;
 }
 
 const rowHeight = 52;
@@ -59,6 +63,8 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
   const [arch, setArch] = useState('');
   const [tag, setTag] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
+  const [picked, setPicked] = useState<ReadonlySet<string>>(() => new Set());
+  const anchor = useRef<string | null>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLDivElement>(null);
 
@@ -85,6 +91,22 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
   const tags = useMemo(() => distinct(all.flatMap((i) => i.tags)), [all]);
   const selectedIndex = filtered.findIndex((i) => i.key === selected);
   const current = selectedIndex >= 0 ? filtered[selectedIndex] : filtered[0];
+  // Picks of items that went away (renamed, deleted) drop out on their own.
+  const pickedItems = useMemo(() => all.filter((i) => picked.has(i.key)), [all, picked]);
+
+  /** Pick or unpick one row, or (shift) every shown row from the last picked one to it. */
+  const pick = (item: T, range: boolean) => {
+    const from = range && anchor.current ? filtered.findIndex((i) => i.key === anchor.current) : -1;
+    const next = new Set(picked);
+    if (from >= 0) {
+      const to = filtered.indexOf(item);
+      for (let i = Math.min(from, to); i <= Math.max(from, to); i++) next.add(filtered[i]!.key);
+    } else if (next.has(item.key)) next.delete(item.key);
+    else next.add(item.key);
+    anchor.current = item.key;
+    setPicked(next);
+  };
+  const allShownPicked = filtered.length > 0 && filtered.every((i) => picked.has(i.key));
 
   const virtualizer = useVirtualizer({
     count: filtered.length,
@@ -103,6 +125,12 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
     const at = selectedIndex >= 0 ? selectedIndex : 0;
     const page = Math.max(1, Math.floor((listRef.current?.clientHeight ?? rowHeight * 10) / rowHeight) - 1);
     const moves: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: filtered.length - 1, PageDown: at + page, PageUp: at - page };
+    if (props.selectable && !typing(event.target) && (event.key === ' ' || event.key === 'Escape')) {
+      event.preventDefault();
+      if (event.key === 'Escape') setPicked(new Set());
+      else if (current) pick(current, event.shiftKey);
+      return;
+    }
     const target = moves[event.key];
     if (target === undefined) return;
     // In the search box the arrows move the selection; Home/End and the selectors keep their own meaning.
@@ -179,10 +207,33 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
             </select>
           ) : null}
         </div>
-        <div className="inv-counts muted" data-testid="inventory-count">
-          {filtered.length === all.length
-            ? `${all.length} ${all.length === 1 ? props.noun : props.kind}`
-            : `${filtered.length} of ${all.length} ${all.length === 1 ? props.noun : props.kind}`}
+        <div className="inv-counts-row">
+          {props.selectable && filtered.length > 0 ? (
+            <input
+              type="checkbox"
+              className="inv-pick"
+              aria-label={`Pick every shown ${props.noun}`}
+              title={`Pick every shown ${props.noun}`}
+              checked={allShownPicked}
+              onChange={() => setPicked(allShownPicked ? new Set() : new Set([...picked, ...filtered.map((i) => i.key)]))}
+              data-testid="inventory-pick-all"
+            />
+          ) : null}
+          <span className="inv-counts muted" data-testid="inventory-count">
+            {filtered.length === all.length
+              ? `${all.length} ${all.length === 1 ? props.noun : props.kind}`
+              : `${filtered.length} of ${all.length} ${all.length === 1 ? props.noun : props.kind}`}
+          </span>
+          {pickedItems.length > 0 ? (
+            <span className="inv-picked" data-testid="inventory-picked">
+              · {pickedItems.length} picked{' '}
+              <button className="btn inv-link" type="button" onClick={() => setPicked(new Set())} data-testid="inventory-unpick">
+                clear
+              </button>
+            </span>
+          ) : null}
+          <span className="inv-grow" />
+          {props.actions ? props.actions(pickedItems, all) : null}
         </div>
         <FlakeStatus inventory={inventory} />
         {all.length === 0 ? (
@@ -213,21 +264,42 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
               {virtualizer.getVirtualItems().map((v) => {
                 const item = filtered[v.index] as T;
                 const isSelected = item.key === current?.key;
+                const isPicked = picked.has(item.key);
                 return (
                   <div
                     key={item.key}
                     id={`inv-${props.kind}-${item.key}`}
                     role="option"
                     aria-selected={isSelected}
-                    className="inv-row"
+                    className={isPicked ? 'inv-row inv-row-picked' : 'inv-row'}
                     data-testid="inventory-row"
                     data-name={item.name}
+                    data-picked={props.selectable ? (isPicked ? 'yes' : 'no') : undefined}
                     style={{ height: v.size, transform: `translateY(${v.start}px)` }}
-                    onClick={() => {
+                    onClick={(event) => {
+                      if (props.selectable && (event.ctrlKey || event.metaKey || event.shiftKey)) {
+                        event.preventDefault();
+                        pick(item, event.shiftKey);
+                      }
                       setSelected(item.key);
                       listRef.current?.focus();
                     }}
                   >
+                    {props.selectable ? (
+                      <input
+                        type="checkbox"
+                        className="inv-pick"
+                        tabIndex={-1}
+                        aria-label={`Pick ${item.name}`}
+                        checked={isPicked}
+                        onClick={(event) => {
+                          event.stopPropagation();
+                          pick(item, event.shiftKey);
+                        }}
+                        onChange={() => undefined}
+                        data-testid="inventory-pick"
+                      />
+                    ) : null}
                     {props.row(item)}
                   </div>
                 );

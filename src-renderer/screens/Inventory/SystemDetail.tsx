@@ -1,19 +1,55 @@
 import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
 import { client } from '../../client';
+import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
+import { useAppStore } from '../../stores/app';
+import { useHostStatusStore } from '../../stores/host-status';
+import { useJobsStore } from '../../stores/jobs';
+import { HostStatusBlock } from './HostStatusBlock';
 import { LastDeploy } from './LastDeploy';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
+
+/** "Build": start a build job of this system and follow it on the Builds screen. */
+function BuildButton({ name }: { readonly name: string }) {
+  const [starting, setStarting] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const build = () => {
+    setStarting(true);
+    setProblem(null);
+    useJobsStore
+      .getState()
+      .startBuild([name])
+      .then((jobId) => {
+        history.pushState(null, '', `#/builds/${encodeURIComponent(jobId)}`);
+        useAppStore.setState({ route: 'builds' });
+      })
+      .catch((e: Error & { hint?: string }) => setProblem(`${e.message}${e.hint ? ` ${e.hint}` : ''}`))
+      .finally(() => setStarting(false));
+  };
+  return (
+    <>
+      <button className="btn" type="button" disabled={starting} onClick={build} data-testid="system-build" title={`nix build .#nixosConfigurations.${name}.config.system.build.toplevel`}>
+        {starting ? <span className="spinner" /> : null} Build
+      </button>
+      {problem ? <div className="error-text inv-small inv-action-problem">{problem}</div> : null}
+    </>
+  );
+}
 
 /** Everything known about one NixOS host, and its deploy target editor. */
 export function SystemDetail({ system, inventory }: { readonly system: SystemItem; readonly inventory: Inventory }) {
   const [editing, setEditing] = useState(false);
   const homes = inventory.homes.filter((h) => system.homes.includes(h.name));
+  const last = useHostStatusStore((s) => s.byTarget[system.name]?.lastDeploy);
   return (
     <article className="inv-detail-body" data-testid="system-detail" data-name={system.name}>
       <header className="inv-detail-head">
         <h1>{system.name}</h1>
         <FlakeBadge state={system.flake} />
+        <span className="inv-grow" />
+        <BuildButton key={system.name} name={system.name} />
+        <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
       <WarningList warnings={system.warnings} />
       <dl className="inv-fields">
@@ -51,10 +87,11 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
           {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
         </Field>
         <Field label="Last deploy">
-          <LastDeploy exact={system.name} refresh={inventory.revision} />
+          <LastDeploy exact={system.name} refresh={`${inventory.revision} ${last?.id ?? ''} ${last?.status ?? ''}`} />
         </Field>
       </dl>
       {editing ? <DeployTargetForm system={system} onDone={() => setEditing(false)} /> : null}
+      <HostStatusBlock name={system.name} {...(system.deploy.refused ? { refused: system.deploy.refused } : {})} />
       <h2>Secrets</h2>
       <SecretsList secrets={secretsFor(inventory, 'system', system.name, system.path)} />
       <h2>meta.json</h2>

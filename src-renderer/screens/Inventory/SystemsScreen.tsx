@@ -1,5 +1,10 @@
+import { memo, useEffect } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
+import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
+import { useHostStatusStore } from '../../stores/host-status';
+import { useInventoryStore } from '../../stores/inventory';
+import { SystemRowBadges, SystemRowStatus } from './HostStatusView';
 import { ListScreen, type ListItem } from './ListScreen';
 import { FlakeBadge } from './parts';
 import { SystemDetail } from './SystemDetail';
@@ -25,16 +30,17 @@ export function targetText(system: SystemItem): string {
   return `${d.user ? `${d.user}@` : ''}${d.host}${d.port ? `:${d.port}` : ''}`;
 }
 
-function SystemRowView({ system }: { readonly system: SystemItem }) {
+// memo: picking a row re-renders the list, not every row's content.
+const SystemRowView = memo(function SystemRowView({ system }: { readonly system: SystemItem }) {
+  const where = system.deploy.refused ? 'cannot be deployed' : targetText(system) !== system.name ? `→ ${targetText(system)}` : system.path || 'defined in the flake';
   return (
     <>
       <div className="inv-row-main">
         <div className="inv-row-name">{system.name}</div>
-        <div className="inv-row-sub muted">
-          {system.deploy.refused ? 'cannot be deployed' : targetText(system) !== system.name ? `→ ${targetText(system)}` : system.path || 'defined in the flake'}
-        </div>
+        {system.deploy.refused ? <div className="inv-row-sub muted">{where}</div> : <SystemRowStatus name={system.name} fallback={where} />}
       </div>
       <div className="inv-row-side">
+        <SystemRowBadges name={system.name} />
         {system.deploy.tags.slice(0, 2).map((t) => (
           <span key={t} className="badge inv-tag">
             {t}
@@ -51,6 +57,51 @@ function SystemRowView({ system }: { readonly system: SystemItem }) {
       </div>
     </>
   );
+});
+
+/** The systems a deploy can name (refused names are shown, never sent). */
+function deployable(rows: readonly SystemRow[]): string[] {
+  return rows.filter((r) => !r.system.deploy.refused).map((r) => r.name);
+}
+
+/** "Check hosts": read every host's status again; the rows show "checking…" meanwhile. */
+function CheckHostsButton({ names }: { readonly names: readonly string[] }) {
+  const busy = useHostStatusStore((s) => names.some((n) => s.checking[n]));
+  const error = useHostStatusStore((s) => s.error);
+  return (
+    <button
+      className="btn inv-compact"
+      type="button"
+      disabled={busy || names.length === 0}
+      onClick={() => void useHostStatusStore.getState().check(undefined, { expect: names })}
+      title={error ? `The last check failed: ${error}` : 'Read every host’s status over SSH'}
+      data-testid="hosts-check"
+    >
+      {busy ? <span className="spinner" /> : <Icon name="refresh" size={13} />} Check hosts
+    </button>
+  );
+}
+
+const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) => {
+  const targets = deployable(picked);
+  return (
+    <>
+      <CheckHostsButton names={deployable(all)} />
+      {picked.length > 0 ? <DeployButton targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : null}
+    </>
+  );
+};
+
+/** Check the hosts once when a checkout's systems are first shown; later checks come from deploys and the button. */
+function useFirstCheck(): void {
+  const inventory = useInventoryStore((s) => s.inventory);
+  useEffect(() => {
+    const store = useHostStatusStore;
+    store.wire();
+    if (!inventory || store.getState().checkedRoot === inventory.root) return;
+    const names = inventory.systems.filter((s) => !s.deploy.refused).map((s) => s.name);
+    if (names.length > 0) void store.getState().check(undefined, { expect: names, root: inventory.root });
+  }, [inventory]);
 }
 
 const systemRow = (r: SystemRow) => <SystemRowView system={r.system} />;
@@ -58,6 +109,7 @@ const systemDetail = (r: SystemRow, inventory: Inventory) => <SystemDetail syste
 
 /** The NixOS hosts of the checkout. */
 export function SystemsScreen() {
+  useFirstCheck();
   return (
     <ListScreen<SystemRow>
       kind="systems"
@@ -65,6 +117,8 @@ export function SystemsScreen() {
       title="Systems"
       items={systemRows}
       showTags
+      selectable
+      actions={systemActions}
       row={systemRow}
       detail={systemDetail}
       empty={
