@@ -70,3 +70,62 @@ describe('deploy a NixOS system over SSH', () => {
     expect(history.length).toBeGreaterThanOrEqual(5);
   });
 });
+
+// Cancel at any stage, and the host is never left half-activated.
+describe('cancel a deploy', () => {
+  let world: DeployWorld;
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['zephyrus'] });
+    const first = await world.deploy({ targets: ['zephyrus'] });
+    expect(first.job.status).toBe('succeeded');
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  /** Start a deploy after an edit and cancel it when `when` says so; returns the finished job. */
+  async function cancelWhen(when: (stage: string | undefined) => boolean) {
+    const core = world.core();
+    let cancelled = false;
+    const off = core.subscribe((event) => {
+      if (cancelled || event.type !== 'job.progress') return;
+      const t = event.progress.targets?.[0];
+      if (when(t?.stage)) {
+        cancelled = true;
+        void core.invoke('jobs.cancel', { jobId: event.jobId });
+      }
+    });
+    const result = await world.deploy({ targets: ['zephyrus'], confirmTimeoutSeconds: 10 }, { core });
+    off();
+    expect(cancelled).toBe(true);
+    return result;
+  }
+
+  it('during the copy: nothing is activated, the lock is released', async () => {
+    const host = world.lab.host('zephyrus');
+    const before = await host.currentSystem();
+    world.edit('lib/pins.nix', '"6.6.30"', '"6.6.31"');
+    await host.slowLink({ rate: '2mbit' });
+    try {
+      const { job, record } = await cancelWhen((stage) => stage === 'copy');
+      expect(job.status).toBe('cancelled');
+      expect(outcomeOf(record, 'zephyrus').status).toBe('cancelled');
+      expect(await host.currentSystem()).toBe(before);
+      expect((await host.exec(['test', '-e', '/run/homelab-fleet/lock'])).code).not.toBe(0);
+    } finally {
+      await host.restoreLinkSpeed();
+    }
+  });
+
+  it('during activation: the activation finishes and the host goes back to where it was', async () => {
+    const host = world.lab.host('zephyrus');
+    const before = await host.currentSystem();
+    const { job, record } = await cancelWhen((stage) => stage === 'activate');
+    expect(job.status).toBe('cancelled');
+    const outcome = outcomeOf(record, 'zephyrus');
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.previousGeneration).toBeGreaterThanOrEqual(1);
+    expect(outcome.message).toBe(`cancelled: rolled back to generation ${outcome.previousGeneration}`);
+    expect(await host.currentSystem()).toBe(before);
+  });
+});

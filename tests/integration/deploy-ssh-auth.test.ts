@@ -1,0 +1,87 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
+
+// How the app logs in, as a user's setup would have it: ssh-agent, a key with a passphrase,
+// and a host that is not in any known_hosts yet.
+describe('ssh authentication and host keys', () => {
+  let world: DeployWorld;
+  let agent: ChildProcess | undefined;
+  let agentSocket: string;
+  let address: string;
+
+  /** Replace ~/.ssh/config with one Host block for zephyrus (no lab Include). */
+  function sshConfig(lines: readonly string[]): void {
+    fs.writeFileSync(path.join(world.home, '.ssh', 'config'), ['Host zephyrus', `  HostName ${address}`, '  User root', ...lines.map((l) => `  ${l}`), ''].join('\n'));
+  }
+
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['zephyrus'] });
+    address = world.lab.host('zephyrus').address;
+    agentSocket = path.join(world.home, 'agent.sock');
+    agent = spawn('ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+    for (let i = 0; i < 50 && !fs.existsSync(agentSocket); i++) await new Promise((r) => setTimeout(r, 50));
+  });
+  afterAll(async () => {
+    agent?.kill();
+    await world?.stop();
+  });
+
+  it('asks about an unknown host key with its SHA256 fingerprint; declined means refused', async () => {
+    sshConfig([`IdentityFile ${world.lab.identityFile}`]);
+    const core = world.core({ hostKey: false });
+    const { job, record, events } = await world.deploy({ targets: ['zephyrus'] }, { core });
+    expect(job.status).toBe('failed');
+    expect(outcomeOf(record, 'zephyrus').message).toMatch(/not known and was not accepted/);
+    const asked = events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.fingerprint).toBe(world.lab.host('zephyrus').hostKeyFingerprint);
+  });
+
+  it('an accepted key is remembered in the app\'s own known_hosts: the next deploy asks nothing', async () => {
+    const first = await world.deploy({ targets: ['zephyrus'] }, { answers: { hostKey: true } });
+    expect(first.job.status, JSON.stringify(first.job.error)).toBe('succeeded');
+    expect(first.events.filter((e) => e.type === 'prompt.request')).toHaveLength(1);
+    expect(fs.readFileSync(path.join(world.dataDir, 'known_hosts'), 'utf8')).toContain('zephyrus');
+    const second = await world.deploy({ targets: ['zephyrus'] }, { answers: { hostKey: false } });
+    expect(second.job.status).toBe('succeeded');
+    expect(second.events.filter((e) => e.type === 'prompt.request')).toHaveLength(0);
+  });
+
+  it('logs in with ssh-agent (SSH_AUTH_SOCK) when the config names no key', async () => {
+    execFileSync('ssh-add', [world.lab.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: agentSocket }, stdio: 'ignore' });
+    sshConfig([]);
+    const previous = world.env.SSH_AUTH_SOCK;
+    world.env.SSH_AUTH_SOCK = agentSocket;
+    try {
+      const { job } = await world.deploy({ targets: ['zephyrus'] });
+      expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    } finally {
+      if (previous === undefined) delete world.env.SSH_AUTH_SOCK;
+      else world.env.SSH_AUTH_SOCK = previous;
+    }
+  });
+
+  it('asks once for a key passphrase, keeps it in memory for the next deploy, and never writes it', async () => {
+    const key = path.join(world.home, '.ssh', 'id_locked');
+    const passphrase = 'open sesame 7';
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'locked', '-f', key]);
+    const pub = fs.readFileSync(`${key}.pub`, 'utf8');
+    await world.lab.host('zephyrus').exec(['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { input: pub });
+    sshConfig([`IdentityFile ${key}`, 'IdentitiesOnly yes']);
+    const core = world.core({ secret: passphrase });
+    const first = await world.deploy({ targets: ['zephyrus'] }, { core });
+    expect(first.job.status, JSON.stringify(first.job.error)).toBe('succeeded');
+    const asked = first.events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
+    expect(asked.map((r) => r.kind)).toEqual(['secret']);
+    expect(asked[0]!.secretLabel).toBe('passphrase for id_locked');
+    const second = await world.deploy({ targets: ['zephyrus'] }, { core });
+    expect(second.job.status).toBe('succeeded');
+    expect(second.events.filter((e) => e.type === 'prompt.request')).toHaveLength(0);
+    for (const file of [first.job.logFile, path.join(world.dataDir, 'deploys.jsonl'), path.join(world.dataDir, 'jobs.jsonl')]) {
+      expect(fs.readFileSync(file, 'utf8')).not.toContain(passphrase);
+    }
+  });
+});
