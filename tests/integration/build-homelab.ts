@@ -17,7 +17,14 @@ export const testEnv: NodeJS.ProcessEnv = {
 /** A git-initialised copy of the example homelab, changed by `edit` before the commit. */
 export function copyHomelab(edit: (dir: string) => void = () => undefined): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-build-'));
-  fs.cpSync(flakeDir, dir, { recursive: true, filter: (src) => !/\/result(-\w+)?$/.test(src) });
+  // The committed flake, so an edit in progress in the working tree cannot break a run;
+  // outside a git checkout (a release tarball) the folder itself.
+  try {
+    const tar = execFileSync('git', ['archive', '--format=tar', 'HEAD:flake'], { cwd: path.dirname(flakeDir), maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  } catch {
+    fs.cpSync(flakeDir, dir, { recursive: true, filter: (src) => !/\/result(-\w+)?$/.test(src) });
+  }
   edit(dir);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
   git('init', '-q');
