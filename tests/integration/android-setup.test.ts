@@ -78,15 +78,16 @@ describe('phone setup wizard on emulated phones', () => {
 
   it('asks before typing on the phone and stops when the person declines', async () => {
     phone = await startPhone({ scenario: 'bootstrapped' });
-    const declining = world.core.subscribe((event) => {
-      if (event.type === 'prompt.request' && event.request.kind === 'confirm') void world.core.invoke('prompts.answer', { id: event.request.id, accept: false }).catch(() => undefined);
-    });
-    // The world's own listener answers yes too; the first answer wins, so decline first.
-    const { jobId } = (await world.core.invoke('droid.setup', { serial: phone.serial, droid: 'soriphoono', identityFile: world.key })) as { jobId: string };
-    const info = await world.core.context.jobs.wait(jobId);
-    declining();
-    expect(world.asked.some((q) => q.kind === 'confirm' && /Type one command/.test(q.message))).toBe(true);
-    expect(info.status === 'failed' || info.status === 'succeeded').toBe(true);
+    world.answers.confirm = false;
+    try {
+      const info = await world.job('droid.setup', { serial: phone.serial, droid: 'soriphoono', identityFile: world.key });
+      expect(world.asked.some((q) => q.kind === 'confirm' && /Type one command/.test(q.message))).toBe(true);
+      expect(info.status).toBe('failed');
+      expect(info.error?.message).toBe('Typing the SSH access command was declined.');
+      expect(phone.screenText()).not.toContain('base64');
+    } finally {
+      world.answers.confirm = true;
+    }
   });
 
   it('refuses an x86_64 emulator with the reason', async () => {

@@ -19,8 +19,10 @@ export interface AndroidWorld {
   readonly publicKey: string;
   readonly adbPort: number;
   readonly core: FleetCore;
-  /** Questions asked so far (kind and title), answered yes. */
+  /** Questions asked so far (kind and title). */
   readonly asked: { kind: string; title: string; message: string }[];
+  /** How questions are answered: yes by default; a test may decline confirmations. */
+  readonly answers: { confirm: boolean; hostKey: boolean };
   git(args: readonly string[]): Promise<string>;
   /** Invoke a job command and wait for its end. */
   job(name: string, input: unknown): Promise<JobInfo>;
@@ -55,10 +57,12 @@ export async function androidWorld(): Promise<AndroidWorld> {
   const env = { ...process.env, ANDROID_ADB_SERVER_PORT: String(adbPort), HOME: dir };
   const core = createCore({ host: 'server', dataDir: join(dir, 'data'), root: checkout, env });
   const asked: AndroidWorld['asked'] = [];
+  const answers = { confirm: true, hostKey: true };
   core.subscribe((event) => {
     if (event.type !== 'prompt.request') return;
     asked.push({ kind: event.request.kind, title: event.request.title, message: event.request.message });
-    void core.invoke('prompts.answer', { id: event.request.id, accept: true });
+    const accept = event.request.kind === 'host-key' ? answers.hostKey : answers.confirm;
+    void core.invoke('prompts.answer', { id: event.request.id, accept });
   });
   return {
     dir,
@@ -68,6 +72,7 @@ export async function androidWorld(): Promise<AndroidWorld> {
     adbPort,
     core,
     asked,
+    answers,
     git,
     async job(name, input) {
       const { jobId } = (await core.invoke(name, input)) as { jobId: string };

@@ -42,7 +42,9 @@ export function adbService(ctx: CoreContext): AdbService {
           // The CLI asks once; the app follows the server's pushed list.
           if (ctx.host === 'cli') return listAndroidDevices(adb, links());
           tracker ??= new DeviceTracker(adb, links, (devices) => ctx.events.emit({ type: 'devices.changed', devices }));
+          const fresh = !tracker.started;
           await tracker.start();
+          if (!fresh) await tracker.sync();
           return tracker.list();
         },
         async usableDevice(serial) {

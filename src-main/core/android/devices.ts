@@ -56,12 +56,17 @@ export class DeviceTracker {
   private tracker?: { end(): unknown; on(event: string, listener: (...args: never[]) => void): unknown };
   private ready?: Promise<void>;
   private closed = false;
+  private recheck?: NodeJS.Timeout;
 
   constructor(
     private readonly client: Client,
     private readonly links: () => Readonly<Record<string, string>>,
     private readonly onChange: (devices: readonly AndroidDevice[]) => void,
   ) {}
+
+  get started(): boolean {
+    return this.ready !== undefined;
+  }
 
   /** Start following (once); resolves when the first list is known. */
   start(): Promise<void> {
@@ -94,12 +99,48 @@ export class DeviceTracker {
     this.emit();
   }
 
+  /**
+   * Read the server's list once and apply what differs. adb's track-devices does not report
+   * every transition (a TCP phone going offline -> unauthorized is missed), so an explicit
+   * list request, and a few spaced re-checks while a phone is offline, catch up.
+   */
+  async sync(): Promise<void> {
+    const entries = (await this.client.listDevices()) as AdbDevice[];
+    const seen = new Set(entries.map((e) => e.id));
+    let changed = false;
+    for (const serial of [...this.devices.keys()]) {
+      if (!seen.has(serial)) {
+        this.devices.delete(serial);
+        this.facts.delete(serial);
+        changed = true;
+      }
+    }
+    for (const entry of entries) {
+      if (this.devices.get(entry.id)?.state !== deviceState(entry.type)) {
+        await this.refresh(entry, false);
+        changed = true;
+      }
+    }
+    if (changed) this.emit();
+  }
+
+  private recheckOffline(attempt = 0): void {
+    if (this.closed || attempt >= 5 || this.recheck) return;
+    if (![...this.devices.values()].some((d) => d.state !== 'device')) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      void this.sync().then(() => this.recheckOffline(attempt + 1), () => undefined);
+    }, 1000 * 2 ** attempt);
+    this.recheck.unref();
+  }
+
   private async refresh(entry: AdbDevice, emit = true): Promise<void> {
     if (deviceState(entry.type) !== 'device') this.facts.delete(entry.id);
     const { device, facts } = await describeDevice(this.client, entry, this.links(), this.facts.get(entry.id));
     if (facts) this.facts.set(entry.id, facts);
     this.devices.set(entry.id, device);
     if (emit) this.emit();
+    if (device.state !== 'device') this.recheckOffline();
   }
 
   /** Re-apply droid links (after linking) without asking the phones again. */
@@ -122,6 +163,7 @@ export class DeviceTracker {
 
   close(): void {
     this.closed = true;
+    if (this.recheck) clearTimeout(this.recheck);
     this.tracker?.end();
   }
 }

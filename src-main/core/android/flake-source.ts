@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { FleetError } from '../contract';
 
 /** The flake source sent to the phone, as a tar stream. */
@@ -47,7 +47,12 @@ function tarProcess(child: ChildProcess, what: string): Pick<FlakeSource, 'tar' 
       }
     }
   };
-  return { tar: child.stdout as Readable, done, stop };
+  // Take the output at once: Node drops unread stdio of a child that exits (flushStdio), so a
+  // small archive would be lost if git finished before the push started reading.
+  const tar = new PassThrough();
+  child.stdout?.on('error', (error) => tar.destroy(error));
+  child.stdout?.pipe(tar);
+  return { tar, done, stop };
 }
 
 /**
