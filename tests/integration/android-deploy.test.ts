@@ -36,6 +36,23 @@ describe('droid deploy to an emulated phone over adb', () => {
     expect(device?.battery).toBeGreaterThan(0);
   });
 
+  it('cancels a deploy: the switch on the phone is stopped and no generation is made', async () => {
+    const { jobId } = (await world.core.invoke('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key })) as { jobId: string };
+    const off = world.core.subscribe((event) => {
+      if (event.type === 'job.log' && event.jobId === jobId && event.lines.some((l) => l.text.startsWith('Building activation package'))) {
+        off();
+        void world.core.invoke('jobs.cancel', { jobId });
+      }
+    });
+    const info = await world.core.context.jobs.wait(jobId);
+    off();
+    expect(info.status).toBe('cancelled');
+    const status = await phone.runInApp(['cat', '.cache/fleet/switch-soriphoono/status']);
+    expect(status.output.trim()).not.toBe('0');
+    const profile = await phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid']);
+    expect(profile.output.trim()).toBe('');
+  });
+
   it('deploys, deploys an edit as a new generation, and rolls back', async () => {
     const first = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key });
     expect(first.error).toBeUndefined();

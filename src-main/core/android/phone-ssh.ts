@@ -187,9 +187,14 @@ export function execOnPhone(
         if (settled) return;
         settled = true;
         options.signal?.removeEventListener('abort', onAbort);
-        resolve({ code, lost: code === null, stdout, stderr });
+        resolve({ code, lost: code === null && !options.signal?.aborted, stdout, stderr });
       };
-      const onAbort = () => channel.close();
+      // sshd keeps a channel open until its command exits (it sends no hangup without a
+      // terminal), so a cancelled command is let go at once rather than waited for.
+      const onAbort = () => {
+        channel.close();
+        finish();
+      };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       channel.on('data', (chunk: Buffer) => {
         options.onStdoutBytes?.(chunk);

@@ -49,9 +49,9 @@ done
 
 /** Kills the switch's whole process group. */
 const cancelScript = `d=$1
-[ -s "$d/pid" ] && kill -TERM -- "-$(cat "$d/pid")" 2>/dev/null
+[ -s "$d/pid" ] && kill -TERM "-$(cat "$d/pid")" 2>/dev/null
 sleep 1
-[ -s "$d/pid" ] && kill -KILL -- "-$(cat "$d/pid")" 2>/dev/null
+[ -s "$d/pid" ] && kill -KILL "-$(cat "$d/pid")" 2>/dev/null
 [ -e "$d/status" ] || { echo 143 > "$d/status.tmp"; mv "$d/status.tmp" "$d/status"; }
 exit 0
 `;
