@@ -44,7 +44,11 @@ describe('building from the UI', () => {
     // While it runs: the derivations being built, with their phases (the kernel bump makes this take a moment).
     await panel.locator('.job-running li').first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: `${process.cwd()}/test-output/screenshots/builds-running-light.png` });
-    await page.locator('[data-testid="job-panel"][data-status="succeeded"]').waitFor({ timeout: 90_000 });
+    const ended = page.locator('[data-testid="job-panel"]:not([data-status="running"])');
+    await ended.waitFor({ timeout: 90_000 });
+    const status = await ended.getAttribute('data-status');
+    // On failure, say why (the job's error as the panel shows it).
+    expect(`${status} ${status === 'succeeded' ? '' : await page.getByTestId('job-error').textContent().catch(() => '')}`.trim()).toBe('succeeded');
     await expect(page.getByTestId('job-percent').textContent()).resolves.toBe('100%');
     const targets = page.getByTestId('job-target');
     await expect(targets.count()).resolves.toBe(2);
