@@ -74,7 +74,7 @@ function Facts({ name, status, head }: { readonly name: string; readonly status:
           <span className="muted">not reported (built without a flake revision)</span>
         )}
       </Field>
-      <Field label="Checkout">
+      <Field label="Vs checkout">
         {status.outOfDate === undefined ? <span className="muted">not compared (the flake could not be evaluated)</span> : <FreshnessBadge status={status} />}
         {status.currentSystem ? <div className="mono inv-small muted inv-store-path">{status.currentSystem}</div> : null}
       </Field>

@@ -95,6 +95,17 @@ export const SystemRowStatus = memo(function SystemRowStatus({ name, fallback }:
   );
 });
 
+const lastText: Record<LastStatus, string> = {
+  succeeded: '✓ deployed',
+  failed: '✕ deploy failed',
+  'rolled-back': '✕ rolled back',
+  interrupted: '✕ interrupted',
+  cancelled: 'deploy cancelled',
+  skipped: 'deploy skipped',
+  running: 'deploying…',
+  pending: 'deploying…',
+};
+
 /** The right side of a system row: freshness and the last deploy's outcome. */
 export const SystemRowBadges = memo(function SystemRowBadges({ name }: { readonly name: string }) {
   const status = useHostStatusStore((s) => s.byTarget[name]);
@@ -104,7 +115,7 @@ export const SystemRowBadges = memo(function SystemRowBadges({ name }: { readonl
       <FreshnessBadge status={status} />
       {last ? (
         <span className={`badge ${outcomeTone(last.status)} inv-last`} data-testid="host-last-deploy" data-status={last.status} title={`Last deploy ${last.status}, ${ago(last.at)}`}>
-          {last.status === 'succeeded' ? '✓' : last.status === 'running' || last.status === 'pending' ? '…' : '✕'} deploy
+          {lastText[last.status]}
         </span>
       ) : null}
     </>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
 import { client } from '../../client';
-import { DeployButton } from '../../components/DeploySheet';
+import { DeployAction } from './DeployAction';
 import { Icon } from '../../components/Icon';
 import { useAppStore } from '../../stores/app';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -49,7 +49,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         <FlakeBadge state={system.flake} />
         <span className="inv-grow" />
         <BuildButton key={system.name} name={system.name} />
-        <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
+        <DeployAction targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
       <WarningList warnings={system.warnings} />
       <dl className="inv-fields">

@@ -1,6 +1,6 @@
 import { memo, useEffect } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
-import { DeployButton } from '../../components/DeploySheet';
+import { DeployAction } from './DeployAction';
 import { Icon } from '../../components/Icon';
 import { useHostStatusStore } from '../../stores/host-status';
 import { useInventoryStore } from '../../stores/inventory';
@@ -39,21 +39,25 @@ const SystemRowView = memo(function SystemRowView({ system }: { readonly system:
         <div className="inv-row-name">{system.name}</div>
         {system.deploy.refused ? <div className="inv-row-sub muted">{where}</div> : <SystemRowStatus name={system.name} fallback={where} />}
       </div>
-      <div className="inv-row-side">
-        <SystemRowBadges name={system.name} />
-        {system.deploy.tags.slice(0, 2).map((t) => (
-          <span key={t} className="badge inv-tag">
-            {t}
-          </span>
-        ))}
-        <span className="inv-arch mono">{system.system}</span>
-        {system.warnings.length > 0 ? (
-          <span className="inv-warn-count" title={`${system.warnings.length} warning(s)`}>
-            <Icon name="warning" size={13} />
-            {system.warnings.length}
-          </span>
-        ) : null}
-        <FlakeBadge state={system.flake} />
+      <div className="inv-row-side inv-row-side-lines">
+        <div className="inv-row-side">
+          {system.deploy.tags.slice(0, 2).map((t) => (
+            <span key={t} className="badge inv-tag">
+              {t}
+            </span>
+          ))}
+          <span className="inv-arch mono">{system.system}</span>
+          {system.warnings.length > 0 ? (
+            <span className="inv-warn-count" title={`${system.warnings.length} warning(s)`}>
+              <Icon name="warning" size={13} />
+              {system.warnings.length}
+            </span>
+          ) : null}
+          <FlakeBadge state={system.flake} />
+        </div>
+        <div className="inv-row-side">
+          <SystemRowBadges name={system.name} />
+        </div>
       </div>
     </>
   );
@@ -62,6 +66,20 @@ const SystemRowView = memo(function SystemRowView({ system }: { readonly system:
 /** The systems a deploy can name (refused names are shown, never sent). */
 function deployable(rows: readonly SystemRow[]): string[] {
   return rows.filter((r) => !r.system.deploy.refused).map((r) => r.name);
+}
+
+/**
+ * Whether opening the Systems screen checks the hosts by itself. Off until the person
+ * first presses "Check hosts": probing every host over SSH (and resolving its name) is
+ * something they start, not a side effect of opening the app on a new machine.
+ */
+const autoCheckKey = 'fleet.hosts.autoCheck';
+function autoCheck(): boolean {
+  try {
+    return localStorage.getItem(autoCheckKey) === 'yes';
+  } catch {
+    return false;
+  }
 }
 
 /** "Check hosts": read every host's status again; the rows show "checking…" meanwhile. */
@@ -73,7 +91,14 @@ function CheckHostsButton({ names }: { readonly names: readonly string[] }) {
       className="btn inv-compact"
       type="button"
       disabled={busy || names.length === 0}
-      onClick={() => void useHostStatusStore.getState().check(undefined, { expect: names })}
+      onClick={() => {
+        try {
+          localStorage.setItem(autoCheckKey, 'yes');
+        } catch {
+          // storage disabled: only this check happens
+        }
+        void useHostStatusStore.getState().check(undefined, { expect: names });
+      }}
       title={error ? `The last check failed: ${error}` : 'Read every host’s status over SSH'}
       data-testid="hosts-check"
     >
@@ -87,18 +112,18 @@ const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) 
   return (
     <>
       <CheckHostsButton names={deployable(all)} />
-      {picked.length > 0 ? <DeployButton targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : null}
+      {picked.length > 0 ? <DeployAction targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : null}
     </>
   );
 };
 
-/** Check the hosts once when a checkout's systems are first shown; later checks come from deploys and the button. */
+/** Check the hosts once when a checkout's systems are first shown (once enabled); later checks come from deploys and the button. */
 function useFirstCheck(): void {
   const inventory = useInventoryStore((s) => s.inventory);
   useEffect(() => {
     const store = useHostStatusStore;
     store.wire();
-    if (!inventory || store.getState().checkedRoot === inventory.root) return;
+    if (!inventory || !autoCheck() || store.getState().checkedRoot === inventory.root) return;
     const names = inventory.systems.filter((s) => !s.deploy.refused).map((s) => s.name);
     if (names.length > 0) void store.getState().check(undefined, { expect: names, root: inventory.root });
   }, [inventory]);

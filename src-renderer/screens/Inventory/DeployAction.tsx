@@ -1,0 +1,34 @@
+import { useState } from 'react';
+import { DeploySheet } from '../../components/DeploySheet';
+import { useAppStore } from '../../stores/app';
+
+/** Show a deploy job on the Deploys screen (its route is read from the hash on popstate only, so set it here). */
+function openDeploy(jobId: string): void {
+  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
+  useAppStore.setState({ route: 'deploys' });
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+/**
+ * "Deploy" from an inventory screen: the deploy domain's confirmation sheet, then the
+ * deploy's live view on the Deploys screen (DeployButton only changes the hash, which
+ * moves nothing when the Deploys screen is not the one shown).
+ */
+export function DeployAction({ targets, label, primary = true, disabled }: { readonly targets: readonly string[]; readonly label: string; readonly primary?: boolean; readonly disabled?: boolean }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <button
+        className={`btn${primary ? ' primary' : ''}`}
+        type="button"
+        disabled={disabled || targets.length === 0}
+        onClick={() => setOpen(true)}
+        data-testid="deploy-button"
+        data-targets={targets.join(' ')}
+      >
+        {label}
+      </button>
+      {open ? <DeploySheet targets={targets} onClose={() => setOpen(false)} onStarted={openDeploy} /> : null}
+    </>
+  );
+}

@@ -1,0 +1,137 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+
+const row = (page: Page, name: string): Locator => page.locator(`[data-testid="inventory-row"][data-name="${name}"]`);
+const dot = (page: Page, name: string) => row(page, name).getByTestId('host-dot').getAttribute('data-online');
+const freshness = (page: Page, name: string) =>
+  row(page, name)
+    .getByTestId('host-freshness')
+    .getAttribute('data-state', { timeout: 500 })
+    .catch(() => null);
+const checking = (page: Page, name: string) => row(page, name).getByTestId('host-status').getAttribute('data-checking');
+
+describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', () => {
+  let world: DeployWorld;
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['moonlight', 'zephyrus'] });
+    // The example homelab's other systems have no lab host: send them to a closed loopback
+    // port, so they read as offline at once and no name is looked up outside this machine.
+    fs.appendFileSync(path.join(world.home, '.ssh', 'config'), '\nHost lg-laptop docker-node\n  HostName 127.0.0.1\n  Port 9\n');
+    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(`${serve.url}#/systems`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+    await world?.stop();
+  });
+
+  it('"Check hosts": moonlight online and out of date, hosts without a machine offline with the reason', async () => {
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    // Nothing is probed before the person asks once.
+    await page.waitForTimeout(500);
+    expect(await dot(page, 'moonlight')).toBe('unknown');
+    expect(await row(page, 'moonlight').getByTestId('host-dot').getAttribute('title')).toBe('Not checked yet');
+    await page.getByTestId('hosts-check').click();
+    await expect.poll(() => dot(page, 'moonlight'), { timeout: 30_000 }).toBe('yes');
+    expect(await dot(page, 'zephyrus')).toBe('yes');
+    await expect.poll(() => dot(page, 'lg-laptop'), { timeout: 30_000 }).toBe('no');
+    expect(await row(page, 'lg-laptop').getByTestId('host-dot').getAttribute('title')).toMatch(/^Offline: .*(refused|ECONNREFUSED)/i);
+    // A lab host runs its boot system, not what the checkout builds.
+    await expect.poll(() => freshness(page, 'moonlight'), { timeout: 30_000 }).toBe('out-of-date');
+    expect(await checking(page, 'moonlight')).toBe('no');
+    await row(page, 'moonlight').click();
+    const block = page.getByTestId('host-status-block');
+    await expect.poll(() => block.getAttribute('data-online')).toBe('yes');
+    expect(await block.getByTestId('host-state').textContent()).toBe('online');
+    await screenshotBothThemes(page, 'fleet-status-before');
+  });
+
+  it('checks by itself on the next opening, once asked before', async () => {
+    await page.reload();
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await expect.poll(() => dot(page, 'moonlight'), { timeout: 30_000 }).toBe('yes');
+    await expect.poll(() => freshness(page, 'moonlight'), { timeout: 30_000 }).toBe('out-of-date');
+  });
+
+  it('shows "checking…" per row while a check runs, without hiding what is known', async () => {
+    await page.getByTestId('hosts-check').click();
+    // The state flips on the click; the answer needs SSH round trips and a nix evaluation.
+    expect(await checking(page, 'moonlight')).toBe('yes');
+    expect(await dot(page, 'moonlight')).toBe('yes');
+    await expect.poll(() => checking(page, 'moonlight'), { timeout: 30_000 }).toBe('no');
+    await expect.poll(() => page.getByTestId('hosts-check').isEnabled()).toBe(true);
+  });
+
+  it('deploys moonlight picked in the list; then it is up to date with generation 1 and the last deploy succeeded', async () => {
+    await row(page, 'moonlight').getByTestId('inventory-pick').click();
+    expect(await page.getByTestId('inventory-picked').textContent()).toContain('1 picked');
+    const deploy = page.locator('[data-testid="inventory-systems"] .inv-counts-row [data-testid="deploy-button"]');
+    expect(await deploy.getAttribute('data-targets')).toBe('moonlight');
+    expect(await deploy.textContent()).toBe('Deploy 1');
+    await screenshotBothThemes(page, 'fleet-status-picked');
+    await deploy.click();
+    const sheet = page.getByTestId('deploy-sheet');
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await sheet.getByTestId('deploy-confirm').click();
+    await page.getByTestId('deploy-view').waitFor({ timeout: 10_000 });
+    await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');
+    const jobId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
+    expect(jobId).not.toBe('');
+
+    await page.getByTestId('nav-systems').click();
+    await expect.poll(() => freshness(page, 'moonlight'), { timeout: 30_000 }).toBe('up-to-date');
+    expect(await row(page, 'moonlight').getByTestId('host-facts').textContent()).toMatch(/^gen 1 · [0-9a-f]{7} · $/);
+    expect(await row(page, 'moonlight').getByTestId('host-last-deploy').getAttribute('data-status')).toBe('succeeded');
+    // zephyrus was not deployed: still out of date.
+    expect(await freshness(page, 'zephyrus')).toBe('out-of-date');
+
+    await row(page, 'moonlight').click();
+    const detail = page.getByTestId('system-detail');
+    await expect.poll(() => detail.getByTestId('host-generation').textContent()).toBe('1');
+    const head = world.git('rev-parse', 'HEAD').trim();
+    expect(await detail.getByTestId('host-revision').getAttribute('title')).toBe(head);
+    expect(await detail.getByTestId('host-behind').textContent()).toContain('at HEAD');
+    await expect.poll(() => detail.getByTestId('last-deploy').getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
+    expect(await detail.getByTestId('last-deploy-link').getAttribute('href')).toBe(`#/deploys/${encodeURIComponent(jobId)}`);
+    await screenshotBothThemes(page, 'fleet-status-deployed');
+  });
+
+  it('counts the commits a host is behind HEAD after a new commit', async () => {
+    world.edit('README.md', '', 'A note.\n');
+    await page.getByTestId('host-check').click();
+    await expect.poll(async () => (await page.getByTestId('host-behind').textContent()) ?? '', { timeout: 30_000 }).toContain('1 commit behind HEAD');
+  });
+
+  it('shows a host whose network is cut as offline, with the reason', async () => {
+    await world.lab.host('zephyrus').cutNetwork();
+    await page.getByTestId('hosts-check').click();
+    await expect.poll(() => dot(page, 'zephyrus'), { timeout: 40_000 }).toBe('no');
+    const title = (await row(page, 'zephyrus').getByTestId('host-dot').getAttribute('title')) ?? '';
+    expect(title).toMatch(/^Offline: ./);
+    await row(page, 'zephyrus').click();
+    const block = page.getByTestId('host-status-block');
+    await expect.poll(() => block.getAttribute('data-online')).toBe('no');
+    expect(((await block.getByTestId('host-error').textContent()) ?? '').length).toBeGreaterThan(5);
+    await screenshotBothThemes(page, 'fleet-status-offline');
+    // moonlight keeps its state.
+    expect(await dot(page, 'moonlight')).toBe('yes');
+    expect(errors).toEqual([]);
+  });
+});
