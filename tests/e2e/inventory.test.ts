@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { repoRoot, startServe, type ServeHandle } from './serve-helper';
@@ -18,6 +19,18 @@ function copyExampleHomelab(): string {
   return dir;
 }
 
+/** A free loopback port for this test's own adb server (the Droids screen talks to adb). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 const rowNames = (page: Page) => page.getByTestId('inventory-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
 
 describe('inventory screens in Chromium against fleet serve', () => {
@@ -27,10 +40,12 @@ describe('inventory screens in Chromium against fleet serve', () => {
   let page: Page;
   let errors: string[];
   let homelab: string;
+  let adbPort: number;
 
   beforeAll(async () => {
     homelab = copyExampleHomelab();
-    serve = await startServe({ flake: homelab });
+    adbPort = await freePort();
+    serve = await startServe({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort) } });
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -41,6 +56,11 @@ describe('inventory screens in Chromium against fleet serve', () => {
     await context?.close();
     await browser?.close();
     await serve?.close();
+    try {
+      if (adbPort) execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // no adb server was started on it
+    }
   });
 
   it('lists the systems of flake/, checked against the flake', async () => {
@@ -110,6 +130,37 @@ describe('inventory screens in Chromium against fleet serve', () => {
     await screenshotBothThemes(page, 'inventory-system-detail');
   });
 
+  it('picks systems (checkbox, Shift-click range, Ctrl-click toggle) for "Deploy N"; no host is probed unasked', async () => {
+    const row = (name: string) => page.locator(`[data-testid="inventory-row"][data-name="${name}"]`);
+    const picked = () => page.getByTestId('inventory-row').evaluateAll((rows) => rows.filter((r) => r.getAttribute('data-picked') === 'yes').map((r) => r.getAttribute('data-name')));
+    await row('docker-node').getByTestId('inventory-pick').click();
+    await row('moonlight').click({ modifiers: ['Shift'] });
+    expect(await picked()).toEqual(['docker-node', 'lg-laptop', 'moonlight']);
+    await row('lg-laptop').click({ modifiers: ['Control'] });
+    expect(await picked()).toEqual(['docker-node', 'moonlight']);
+    const deploy = page.locator('.inv-counts-row [data-testid="deploy-button"]');
+    expect(await deploy.getAttribute('data-targets')).toBe('docker-node moonlight');
+    expect(await deploy.textContent()).toBe('Deploy 2');
+    expect(await page.getByTestId('inventory-picked').textContent()).toContain('2 picked');
+    // The detail pane follows the last click and offers the actions of one host.
+    expect(await page.getByTestId('system-detail').getAttribute('data-name')).toBe('lg-laptop');
+    expect(await page.locator('[data-testid="system-detail"] [data-testid="deploy-button"]').getAttribute('data-targets')).toBe('lg-laptop');
+    await page.getByTestId('system-build').waitFor();
+    expect(await page.getByTestId('host-state').textContent()).toBe('not checked yet');
+    expect(await row('moonlight').getByTestId('host-dot').getAttribute('data-online')).toBe('unknown');
+    await page.getByTestId('inventory-list').focus();
+    await page.keyboard.press('Space');
+    expect(await picked()).toEqual(['docker-node', 'lg-laptop', 'moonlight']);
+    await page.keyboard.press('Escape');
+    expect(await picked()).toEqual([]);
+    await expect.poll(() => deploy.count()).toBe(0);
+    await page.getByTestId('inventory-pick-all').check();
+    expect((await picked()).length).toBe(5);
+    await page.getByTestId('inventory-unpick').click();
+    expect(await picked()).toEqual([]);
+    await row('moonlight').click();
+  });
+
   it('edits the deploy target into meta.json', async () => {
     await page.getByTestId('edit-deploy').click();
     await page.getByTestId('deploy-host').fill('moonlight.lan');
@@ -159,10 +210,19 @@ describe('inventory screens in Chromium against fleet serve', () => {
     await expect.poll(() => rowNames(page)).toEqual(['soriphoono']);
     const detail = page.getByTestId('home-detail');
     expect(await detail.textContent()).toContain('homes/soriphoono@global');
+    // A standalone home deploys as home:<name>@<host>; its own user@host folder names the host.
+    const homeDeploy = page.locator('[data-testid="home-deploy"] [data-testid="deploy-button"]');
+    expect(await homeDeploy.getAttribute('data-targets')).toBe('home:soriphoono@zephyrus');
+    await page.getByTestId('home-deploy-host').fill('');
+    expect(await homeDeploy.isDisabled()).toBe(true);
+    await page.getByTestId('home-deploy-host').fill('moonlight');
+    expect(await homeDeploy.getAttribute('data-targets')).toBe('home:soriphoono@moonlight');
+    await page.getByTestId('home-deploy-host').fill('zephyrus');
     await screenshotBothThemes(page, 'inventory-homes');
     await page.getByTestId('nav-droids').click();
     await expect.poll(() => rowNames(page)).toEqual(['soriphoono']);
     expect(await page.getByTestId('droid-detail').textContent()).toContain('aarch64-linux');
+    expect(await page.locator('[data-testid="droid-detail"] [data-testid="droid-device-panel"]').getAttribute('data-droid')).toBe('soriphoono');
     await screenshotBothThemes(page, 'inventory-droids');
     expect(errors).toEqual([]);
   });
