@@ -95,7 +95,7 @@ async function buildOne(run: TargetRun, options: BuildOptions): Promise<TargetBu
     const result = await runNix(args, { ...options, cwd: options.root, onStderrLine: (line) => model.feed(line), collectStdout: true });
     const built = model.builds().done;
     if (result.code !== 0) {
-      const error = targetError(target, model, result.stderr, options.root);
+      const error = describeTargetFailure(target, model, result.stderr, options.root);
       run.final = model.snapshot('failed', { finishedAt: Date.now(), message: error.message });
       for (const f of model.failures) {
         log(`${f.name} failed; its full build log: nix log ${f.drv}`, 'error');
@@ -141,8 +141,8 @@ function failuresOf(model: BuildProgressModel): { failedDerivations?: readonly F
   return model.failures.length > 0 ? { failedDerivations: model.failures } : {};
 }
 
-/** The error a person should see for a failed target: the failed derivation, else nix's (evaluation) error. */
-function targetError(target: BuildTarget, model: BuildProgressModel, stderr: string, root: string): FleetError {
+/** The error a person should see for a failed target: the failed derivation, a platform it cannot build, else nix's (evaluation) error. */
+export function describeTargetFailure(target: BuildTarget, model: BuildProgressModel, stderr: string, root: string): FleetError {
   const failure = model.failures[0];
   if (failure) {
     const more = model.failures.length > 1 ? ` (and ${model.failures.length - 1} more)` : '';

@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BuildProgressModel } from '../../../src-main/core/nix/build-progress';
 import { bestLocation } from '../../../src-main/core/nix/nix-errors';
+import { describeTargetFailure } from '../../../src-main/core/nix/build';
+import { configurationTarget } from '../../../src-main/core/nix/targets';
 import type { LogStream } from '../../../src-main/core/jobs/types';
 
 // Real nix 2.8 streams of flake/ builds (tests/fixtures/nix, recorded by its record.sh).
@@ -95,5 +97,28 @@ describe('a recorded substitution from a binary cache', () => {
     expect(d.bytesDone).toBe(d.bytesTotal);
     expect(sawPartial).toBe(true);
     expect(log.filter((l) => l.text.startsWith('fetching ')).length).toBe(6);
+  });
+});
+
+describe('what a failed target says', () => {
+  const target = configurationTarget('droid', 'soriphoono', 'droid:soriphoono');
+  it('explains a platform this machine cannot build for', () => {
+    const { model } = replay('droid-no-platform.jsonl');
+    const error = describeTargetFailure(target, model, '', flake);
+    expect(error.message).toBe('droid:soriphoono: this machine cannot build for aarch64-linux (it is x86_64-linux).');
+    expect(error.hint).toMatch(/extra-platforms=aarch64-linux/);
+  });
+  it('names the failed derivation with the nix log hint', () => {
+    const { model } = replay('build-failure.jsonl');
+    const error = describeTargetFailure(configurationTarget('system', 'moonlight'), model, '', flake);
+    expect(error.code).toBe('build-failed');
+    expect(error.message).toMatch(/^moonlight: backup-scripts-1\.0 failed to build\.$/);
+    expect(error.hint).toMatch(/nix log \/nix\/store\/\w{32}-backup-scripts-1\.0\.drv/);
+  });
+  it('gives an evaluation error with its checkout location', () => {
+    const { model } = replay('eval-syntax-error.jsonl');
+    const error = describeTargetFailure(configurationTarget('system', 'moonlight'), model, '', flake);
+    expect(error.code).toBe('eval-failed');
+    expect(error.location?.file).toBe(path.join(flake, 'systems/moonlight/default.nix'));
   });
 });
