@@ -52,7 +52,7 @@ export async function runJob(core: FleetCore, name: string, input: unknown, opti
   };
   const drawStatus = () => {
     if (!interactive || !lastProgress) return;
-    const line = renderProgressLine(lastProgress, process.stderr.columns ?? 100);
+    const line = renderProgressLine(lastProgress, process.stderr.columns || 100);
     if (!line) return;
     process.stderr.write(`\r\x1b[2K${line}`);
     statusShown = true;

@@ -25,6 +25,7 @@ export interface JobSpec {
 }
 
 const logFlushMs = 75;
+const logEventMaxLines = 1000;
 const progressMinIntervalMs = 50;
 
 interface RunningJob {
@@ -183,7 +184,11 @@ export class Jobs {
     } catch {
       // The log file is best effort; the events still reach the UI.
     }
-    this.events.emit({ type: 'job.log', jobId: job.info.id, lines });
+    // A fast builder can produce thousands of lines per batch: send them in slices so the
+    // page parses and renders them between frames instead of in one long task.
+    for (let i = 0; i < lines.length; i += logEventMaxLines) {
+      this.events.emit({ type: 'job.log', jobId: job.info.id, lines: lines.slice(i, i + logEventMaxLines) });
+    }
   }
 
   private progress(job: RunningJob, progress: JobProgress): void {
