@@ -36,6 +36,17 @@ describe('jobs', () => {
     expect(seen.at(-1)?.type).toBe('job.status');
   });
 
+  it('slices a large burst of log lines into events of at most 1,000 lines, in order', async () => {
+    const { jobs, seen } = setup();
+    const info = jobs.start({ kind: 'build', title: 'chatty' }, async (ctx) => {
+      for (let i = 0; i < 4500; i++) ctx.log(`line ${i}`);
+    });
+    await jobs.wait(info.id);
+    const batches = seen.flatMap((e) => (e.type === 'job.log' ? [e.lines] : []));
+    expect(batches.every((b) => b.length <= 1000)).toBe(true);
+    expect(batches.flat().map((l) => l.text)).toEqual(Array.from({ length: 4500 }, (_, i) => `line ${i}`));
+  });
+
   it('can be cancelled: the work sees the abort signal and the job ends cancelled', async () => {
     const { jobs } = setup();
     const info = jobs.start({ kind: 'build', title: 'slow' }, (ctx) => {
