@@ -17,7 +17,7 @@ export interface HostStatusState {
   readonly checking: Readonly<Record<string, true>>;
   /** Targets in a running deploy, with its job id. */
   readonly deploying: Readonly<Record<string, string>>;
-  /** Why the last status check failed as a whole (no checkout, bad target...). */
+  /** Why the last status check failed as a whole (no checkout, bad target...) or could not compare with the checkout (no nix). */
   readonly error: string | null;
   /** The checkout the statuses belong to (the first check of a checkout happens by itself). */
   readonly checkedRoot: string | null;
@@ -72,11 +72,18 @@ export function createHostStatusStore(source: () => HostStatusClient): UseBoundS
     async check(targets, options) {
       const marked = options?.expect ?? targets ?? [];
       set((s) => ({ checking: { ...s.checking, ...Object.fromEntries(marked.map((t) => [t, true as const])) }, ...(options?.root ? { checkedRoot: options.root } : {}) }));
+      const named = targets && targets.length > 0 ? { targets: [...targets] } : {};
+      const done = (hosts: readonly HostStatus[], error: string | null) =>
+        set((s) => ({ byTarget: merge(s.byTarget, hosts), checking: without(s.checking, [...marked, ...hosts.map((h) => h.target)]), error }));
       try {
-        const hosts = await source().invoke('deploy.status', targets && targets.length > 0 ? { targets: [...targets] } : {});
-        set((s) => ({ byTarget: merge(s.byTarget, hosts), checking: without(s.checking, [...marked, ...hosts.map((h) => h.target)]), error: null }));
+        done(await source().invoke('deploy.status', named), null);
       } catch (error) {
-        set((s) => ({ checking: without(s.checking, marked), error: (error as Error).message }));
+        // Comparing with the checkout needs nix; without it (or with a broken flake) the hosts still answer.
+        try {
+          done(await source().invoke('deploy.status', { ...named, evaluate: false }), `Not compared with the checkout: ${(error as Error).message}`);
+        } catch (again) {
+          set((s) => ({ checking: without(s.checking, marked), error: (again as Error).message }));
+        }
       }
     },
 

@@ -87,23 +87,30 @@ function CheckHostsButton({ names }: { readonly names: readonly string[] }) {
   const busy = useHostStatusStore((s) => names.some((n) => s.checking[n]));
   const error = useHostStatusStore((s) => s.error);
   return (
-    <button
-      className="btn inv-compact"
-      type="button"
-      disabled={busy || names.length === 0}
-      onClick={() => {
-        try {
-          localStorage.setItem(autoCheckKey, 'yes');
-        } catch {
-          // storage disabled: only this check happens
-        }
-        void useHostStatusStore.getState().check(undefined, { expect: names });
-      }}
-      title={error ? `The last check failed: ${error}` : 'Read every host’s status over SSH'}
-      data-testid="hosts-check"
-    >
-      {busy ? <span className="spinner" /> : <Icon name="refresh" size={13} />} Check hosts
-    </button>
+    <>
+      {error ? (
+        <span className="inv-warn-count" title={error} data-testid="hosts-check-error">
+          <Icon name="warning" size={13} />
+        </span>
+      ) : null}
+      <button
+        className="btn inv-compact"
+        type="button"
+        disabled={busy || names.length === 0}
+        onClick={() => {
+          try {
+            localStorage.setItem(autoCheckKey, 'yes');
+          } catch {
+            // storage disabled: only this check happens
+          }
+          void useHostStatusStore.getState().check(undefined, { expect: names });
+        }}
+        title="Read every host’s status over SSH"
+        data-testid="hosts-check"
+      >
+        {busy ? <span className="spinner" /> : <Icon name="refresh" size={13} />} Check hosts
+      </button>
+    </>
   );
 }
 
