@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
 import { FleetError } from '../contract';
 import type { ExecOptions, RemoteResult, SshConnection } from '../ssh/connection';
 
@@ -36,6 +37,21 @@ export class HostSession {
         // the rest of stdin reaches the command. -p '': no prompt text in the output.
         const stdin = withPasswordLine(this.root.password, options.stdin);
         return this.connection.exec(['sudo', '-k', '-S', '-p', '', '--', ...argv], { ...options, stdin });
+      }
+    }
+  }
+
+  /** Start an argument vector as root and hand back its channel (the sudo password, if any, already sent). */
+  async spawnAsRoot(argv: readonly string[]): Promise<ClientChannel> {
+    switch (this.root.kind) {
+      case 'root':
+        return this.connection.spawn(argv);
+      case 'sudo':
+        return this.connection.spawn(['sudo', '-n', '--', ...argv]);
+      case 'sudo-password': {
+        const channel = await this.connection.spawn(['sudo', '-k', '-S', '-p', '', '--', ...argv]);
+        channel.write(`${this.root.password}\n`);
+        return channel;
       }
     }
   }

@@ -104,6 +104,20 @@ export class SshConnection {
     return this.execLine(quoteRemoteArgs(argv), options);
   }
 
+  /**
+   * Start an argument vector and hand back its channel (write: its stdin, read: its stdout,
+   * `.stderr`), for binary protocols such as `nix-store --serve`.
+   */
+  spawn(argv: readonly string[]): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new FleetError('connection-lost', `The connection to ${this.config.alias} is closed.`));
+      this.client.exec(quoteRemoteArgs(argv), (error, channel) => {
+        if (error) reject(new FleetError('connection-lost', `Lost the connection to ${this.config.alias}: ${error.message}.`));
+        else resolve(channel);
+      });
+    });
+  }
+
   /** Run a constant sh script from this code base with quoted positional arguments. */
   script(script: string, args: readonly string[], options: ExecOptions = {}): Promise<RemoteResult> {
     return this.exec(['sh', '-c', script, 'fleet', ...args], options);

@@ -1,0 +1,172 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The bits of nix's "serve" protocol (`nix-store --serve`, what nix-copy-closure speaks)
+ * a deploy needs: the handshake, cmdDumpStorePath (a NAR out of the local store) and
+ * cmdAddToStoreNar (a NAR into the host's store, streamed: the host hashes and writes it
+ * as it arrives, where `nix-store --import` first buffers each whole NAR in memory).
+ * Numbers are little-endian u64; strings are a length, the bytes, zero padding to 8.
+ */
+export const serveMagic1 = 0x390c9debn;
+export const serveMagic2 = 0x5452eecbn;
+/** 2.7: the first version with cmdAddToStoreNar (2.5) and what nix 2.8 speaks. */
+export const serveVersion = (2n << 8n) | 7n;
+export const cmdDumpStorePath = 3n;
+export const cmdAddToStoreNar = 9n;
+
+export function u64(n: bigint | number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+}
+
+export function str(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  const pad = (8 - (bytes.length % 8)) % 8;
+  return Buffer.concat([u64(bytes.length), bytes, Buffer.alloc(pad)]);
+}
+
+export function strs(list: readonly string[]): Buffer {
+  return Buffer.concat([u64(list.length), ...list.map(str)]);
+}
+
+/** What the host needs to know about a path before its NAR. */
+export interface NarInfo {
+  readonly path: string;
+  readonly deriver?: string;
+  /** "sha256:<base16>" or SRI "sha256-<base64>". */
+  readonly narHash: string;
+  readonly references: readonly string[];
+  readonly narSize: number;
+  readonly sigs: readonly string[];
+  readonly ca?: string;
+}
+
+/** The narHash as nix 2.x parses it everywhere: base16 without a prefix (sha256 implied). */
+export function base16NarHash(narHash: string): string {
+  const sri = /^sha256-([A-Za-z0-9+/=]+)$/.exec(narHash);
+  if (sri) return Buffer.from(sri[1]!, 'base64').toString('hex');
+  return narHash.replace(/^sha256:/, '');
+}
+
+/** The header of cmdAddToStoreNar for one path; its NAR (narSize bytes) follows. */
+export function addToStoreNarHeader(info: NarInfo): Buffer {
+  return Buffer.concat([
+    u64(cmdAddToStoreNar),
+    str(info.path),
+    str(info.deriver ?? ''),
+    str(base16NarHash(info.narHash)),
+    strs([...info.references].sort()),
+    u64(0), // registration time: the host sets its own
+    u64(info.narSize),
+    u64(0), // ultimate: no, it was built elsewhere
+    strs(info.sigs),
+    str(info.ca ?? ''),
+  ]);
+}
+
+/** Reads exact byte counts from a stream, with backpressure. */
+export class ExactReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private ended = false;
+  private error?: Error;
+  private wake?: () => void;
+
+  constructor(private readonly stream: Readable) {
+    stream.on('data', (chunk: Buffer) => {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+      if (this.buffered > 8 * 1024 * 1024) stream.pause();
+      this.wake?.();
+    });
+    stream.on('end', () => {
+      this.ended = true;
+      this.wake?.();
+    });
+    stream.on('error', (e) => {
+      this.error = e;
+      this.wake?.();
+    });
+  }
+
+  private async waitForData(): Promise<void> {
+    if (this.buffered > 0) return;
+    if (this.error) throw this.error;
+    if (this.ended) throw new Error('the stream ended early');
+    this.stream.resume();
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+    if (this.buffered === 0 && this.error) throw this.error;
+    if (this.buffered === 0 && this.ended) throw new Error('the stream ended early');
+  }
+
+  /** The next chunk of at most `max` bytes. */
+  async next(max: number): Promise<Buffer> {
+    await this.waitForData();
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length <= max) {
+      out = first;
+      this.chunks.shift();
+    } else {
+      out = first.subarray(0, max);
+      this.chunks[0] = first.subarray(max);
+    }
+    this.buffered -= out.length;
+    if (this.buffered < 1024 * 1024) this.stream.resume();
+    return out;
+  }
+
+  /** Exactly n bytes. */
+  async read(n: number): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const part = await this.next(left);
+      parts.push(part);
+      left -= part.length;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  async u64(): Promise<bigint> {
+    return (await this.read(8)).readBigUInt64LE(0);
+  }
+
+  /** Forward exactly n bytes to `sink`, waiting for it to drain; `onBytes` sees each piece. */
+  async pipeExactly(n: number, sink: Writable, onBytes: (count: number) => void): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      const part = await this.next(Math.min(left, 1024 * 1024));
+      left -= part.length;
+      onBytes(part.length);
+      if (!sink.write(part)) await drained(sink);
+    }
+  }
+}
+
+/** Resolves when a writable can take more (or rejects when it fails or closes). */
+export function drained(sink: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('error', fail);
+      sink.off('close', closed);
+      resolve();
+    };
+    const fail = (e: Error) => {
+      sink.off('drain', done);
+      sink.off('close', closed);
+      reject(e);
+    };
+    const closed = () => {
+      sink.off('drain', done);
+      sink.off('error', fail);
+      reject(new Error('the connection closed'));
+    };
+    sink.once('drain', done);
+    sink.once('error', fail);
+    sink.once('close', closed);
+  });
+}
