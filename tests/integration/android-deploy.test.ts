@@ -123,4 +123,18 @@ describe('droid deploy to an emulated phone over adb', () => {
     expect(current.output.trim()).toBe(`nix-on-droid-${result.after}-link`);
     expect(result.after).toBeGreaterThan(result.before ?? 0);
   });
+
+  it('builds on this computer instead, copies the missing closure and activates it on the phone', async () => {
+    bumpTimeZone('Africa/Cairo');
+    await world.git(['commit', '-qam', 'droid: Cairo']);
+    const before = await phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid']);
+    const info = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key, buildOn: 'laptop' });
+    expect(info.error).toBeUndefined();
+    const result = info.result as DroidDeployResult;
+    expect(`nix-on-droid-${result.before}-link`).toBe(before.output.trim());
+    expect(result.after).toBe((result.before ?? 0) + 1);
+    expect(readFileSync(info.logFile, 'utf8')).toMatch(/Copying [1-9]\d* of \d+ store paths to the phone/);
+    const tz = await phone.runInApp(['cat', '.nix-on-droid/etc/timezone']);
+    expect(tz.output.trim()).toBe('Africa/Cairo');
+  });
 });

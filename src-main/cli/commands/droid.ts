@@ -123,10 +123,11 @@ export function registerDroid(program: Command): void {
 
   withRoute(droid.command('deploy <droid>').description('deploy droids/<droid> to its phone: nix-on-droid switch --flake on the phone'))
     .option('--worktree', 'deploy the working tree (uncommitted changes) instead of HEAD')
-    .action(async (name: string, opts: RouteOptions & { worktree?: boolean }, command: Command) => {
+    .option('--build-here', 'build on this computer (needs aarch64-linux builds), copy the closure, activate on the phone')
+    .action(async (name: string, opts: RouteOptions & { worktree?: boolean; buildHere?: boolean }, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
-        const info = await runJob(session.core, 'droid.deploy', { droid: name, source: opts.worktree ? 'worktree' : 'head', ...routeInput(opts) }, { acceptNewHostKeys: opts.acceptNewHostKeys });
+        const info = await runJob(session.core, 'droid.deploy', { droid: name, source: opts.worktree ? 'worktree' : 'head', buildOn: opts.buildHere ? 'laptop' : 'phone', ...routeInput(opts) }, { acceptNewHostKeys: opts.acceptNewHostKeys });
         finish(info, opts.json, (r: DroidDeployResult) => `Deployed ${r.droid}: generation ${r.before ?? 'none'} -> ${r.after ?? 'none'}${r.reconnected ? ' (confirmed after reconnecting)' : ''}`);
       } finally {
         await session.close();

@@ -79,6 +79,8 @@ export const androidCommands = {
         ...route,
         /** head: git archive of HEAD (default); worktree: the files as they are, uncommitted changes included. */
         source: z.enum(['head', 'worktree']).default('head'),
+        /** phone: nix-on-droid switch builds on the phone (default); laptop: build here, copy the closure, activate. */
+        buildOn: z.enum(['phone', 'laptop']).default('phone'),
       })
       .strict(),
   ),

@@ -5,6 +5,7 @@ import type { TargetProgress } from '../jobs/types';
 import type { AdbService } from './adb-service';
 import { deviceShell } from './device-shell';
 import { packFlakeSource } from './flake-source';
+import { buildHereAndActivate } from './laptop-build';
 import { droidProfile, generationOfLink } from './generations';
 import { openPhoneSession, type PhoneSession } from './phone-session';
 import { execOnPhone } from './phone-ssh';
@@ -17,6 +18,7 @@ export interface DroidDeployOptions {
   readonly droid: string;
   readonly route: PhoneRoute;
   readonly source: 'head' | 'worktree';
+  readonly buildOn?: 'phone' | 'laptop';
   readonly user?: string;
   readonly identityFile?: string;
   /** How long to wait for a phone that went away mid-deploy. */
@@ -116,7 +118,16 @@ export async function deployDroid(ctx: CoreContext, adb: AdbService, options: Dr
       const before = await currentGeneration(session, job.signal);
       job.log(before === undefined ? 'The phone has no Nix-on-Droid generation yet.' : `The phone is on generation ${before}.`, 'info', droid);
 
-      report('source', { message: 'Packing the flake source' }, 0.05);
+      if (options.buildOn === 'laptop') {
+      report('build', { message: 'Building on this computer' }, 0.1);
+      await buildHereAndActivate(session, ctx.root(), droid, job);
+      const after = await currentGeneration(session, job.signal);
+      job.log(`The phone is now on generation ${after ?? 'none'}.`, 'info', droid);
+      report('activate', {}, 1, 'succeeded');
+      return { droid, route, ...(before !== undefined ? { before } : {}), ...(after !== undefined ? { after } : {}), revision: 'laptop-build' };
+    }
+
+    report('source', { message: 'Packing the flake source' }, 0.05);
       const source = await packFlakeSource(ctx.root(), options.source);
       if (source.warning) job.log(source.warning, 'info', droid);
       job.log(`Flake source: ${source.revision === 'worktree' ? 'working tree' : `revision ${source.revision.slice(0, 12)}`}`, 'info', droid);

@@ -89,7 +89,7 @@ export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCom
       if (route.kind === 'adb') await adb().usableDevice(route.serial);
       return {
         spec: { kind: 'droid-deploy', title: `Deploy droid ${input.droid}`, targets: [input.droid] },
-        run: (job) => deployDroid(ctx, adb(), { droid: input.droid, route, source: input.source, ...login(input) }, job),
+        run: (job) => deployDroid(ctx, adb(), { droid: input.droid, route, source: input.source, buildOn: input.buildOn, ...login(input) }, job),
       };
     },
 

@@ -48,3 +48,11 @@ describe('Nix-on-Droid generations', () => {
     ]);
   });
 });
+
+describe('closure order for nix-store --import', () => {
+  it('puts every path after its references', async () => {
+    const { topologicalOrder } = await import('../../../src-main/core/android/laptop-build');
+    const order = topologicalOrder({ '/nix/store/c': ['/nix/store/b', '/nix/store/c'], '/nix/store/b': ['/nix/store/a'], '/nix/store/a': [] });
+    expect(order).toEqual(['/nix/store/a', '/nix/store/b', '/nix/store/c']);
+  });
+});
