@@ -13,6 +13,7 @@ const freshness = (page: Page, name: string) =>
     .getByTestId('host-freshness')
     .getAttribute('data-state', { timeout: 500 })
     .catch(() => null);
+const listDeploy = (page: Page) => page.locator('[data-testid="inventory-systems"] .inv-counts-row [data-testid="deploy-button"]');
 const checking = (page: Page, name: string) => row(page, name).getByTestId('host-status').getAttribute('data-checking');
 
 describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', () => {
@@ -56,6 +57,9 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     // A lab host runs its boot system, not what the checkout builds.
     await expect.poll(() => freshness(page, 'moonlight'), { timeout: 30_000 }).toBe('out-of-date');
     expect(await checking(page, 'moonlight')).toBe('no');
+    // Nothing picked: the header offers the online hosts that are out of date.
+    await expect.poll(() => listDeploy(page).getAttribute('data-targets')).toBe('moonlight zephyrus');
+    expect(await listDeploy(page).textContent()).toBe('Deploy 2 out of date');
     await row(page, 'moonlight').click();
     const block = page.getByTestId('host-status-block');
     await expect.poll(() => block.getAttribute('data-online')).toBe('yes');
@@ -82,7 +86,7 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
   it('deploys moonlight picked in the list; then it is up to date with generation 1 and the last deploy succeeded', async () => {
     await row(page, 'moonlight').getByTestId('inventory-pick').click();
     expect(await page.getByTestId('inventory-picked').textContent()).toContain('1 picked');
-    const deploy = page.locator('[data-testid="inventory-systems"] .inv-counts-row [data-testid="deploy-button"]');
+    const deploy = listDeploy(page);
     expect(await deploy.getAttribute('data-targets')).toBe('moonlight');
     expect(await deploy.textContent()).toBe('Deploy 1');
     await screenshotBothThemes(page, 'fleet-status-picked');
@@ -101,6 +105,7 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     expect(await row(page, 'moonlight').getByTestId('host-last-deploy').getAttribute('data-status')).toBe('succeeded');
     // zephyrus was not deployed: still out of date.
     expect(await freshness(page, 'zephyrus')).toBe('out-of-date');
+    expect(await listDeploy(page).getAttribute('data-targets')).toBe('zephyrus');
 
     await row(page, 'moonlight').click();
     const detail = page.getByTestId('system-detail');

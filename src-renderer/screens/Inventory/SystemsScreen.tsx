@@ -2,6 +2,7 @@ import { memo, useEffect } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
 import { DeployAction } from './DeployAction';
 import { Icon } from '../../components/Icon';
+import { useShallow } from 'zustand/react/shallow';
 import { useHostStatusStore } from '../../stores/host-status';
 import { useInventoryStore } from '../../stores/inventory';
 import { SystemRowBadges, SystemRowStatus } from './HostStatusView';
@@ -114,12 +115,19 @@ function CheckHostsButton({ names }: { readonly names: readonly string[] }) {
   );
 }
 
+/** "Deploy N out of date" when nothing is picked: the online hosts that run something else than the checkout builds. */
+function OutOfDateDeploy({ names }: { readonly names: readonly string[] }) {
+  const stale = useHostStatusStore(useShallow((s) => names.filter((n) => s.byTarget[n]?.online && s.byTarget[n]?.outOfDate)));
+  if (stale.length === 0) return null;
+  return <DeployAction targets={stale} label={`Deploy ${stale.length} out of date`} primary={false} />;
+}
+
 const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) => {
   const targets = deployable(picked);
   return (
     <>
       <CheckHostsButton names={deployable(all)} />
-      {picked.length > 0 ? <DeployAction targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : null}
+      {picked.length > 0 ? <DeployAction targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : <OutOfDateDeploy names={deployable(all)} />}
     </>
   );
 };
