@@ -63,4 +63,15 @@ describe('device tracking with an emulated phone', () => {
     expect(info.error?.code).toBe('disk-full');
     expect(info.error?.hint).toMatch(/Free space/);
   });
+
+  it('connects a wireless phone by address (adb connect) and explains pairing on an adb too old for it', async () => {
+    await phone?.stop();
+    phone = await startPhone({ scenario: 'ready', connect: false });
+    const device = (await world.core.invoke('devices.connect', { address: phone.serial })) as AndroidDevice;
+    expect(device).toMatchObject({ serial: phone.serial, state: 'device', transport: 'wireless', abi: 'arm64-v8a' });
+    await expect(world.core.invoke('devices.connect', { address: 'not-an-address' })).rejects.toThrow(/host:port/);
+    // Debian's adb 29 has no `adb pair` (platform-tools 30+): the error says so instead of failing obscurely.
+    const version = await world.core.invoke('devices.pair', { address: '127.0.0.1:1', code: '123456' }).catch((error: Error) => error.message);
+    expect(version).toMatch(/too old to pair|Pairing with 127\.0\.0\.1:1 failed/);
+  });
 });

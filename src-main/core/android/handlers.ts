@@ -39,6 +39,17 @@ export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCom
       try {
         serial = await client.connect(host, Number(port));
       } catch (error) {
+        // adb says "failed to authenticate" while the phone shows "Allow USB debugging?": the
+        // link is up and the phone waits for the person; report it as it is, not as a failure.
+        if (error instanceof Error && /failed to authenticate/i.test(error.message)) {
+          const deadline = Date.now() + 5000;
+          for (;;) {
+            const found = (await adb().devices()).find((d) => d.serial === address);
+            if (found && (found.state === 'device' || Date.now() > deadline)) return found;
+            if (!found && Date.now() > deadline) break;
+            await new Promise((resolve) => setTimeout(resolve, 250));
+          }
+        }
         throw new FleetError('connect-failed', `adb could not connect to ${address}: ${error instanceof Error ? error.message : String(error)}`, {
           hint: 'On the phone: Developer options > Wireless debugging must be on and the address must match; for Android 11+ pair first.',
         });
