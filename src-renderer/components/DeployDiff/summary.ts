@@ -1,0 +1,124 @@
+import type { ClosureDiffReport } from '../../../src-main/core/closure/report';
+import type { PackageDiff } from '../../../src-main/core/closure/types';
+import type { WorkingChanges } from '../../../src-main/core/git/file-diff';
+
+/** What the deploy sheet says about one host's closure diff, line by line. */
+export interface HostDiffSummary {
+  /** 'unknown': the host's closure could not be listed; the deploy is still possible. */
+  readonly state: 'ok' | 'unknown';
+  /** "fish 3.7.1 → 3.7.2, +1 added, −0 removed". */
+  readonly packages: string;
+  /** "size 12 MiB → 12 MiB (+248 KiB)". */
+  readonly size: string;
+  /** "copies 6 paths, 248 KiB", "nothing to copy", or for an unknown host "may copy up to …". */
+  readonly copy: string;
+  /** "reboot needed (kernel 6.6.30 → 6.8.9)" when the kernel or initrd changes. */
+  readonly reboot?: string;
+  /** Why the host's side is unknown. */
+  readonly why?: string;
+}
+
+/** How many version changes the one-line summary names before "and N more". */
+const namedChanges = 3;
+
+/** Bytes as a person reads them: "248 KiB", "1.5 MiB", "0 B" (binary units, no "+"). */
+export function formatBytes(bytes: number): string {
+  let n = Math.abs(bytes);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  const digits = u === 0 || n >= 10 ? Math.round(n).toString() : n.toFixed(1).replace(/\.0$/, '');
+  return `${bytes < 0 ? '−' : ''}${digits} ${units[u]}`;
+}
+
+/** A size change with its sign: "+248 KiB", "−1.5 MiB", "±0 B". */
+export function formatDelta(bytes: number): string {
+  if (bytes === 0) return '±0 B';
+  return bytes > 0 ? `+${formatBytes(bytes)}` : formatBytes(bytes);
+}
+
+function versionsOf(list: readonly string[]): string {
+  return list.filter((v) => v !== '').join(', ') || '?';
+}
+
+/** "fish 3.7.1 → 3.7.2" for a package whose version moved. */
+export function versionChange(p: PackageDiff): string {
+  return `${p.name} ${versionsOf(p.oldVersions)} → ${versionsOf(p.newVersions)}`;
+}
+
+/** The kernel's version change, when the kernel package itself moved. */
+export function kernelChange(packages: readonly PackageDiff[]): string | undefined {
+  const kernel = packages.find((p) => p.pname === 'linux' && p.output === 'out' && p.change !== 'rebuilt');
+  if (!kernel || kernel.change === 'added' || kernel.change === 'removed') return undefined;
+  return `kernel ${versionsOf(kernel.oldVersions)} → ${versionsOf(kernel.newVersions)}`;
+}
+
+/** Summarise a `closure.diff` report of a host into the sheet's compact lines. */
+export function summariseHostDiff(report: ClosureDiffReport): HostDiffSummary {
+  const diff = report.diff;
+  if (!diff || report.old.state === 'unknown') {
+    const paths = report.new.paths ?? 0;
+    return {
+      state: 'unknown',
+      packages: 'unknown (host unreachable)',
+      size: `new closure ${formatBytes(report.new.bytes ?? 0)}`,
+      copy: `may copy up to ${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(report.new.bytes ?? 0)}`,
+      ...(report.old.error ? { why: report.old.error } : {}),
+    };
+  }
+  const moved = diff.packages.filter((p) => p.change === 'upgraded' || p.change === 'downgraded' || p.change === 'changed');
+  const named = moved.slice(0, namedChanges).map(versionChange);
+  if (moved.length > namedChanges) named.push(`${moved.length - namedChanges} more`);
+  const counts = `+${diff.counts.added} added, −${diff.counts.removed} removed`;
+  const packages = named.length > 0 ? `${named.join(', ')}, ${counts}` : `no version changes, ${counts}`;
+  const { paths, bytes, exact } = diff.download;
+  const copy = paths === 0 ? 'nothing to copy' : `copies ${exact === false || exact === undefined ? 'at most ' : ''}${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(bytes)}`;
+  const kernel = kernelChange(diff.packages);
+  return {
+    state: 'ok',
+    packages,
+    size: `size ${formatBytes(diff.oldSize)} → ${formatBytes(diff.newSize)} (${formatDelta(diff.sizeDelta)})`,
+    copy,
+    ...(diff.rebootNeeded ? { reboot: `reboot needed (${kernel ?? 'kernel modules or initrd changed'})` } : {}),
+  };
+}
+
+/**
+ * A key for "the checkout as it is now": HEAD plus every changed file and its line
+ * counts. Two diffs with the same key would build the same thing, so one result serves.
+ */
+export function checkoutKey(changes: WorkingChanges): string {
+  const files = changes.files
+    .map((f) => `${f.path}:${f.staged ? 's' : 'w'}:${f.added ?? 'b'}:${f.removed ?? 'b'}`)
+    .sort()
+    .join('|');
+  return `${changes.repo.head ?? 'no-head'}#${files}`;
+}
+
+/** Where one host's closure diff stands in the sheet. */
+export type HostDiffRun =
+  | { readonly state: 'queued' }
+  | { readonly state: 'starting' }
+  | { readonly state: 'running'; readonly jobId: string }
+  | { readonly state: 'done'; readonly report: ClosureDiffReport }
+  | { readonly state: 'failed'; readonly error: string };
+
+/**
+ * Which queued diffs to start now, in the order given, so that at most `limit` run at
+ * once (each builds a system and opens an SSH connection; more at once only contend).
+ */
+export function diffsToStart(order: readonly string[], runs: Readonly<Record<string, HostDiffRun | undefined>>, limit: number): string[] {
+  let busy = order.filter((k) => runs[k]?.state === 'running' || runs[k]?.state === 'starting').length;
+  const start: string[] = [];
+  for (const key of order) {
+    if (busy >= limit) break;
+    if (runs[key]?.state === 'queued') {
+      start.push(key);
+      busy++;
+    }
+  }
+  return start;
+}
