@@ -1,6 +1,7 @@
 import { useState, type ReactNode } from 'react';
 import type { DeployPreview } from '../../../src-main/core/deploy/contract';
 import { DeploySheet } from './DeploySheet';
+import { DeployDiff } from '../DeployDiff';
 
 export interface DeployButtonProps {
   readonly targets: readonly string[];
@@ -29,7 +30,7 @@ export function DeployButton({ targets, label, primary = true, disabled, diffSlo
       >
         {label ?? (targets.length === 1 ? `Deploy ${targets[0]}` : `Deploy ${targets.length}`)}
       </button>
-      {open ? <DeploySheet targets={targets} onClose={() => setOpen(false)} onStarted={onStarted} {...(diffSlot ? { diffSlot } : {})} /> : null}
+      {open ? <DeploySheet targets={targets} onClose={() => setOpen(false)} onStarted={onStarted} diffSlot={diffSlot ?? ((preview) => <DeployDiff preview={preview} />)} /> : null}
     </>
   );
 }
