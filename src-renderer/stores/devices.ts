@@ -19,7 +19,8 @@ interface DevicesState {
   connect(address: string): Promise<void>;
   link(serial: string, droid: string | null): Promise<void>;
   setup(serial: string, droid: string, options: { apkPath?: string; typeWithoutAsking?: boolean }): Promise<string>;
-  deploy(droid: string, options: { serial?: string; source: 'head' | 'worktree' }): Promise<string>;
+  deploy(droid: string, options: { serial?: string; source: 'head' | 'worktree'; buildOn?: 'phone' | 'laptop' }): Promise<string>;
+  pair(address: string, code: string): Promise<string>;
   rollback(droid: string, serial?: string): Promise<string>;
   loadGenerations(droid: string, serial?: string): Promise<void>;
 }
@@ -54,6 +55,10 @@ export const useDevicesStore = create<DevicesState>()((set, get) => ({
     await client().invoke('devices.connect', { address });
     await get().load();
   },
+  async pair(address, code) {
+    const { message } = await client().invoke('devices.pair', { address, code });
+    return message;
+  },
   async link(serial, droid) {
     await client().invoke('droid.link', { serial, droid });
     set({ devices: get().devices.map((d) => (d.serial === serial ? { ...d, ...(droid ? { droid } : { droid: undefined }) } : d)) });
@@ -64,7 +69,12 @@ export const useDevicesStore = create<DevicesState>()((set, get) => ({
     return jobId;
   },
   async deploy(droid, options) {
-    const { jobId } = await client().invoke('droid.deploy', { droid, source: options.source, ...(options.serial ? { serial: options.serial } : {}) });
+    const { jobId } = await client().invoke('droid.deploy', {
+      droid,
+      source: options.source,
+      ...(options.buildOn ? { buildOn: options.buildOn } : {}),
+      ...(options.serial ? { serial: options.serial } : {}),
+    });
     set({ jobs: { ...get().jobs, [droid]: jobId } });
     return jobId;
   },

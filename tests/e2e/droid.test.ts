@@ -104,4 +104,13 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     await screenshotBothThemes(page, 'droid-deployed');
     expect(errors).toEqual([]);
   });
+
+  it('drops the phone from the panel when it is unplugged and says what to do', async () => {
+    await phone.disconnect('unplug');
+    await page.getByTestId('droid-devices-empty').waitFor({ timeout: 5_000 });
+    expect(await page.locator('[data-testid="droid-device"]').count()).toBe(0);
+    expect(await page.getByTestId('droid-deploy').isDisabled()).toBe(true);
+    await screenshotBothThemes(page, 'droid-no-phone');
+    expect(errors).toEqual([]);
+  });
 });

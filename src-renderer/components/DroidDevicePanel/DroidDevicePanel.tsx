@@ -17,6 +17,9 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
   const [wizardFor, setWizardFor] = useState<string | null>(null);
   const [source, setSource] = useState<'head' | 'worktree'>('head');
   const [address, setAddress] = useState('');
+  const [pairCode, setPairCode] = useState('');
+  const [pairNote, setPairNote] = useState<string | null>(null);
+  const [buildHere, setBuildHere] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   useEffect(() => wireDevicesStore(), []);
 
@@ -30,6 +33,17 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
   const connect = (event: FormEvent) => {
     event.preventDefault();
     act(() => useDevicesStore.getState().connect(address.trim()).then(() => setAddress('')));
+  };
+  const pair = () => {
+    act(() =>
+      useDevicesStore
+        .getState()
+        .pair(address.trim(), pairCode.trim())
+        .then((note) => {
+          setPairNote(note);
+          setPairCode('');
+        }),
+    );
   };
   const wizardDevice = devices.find((d) => d.serial === wizardFor);
 
@@ -87,7 +101,12 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
         <button className="btn" type="submit" disabled={!address.trim()}>
           Connect over Wi-Fi
         </button>
+        <input className="input mono droid-pair-code" value={pairCode} onChange={(e) => setPairCode(e.target.value)} placeholder="pairing code" inputMode="numeric" maxLength={6} aria-label="Pairing code shown on the phone (Android 11+)" />
+        <button className="btn" type="button" disabled={!address.trim() || !/^\d{6}$/.test(pairCode.trim())} onClick={pair}>
+          Pair
+        </button>
       </form>
+      {pairNote ? <div className="notice info">{pairNote}</div> : null}
       {wizardDevice ? <SetupWizard device={wizardDevice} droid={droid} onStarted={() => setWizardFor(null)} onClose={() => setWizardFor(null)} /> : null}
 
       <div className="droid-deploy row">
@@ -95,7 +114,17 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
           <option value="head">Committed HEAD</option>
           <option value="worktree">Working tree (uncommitted changes)</option>
         </select>
-        <button className="btn primary" type="button" disabled={linked.length === 0} onClick={() => act(() => useDevicesStore.getState().deploy(droid, { source, ...(serial ? { serial } : {}) }))} data-testid="droid-deploy">
+        <label className="row droid-check" title="Needs aarch64-linux builds on this computer (a builder or emulation)">
+          <input type="checkbox" checked={buildHere} onChange={(e) => setBuildHere(e.target.checked)} data-testid="droid-build-here" />
+          Build on this computer
+        </label>
+        <button
+          className="btn primary"
+          type="button"
+          disabled={linked.length === 0}
+          onClick={() => act(() => useDevicesStore.getState().deploy(droid, { source, buildOn: buildHere ? 'laptop' : 'phone', ...(serial ? { serial } : {}) }))}
+          data-testid="droid-deploy"
+        >
           Deploy to phone
         </button>
         <button className="btn" type="button" disabled={linked.length === 0} onClick={() => act(() => useDevicesStore.getState().rollback(droid, serial))} data-testid="droid-rollback">
