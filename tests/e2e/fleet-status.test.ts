@@ -137,6 +137,15 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     await screenshotBothThemes(page, 'fleet-status-offline');
     // moonlight keeps its state.
     expect(await dot(page, 'moonlight')).toBe('yes');
+  });
+
+  it('"Build" in the detail pane starts a build of that system and follows it on the Builds screen', async () => {
+    await page.getByTestId('system-build').click();
+    await page.getByTestId('builds-screen').waitFor({ timeout: 10_000 });
+    expect(page.url()).toMatch(/#\/builds\/[^/]+$/);
+    const panel = page.getByTestId('job-panel').first();
+    await expect.poll(async () => (await panel.textContent()) ?? '', { timeout: 10_000 }).toContain('zephyrus');
+    await expect.poll(() => page.getByTestId('job-status').first().textContent(), { timeout: 90_000 }).toBe('succeeded');
     expect(errors).toEqual([]);
   });
 });
