@@ -21,6 +21,8 @@ export interface CopyOptions {
   readonly importAsRoot?: boolean;
   /** Let the host fetch missing paths from its own binary caches first (what it cannot fetch is sent). */
   readonly substituteOnTarget?: boolean;
+  /** Parallel streams for a big layer of independent paths (default 1: on the 2-core test machine a second stream gained nothing, see docs/BENCHMARKS.md). */
+  readonly streams?: number;
 }
 
 export interface CopyResult {
@@ -69,6 +71,41 @@ export async function localClosure(roots: readonly string[], options: { env?: No
     });
   }
   return paths;
+}
+
+/**
+ * Group missing paths into layers: a path's layer comes after every layer holding one of
+ * its references, so each layer can go once the layers before it are in (the host refuses
+ * a path whose references are not valid yet).
+ */
+export function importLayers(missing: readonly string[], closure: ReadonlyMap<string, ClosurePath>): string[][] {
+  const wanted = new Set(missing);
+  const depth = new Map<string, number>();
+  const depthOf = (p: string, seen: Set<string>): number => {
+    const known = depth.get(p);
+    if (known !== undefined) return known;
+    if (seen.has(p)) return 0;
+    seen.add(p);
+    let d = 0;
+    for (const r of closure.get(p)?.references ?? []) if (wanted.has(r) && r !== p) d = Math.max(d, depthOf(r, seen) + 1);
+    depth.set(p, d);
+    return d;
+  };
+  for (const p of missing) depthOf(p, new Set());
+  const layers: string[][] = [];
+  for (const p of missing) (layers[depth.get(p) ?? 0] ??= []).push(p);
+  return layers.filter((l) => l && l.length > 0);
+}
+
+/** Split paths into at most `n` groups of about equal bytes (largest first). */
+export function balance(paths: readonly string[], sizeOf: (p: string) => number, n: number): string[][] {
+  const groups = Array.from({ length: Math.max(1, Math.min(n, paths.length)) }, () => ({ bytes: 0, paths: [] as string[] }));
+  for (const p of [...paths].sort((a, b) => sizeOf(b) - sizeOf(a))) {
+    const lightest = groups.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.paths.push(p);
+    lightest.bytes += sizeOf(p);
+  }
+  return groups.map((g) => g.paths).filter((g) => g.length > 0);
 }
 
 // One remote argument may not exceed 128 KiB (the whole command is `sh -c <line>`):
@@ -132,12 +169,11 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
     lastReport = now;
     options.onProgress?.({ pathsDone, pathsTotal: missing.length, bytesDone, bytesTotal });
   };
-  const ordered = referencesFirst(missing, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!);
-  await serveCopy(session, ordered, {
+  const copyOptions = {
     env,
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.importAsRoot ? { importAsRoot: true } : {}),
-    onBytes: (n) => {
+    onBytes: (n: number) => {
       bytesDone += n;
       report();
     },
@@ -145,7 +181,15 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
       pathsDone++;
       report();
     },
-  });
+  };
+  const streams = Math.max(1, options.streams ?? 1);
+  for (const layer of importLayers(missing, closure)) {
+    const layerBytes = layer.reduce((n, p) => n + sizeOf(p), 0);
+    // A big layer goes as parallel streams (channels of the same connection), so the host
+    // hashes and writes on more than one core; small ones are not worth a channel.
+    const groups = layerBytes < 32 * 1024 * 1024 ? [layer] : balance(layer, sizeOf, streams);
+    await Promise.all(groups.map((group) => serveCopy(session, referencesFirst(group, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!), copyOptions)));
+  }
   report(true);
   return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone };
 }

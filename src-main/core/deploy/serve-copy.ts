@@ -54,7 +54,7 @@ export async function serveCopy(session: HostSession, paths: readonly NarInfo[],
   const fromRemote = new ExactReader(remote);
   const remoteFailure = (what: string) => {
     const why = remoteErr.trim().split('\n').slice(-3).join(' ');
-    return new FleetError('copy-failed', `${alias} could not ${what}: ${why || 'the connection closed'}`, {
+    return new FleetError('copy-failed', `${alias} could not ${what}: ${why || 'the connection was closed'}`, {
       hint: /No space left/i.test(why)
         ? "The host's disk is full: collect garbage there (nix-collect-garbage -d) and deploy again."
         : /trusted|signature|not allowed/i.test(why)

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { addToStoreNarHeader, base16NarHash, str, strs, u64, ExactReader } from '../../../src-main/core/deploy/serve-protocol';
+import { referencesFirst } from '../../../src-main/core/deploy/serve-copy';
+import { balance, importLayers } from '../../../src-main/core/deploy/copy-closure';
+import { PassThrough } from 'node:stream';
+
+describe("nix's serve protocol, as the copy speaks it", () => {
+  it('writes little-endian u64 and padded strings', () => {
+    expect(u64(1).toString('hex')).toBe('0100000000000000');
+    expect(str('abc').toString('hex')).toBe('0300000000000000' + '616263' + '0000000000');
+    expect(str('').length).toBe(8);
+    expect(str('12345678').length).toBe(16);
+    expect(strs(['a', 'b']).length).toBe(8 + 16 + 16);
+  });
+
+  it('turns SRI and prefixed NAR hashes into base16', () => {
+    const hex = 'a3c8881b36e60d45a6b55ba8f75062c5c225c8085c054ec28a0d13e02c8a3e31';
+    expect(base16NarHash(`sha256-${Buffer.from(hex, 'hex').toString('base64')}`)).toBe(hex);
+    expect(base16NarHash(`sha256:${hex}`)).toBe(hex);
+  });
+
+  it('describes a path as cmdAddToStoreNar expects: path, deriver, hash, sorted references, sizes, sigs, ca', () => {
+    const header = addToStoreNarHeader({ path: '/nix/store/p', narHash: 'sha256:ab', references: ['/nix/store/z', '/nix/store/a'], narSize: 42, sigs: [] });
+    const expected = Buffer.concat([u64(9), str('/nix/store/p'), str(''), str('ab'), strs(['/nix/store/a', '/nix/store/z']), u64(0), u64(42), u64(0), strs([]), str('')]);
+    expect(header.equals(expected)).toBe(true);
+  });
+
+  it('reads exact byte counts across chunk borders', async () => {
+    const stream = new PassThrough();
+    const reader = new ExactReader(stream);
+    stream.write(Buffer.from([1, 0, 0]));
+    stream.write(Buffer.from([0, 0, 0, 0, 0, 7, 7]));
+    expect(await reader.u64()).toBe(1n);
+    expect([...(await reader.read(2))]).toEqual([7, 7]);
+    stream.end();
+    await expect(reader.read(1)).rejects.toThrow(/ended early/);
+  });
+});
+
+describe('ordering a copy', () => {
+  const refs: Record<string, string[]> = { app: ['lib', 'glibc'], lib: ['glibc'], glibc: [], doc: [] };
+  const closure = new Map(Object.entries(refs).map(([p, r]) => [p, { path: p, narHash: '', narSize: p.length, references: r, sigs: [] }]));
+
+  it('sends references before the paths that use them', () => {
+    const order = referencesFirst(['app', 'doc', 'glibc', 'lib'], (p) => refs[p] ?? []);
+    expect(order.indexOf('glibc')).toBeLessThan(order.indexOf('lib'));
+    expect(order.indexOf('lib')).toBeLessThan(order.indexOf('app'));
+  });
+
+  it('layers paths by dependency depth among the missing ones, and balances a layer by bytes', () => {
+    expect(importLayers(['app', 'lib', 'glibc', 'doc'], closure)).toEqual([['glibc', 'doc'], ['lib'], ['app']]);
+    // glibc is already on the host: lib and app move up a layer.
+    expect(importLayers(['app', 'lib'], closure)).toEqual([['lib'], ['app']]);
+    expect(balance(['a', 'bbbb', 'cc', 'ddd'], (p) => p.length, 2).map((g) => g.join(','))).toEqual(['bbbb,a', 'ddd,cc']);
+  });
+});
