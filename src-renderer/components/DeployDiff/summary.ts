@@ -51,7 +51,7 @@ export function versionChange(p: PackageDiff): string {
 
 /** The kernel's version change, when the kernel package itself moved. */
 export function kernelChange(packages: readonly PackageDiff[]): string | undefined {
-  const kernel = packages.find((p) => p.pname === 'linux' && p.output === 'out' && p.change !== 'rebuilt');
+  const kernel = packages.find((p) => p.pname === 'linux' && (p.output === '' || p.output === 'out') && p.change !== 'rebuilt');
   if (!kernel || kernel.change === 'added' || kernel.change === 'removed') return undefined;
   return `kernel ${versionsOf(kernel.oldVersions)} → ${versionsOf(kernel.newVersions)}`;
 }
