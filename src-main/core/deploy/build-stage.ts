@@ -58,7 +58,7 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
 async function skipBuilt(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<TargetRun[]> {
   if (runs.length === 0) return [];
   const kinds = new Set(runs.map((r) => r.spec.kind));
-  const outputs = await evaluatedOutputs(root, { env: env.core.env, dataDir: env.core.dataDir, kinds, signal: env.job.signal }).catch(() => undefined);
+  const outputs = await (env.outputs ?? evaluatedOutputs(root, { env: env.core.env, dataDir: env.core.dataDir, kinds, signal: env.job.signal })).catch(() => undefined);
   if (!outputs) return [...runs];
   const wanted = runs.map((r) => outputs[r.spec.kind][r.spec.config]);
   const missing = await locallyMissing(wanted.filter((p): p is string => p !== undefined), env.core.env);

@@ -8,6 +8,7 @@ import { buildStage } from './build-stage';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
 import { whoAmI } from './service';
+import { evaluatedOutputs } from './outputs';
 import { listGenerations } from './status';
 import { TargetRun } from './target-run';
 import type { DeployMode, DeployRecord, DeployResult, DeployTargetSpec } from './types';
@@ -91,6 +92,11 @@ export async function runDeploy(
   core.events.emit({ type: 'deploy.started', deployId, jobId: job.id, targets: base.targets });
   job.log(`deploy ${deployId}: ${specs.map((s) => s.id).join(', ')} (${options.mode}${options.magicRollback ? ', magic rollback' : ''})`, 'info');
   try {
+    if (options.rollbackTo === undefined) {
+      // Evaluate while the hosts are being reached: both take a while, neither needs the other.
+      const kinds = new Set(specs.filter((s) => !s.buildOnTarget).map((s) => s.kind));
+      env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal }).catch(() => undefined);
+    }
     await Promise.all(runs.map((run) => preflight(env, run)));
     const ready = runs.filter((r) => !r.done);
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));

@@ -6,6 +6,7 @@ import { decide, rolledBackGeneration, runActivation, type DecisionReport } from
 import { copyClosure, formatBytes } from './copy-closure';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { lockScript, probeScript, unlockScript } from './remote-scripts';
+import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
 import type { TargetRun } from './target-run';
 import type { DeployMode } from './types';
@@ -24,6 +25,8 @@ export interface DeployEnv {
   readonly sudoPasswords: Map<string, string>;
   /** Serialises password questions so parallel hosts ask once, not all at once. */
   promptChain: Promise<unknown>;
+  /** The checkout's evaluated out paths, started alongside the pre-flight. */
+  outputs?: Promise<EvaluatedOutputs | undefined>;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
