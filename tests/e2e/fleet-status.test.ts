@@ -93,6 +93,8 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     await deploy.click();
     const sheet = page.getByTestId('deploy-sheet');
     await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    expect(await sheet.textContent()).toContain('Deploy moonlight');
+    await screenshotBothThemes(page, 'fleet-status-sheet');
     await sheet.getByTestId('deploy-confirm').click();
     await page.getByTestId('deploy-view').waitFor({ timeout: 10_000 });
     await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');

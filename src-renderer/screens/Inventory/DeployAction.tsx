@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { DeployDiff } from '../../components/DeployDiff';
 import { DeploySheet } from '../../components/DeploySheet';
 import { useAppStore } from '../../stores/app';
 
@@ -10,9 +11,10 @@ function openDeploy(jobId: string): void {
 }
 
 /**
- * "Deploy" from an inventory screen: the deploy domain's confirmation sheet, then the
- * deploy's live view on the Deploys screen (DeployButton only changes the hash, which
- * moves nothing when the Deploys screen is not the one shown).
+ * "Deploy" from an inventory screen: the deploy domain's confirmation sheet with each
+ * host's closure diff (as DeployButton shows it), then the deploy's live view on the
+ * Deploys screen (DeployButton only changes the hash, which moves nothing when the
+ * Deploys screen is not the one shown).
  */
 export function DeployAction({ targets, label, primary = true, disabled }: { readonly targets: readonly string[]; readonly label: string; readonly primary?: boolean; readonly disabled?: boolean }) {
   const [open, setOpen] = useState(false);
@@ -28,7 +30,7 @@ export function DeployAction({ targets, label, primary = true, disabled }: { rea
       >
         {label}
       </button>
-      {open ? <DeploySheet targets={targets} onClose={() => setOpen(false)} onStarted={openDeploy} /> : null}
+      {open ? <DeploySheet targets={targets} onClose={() => setOpen(false)} onStarted={openDeploy} diffSlot={(preview) => <DeployDiff preview={preview} />} /> : null}
     </>
   );
 }
