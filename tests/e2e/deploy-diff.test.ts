@@ -1,0 +1,100 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { repoRoot, startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import { formatBytes } from '../../src-renderer/components/DeployDiff/summary';
+
+const run = promisify(execFile);
+
+/** Flags nix needs here: flakes, no binary cache (no network), no sandbox. */
+const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', '--option', 'sandbox', 'false'];
+
+/**
+ * What a deploy of `outPath` really copies to the host, found independently of the app:
+ * the closure's paths (nix path-info here) that the host's own store lacks (asked inside
+ * the host, without ssh), and their NAR sizes.
+ */
+async function realDownload(world: DeployWorld, outPath: string): Promise<{ paths: number; bytes: number }> {
+  const { stdout } = await run('nix', [...nixFlags, 'path-info', '--json', '--recursive', outPath], { env: world.env, maxBuffer: 64 * 1024 * 1024 });
+  const infos = JSON.parse(stdout) as { path: string; narSize: number }[];
+  const check = await world.lab.host('moonlight').exec(['nix-store', '--check-validity', '--print-invalid', ...infos.map((i) => i.path)]);
+  const invalid = new Set(check.stdout.split('\n').filter(Boolean));
+  const lacking = infos.filter((i) => invalid.has(i.path));
+  return { paths: lacking.length, bytes: lacking.reduce((sum, i) => sum + i.narSize, 0) };
+}
+
+describe('the deploy sheet shows what a deploy changes on the host, before anything is copied', () => {
+  let world: DeployWorld;
+  let serve: ServeHandle;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['moonlight'] });
+    // moonlight runs what the checkout builds: deployed with the real `fleet deploy`.
+    await run(process.execPath, [path.join(repoRoot, 'bin/fleet.js'), '--flake', world.checkout, 'deploy', 'moonlight', '--json'], {
+      env: { ...world.env, FLEET_DATA_DIR: path.join(world.home, 'cli-data') },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    // Then the user bumps fish and commits.
+    world.edit('systems/moonlight/default.nix', 'programs.fish.version = "3.7.1";', 'programs.fish.version = "3.7.2";');
+    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    errors = collectPageErrors(page);
+    await page.goto(`${serve.url}#/deploys`);
+  }, 240_000);
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.close();
+    await world?.stop();
+  });
+
+  it('moonlight: fish 3.7.1 → 3.7.2 and the bytes to copy, then cancel without deploying', async () => {
+    const deployed = await world.lab.host('moonlight').currentSystem();
+    expect(deployed).toMatch(/nixos-system-moonlight/);
+    await page.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+    await page.getByTestId('hosts-refresh').click();
+    const button = page.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
+    await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
+    await button.click();
+    const sheet = page.getByTestId('deploy-sheet');
+    await sheet.waitFor();
+    const row = sheet.locator('[data-testid="deploy-diff-host"][data-target="moonlight"]');
+    await row.waitFor({ timeout: 20_000 });
+    // While the checkout builds and the host is listed, a spinner.
+    await expect.poll(() => row.getAttribute('data-state'), { timeout: 120_000 }).not.toBe('running');
+    expect(await row.getAttribute('data-state')).toBe('ok');
+    const packages = (await row.getByTestId('deploy-diff-packages-line').textContent()) ?? '';
+    expect(packages).toContain('fish 3.7.1 → 3.7.2');
+    expect(packages).toContain('+0 added, −0 removed');
+    expect(await row.getByTestId('deploy-diff-reboot').count()).toBe(0);
+
+    // The figure agrees with what the host's store really lacks.
+    const wanted = await run('nix', [...nixFlags, 'eval', '--raw', `${world.checkout}#nixosConfigurations.moonlight.config.system.build.toplevel.outPath`], { env: world.env });
+    const truth = await realDownload(world, wanted.stdout.trim());
+    expect(truth.paths).toBeGreaterThan(0);
+    expect(await row.getByTestId('deploy-diff-copy').textContent()).toBe(`copies ${truth.paths} path${truth.paths === 1 ? '' : 's'}, ${formatBytes(truth.bytes)}`);
+    expect(await row.getByTestId('deploy-diff-size').textContent()).toMatch(/^size .+ → .+ \([+−±]/);
+
+    await row.getByTestId('deploy-diff-toggle').click();
+    const table = row.getByTestId('deploy-diff-packages');
+    await table.waitFor();
+    expect(await table.locator('tr', { hasText: 'fish' }).textContent()).toContain('3.7.1 → 3.7.2');
+    await screenshotBothThemes(page, 'deploy-diff-sheet');
+
+    // Cancel: nothing is deployed, the host still runs the old system.
+    await sheet.getByRole('button', { name: 'Cancel' }).click();
+    await sheet.waitFor({ state: 'detached' });
+    expect(await world.lab.host('moonlight').currentSystem()).toBe(deployed);
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
