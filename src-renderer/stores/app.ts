@@ -22,7 +22,8 @@ interface AppState {
   readonly ready: boolean;
   /** Browser only: whether the WebSocket to `fleet serve` is up. */
   readonly connected: boolean;
-  navigate(route: Route): void;
+  /** Go to a place, optionally to one item of it (e.g. a job id): `#/<route>/<detail>`. */
+  navigate(route: Route, detail?: string): void;
   init(): Promise<void>;
   openCheckout(path: string): Promise<boolean>;
   refreshCheckout(): Promise<void>;
@@ -46,9 +47,14 @@ export const useAppStore = create<AppState>((set, get) => ({
   opening: false,
   ready: false,
   connected: true,
-  navigate(route) {
-    if (location.hash !== `#/${route}`) history.pushState(null, '', `#/${route}`);
+  navigate(route, detail) {
+    const hash = detail ? `#/${route}/${encodeURIComponent(detail)}` : `#/${route}`;
     set({ route });
+    if (location.hash !== hash) {
+      history.pushState(null, '', hash);
+      // Screens that show one item (a job, a deploy) follow the hash.
+      window.dispatchEvent(new HashChangeEvent('hashchange'));
+    }
   },
   async init() {
     const c = client();
@@ -100,4 +106,6 @@ export const useAppStore = create<AppState>((set, get) => ({
   },
 }));
 
+// Back/forward, and any code or link that changes the hash, move the app too.
 window.addEventListener('popstate', () => useAppStore.setState({ route: routeFromHash() }));
+window.addEventListener('hashchange', () => useAppStore.setState({ route: routeFromHash() }));

@@ -18,8 +18,7 @@ export function wireStores(): () => void {
         return;
       case 'ui.open-job':
         // A notification or tray item was clicked: show that job (the Deploys screen reads the id from the hash).
-        history.pushState(null, '', `#/deploys/${encodeURIComponent(event.jobId)}`);
-        useAppStore.setState({ route: 'deploys' });
+        useAppStore.getState().navigate('deploys', event.jobId);
         return;
       case 'prompt.request':
         usePromptsStore.getState().add(event.request);

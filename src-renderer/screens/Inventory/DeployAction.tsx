@@ -3,18 +3,15 @@ import { DeployDiff } from '../../components/DeployDiff';
 import { DeploySheet } from '../../components/DeploySheet';
 import { useAppStore } from '../../stores/app';
 
-/** Show a deploy job on the Deploys screen (its route is read from the hash on popstate only, so set it here). */
+/** Show a deploy job on the Deploys screen. */
 function openDeploy(jobId: string): void {
-  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
-  useAppStore.setState({ route: 'deploys' });
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
+  useAppStore.getState().navigate('deploys', jobId);
 }
 
 /**
  * "Deploy" from an inventory screen: the deploy domain's confirmation sheet with each
  * host's closure diff (as DeployButton shows it), then the deploy's live view on the
- * Deploys screen (DeployButton only changes the hash, which moves nothing when the
- * Deploys screen is not the one shown).
+ * Deploys screen.
  */
 export function DeployAction({ targets, label, primary = true, disabled }: { readonly targets: readonly string[]; readonly label: string; readonly primary?: boolean; readonly disabled?: boolean }) {
   const [open, setOpen] = useState(false);

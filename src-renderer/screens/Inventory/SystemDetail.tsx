@@ -21,8 +21,7 @@ function BuildButton({ name }: { readonly name: string }) {
       .getState()
       .startBuild([name])
       .then((jobId) => {
-        history.pushState(null, '', `#/builds/${encodeURIComponent(jobId)}`);
-        useAppStore.setState({ route: 'builds' });
+        useAppStore.getState().navigate('builds', jobId);
       })
       .catch((e: Error & { hint?: string }) => setProblem(`${e.message}${e.hint ? ` ${e.hint}` : ''}`))
       .finally(() => setStarting(false));
