@@ -49,12 +49,11 @@ export const useAppStore = create<AppState>((set, get) => ({
   connected: true,
   navigate(route, detail) {
     const hash = detail ? `#/${route}/${encodeURIComponent(detail)}` : `#/${route}`;
+    const changed = location.hash !== hash;
+    if (changed) history.pushState(null, '', hash);
     set({ route });
-    if (location.hash !== hash) {
-      history.pushState(null, '', hash);
-      // Screens that show one item (a job, a deploy) follow the hash.
-      window.dispatchEvent(new HashChangeEvent('hashchange'));
-    }
+    // Screens that show one item (a job, a deploy) follow the hash.
+    if (changed) window.dispatchEvent(new HashChangeEvent('hashchange'));
   },
   async init() {
     const c = client();
