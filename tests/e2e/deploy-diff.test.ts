@@ -97,4 +97,50 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
     expect(await world.lab.host('moonlight').currentSystem()).toBe(deployed);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('says "unknown (host unreachable)" when the host goes away before it is listed, and the deploy stays possible', async () => {
+    const host = world.lab.host('moonlight');
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const other = await ctx.newPage();
+      const otherErrors = collectPageErrors(other);
+      // Hold the page's closure.diff request until sshd is gone: the pre-flight saw the host
+      // online, the diff cannot list it. No timing guesses.
+      let held = false;
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      await other.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((message) => {
+          if (typeof message === 'string' && message.includes('"closure.diff"')) {
+            held = true;
+            void released.then(() => server.send(message));
+          } else server.send(message);
+        });
+      });
+      await other.goto(`${serve.url}#/deploys`);
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('hosts-refresh').click();
+      const button = other.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
+      await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
+      await button.click();
+      const sheet = other.getByTestId('deploy-sheet');
+      await sheet.locator('[data-testid="deploy-sheet-host"][data-online="yes"]').waitFor({ timeout: 20_000 });
+      await expect.poll(() => held, { timeout: 10_000 }).toBe(true);
+      await host.killSshd();
+      release();
+      const row = sheet.locator('[data-testid="deploy-diff-host"][data-target="moonlight"]');
+      await expect.poll(() => row.getAttribute('data-state'), { timeout: 60_000 }).toBe('unknown');
+      expect(await row.getByTestId('deploy-diff-packages-line').textContent()).toBe('unknown (host unreachable)');
+      expect(await row.getByTestId('deploy-diff-copy').textContent()).toMatch(/^may copy up to \d+ paths, /);
+      expect(await sheet.getByTestId('deploy-confirm').isEnabled()).toBe(true);
+      await screenshotBothThemes(other, 'deploy-diff-unknown');
+      await sheet.getByRole('button', { name: 'Cancel' }).click();
+      await sheet.waitFor({ state: 'detached' });
+      expect(otherErrors).toEqual([]);
+    } finally {
+      await host.startSshd();
+      await ctx.close();
+    }
+  }, 180_000);
 });

@@ -6,14 +6,14 @@ import { useHostDiffs } from './use-host-diffs';
 import './deploy-diff.css';
 
 /** One host's line in the sheet: what changes, what it costs, whether it needs a reboot. */
-function HostDiffRow({ target, run }: { readonly target: string; readonly run: HostDiffRun | undefined }) {
+function HostDiffRow({ target, run, nothingDeployed }: { readonly target: string; readonly run: HostDiffRun | undefined; readonly nothingDeployed: boolean }) {
   const [open, setOpen] = useState(false);
   if (!run || run.state === 'queued' || run.state === 'starting' || run.state === 'running') {
     return (
       <li className="deploy-diff-host" data-testid="deploy-diff-host" data-target={target} data-state="running">
         <strong>{target}</strong>
         <span className="row muted">
-          <span className="spinner" /> {run?.state === 'running' ? 'building and listing the host…' : 'waiting for another diff…'}
+          <span className="spinner" /> {run?.state === 'running' ? 'building and listing the host…' : 'starting the closure diff…'}
         </span>
       </li>
     );
@@ -26,7 +26,7 @@ function HostDiffRow({ target, run }: { readonly target: string; readonly run: H
       </li>
     );
   }
-  const summary = summariseHostDiff(run.report);
+  const summary = summariseHostDiff(run.report, { nothingDeployed });
   const diff = run.report.diff;
   return (
     <li className="deploy-diff-host" data-testid="deploy-diff-host" data-target={target} data-state={summary.state}>
@@ -35,9 +35,11 @@ function HostDiffRow({ target, run }: { readonly target: string; readonly run: H
         <span className={summary.state === 'unknown' ? 'badge warn' : ''} data-testid="deploy-diff-packages-line" title={summary.why}>
           {summary.packages}
         </span>
-        <span className="muted" data-testid="deploy-diff-size">
-          {summary.size}
-        </span>
+        {summary.size ? (
+          <span className="muted" data-testid="deploy-diff-size">
+            {summary.size}
+          </span>
+        ) : null}
         <span className="muted" data-testid="deploy-diff-copy">
           {summary.copy}
         </span>
@@ -46,7 +48,7 @@ function HostDiffRow({ target, run }: { readonly target: string; readonly run: H
             {summary.reboot}
           </span>
         ) : null}
-        {summary.state === 'unknown' && summary.why ? <span className="faint deploy-diff-why">{summary.why}; the deploy is still possible.</span> : null}
+        {summary.state === 'unknown' && summary.why && !nothingDeployed ? <span className="faint deploy-diff-why">{summary.why}; the deploy is still possible.</span> : null}
       </div>
       {diff ? (
         <button type="button" className="btn deploy-diff-toggle" aria-expanded={open} onClick={() => setOpen(!open)} data-testid="deploy-diff-toggle">
@@ -65,6 +67,7 @@ function HostDiffRow({ target, run }: { readonly target: string; readonly run: H
  */
 export function DeployDiff({ preview }: { readonly preview: DeployPreview }) {
   const online = new Set(preview.hosts.filter((h) => h.online).map((h) => h.target));
+  const empty = new Set(preview.hosts.filter((h) => h.online && !h.currentSystem).map((h) => h.target));
   const systems = preview.targets.filter((t) => t.kind === 'system' && online.has(t.id));
   const skipped = preview.targets.filter((t) => !systems.includes(t));
   const runs = useHostDiffs(systems.map((t) => t.config));
@@ -75,7 +78,7 @@ export function DeployDiff({ preview }: { readonly preview: DeployPreview }) {
       {systems.length > 0 ? (
         <ul className="deploy-diff-hosts">
           {systems.map((t) => (
-            <HostDiffRow key={t.id} target={t.id} run={runs[t.config]} />
+            <HostDiffRow key={t.id} target={t.id} run={runs[t.config]} nothingDeployed={empty.has(t.id)} />
           ))}
         </ul>
       ) : null}

@@ -8,7 +8,7 @@ export interface HostDiffSummary {
   readonly state: 'ok' | 'unknown';
   /** "fish 3.7.1 → 3.7.2, +1 added, −0 removed". */
   readonly packages: string;
-  /** "size 12 MiB → 12 MiB (+248 KiB)". */
+  /** "size 12 MiB → 12 MiB (+248 KiB)"; "" when the host side is unknown. */
   readonly size: string;
   /** "copies 6 paths, 248 KiB", "nothing to copy", or for an unknown host "may copy up to …". */
   readonly copy: string;
@@ -56,17 +56,22 @@ export function kernelChange(packages: readonly PackageDiff[]): string | undefin
   return `kernel ${versionsOf(kernel.oldVersions)} → ${versionsOf(kernel.newVersions)}`;
 }
 
-/** Summarise a `closure.diff` report of a host into the sheet's compact lines. */
-export function summariseHostDiff(report: ClosureDiffReport): HostDiffSummary {
+/**
+ * Summarise a `closure.diff` report of a host into the sheet's compact lines.
+ * `nothingDeployed`: the pre-flight found no system on the host, so an unknown side means
+ * "first deploy", not "unreachable".
+ */
+export function summariseHostDiff(report: ClosureDiffReport, options: { readonly nothingDeployed?: boolean } = {}): HostDiffSummary {
   const diff = report.diff;
   if (!diff || report.old.state === 'unknown') {
     const paths = report.new.paths ?? 0;
     return {
       state: 'unknown',
-      packages: 'unknown (host unreachable)',
-      size: `new closure ${formatBytes(report.new.bytes ?? 0)}`,
+      packages: options.nothingDeployed ? 'first deploy (no system running to compare with)' : 'unknown (host unreachable)',
+      // The whole new closure is the only size known; the copy line says it.
+      size: '',
       copy: `may copy up to ${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(report.new.bytes ?? 0)}`,
-      ...(report.old.error ? { why: report.old.error } : {}),
+      ...(report.old.error ? { why: report.old.error.replace(/\.$/, '') } : {}),
     };
   }
   const moved = diff.packages.filter((p) => p.change === 'upgraded' || p.change === 'downgraded' || p.change === 'changed');

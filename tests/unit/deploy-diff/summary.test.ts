@@ -77,6 +77,8 @@ describe('summariseHostDiff', () => {
     };
     const s = summariseHostDiff(unknown);
     expect(s).toMatchObject({ state: 'unknown', packages: 'unknown (host unreachable)', copy: 'may copy up to 42 paths, 3 MiB', why: 'connect ECONNREFUSED 127.0.0.1:9' });
+    expect(s.size).toBe('');
+    expect(summariseHostDiff({ ...unknown, old: { ...unknown.old, error: 'Cannot connect.' } }).why).toBe('Cannot connect');
     expect(s.reboot).toBeUndefined();
   });
 });
@@ -107,5 +109,16 @@ describe('diffsToStart', () => {
     expect(diffsToStart(['a', 'b', 'c'], { a: r, b: { state: 'starting' }, c: q }, 2)).toEqual([]);
     expect(diffsToStart(['a', 'b', 'c'], { a: { state: 'done', report: {} as ClosureDiffReport }, b: { state: 'failed', error: 'x' }, c: q }, 2)).toEqual(['c']);
     expect(diffsToStart(['a'], {}, 2)).toEqual([]);
+  });
+});
+
+describe('summariseHostDiff on a host with nothing deployed yet', () => {
+  it('says "first deploy", not "unreachable", and how much it may copy', () => {
+    const first: ClosureDiffReport = {
+      old: { label: 'zephyrus (running)', source: 'host', state: 'unknown', error: 'readlink: /run/current-system: No such file or directory' },
+      new: { label: 'working tree', source: 'working-tree', state: 'ok', paths: 1, bytes: 2048 },
+      durationMs: 5,
+    };
+    expect(summariseHostDiff(first, { nothingDeployed: true })).toMatchObject({ state: 'unknown', packages: 'first deploy (no system running to compare with)', copy: 'may copy up to 1 path, 2 KiB' });
   });
 });
