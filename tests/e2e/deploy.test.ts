@@ -50,7 +50,7 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
     await expect.poll(() => page.locator('[data-testid="host-status-row"][data-online="no"]').count()).toBe(2);
   });
 
-  it('deploys two hosts from the confirmation sheet, with per-host progress, separate logs, timeline and a notification', async () => {
+  it('deploys a host from the confirmation sheet, with per-host progress, separate logs, timeline and a notification', async () => {
     await page.locator('[data-testid="host-status-row"][data-target="zephyrus"] [data-testid="deploy-button"]').click();
     const sheet = page.getByTestId('deploy-sheet');
     await sheet.waitFor();
