@@ -80,4 +80,16 @@ describe('deploy many hosts', () => {
     expect(rolled.status).toBe('rolled-back');
     expect(rolled.rolledBackTo).toBe(1);
   });
+
+  it('builds on the target when meta.json says buildOnTarget: the derivations go over, the host realises them', async () => {
+    fs.writeFileSync(path.join(world.checkout, 'systems/host-06/meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { buildOnTarget: true } }));
+    world.edit('systems/host-06/default.nix', 'networking.hostName = "host-06";', 'networking.hostName = "host-06";\n  environment.etc."built-there".text = "yes";');
+    const { job, record } = await world.deploy({ targets: ['host-06'] });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const outcome = outcomeOf(record, 'host-06');
+    expect(await world.lab.host('host-06').currentSystem()).toBe(outcome.outPath);
+    // Built there: nothing to copy afterwards.
+    expect(outcome.stages.map((st) => st.name)).toEqual(['preflight', 'build', 'activate', 'confirm']);
+    expect(fs.readFileSync(job.logFile, 'utf8')).toMatch(/built on the host: \/nix\/store\/\S+-nixos-system-host-06/);
+  });
 });

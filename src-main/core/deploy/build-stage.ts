@@ -95,6 +95,7 @@ async function buildOnHost(env: DeployEnv, run: TargetRun, root: string): Promis
     const out = result.stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('/nix/store/'));
     if (result.code !== 0 || !out) throw new FleetError('build-failed', `building ${run.spec.id} on ${run.spec.host} failed (exit code ${result.code}).`);
     run.outPath = out;
+    run.builtOnHost = true;
     log(`built on the host: ${out}`, 'info');
   } catch (error) {
     const wire = toWireError(error);

@@ -49,7 +49,9 @@ interface PathInfoJson {
 
 /** Store paths of a closure with their NAR hashes, sizes and references (local `nix path-info -r --json`). */
 export async function localClosure(roots: readonly string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<Map<string, ClosurePath>> {
-  const result = await runNix(['path-info', '--json', '-r', ...roots], { ...options });
+  // A .drv given to `nix path-info` means its outputs (nix 2.8); --derivation means the file itself.
+  const derivations = roots.length > 0 && roots.every((r) => r.endsWith('.drv')) ? ['--derivation'] : [];
+  const result = await runNix(['path-info', '--json', '-r', ...derivations, ...roots], { ...options });
   if (result.code !== 0) throw new FleetError('copy-failed', `Could not read the closure of ${roots.join(' ')}: ${result.stderr.trim()}`);
   const parsed = JSON.parse(result.stdout) as PathInfoJson[] | Record<string, PathInfoJson | null>;
   // nix < 2.19 prints an array, newer ones an object keyed by path.

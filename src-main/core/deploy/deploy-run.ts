@@ -138,7 +138,7 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     if (stop) return run.finish('skipped', stop);
     if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before copying');
     try {
-      if (run.toGeneration === undefined) await copyStage(env, run);
+      if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
       if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
       await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
     } catch (error) {

@@ -12,6 +12,8 @@ export class TargetRun {
   message?: string;
   outPath?: string;
   drvPath?: string;
+  /** Built on the host itself (buildOnTarget): its output is there already, nothing to copy. */
+  builtOnHost = false;
   /** Manual rollback: the existing generation to switch to. */
   toGeneration?: number;
   generation?: number;
