@@ -36,7 +36,8 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
   let errors: string[];
 
   beforeAll(async () => {
-    world = await startDeployWorld({ names: ['moonlight'] });
+    // zephyrus and lg-laptop stay undeployed: three out-of-date hosts for the queue test.
+    world = await startDeployWorld({ names: ['moonlight', 'zephyrus', 'lg-laptop'] });
     // moonlight runs what the checkout builds: deployed with the real `fleet deploy`.
     await run(process.execPath, [path.join(repoRoot, 'bin/fleet.js'), '--flake', world.checkout, 'deploy', 'moonlight', '--json'], {
       env: { ...world.env, FLEET_DATA_DIR: path.join(world.home, 'cli-data') },
@@ -97,6 +98,56 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
     expect(await world.lab.host('moonlight').currentSystem()).toBe(deployed);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('"Deploy all out-of-date" diffs three hosts, at most two at once; hosts never deployed say "first deploy"', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
+    try {
+      const other = await ctx.newPage();
+      const otherErrors = collectPageErrors(other);
+      // Count closure-diff jobs in flight from the events the server sends the page.
+      let inFlight = 0;
+      let most = 0;
+      let finished = 0;
+      await other.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((message) => {
+          if (typeof message === 'string' && message.includes('closure-diff')) {
+            const event = (JSON.parse(message) as { event?: { type: string; job?: { kind: string; status: string } } }).event;
+            if (event?.job?.kind === 'closure-diff' && event.type === 'job.created') most = Math.max(most, ++inFlight);
+            if (event?.job?.kind === 'closure-diff' && event.type === 'job.status' && event.job.status !== 'running') {
+              inFlight--;
+              finished++;
+            }
+          }
+          ws.send(message);
+        });
+      });
+      await other.goto(`${serve.url}#/deploys`);
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('hosts-refresh').click();
+      const all = other.locator('[data-testid="deploy-hosts-card"] [data-testid="deploy-button"]').first();
+      await expect.poll(async () => ((await all.getAttribute('data-targets')) ?? '').split(' ').sort().join(' '), { timeout: 30_000 }).toBe('lg-laptop moonlight zephyrus');
+      await all.click();
+      const sheet = other.getByTestId('deploy-sheet');
+      const rows = sheet.getByTestId('deploy-diff-host');
+      await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(3);
+      await expect.poll(() => sheet.locator('[data-testid="deploy-diff-host"][data-state="running"]').count(), { timeout: 120_000 }).toBe(0);
+      expect(finished).toBe(3);
+      // Three queued at once: two start, the third waits for one of them.
+      expect(most).toBe(2);
+      expect(await sheet.locator('[data-testid="deploy-diff-host"][data-target="moonlight"] [data-testid="deploy-diff-packages-line"]').textContent()).toContain('fish 3.7.1 → 3.7.2');
+      for (const first of ['zephyrus', 'lg-laptop']) {
+        const line = sheet.locator(`[data-testid="deploy-diff-host"][data-target="${first}"] [data-testid="deploy-diff-packages-line"]`);
+        expect(await line.textContent()).toBe('first deploy (no system running to compare with)');
+      }
+      await screenshotBothThemes(other, 'deploy-diff-three');
+      await sheet.getByRole('button', { name: 'Cancel' }).click();
+      await sheet.waitFor({ state: 'detached' });
+      expect(otherErrors).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 180_000);
 
   it('says "unknown (host unreachable)" when the host goes away before it is listed, and the deploy stays possible', async () => {
     const host = world.lab.host('moonlight');

@@ -32,7 +32,7 @@ function HostDiffRow({ target, run, nothingDeployed }: { readonly target: string
     <li className="deploy-diff-host" data-testid="deploy-diff-host" data-target={target} data-state={summary.state}>
       <strong>{target}</strong>
       <div className="deploy-diff-lines">
-        <span className={summary.state === 'unknown' ? 'badge warn' : ''} data-testid="deploy-diff-packages-line" title={summary.why}>
+        <span className={summary.state === 'unknown' ? (nothingDeployed ? 'badge' : 'badge warn') : ''} data-testid="deploy-diff-packages-line" title={summary.why}>
           {summary.packages}
         </span>
         {summary.size ? (
