@@ -2,6 +2,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassphraseCache } from '../../src-main/core/ssh/auth';
+import { SshConnection } from '../../src-main/core/ssh/connection';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // How the app logs in, as a user's setup would have it: ssh-agent, a key with a passphrase,
@@ -82,6 +84,44 @@ describe('ssh authentication and host keys', () => {
     expect(second.events.filter((e) => e.type === 'prompt.request')).toHaveLength(0);
     for (const file of [first.job.logFile, path.join(world.dataDir, 'deploys.jsonl'), path.join(world.dataDir, 'jobs.jsonl')]) {
       expect(fs.readFileSync(file, 'utf8')).not.toContain(passphrase);
+    }
+  });
+
+  it('reaches a host through ProxyJump with two hops (each hop checked against known_hosts)', async () => {
+    const kh = world.lab.knownHostsPath;
+    fs.writeFileSync(
+      path.join(world.home, '.ssh', 'config'),
+      [
+        'Host zephyrus',
+        `  HostName ${address}`,
+        '  User root',
+        `  IdentityFile ${world.lab.identityFile}`,
+        `  UserKnownHostsFile ${kh}`,
+        // The host's own loopback, only reachable from inside it: through two hops.
+        'Host behind-jump',
+        '  HostName 127.0.0.1',
+        '  HostKeyAlias zephyrus',
+        '  User root',
+        `  IdentityFile ${world.lab.identityFile}`,
+        `  UserKnownHostsFile ${kh}`,
+        '  ProxyJump zephyrus,root@zephyrus:22',
+        '',
+      ].join('\n'),
+    );
+    const connection = await SshConnection.open({
+      host: 'behind-jump',
+      home: world.home,
+      appKnownHosts: path.join(world.dataDir, 'jump_known_hosts'),
+      passphrases: new PassphraseCache(),
+      askUnknownKey: async () => false,
+    });
+    try {
+      const result = await connection.exec(['sh', '-c', 'echo "$SSH_CONNECTION"']);
+      // sshd saw the last hop come from the host's own loopback.
+      expect(result.stdout).toMatch(/^127\.0\.0\.1 /);
+      expect(connection.config.hostName).toBe('127.0.0.1');
+    } finally {
+      connection.close();
     }
   });
 });
