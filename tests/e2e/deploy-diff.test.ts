@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +149,48 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
       await ctx.close();
     }
   }, 180_000);
+
+  it('an edit while the sheet is open diffs again; going back to the same checkout reuses the first result', async () => {
+    const file = path.join(world.checkout, 'systems/moonlight/default.nix');
+    const committed = fs.readFileSync(file, 'utf8');
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const other = await ctx.newPage();
+      let created = 0;
+      await other.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((message) => {
+          if (typeof message === 'string' && message.includes('closure-diff')) {
+            const event = (JSON.parse(message) as { event?: { type: string; job?: { kind: string } } }).event;
+            if (event?.type === 'job.created' && event.job?.kind === 'closure-diff') created++;
+          }
+          ws.send(message);
+        });
+      });
+      await other.goto(`${serve.url}#/deploys`);
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('hosts-refresh').click();
+      const button = other.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
+      await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
+      await button.click();
+      const line = other.locator('[data-testid="deploy-diff-host"][data-target="moonlight"] [data-testid="deploy-diff-packages-line"]');
+      await expect.poll(async () => (await line.count()) > 0 && (await line.textContent()), { timeout: 120_000 }).toContain('fish 3.7.1 → 3.7.2');
+      expect(created).toBe(1);
+      // An uncommitted edit: the watcher rescans, the sheet diffs the new state.
+      fs.writeFileSync(file, committed.replace('programs.fish.version = "3.7.2";', 'programs.fish.version = "3.7.3";'));
+      await expect.poll(async () => (await line.count()) > 0 && (await line.textContent()), { timeout: 120_000 }).toContain('fish 3.7.1 → 3.7.3');
+      expect(created).toBe(2);
+      // Back to the committed text: the first result serves again, no third job.
+      fs.writeFileSync(file, committed);
+      await expect.poll(async () => (await line.count()) > 0 && (await line.textContent()), { timeout: 60_000 }).toContain('fish 3.7.1 → 3.7.2');
+      await other.waitForTimeout(1500);
+      expect(created).toBe(2);
+      await other.getByTestId('deploy-sheet').getByRole('button', { name: 'Cancel' }).click();
+    } finally {
+      fs.writeFileSync(file, committed);
+      await ctx.close();
+    }
+  }, 240_000);
 
   it('says "unknown (host unreachable)" when the host goes away before it is listed, and the deploy stays possible', async () => {
     const host = world.lab.host('moonlight');

@@ -20,6 +20,10 @@ function useCheckoutKey(): string | null {
   const revision = useInventoryStore((s) => s.inventory?.revision);
   const [key, setKey] = useState<string | null>(null);
   useEffect(() => {
+    // The inventory store hears the watcher's rescans once it has loaded (screens other than Systems may not have).
+    if (!useInventoryStore.getState().inventory) void useInventoryStore.getState().load();
+  }, []);
+  useEffect(() => {
     let live = true;
     client()
       .invoke('git.changes', {})
