@@ -25,17 +25,18 @@ export function buildProgram(): Command {
     .option('--flake <path>', 'the homelab checkout (default: the current directory or its nearest parent with flake.nix)')
     .showHelpAfterError()
     .exitOverride();
-  registerServe(program);
-  registerJobs(program);
-  registerDroid(program);
-  registerAffected(program);
-  registerDiff(program);
+  // In the order a user works: look, build, see what changed, deploy, watch; then the rest.
+  registerInventory(program);
   registerBuild(program);
   registerCheck(program);
-  registerInventory(program);
+  registerDiff(program);
+  registerAffected(program);
   registerDeploy(program);
   registerRollback(program);
   registerStatus(program);
+  registerDroid(program);
+  registerJobs(program);
+  registerServe(program);
   return program;
 }
 
