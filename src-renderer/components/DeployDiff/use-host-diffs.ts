@@ -47,6 +47,7 @@ export function useHostDiffs(machines: readonly string[]): Readonly<Record<strin
   const [runs, setRuns] = useState<Readonly<Record<string, HostDiffRun>>>({});
   const started = useRef(new Set<string>());
   const running = useRef(new Map<string, string>());
+  const gone = useRef(false);
   const order = checkout === null ? [] : machines.map((m) => runKey(m, checkout));
   const orderKey = order.join('\0');
 
@@ -78,6 +79,8 @@ export function useHostDiffs(machines: readonly string[]): Readonly<Record<strin
       client()
         .invoke('closure.diff', { machine })
         .then(({ jobId }) => {
+          // Closed while the request was on its way: nobody will read this diff.
+          if (gone.current) return void client().invoke('jobs.cancel', { jobId }).catch(() => undefined);
           running.current.set(key, jobId);
           setRuns((current) => ({ ...current, [key]: { state: 'running', jobId } }));
         })
@@ -107,6 +110,7 @@ export function useHostDiffs(machines: readonly string[]): Readonly<Record<strin
   // The sheet closed: the deploy builds for itself, so unfinished diffs only cost time.
   useEffect(
     () => () => {
+      gone.current = true;
       for (const jobId of running.current.values()) void client().invoke('jobs.cancel', { jobId }).catch(() => undefined);
     },
     [],
