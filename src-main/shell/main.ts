@@ -7,6 +7,7 @@ import { bindIpc, channels } from './ipc';
 import { startCoreRelay } from './core-relay';
 import { createTrayView } from './tray';
 import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from './tray-model';
+import { trayAction } from './tray-actions';
 
 // The Electron main process: windows, tray, notifications and the IPC relay. It stays
 // thin; the core runs in a utility process (core-process.ts).
@@ -58,11 +59,26 @@ function start(): void {
     icons,
     buildMenu: (template) => Menu.buildFromTemplate(template),
     onMenuItem: (id) => {
-      if (id === 'quit') app.quit();
-      else if (id === 'toggle-window') {
-        if (window?.isVisible()) window.hide();
-        else showWindow();
-      } else if (id.startsWith('job:')) openJob(id.slice(4));
+      const action = trayAction(id, trayState);
+      switch (action.kind) {
+        case 'quit':
+          app.quit();
+          return;
+        case 'toggle-window':
+          if (window?.isVisible()) window.hide();
+          else showWindow();
+          return;
+        case 'open-job':
+          openJob(action.jobId);
+          return;
+        case 'deploy':
+          void relay.invoke('deploy.start', { targets: action.targets }).then((reply) => {
+            if (reply.ok) openJob((reply.result as { jobId: string }).jobId);
+          });
+          return;
+        case 'none':
+          return;
+      }
     },
   });
   const renderTray = () => trayView.render(trayState, Boolean(window?.isVisible()));

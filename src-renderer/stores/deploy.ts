@@ -3,6 +3,7 @@ import type { FleetEvent } from '../../src-main/core/api';
 import type { DeployPreview, DeployRecord, HostStatus } from '../../src-main/core/deploy/contract';
 import { initialTrayState, reduceTray, type NotificationSpec, type TrayState } from '../../src-main/shell/tray-model';
 import { client } from '../client';
+import { useAppStore } from './app';
 
 /** What the confirmation sheet sends. */
 export interface DeployRequest {
@@ -47,8 +48,7 @@ export function askNotificationPermission(): void {
 }
 
 function openDeploy(jobId: string): void {
-  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
+  useAppStore.getState().navigate('deploys', jobId);
 }
 
 function notify(spec: NotificationSpec): void {

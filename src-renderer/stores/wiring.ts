@@ -1,13 +1,18 @@
 import { client } from '../client';
 import { useAppStore } from './app';
 import { usePromptsStore } from './prompts';
+import { wireDeployStore } from './deploy';
+import { wireJobsStore } from './jobs';
 
 /**
  * Subscribe the stores to the core's events, once, at start-up (never in components).
  * Returns the unsubscribe function.
  */
 export function wireStores(): () => void {
-  return client().subscribe((event) => {
+  // Jobs and deploys follow events wherever the user is, so notifications come from any screen.
+  const offJobs = wireJobsStore();
+  const offDeploys = wireDeployStore();
+  const offApp = client().subscribe((event) => {
     switch (event.type) {
       case 'checkout.changed':
         useAppStore.getState().setCheckout(event.checkout);
@@ -30,4 +35,9 @@ export function wireStores(): () => void {
         return;
     }
   });
+  return () => {
+    offApp();
+    offDeploys();
+    offJobs();
+  };
 }

@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import type { DeployPreview } from '../../../src-main/core/deploy/contract';
 import { DeploySheet } from './DeploySheet';
 import { DeployDiff } from '../DeployDiff';
+import { useAppStore } from '../../stores/app';
 
 export interface DeployButtonProps {
   readonly targets: readonly string[];
@@ -14,10 +15,7 @@ export interface DeployButtonProps {
 /** "Deploy" for a host or a selection: opens the confirmation sheet; the deploy view opens once it starts. */
 export function DeployButton({ targets, label, primary = true, disabled, diffSlot }: DeployButtonProps) {
   const [open, setOpen] = useState(false);
-  const onStarted = (jobId: string) => {
-    history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
-    window.dispatchEvent(new HashChangeEvent('hashchange'));
-  };
+  const onStarted = (jobId: string) => useAppStore.getState().navigate('deploys', jobId);
   return (
     <>
       <button

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useAppStore } from '../../stores/app';
 import type { DeployRecord } from '../../../src-main/core/deploy/contract';
 import { formatDuration } from '../../components/JobPanel';
 import { useDeployStore, wireDeployStore } from '../../stores/deploy';
@@ -16,8 +17,7 @@ function jobFromHash(): string | null {
 }
 
 function select(jobId: string): void {
-  history.pushState(null, '', `#/deploys/${encodeURIComponent(jobId)}`);
-  window.dispatchEvent(new HashChangeEvent('hashchange'));
+  useAppStore.getState().navigate('deploys', jobId);
 }
 
 /**
