@@ -1,4 +1,5 @@
 import type { JobProgress } from '../core/jobs/types';
+import { formatBytes } from '../core/units';
 
 /** One terminal line summarising a job's progress, like nom's footer. */
 export function renderProgressLine(progress: JobProgress, width: number): string {
@@ -19,14 +20,3 @@ export function renderProgressLine(progress: JobProgress, width: number): string
   return line.length > width - 1 ? line.slice(0, Math.max(0, width - 2)) + '…' : line;
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}

@@ -3,6 +3,7 @@ import { runNix } from '../nix/runner';
 import type { HostSession } from './host-session';
 import { referencesFirst, serveCopy } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
+import { formatBytes } from '../units';
 
 /** Progress of a closure copy. */
 export interface CopyProgress {
@@ -196,15 +197,3 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
   return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone };
 }
 
-/** "12.3 MiB" */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}

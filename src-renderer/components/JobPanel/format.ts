@@ -1,15 +1,5 @@
-/** Bytes as KiB/MiB/GiB, one decimal under 10. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from '../../../src-main/core/units';
+
 
 /** A duration as "4.2 s", "3 min 12 s", "1 h 02 min". */
 export function formatDuration(ms: number): string {
