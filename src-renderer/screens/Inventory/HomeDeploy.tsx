@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
-import { DeployAction } from './DeployAction';
+import { DeployButton } from '../../components/DeploySheet';
 import { LastDeploy } from './LastDeploy';
 
 /** A host name as ssh takes it: no spaces, no leading dash (the deploy refuses the rest with its reason). */
@@ -38,7 +38,7 @@ export function HomeDeploy({ home, inventory }: { readonly home: StandaloneHome;
             ))}
           </datalist>
         </label>
-        <DeployAction targets={usableHost(host.trim()) ? [target] : []} label="Deploy home" />
+        <DeployButton targets={usableHost(host.trim()) ? [target] : []} label="Deploy home" />
       </div>
       <div className="muted inv-small">
         Copies <span className="mono">homeConfigurations.{home.name}.activationPackage</span> and activates it as <span className="mono">{home.user}</span> over

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
 import { client } from '../../client';
-import { DeployAction } from './DeployAction';
+import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
 import { useAppStore } from '../../stores/app';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -48,7 +48,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         <FlakeBadge state={system.flake} />
         <span className="inv-grow" />
         <BuildButton key={system.name} name={system.name} />
-        <DeployAction targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
+        <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
       <WarningList warnings={system.warnings} />
       <dl className="inv-fields">

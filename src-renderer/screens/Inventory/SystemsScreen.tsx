@@ -1,6 +1,6 @@
 import { memo, useEffect } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
-import { DeployAction } from './DeployAction';
+import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
 import { useShallow } from 'zustand/react/shallow';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -119,7 +119,7 @@ function CheckHostsButton({ names }: { readonly names: readonly string[] }) {
 function OutOfDateDeploy({ names }: { readonly names: readonly string[] }) {
   const stale = useHostStatusStore(useShallow((s) => names.filter((n) => s.byTarget[n]?.online && s.byTarget[n]?.outOfDate)));
   if (stale.length === 0) return null;
-  return <DeployAction targets={stale} label={`Deploy ${stale.length} out of date`} primary={false} />;
+  return <DeployButton targets={stale} label={`Deploy ${stale.length} out of date`} primary={false} />;
 }
 
 const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) => {
@@ -127,7 +127,7 @@ const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) 
   return (
     <>
       <CheckHostsButton names={deployable(all)} />
-      {picked.length > 0 ? <DeployAction targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : <OutOfDateDeploy names={deployable(all)} />}
+      {picked.length > 0 ? <DeployButton targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : <OutOfDateDeploy names={deployable(all)} />}
     </>
   );
 };
