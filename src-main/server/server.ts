@@ -82,6 +82,11 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
     fs.createReadStream(found.file).pipe(res);
   });
 
+  // Browsers keep idle sockets for about a minute; a server closing them first races a new
+  // request on the same socket and the page sees ERR_CONNECTION_RESET.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
+
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
     const access = checkAccess(req, token, port);
