@@ -9,6 +9,7 @@ import { gitAt, resolveRevision } from '../git/repo';
 import { localClosure } from './listing';
 import { diffAgainstHost, reportOf, type ClosureDiffReport } from './report';
 import { openHostExec } from './host-connection';
+import { diffHomeAgainstHost, homeDeployTarget } from './home-host';
 
 /** What to compare: a machine against its host or a revision, or two store paths. */
 export interface ClosureDiffRequest {
@@ -21,9 +22,18 @@ export interface ClosureDiffRequest {
   readonly to?: string;
   /** The path on the host to compare with (default /run/current-system). */
   readonly hostPath?: string;
+  /** For "home:<config>@<host>": the user whose home it is on the host (default: the config's name). */
+  readonly asUser?: string;
 }
 
 type Kind = 'system' | 'home' | 'droid';
+
+/** The machine a closure diff builds; `onHost` ("<config>@<host>") for a home compared with its host. */
+export interface ClosureMachine {
+  readonly kind: Kind;
+  readonly name: string;
+  readonly onHost?: string;
+}
 
 /** Split "kind:name" (kind defaults to system). */
 export function parseMachine(spec: string): { kind: Kind; name: string } {
@@ -37,22 +47,26 @@ export function parseMachine(spec: string): { kind: Kind; name: string } {
 }
 
 /** Check the request against the checkout before the job starts; answers the machine to build. */
-export function validateClosureRequest(root: string, request: ClosureDiffRequest, layoutRoot?: string): { kind: Kind; name: string } | undefined {
+export function validateClosureRequest(root: string, request: ClosureDiffRequest, layoutRoot?: string): ClosureMachine | undefined {
   if (request.from || request.to) {
     if (!request.from || !request.to) throw new FleetError('invalid-input', 'Give both `from` and `to` store paths.');
     return undefined;
   }
   if (!request.machine) throw new FleetError('invalid-input', 'Name a machine (e.g. moonlight or home:soriphoono), or give `from` and `to`.');
-  const machine = parseMachine(request.machine);
+  const parsed = parseMachine(request.machine);
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+  // "home:<config>@<host>": a standalone home as deployed to a host (checked like a deploy target).
+  const homeOnHost = parsed.kind === 'home' && parsed.name.includes('@') ? homeDeployTarget(inventory, parsed.name, request.asUser) : undefined;
+  if (request.asUser && !homeOnHost) throw new FleetError('invalid-input', '`asUser` goes with a home on a host: home:<config>@<host>.');
+  const machine = homeOnHost ? { kind: 'home' as const, name: homeOnHost.config } : parsed;
   const names = machine.kind === 'system' ? inventory.systems.map((s) => s.name) : machine.kind === 'home' ? inventory.standaloneHomes.map((h) => h.name) : inventory.droids.map((d) => d.name);
   if (!names.includes(machine.name)) {
     throw new FleetError('not-found', `There is no ${machine.kind} named "${machine.name}" in the checkout.`, { hint: names.length ? `Known: ${names.join(', ')}` : undefined });
   }
-  if (!request.base && machine.kind !== 'system' && !request.hostPath) {
+  if (!request.base && machine.kind !== 'system' && !request.hostPath && !homeOnHost) {
     throw new FleetError('invalid-input', `Comparing a ${machine.kind} with a running device needs its profile path (hostPath); or compare with a revision (base).`);
   }
-  return machine;
+  return homeOnHost ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
 }
 
 async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions): Promise<string> {
@@ -74,7 +88,7 @@ async function targetAtRevision(root: string, target: BuildTarget, rev: string):
 }
 
 /** Run a closure diff: build what is needed, list both closures, compare. */
-export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: string, request: ClosureDiffRequest, machine: { kind: Kind; name: string } | undefined, layoutRoot?: string): Promise<ClosureDiffReport> {
+export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: string, request: ClosureDiffRequest, machine: ClosureMachine | undefined, layoutRoot?: string): Promise<ClosureDiffReport> {
   const nix: NixRunOptions = { env: ctx.env, signal: job.signal };
   const started = performance.now();
   if (!machine) {
@@ -91,9 +105,15 @@ export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: st
     job.log(`building ${target.attrPath} at ${rev.slice(0, 12)}`);
     const oldPath = await buildOne(await targetAtRevision(root, target, rev), root, job, nix);
     const oldEntries = await localClosure(oldPath, nix);
-    return reportOf({ label: `${request.base} (${rev.slice(0, 7)})`, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, machine);
+    return reportOf({ label: `${request.base} (${rev.slice(0, 7)})`, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, { kind: machine.kind, name: machine.name });
   }
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+  if (machine.onHost) {
+    const spec = homeDeployTarget(inventory, machine.onHost, request.asUser);
+    const report = await diffHomeAgainstHost(ctx, spec, newSide, { jobId: job.id, signal: job.signal, machine: { kind: 'home', name: machine.onHost }, log: (text) => job.log(text) });
+    if (report.old.state === 'unknown') job.log(`home closure unknown: ${report.old.error}`, 'stderr');
+    return report;
+  }
   const system = inventory.systems.find((s) => s.name === machine.name);
   if (!system) throw new FleetError('not-found', `There is no system named "${machine.name}".`);
   let close: (() => void) | undefined;
@@ -107,7 +127,7 @@ export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: st
       },
       `${machine.name} (running)`,
       newSide,
-      { machine, ...(request.hostPath ? { hostPath: request.hostPath } : {}) },
+      { machine: { kind: machine.kind, name: machine.name }, ...(request.hostPath ? { hostPath: request.hostPath } : {}) },
     );
     if (report.old.state === 'unknown') job.log(`host closure unknown: ${report.old.error}`, 'stderr');
     return report;

@@ -45,11 +45,11 @@ export const gitCommands = {
     z.object({ base: revisionInput.optional(), confirm: z.boolean().optional() }).strict(),
   ),
   'changes.sinceDeployed': job<SinceDeployedReport>()(
-    'For a system: the revision it runs (read over SSH), the commits since, and the changed files that affect it.',
+    'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it.',
     z.object({ host: z.string().min(1).max(255) }).strict(),
   ),
   'closure.diff': job<ClosureDiffReport>()(
-    "Closure diff like nvd: a machine's working-tree build against its running host (over SSH) or against revision `base`; or two store paths `from`/`to`.",
+    "Closure diff like nvd: a machine's working-tree build against its running host (over SSH; a home as `home:<config>@<host>`, optionally `asUser`) or against revision `base`; or two store paths `from`/`to`.",
     z
       .object({
         machine: z.string().min(1).max(300).optional(),
@@ -57,6 +57,7 @@ export const gitCommands = {
         from: storePath.optional(),
         to: storePath.optional(),
         hostPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path on the host').max(4096).optional(),
+        asUser: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'a login name').max(64).optional(),
       })
       .strict(),
   ),

@@ -9,6 +9,7 @@ import { checkInputNames, updateFlakeInputs } from './flake-update';
 import { diffLocks, lockAtRevision, lockInWorkingTree } from './lock-diff';
 import { readRepoState, resolveRevision } from './repo';
 import { sinceDeployed } from './since-deployed';
+import { recordedDeployOf } from './deployed-revision';
 import { openHostExec } from '../closure/host-connection';
 import { scanInventory } from '../homelab/scan';
 import { FleetError } from '../contract';
@@ -47,7 +48,7 @@ export function gitHandlers(ctx: CoreContext): HandlersFor<typeof gitCommands> {
               const opened = await openHostExec(ctx, system.deploy, { jobId: job.id, signal: job.signal });
               close = opened.close;
               return opened.exec(argv);
-            }, layoutRoot);
+            }, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root));
           } finally {
             close?.();
           }
@@ -58,7 +59,7 @@ export function gitHandlers(ctx: CoreContext): HandlersFor<typeof gitCommands> {
       const root = ctx.root();
       const layoutRoot = layoutRootOf(root);
       const machine = validateClosureRequest(root, input, layoutRoot);
-      const title = machine ? `Closure diff of ${machine.name}${input.base ? ` against ${input.base}` : ' against the running host'}` : 'Closure diff of two store paths';
+      const title = machine ? `Closure diff of ${machine.onHost ?? machine.name}${input.base ? ` against ${input.base}` : ' against the running host'}` : 'Closure diff of two store paths';
       return {
         spec: { kind: 'closure-diff', title, ...(machine ? { targets: [machine.name] } : {}) },
         run: (job) => runClosureDiff(ctx, job, root, input, machine, layoutRoot),

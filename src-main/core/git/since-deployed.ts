@@ -3,6 +3,7 @@ import type { HostExec } from '../closure/listing';
 import { machineIndexOf, mapChangesToMachines } from './affected-rules';
 import { changesSince, gitAt, readRepoState } from './repo';
 import type { ChangedFile } from './types';
+import type { RecordedDeploy } from './deployed-revision';
 
 /** A commit between the deployed revision and HEAD. */
 export interface CommitSummary {
@@ -17,6 +18,10 @@ export interface SinceDeployedReport {
   readonly host: string;
   /** configurationRevision the host reports ("dirty" when it was deployed from a dirty tree). */
   readonly deployedRevision?: string;
+  /** Where deployedRevision came from: the host itself, or the deploy history (host unreachable). */
+  readonly revisionSource?: 'host' | 'history';
+  /** With revisionSource 'history': the deploy that recorded it. */
+  readonly recordedDeploy?: RecordedDeploy;
   readonly state: 'ok' | 'unknown' | 'dirty-deploy' | 'not-in-repository';
   readonly message?: string;
   readonly head?: string;
@@ -45,20 +50,26 @@ export function parseNixosVersion(stdout: string): { configurationRevision?: str
  * its connection), list the commits from there to HEAD and the changed files (including
  * uncommitted ones) that the layout rules tie to this host.
  */
-export async function sinceDeployed(root: string, host: string, exec: HostExec, layoutRoot?: string): Promise<SinceDeployedReport> {
+export async function sinceDeployed(root: string, host: string, exec: HostExec, layoutRoot?: string, recorded?: () => RecordedDeploy | undefined): Promise<SinceDeployedReport> {
   const repo = await readRepoState(root);
-  const base = { host, commits: [], files: [], ...(repo.head ? { head: repo.head } : {}) };
+  let base: Omit<SinceDeployedReport, 'state'> = { host, commits: [], files: [], ...(repo.head ? { head: repo.head } : {}) };
   let revision: string | undefined;
   try {
     const result = await exec(['nixos-version', '--json']);
     if (result.code === 0) revision = parseNixosVersion(result.stdout).configurationRevision;
     else return { ...base, state: 'unknown', message: `nixos-version failed on ${host}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}` };
+    base = { ...base, revisionSource: 'host' };
   } catch (error) {
-    return { ...base, state: 'unknown', message: `${host} is unreachable: ${(error as Error).message}` };
+    // Unreachable: the deploy history still knows what this app last put there.
+    const fromHistory = recorded?.();
+    const why = `${host} is unreachable: ${(error as Error).message}`;
+    if (!fromHistory) return { ...base, state: 'unknown', message: `${why}${recorded ? ' (and the deploy history has no successful deploy of it)' : ''}` };
+    revision = fromHistory.revision;
+    base = { ...base, revisionSource: 'history', recordedDeploy: fromHistory, message: `${why}; using the revision of its last successful deploy (${fromHistory.deployId}).` };
   }
   if (!revision) return { ...base, state: 'unknown', message: `${host} does not report a configurationRevision.` };
   if (revision === 'dirty' || revision.endsWith('-dirty')) {
-    return { ...base, deployedRevision: revision, state: 'dirty-deploy', outOfDate: true, message: `${host} was deployed from a dirty tree, so its exact source is unknown.` };
+    return { ...base, deployedRevision: revision, state: 'dirty-deploy', outOfDate: true, message: `${base.message ? `${base.message} ` : ''}${host} was deployed from a dirty tree, so its exact source is unknown.` };
   }
   const git = gitAt(root);
   const rev = await git.raw(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`]).then((out) => out.trim(), () => '');
