@@ -10,6 +10,8 @@ import { localClosure } from './listing';
 import { diffAgainstHost, reportOf, type ClosureDiffReport } from './report';
 import { openHostExec } from './host-connection';
 import { diffHomeAgainstHost, homeDeployTarget } from './home-host';
+import { diffDroidAgainstPhone, droidBuildOptions } from './droid-phone';
+import { nixOptionsFromEnv } from '../nix/nix-options';
 
 /** What to compare: a machine against its host or a revision, or two store paths. */
 export interface ClosureDiffRequest {
@@ -22,8 +24,12 @@ export interface ClosureDiffRequest {
   readonly to?: string;
   /** The path on the host to compare with (default /run/current-system). */
   readonly hostPath?: string;
-  /** For "home:<config>@<host>": the user whose home it is on the host (default: the config's name). */
+  /** For "home:<config>@<host>": the user whose home it is on the host (default: the config's name); for a droid: the phone's login user. */
   readonly asUser?: string;
+  /** For a droid: the phone's adb serial (default: the connected phone linked to the droid). */
+  readonly serial?: string;
+  /** For a droid: the private key for the phone's sshd. */
+  readonly identityFile?: string;
 }
 
 type Kind = 'system' | 'home' | 'droid';
@@ -57,14 +63,15 @@ export function validateClosureRequest(root: string, request: ClosureDiffRequest
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
   // "home:<config>@<host>": a standalone home as deployed to a host (checked like a deploy target).
   const homeOnHost = parsed.kind === 'home' && parsed.name.includes('@') ? homeDeployTarget(inventory, parsed.name, request.asUser) : undefined;
-  if (request.asUser && !homeOnHost) throw new FleetError('invalid-input', '`asUser` goes with a home on a host: home:<config>@<host>.');
+  if (request.asUser && !homeOnHost && parsed.kind !== 'droid') throw new FleetError('invalid-input', '`asUser` goes with a home on a host (home:<config>@<host>) or a droid.');
+  if ((request.serial || request.identityFile) && parsed.kind !== 'droid') throw new FleetError('invalid-input', '`serial` and `identityFile` go with a droid (droid:<name>).');
   const machine = homeOnHost ? { kind: 'home' as const, name: homeOnHost.config } : parsed;
   const names = machine.kind === 'system' ? inventory.systems.map((s) => s.name) : machine.kind === 'home' ? inventory.standaloneHomes.map((h) => h.name) : inventory.droids.map((d) => d.name);
   if (!names.includes(machine.name)) {
     throw new FleetError('not-found', `There is no ${machine.kind} named "${machine.name}" in the checkout.`, { hint: names.length ? `Known: ${names.join(', ')}` : undefined });
   }
-  if (!request.base && machine.kind !== 'system' && !request.hostPath && !homeOnHost) {
-    throw new FleetError('invalid-input', `Comparing a ${machine.kind} with a running device needs its profile path (hostPath); or compare with a revision (base).`);
+  if (!request.base && machine.kind === 'home' && !homeOnHost) {
+    throw new FleetError('invalid-input', `Comparing home ${machine.name} with what a host runs needs the host: home:${machine.name}@<host>; or compare with a revision (base).`);
   }
   return homeOnHost ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
 }
@@ -89,13 +96,14 @@ async function targetAtRevision(root: string, target: BuildTarget, rev: string):
 
 /** Run a closure diff: build what is needed, list both closures, compare. */
 export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: string, request: ClosureDiffRequest, machine: ClosureMachine | undefined, layoutRoot?: string): Promise<ClosureDiffReport> {
-  const nix: NixRunOptions = { env: ctx.env, signal: job.signal };
+  let nix: NixRunOptions = { env: ctx.env, signal: job.signal };
   const started = performance.now();
   if (!machine) {
     const [a, b] = await Promise.all([localClosure(request.from!, nix), localClosure(request.to!, nix)]);
     return reportOf({ label: request.from!, source: 'path', storePath: request.from!, entries: a }, { label: request.to!, source: 'path', storePath: request.to!, entries: b }, started);
   }
   const target = configurationTarget(machine.kind, machine.name);
+  if (machine.kind === 'droid') nix = { ...nix, options: droidBuildOptions(nixOptionsFromEnv(ctx.env)) };
   job.log(`building ${target.attrPath} from the working tree`);
   const newPath = await buildOne(target, root, job, nix);
   const newEntries = await localClosure(newPath, nix);
@@ -108,6 +116,12 @@ export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: st
     return reportOf({ label: `${request.base} (${rev.slice(0, 7)})`, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, { kind: machine.kind, name: machine.name });
   }
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+  if (machine.kind === 'droid') {
+    const reach = { ...(request.serial ? { serial: request.serial } : {}), ...(request.asUser ? { user: request.asUser } : {}), ...(request.identityFile ? { identityFile: request.identityFile } : {}) };
+    const report = await diffDroidAgainstPhone(ctx, machine.name, newSide, reach, { jobId: job.id, signal: job.signal, ...(request.hostPath ? { profile: request.hostPath } : {}), log: (text) => job.log(text) });
+    if (report.old.state === 'unknown') job.log(`phone closure unknown: ${report.old.error}`, 'stderr');
+    return report;
+  }
   if (machine.onHost) {
     const spec = homeDeployTarget(inventory, machine.onHost, request.asUser);
     const report = await diffHomeAgainstHost(ctx, spec, newSide, { jobId: job.id, signal: job.signal, machine: { kind: 'home', name: machine.onHost }, log: (text) => job.log(text) });

@@ -49,7 +49,7 @@ export const gitCommands = {
     z.object({ host: z.string().min(1).max(255) }).strict(),
   ),
   'closure.diff': job<ClosureDiffReport>()(
-    "Closure diff like nvd: a machine's working-tree build against its running host (over SSH; a home as `home:<config>@<host>`, optionally `asUser`) or against revision `base`; or two store paths `from`/`to`.",
+    "Closure diff like nvd: a machine's working-tree build against its running host (over SSH; a home as `home:<config>@<host>`, optionally `asUser`; a droid on its phone over adb, optionally `serial`, `identityFile`) or against revision `base`; or two store paths `from`/`to`.",
     z
       .object({
         machine: z.string().min(1).max(300).optional(),
@@ -58,6 +58,8 @@ export const gitCommands = {
         to: storePath.optional(),
         hostPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path on the host').max(4096).optional(),
         asUser: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'a login name').max(64).optional(),
+        serial: z.string().min(1).max(200).optional(),
+        identityFile: z.string().regex(/^\/[^\0]*$/, 'an absolute path to a private key').max(4096).optional(),
       })
       .strict(),
   ),
