@@ -62,7 +62,9 @@ export function registerDiff(program: Command): void {
     .option('--stat', 'only the list of changed files')
     .option('--json', 'print JSON')
     .option('--accept-new-host-keys', 'accept host keys never seen before')
-    .action(async (opts: { host?: string; base?: string; sinceDeployed?: boolean; stat?: boolean; json?: boolean; acceptNewHostKeys?: boolean }, command: Command) => {
+    .option('--as <user>', 'for home:<config>@<host>: log in as this user instead of the home\'s own name')
+    .option('--serial <serial>', 'for droid:<name>: the phone to list (default: the linked phone)')
+    .action(async (opts: { host?: string; base?: string; sinceDeployed?: boolean; stat?: boolean; json?: boolean; acceptNewHostKeys?: boolean; as?: string; serial?: string }, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
         if (opts.sinceDeployed) {
@@ -79,7 +81,7 @@ export function registerDiff(program: Command): void {
           return;
         }
         if (opts.host) {
-          const info = await runJob(session.core, 'closure.diff', { machine: opts.host, ...(opts.base ? { base: opts.base } : {}) }, { showLog: !opts.json, ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}) });
+          const info = await runJob(session.core, 'closure.diff', { machine: opts.host, ...(opts.base ? { base: opts.base } : {}), ...(opts.as ? { asUser: opts.as } : {}), ...(opts.serial ? { serial: opts.serial } : {}) }, { showLog: !opts.json, ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}) });
           if (info.status !== 'succeeded') throw new FleetError('failed', info.error?.message ?? `job ${info.status}`);
           const report = info.result as ClosureDiffReport;
           return opts.json ? printJson(report) : void process.stdout.write(formatClosureDiff(report));
