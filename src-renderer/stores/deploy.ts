@@ -14,6 +14,8 @@ export interface DeployRequest {
   readonly parallel: number;
   readonly canary: boolean;
   readonly keepGoing: boolean;
+  /** Home targets: log in as this user instead of the home's own name. */
+  readonly asUser?: string;
 }
 
 /** A notification shown in the page (and, when allowed, by the browser). */
@@ -32,7 +34,7 @@ interface DeployState {
   readonly tray: TrayState;
   loadHistory(): Promise<void>;
   refreshHosts(): Promise<void>;
-  preview(targets: readonly string[]): Promise<DeployPreview>;
+  preview(targets: readonly string[], asUser?: string): Promise<DeployPreview>;
   start(request: DeployRequest): Promise<string>;
   rollback(target: string, generation?: number): Promise<string>;
   dismissToast(id: number): void;
@@ -93,7 +95,7 @@ export const useDeployStore = create<DeployState>((set, get) => ({
     }
   },
 
-  preview: (targets) => client().invoke('deploy.preflight', { targets: [...targets] }),
+  preview: (targets, asUser) => client().invoke('deploy.preflight', { targets: [...targets], ...(asUser ? { asUser } : {}) }),
 
   async start(request) {
     const { jobId } = await client().invoke('deploy.start', {
@@ -104,6 +106,7 @@ export const useDeployStore = create<DeployState>((set, get) => ({
       parallel: request.parallel,
       canary: request.canary,
       keepGoing: request.keepGoing,
+      ...(request.asUser ? { asUser: request.asUser } : {}),
     });
     return jobId;
   },

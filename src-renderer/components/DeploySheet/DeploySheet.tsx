@@ -27,7 +27,12 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
   const [parallel, setParallel] = useState(4);
   const [canary, setCanary] = useState(false);
   const [keepGoing, setKeepGoing] = useState(true);
-  const key = targets.join(' ');
+  const hasHomes = targets.some((t) => t.startsWith('home:'));
+  // Home targets may log in as another user than the home's name (fleet deploy --as).
+  const [asUser, setAsUser] = useState('');
+  const [previewUser, setPreviewUser] = useState('');
+  const validUser = /^[a-z_][a-z0-9_-]*$/.test(asUser.trim());
+  const key = `${targets.join(' ')}\0${previewUser}`;
 
   useEffect(() => {
     wireDeployStore();
@@ -36,7 +41,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
     setProblem(null);
     useDeployStore
       .getState()
-      .preview(targets)
+      .preview(targets, previewUser || undefined)
       .then((p) => live && setPreview(p))
       .catch((e: Error) => live && setProblem(e.message));
     return () => {
@@ -50,11 +55,17 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    const wantedUser = validUser ? asUser.trim() : '';
+    if (hasHomes && wantedUser !== previewUser) {
+      // The login user changed: check the hosts as that user before deploying.
+      setPreviewUser(wantedUser);
+      return;
+    }
     askNotificationPermission();
     setStarting(true);
     useDeployStore
       .getState()
-      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing })
+      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}) })
       .then((jobId) => {
         onStarted?.(jobId);
         onClose();
@@ -153,6 +164,22 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
                 <span className="faint">seconds.</span>
               </label>
             </div>
+            {hasHomes ? (
+              <label className="row">
+                <span className="muted">Log in as</span>
+                <input
+                  className="input"
+                  placeholder="the home's own user"
+                  value={asUser}
+                  onChange={(e) => setAsUser(e.target.value)}
+                  onBlur={() => setPreviewUser(validUser ? asUser.trim() : '')}
+                  aria-label="Log in as user for home targets"
+                  data-testid="deploy-as-user"
+                  spellCheck={false}
+                />
+                {asUser.trim() && !validUser ? <span className="error-text">not a user name</span> : null}
+              </label>
+            ) : null}
             <label className="row">
               <span className="muted">Hosts at once</span>
               <input className="input deploy-sheet-num" type="number" min={1} max={64} value={parallel} onChange={(e) => setParallel(Number(e.target.value))} />

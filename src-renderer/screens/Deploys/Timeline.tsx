@@ -39,7 +39,8 @@ export function Timeline({ rows, startedAt, finishedAt }: { readonly rows: reado
           return (
             <g key={row.target} data-testid="timeline-row" data-target={row.target} data-status={row.status}>
               <text x={labelW - 8} y={y + rowH / 2 + 4} className={`tl-label${failed.has(row.status) ? ' tl-failed' : ''}`} textAnchor="end">
-                {row.target}
+                <title>{row.target}</title>
+                {row.target.length > 19 ? `${row.target.slice(0, 18)}…` : row.target}
               </text>
               {row.stages.map((s, j) => {
                 const x0 = x(s.startedAt);

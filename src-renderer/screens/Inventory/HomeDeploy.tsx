@@ -42,8 +42,8 @@ export function HomeDeploy({ home, inventory }: { readonly home: StandaloneHome;
       </div>
       <div className="muted inv-small">
         Copies <span className="mono">homeConfigurations.{home.name}.activationPackage</span> and activates it as <span className="mono">{home.user}</span> over
-        SSH (a system’s deploy settings apply when the host is one of its systems). To log in as another user, use the CLI:{' '}
-        <span className="mono">fleet deploy {usableHost(host.trim()) ? target : `home:${home.name}@<host>`} --as &lt;user&gt;</span>.
+        SSH (a system’s deploy settings apply when the host is one of its systems). To log in as another user, set "Log in as" in the deploy sheet (CLI:{' '}
+        <span className="mono">fleet deploy {usableHost(host.trim()) ? target : `home:${home.name}@<host>`} --as &lt;user&gt;</span>).
       </div>
       {usableHost(host.trim()) ? (
         <div className="inv-small inv-top-gap">
