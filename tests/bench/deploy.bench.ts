@@ -52,6 +52,12 @@ async function copyBench(): Promise<void> {
   const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `one-${r}`, `ncc-${r}`]).flat();
   const world = await startDeployWorld({ names: [...names, 'raw'] });
   try {
+    // FLEET_BENCH_LINK=1gbit (or 100mbit...) shapes every host's link as on a LAN (tc tbf).
+    const link = process.env.FLEET_BENCH_LINK;
+    if (link) {
+      for (const host of world.lab.hosts) await host.slowLink({ rate: link });
+      process.stdout.write(`links shaped to ${link}\n`);
+    }
     const closure = buildBenchClosure({ count: 200, bytes: 1_500_000, salt: `bench-${Date.now()}` });
     process.stdout.write(`closure: ${closure.paths} paths, ${(closure.bytes / 1e6).toFixed(0)} MB (${closure.root})\n`);
     const sshEnv = { ...world.env, NIX_SSHOPTS: `-F ${world.lab.sshConfigPath}` };
