@@ -42,7 +42,10 @@ export function replaceIn(file: string, from: string, to: string): void {
 
 /** A new kernel version: every system's kernel, initrd and toplevel must build. */
 export function bumpKernel(dir: string): void {
-  replaceIn(path.join(dir, 'lib/pins.nix'), '"6.6.30"', `"6.6.${100 + Math.floor(Math.random() * 800)}"`);
+  // A version no earlier run on this machine used: its paths are new to the store and
+  // rooted by nothing else (the CI run shares the store of earlier sessions).
+  const patch = 1000 + ((Date.now() * 1000 + Math.floor(Math.random() * 1000)) % 9_000_000);
+  replaceIn(path.join(dir, 'lib/pins.nix'), '"6.6.30"', `"6.6.${patch}"`);
 }
 
 export interface Session {
