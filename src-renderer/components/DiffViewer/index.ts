@@ -1,2 +1,3 @@
 export { DiffViewer } from './DiffViewer';
 export { ClosureChart } from './ClosureChart';
+export { PackageChangesTable } from './PackageChangesTable';

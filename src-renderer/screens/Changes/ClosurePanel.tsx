@@ -1,11 +1,11 @@
 import { ClosureChart, signedBytes } from '../../components/DiffViewer/ClosureChart';
+import { PackageChangesTable } from '../../components/DiffViewer';
 import { useChangesStore } from '../../stores/changes';
 
 function bytes(n: number): string {
   return signedBytes(n).replace(/^\+/, '');
 }
 
-const changeTone = { upgraded: 'accent', downgraded: 'warn', changed: 'warn', added: 'ok', removed: 'err', rebuilt: '' } as const;
 
 /** A closure diff like nvd: versions and sizes per package, what to copy, and the size chart beside it. */
 export function ClosurePanel({ systems }: { readonly systems: readonly string[] }) {
@@ -69,30 +69,7 @@ export function ClosurePanel({ systems }: { readonly systems: readonly string[] 
                 {closure.diff.rebootNeeded ? <span className="badge warn">kernel/initrd changed: reboot needed</span> : null}
               </div>
               <div className="chg-closure">
-                <table className="grid chg-closure-table">
-                  <thead>
-                    <tr>
-                      <th>Package</th>
-                      <th>Change</th>
-                      <th>Version</th>
-                      <th className="num">Size</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {closure.diff.packages.filter((p) => p.change !== 'rebuilt').map((p) => (
-                      <tr key={`${p.name}-${p.change}`}>
-                        <td className="mono">{p.name}</td>
-                        <td>
-                          <span className={`badge ${changeTone[p.change]}`}>{p.change}</span>
-                        </td>
-                        <td className="mono">
-                          {p.change === 'added' ? p.newVersions.join(', ') : p.change === 'removed' ? p.oldVersions.join(', ') : `${p.oldVersions.join(', ')} → ${p.newVersions.join(', ')}`}
-                        </td>
-                        <td className="num mono">{signedBytes(p.sizeDelta)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                <PackageChangesTable packages={closure.diff.packages} formatSize={signedBytes} className="grid chg-closure-table" />
                 <div className="chg-chart">
                   <h3>Biggest size changes</h3>
                   <ClosureChart growers={closure.chart?.growers ?? []} shrinkers={closure.chart?.shrinkers ?? []} />
