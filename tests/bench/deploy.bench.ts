@@ -49,7 +49,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 async function copyBench(): Promise<void> {
   // Three rounds, each onto fresh hosts, interleaved so machine load hits every variant alike.
   const rounds = 3;
-  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `one-${r}`, `ncc-${r}`]).flat();
+  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `ncc-${r}`]).flat();
   const world = await startDeployWorld({ names: [...names, 'raw'] });
   try {
     // FLEET_BENCH_LINK=1gbit (or 100mbit...) shapes every host's link as on a LAN (tc tbf).
@@ -61,7 +61,7 @@ async function copyBench(): Promise<void> {
     const closure = buildBenchClosure({ count: 200, bytes: 1_500_000, salt: `bench-${Date.now()}` });
     process.stdout.write(`closure: ${closure.paths} paths, ${(closure.bytes / 1e6).toFixed(0)} MB (${closure.root})\n`);
     const sshEnv = { ...world.env, NIX_SSHOPTS: `-F ${world.lab.sshConfigPath}` };
-    const ours = async (host: string, streams?: number): Promise<number> => {
+    const ours = async (host: string): Promise<number> => {
       const connection = await SshConnection.open({
         host,
         home: world.home,
@@ -71,14 +71,14 @@ async function copyBench(): Promise<void> {
       });
       try {
         const started = performance.now();
-        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env, ...(streams ? { streams } : {}) });
+        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env });
         if (result.copiedPaths !== closure.paths) throw new Error(`copied ${result.copiedPaths} of ${closure.paths} paths`);
         return performance.now() - started;
       } finally {
         connection.close();
       }
     };
-    const times = { ours: [] as number[], one: [] as number[], ncc: [] as number[] };
+    const times = { ours: [] as number[], ncc: [] as number[] };
     // Every copy writes 300 MB into a host store on the same disk: flush the dirty pages of the
     // one before, or the writeback of earlier copies throttles whichever runs later.
     const settle = () => run('sync', [], world.env);
@@ -86,8 +86,7 @@ async function copyBench(): Promise<void> {
       // Each round starts with a different variant: whichever runs first in a round tends to be quickest.
       const variants = [
         async () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv))),
-        async () => void times.ours.push(await ours(`ours-${r}`, 2)),
-        async () => void times.one.push(await ours(`one-${r}`)),
+        async () => void times.ours.push(await ours(`ours-${r}`)),
       ];
       for (let i = 0; i < variants.length; i++) {
         settle();
@@ -100,14 +99,13 @@ async function copyBench(): Promise<void> {
     fs.writeFileSync(nar, spawnSync('nix-store', ['--export', ...paths], { maxBuffer: 1024 * 1024 * 1024 }).stdout);
     const raw = timed(() => run('sh', ['-c', 'ssh -F "$1" raw "cat > /dev/null" < "$2"', 'sh', world.lab.sshConfigPath, nar], sshEnv));
     fs.rmSync(path.dirname(nar), { recursive: true, force: true });
-    const [two, ncc] = [median(times.ours), median(times.ncc)];
+    const [mine, ncc] = [median(times.ours), median(times.ncc)];
     const all = (v: number[]) => v.map((t) => (t / 1000).toFixed(2)).join(' / ');
     process.stdout.write(
       [
-        `copy, ours, 2 streams per big layer:                                median ${secs(two)}  (${all(times.ours)})  -> ${(ncc / two).toFixed(2)}x nix-copy-closure's speed`,
-        `copy, ours (ssh2: missing-path query + one serve-protocol stream):  median ${secs(median(times.one))}  (${all(times.one)})  -> ${(ncc / median(times.one)).toFixed(2)}x nix-copy-closure's speed`,
+        `copy, ours (ssh2, one nix-store --serve session: query + stream):  median ${secs(mine)}  (${all(times.ours)})  -> ${(ncc / mine).toFixed(2)}x nix-copy-closure's speed`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
-        `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(median(times.one) / raw).toFixed(2)}x the raw time`,
+        `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
         '',
       ].join('\n'),
     );

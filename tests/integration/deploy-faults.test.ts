@@ -155,11 +155,10 @@ describe('deploy faults', () => {
         stderr += chunk.toString();
         if (/connected as root/.test(stderr)) {
           clearTimeout(timer);
-          // The lock is taken right after the connection line; give it a moment, then crash.
-          setTimeout(() => {
-            child.kill('SIGKILL');
-            resolve();
-          }, 400);
+          // The lock is taken before the connection line is logged (in the same round trip as
+          // the probe): crash at once, before the copy can finish.
+          child.kill('SIGKILL');
+          resolve();
         }
       });
     });

@@ -76,25 +76,32 @@ export interface DecisionReport {
   readonly decision: string;
   readonly status?: string;
   readonly result?: string;
+  /** The host's deploy lock was released along with the decision. */
+  readonly unlocked?: boolean;
 }
 
-/** Confirm (or, for a cancelled deploy, roll back) on the host, from a connection of its own. */
+/**
+ * Confirm (or, for a cancelled deploy, roll back) on the host, from a connection of its own;
+ * with `lockOwner`, the deploy's lock on the host is released once the decision is made.
+ */
 export async function decide(
   session: HostSession,
   kind: 'system' | 'home',
   stateId: string,
   decision: 'confirmed' | 'rollback',
   waitSeconds: number,
+  lockOwner = '',
 ): Promise<DecisionReport> {
   const run = kind === 'home' ? session.script.bind(session) : session.scriptAsRoot.bind(session);
-  const result = await run(decideScript, [kind, stateId, decision, String(waitSeconds)]);
-  const out: { decision: string; status?: string; result?: string } = { decision: 'none' };
+  const result = await run(decideScript, [kind, stateId, decision, String(waitSeconds), lockOwner]);
+  const out: { decision: string; status?: string; result?: string; unlocked?: boolean } = { decision: 'none' };
   for (const line of result.stdout.split('\n')) {
     const m = /^@fleet (\w+) ?(.*)$/.exec(line.trim());
     if (!m) continue;
     if (m[1] === 'decision') out.decision = m[2] ?? 'none';
     else if (m[1] === 'status') out.status = m[2];
     else if (m[1] === 'result') out.result = m[2];
+    else if (m[1] === 'unlocked') out.unlocked = true;
   }
   return out;
 }

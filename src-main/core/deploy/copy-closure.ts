@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import { runNix } from '../nix/runner';
 import type { HostSession } from './host-session';
-import { referencesFirst, serveCopy } from './serve-copy';
+import { HostServe, referencesFirst } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
 import { formatBytes } from '../units';
 
@@ -22,8 +22,8 @@ export interface CopyOptions {
   readonly importAsRoot?: boolean;
   /** Let the host fetch missing paths from its own binary caches first (what it cannot fetch is sent). */
   readonly substituteOnTarget?: boolean;
-  /** Parallel streams for a big layer of independent paths (default 1: on the 2-core test machine a second stream gained nothing, see docs/BENCHMARKS.md). */
-  readonly streams?: number;
+  /** The closure, when the caller already read it (several hosts deployed the same configuration). */
+  readonly closure?: Promise<Map<string, ClosurePath>>;
 }
 
 export interface CopyResult {
@@ -77,123 +77,99 @@ export async function localClosure(roots: readonly string[], options: { env?: No
 }
 
 /**
- * Group missing paths into layers: a path's layer comes after every layer holding one of
- * its references, so each layer can go once the layers before it are in (the host refuses
- * a path whose references are not valid yet).
+ * The closures of every root a deploy copies, read with ONE `nix path-info -r` for all of
+ * them (hosts deployed together share most of their paths) and cut per root here.
  */
-export function importLayers(missing: readonly string[], closure: ReadonlyMap<string, ClosurePath>): string[][] {
-  const wanted = new Set(missing);
-  const depth = new Map<string, number>();
-  const depthOf = (p: string, seen: Set<string>): number => {
-    const known = depth.get(p);
-    if (known !== undefined) return known;
-    if (seen.has(p)) return 0;
-    seen.add(p);
-    let d = 0;
-    for (const r of closure.get(p)?.references ?? []) if (wanted.has(r) && r !== p) d = Math.max(d, depthOf(r, seen) + 1);
-    depth.set(p, d);
-    return d;
-  };
-  for (const p of missing) depthOf(p, new Set());
-  const layers: string[][] = [];
-  for (const p of missing) (layers[depth.get(p) ?? 0] ??= []).push(p);
-  return layers.filter((l) => l && l.length > 0);
-}
+export class SharedClosures {
+  private all?: Promise<Map<string, ClosurePath>>;
 
-/** Split paths into at most `n` groups of about equal bytes (largest first). */
-export function balance(paths: readonly string[], sizeOf: (p: string) => number, n: number): string[][] {
-  const groups = Array.from({ length: Math.max(1, Math.min(n, paths.length)) }, () => ({ bytes: 0, paths: [] as string[] }));
-  for (const p of [...paths].sort((a, b) => sizeOf(b) - sizeOf(a))) {
-    const lightest = groups.reduce((a, b) => (b.bytes < a.bytes ? b : a));
-    lightest.paths.push(p);
-    lightest.bytes += sizeOf(p);
+  constructor(
+    private readonly roots: readonly string[],
+    private readonly options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {},
+  ) {}
+
+  async of(root: string): Promise<Map<string, ClosurePath>> {
+    this.all ??= localClosure([...new Set(this.roots)], this.options);
+    const all = await this.all;
+    if (!all.has(root)) return localClosure([root], this.options);
+    const closure = new Map<string, ClosurePath>();
+    const queue = [root];
+    for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+      const info = all.get(p);
+      if (!info || closure.has(p)) continue;
+      closure.set(p, info);
+      queue.push(...info.references);
+    }
+    return closure;
   }
-  return groups.map((g) => g.paths).filter((g) => g.length > 0);
-}
-
-// One remote argument may not exceed 128 KiB (the whole command is `sh -c <line>`):
-// beyond that the path list goes through stdin and xargs.
-const maxInlineArgs = 96 * 1024;
-
-/** Which of `paths` the host does not have, in one round trip. */
-export async function missingOnHost(session: HostSession, paths: readonly string[], signal?: AbortSignal): Promise<string[]> {
-  if (paths.length === 0) return [];
-  const inline = paths.reduce((n, p) => n + p.length + 1, 0) < maxInlineArgs;
-  const result = inline
-    ? await session.connection.exec(['nix-store', '--check-validity', '--print-invalid', ...paths], { ...(signal ? { signal } : {}) })
-    : await session.connection.exec(['xargs', 'nix-store', '--check-validity', '--print-invalid'], {
-        stdin: paths.join('\n') + '\n',
-        ...(signal ? { signal } : {}),
-      });
-  if (result.code !== 0) {
-    throw new FleetError('copy-failed', `${session.connection.config.alias} could not check its store: ${result.stderr.trim() || `exit code ${result.code}`}`, {
-      hint: 'Is nix installed on the host, and nix-store on the PATH of non-interactive SSH sessions?',
-    });
-  }
-  const wanted = new Set(paths);
-  return result.stdout.split('\n').map((l) => l.trim()).filter((l) => wanted.has(l));
 }
 
 /**
- * Copy the closure of `roots` to the host over its existing connection: ask which paths
- * it lacks (one round trip), then stream exactly those, references first, in one stream
- * speaking nix's serve protocol (the host hashes and stores each NAR as it arrives).
- * Nothing is sent when the host has everything.
+ * Copy the closure of `roots` to the host over its existing connection. The host's
+ * `nix-store --serve --write` starts while the closure is read here; it answers which
+ * paths it lacks (one round trip, and keeps the ones it has from its garbage collector)
+ * and then takes exactly those, references first, in one stream. Nothing is sent when the
+ * host has everything.
  */
 export async function copyClosure(session: HostSession, roots: readonly string[], options: CopyOptions = {}): Promise<CopyResult> {
   const env = options.env ?? process.env;
-  const closure = await localClosure(roots, { env, ...(options.signal ? { signal: options.signal } : {}) });
-  const sizeOf = (p: string) => closure.get(p)?.narSize ?? 0;
-  const closureBytes = [...closure.keys()].reduce((a, p) => a + sizeOf(p), 0);
-  let missing = await missingOnHost(session, [...closure.keys()], options.signal);
-  if (options.substituteOnTarget && missing.length > 0) {
-    options.log?.(`asking ${session.connection.config.alias} to fetch ${missing.length} paths from its binary caches first`);
-    // Failures are expected (a path no cache has); whatever is still missing is sent below.
-    await session.connection.exec(['xargs', 'nix-store', '--realise', '--keep-going'], {
-      stdin: missing.join('\n') + '\n',
-      onStderrLine: (l) => options.log?.(l),
-      ...(options.signal ? { signal: options.signal } : {}),
+  const signal = options.signal ? { signal: options.signal } : {};
+  const opening = HostServe.open(session, { ...signal, ...(options.importAsRoot ? { importAsRoot: true } : {}) });
+  opening.catch(() => undefined);
+  let closure: Map<string, ClosurePath>;
+  try {
+    closure = await (options.closure ?? localClosure(roots, { env, ...signal }));
+  } catch (error) {
+    void opening.then((s) => s.close(), () => undefined);
+    throw error;
+  }
+  const serve = await opening;
+  try {
+    const sizeOf = (p: string) => closure.get(p)?.narSize ?? 0;
+    const closureBytes = [...closure.keys()].reduce((a, p) => a + sizeOf(p), 0);
+    let missing = await serve.missing([...closure.keys()]);
+    if (options.substituteOnTarget && missing.length > 0) {
+      options.log?.(`asking ${session.connection.config.alias} to fetch ${missing.length} paths from its binary caches first`);
+      // Failures are expected (a path no cache has); whatever is still missing is sent below.
+      await session.connection.exec(['xargs', 'nix-store', '--realise', '--keep-going'], {
+        stdin: missing.join('\n') + '\n',
+        onStderrLine: (l) => options.log?.(l),
+        ...signal,
+      });
+      missing = await serve.missing(missing);
+    }
+    const bytesTotal = missing.reduce((n, p) => n + sizeOf(p), 0);
+    const base = { closurePaths: closure.size, closureBytes };
+    if (missing.length === 0) {
+      options.onProgress?.({ pathsDone: 0, pathsTotal: 0, bytesDone: 0, bytesTotal: 0 });
+      return { ...base, copiedPaths: 0, copiedBytes: 0 };
+    }
+    options.log?.(`copying ${missing.length} of ${closure.size} paths (${formatBytes(bytesTotal)}) to ${session.connection.config.alias}`);
+    let bytesDone = 0;
+    let pathsDone = 0;
+    let lastReport = 0;
+    const report = (force = false) => {
+      const now = Date.now();
+      if (!force && now - lastReport < 100) return;
+      lastReport = now;
+      options.onProgress?.({ pathsDone, pathsTotal: missing.length, bytesDone, bytesTotal });
+    };
+    const ordered = referencesFirst(missing, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!);
+    await serve.add(ordered, {
+      env,
+      onBytes: (n) => {
+        bytesDone += n;
+        report();
+      },
+      onPath: () => {
+        pathsDone++;
+        report();
+      },
     });
-    missing = await missingOnHost(session, missing, options.signal);
+    report(true);
+    await serve.finish();
+    return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone };
+  } finally {
+    serve.close();
   }
-  const bytesTotal = missing.reduce((n, p) => n + sizeOf(p), 0);
-  const base = { closurePaths: closure.size, closureBytes };
-  if (missing.length === 0) {
-    options.onProgress?.({ pathsDone: 0, pathsTotal: 0, bytesDone: 0, bytesTotal: 0 });
-    return { ...base, copiedPaths: 0, copiedBytes: 0 };
-  }
-  options.log?.(`copying ${missing.length} of ${closure.size} paths (${formatBytes(bytesTotal)}) to ${session.connection.config.alias}`);
-  let bytesDone = 0;
-  let pathsDone = 0;
-  let lastReport = 0;
-  const report = (force = false) => {
-    const now = Date.now();
-    if (!force && now - lastReport < 100) return;
-    lastReport = now;
-    options.onProgress?.({ pathsDone, pathsTotal: missing.length, bytesDone, bytesTotal });
-  };
-  const copyOptions = {
-    env,
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.importAsRoot ? { importAsRoot: true } : {}),
-    onBytes: (n: number) => {
-      bytesDone += n;
-      report();
-    },
-    onPath: () => {
-      pathsDone++;
-      report();
-    },
-  };
-  const streams = Math.max(1, options.streams ?? 1);
-  for (const layer of importLayers(missing, closure)) {
-    const layerBytes = layer.reduce((n, p) => n + sizeOf(p), 0);
-    // A big layer goes as parallel streams (channels of the same connection), so the host
-    // hashes and writes on more than one core; small ones are not worth a channel.
-    const groups = layerBytes < 32 * 1024 * 1024 ? [layer] : balance(layer, sizeOf, streams);
-    await Promise.all(groups.map((group) => serveCopy(session, referencesFirst(group, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!), copyOptions)));
-  }
-  report(true);
-  return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone };
 }
-

@@ -5,6 +5,7 @@ import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
 import type { JobProgress } from '../jobs/types';
 import { buildStage } from './build-stage';
+import { SharedClosures } from './copy-closure';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
 import { whoAmI } from './service';
@@ -101,6 +102,8 @@ export async function runDeploy(
     const ready = runs.filter((r) => !r.done);
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
     else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
+    const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && r.toGeneration === undefined).map((r) => r.outPath!);
+    if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
     await deployHosts(env, runs.filter((r) => !r.done && r.outPath), options);
   } catch (error) {
     const wire = toWireError(error);

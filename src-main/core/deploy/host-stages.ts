@@ -3,7 +3,7 @@ import type { JobContext } from '../jobs/jobs';
 import type { PromptAnswer } from '../app/prompts';
 import type { CoreContext } from '../context';
 import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
-import { copyClosure } from './copy-closure';
+import { copyClosure, type SharedClosures } from './copy-closure';
 import { formatBytes } from '../units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { lockScript, probeScript, unlockScript } from './remote-scripts';
@@ -28,6 +28,8 @@ export interface DeployEnv {
   promptChain: Promise<unknown>;
   /** The checkout's evaluated out paths, started alongside the pre-flight. */
   outputs?: Promise<EvaluatedOutputs | undefined>;
+  /** The closures of every built target, read once for all hosts. */
+  closures?: SharedClosures;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
@@ -110,10 +112,15 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     return;
   }
   try {
-    // One round trip says what the host runs and who we are there; sudo is sorted out after.
-    const probe = await connection.script(probeScript, [run.spec.kind, run.spec.kind === 'system' ? '/nix/var/nix/profiles/system' : ''], { signal: env.job.signal });
+    // One round trip says what the host runs and who we are there, and takes the lock when
+    // that needs no sudo; sudo is sorted out after.
+    const owner = env.service.ownerLine(env.deployId);
+    const probe = await connection.script(probeScript, [run.spec.kind, run.spec.kind === 'system' ? '/nix/var/nix/profiles/system' : '', owner], { signal: env.job.signal });
     const facts = keyValues(probe.stdout);
-    if (facts.get('nix') !== '1') throw new FleetError('no-nix', `${run.spec.host} has no nix-store on the PATH of SSH sessions.`);
+    if (facts.get('nix') !== '1') {
+      if (facts.get('locked') === 'acquired') await connection.script(unlockScript, [run.spec.kind, owner]).catch(() => undefined);
+      throw new FleetError('no-nix', `${run.spec.host} has no nix-store on the PATH of SSH sessions.`);
+    }
     let root: RootAccess = { kind: 'root' };
     if (run.spec.kind === 'system') {
       root = await negotiateRoot(connection, (retry) => askSudoPassword(env, run, connection.user, retry), env.job.signal, facts.get('uid'));
@@ -125,19 +132,20 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');
 
-    const owner = env.service.ownerLine(env.deployId);
     const lockArgs = (stale: string) => [run.spec.kind, owner, stale];
-    const takeLock = (stale: string) =>
-      run.spec.kind === 'system' ? session.scriptAsRoot(lockScript, lockArgs(stale)) : session.script(lockScript, lockArgs(stale));
-    let lock = await takeLock('');
-    let held = /^held (.*)$/m.exec(lock.stdout)?.[1];
+    const takeLock = async (stale: string) =>
+      (run.spec.kind === 'system' ? await session.scriptAsRoot(lockScript, lockArgs(stale)) : await session.script(lockScript, lockArgs(stale))).stdout;
+    const lockedInProbe = facts.get('locked');
+    let lock = lockedInProbe ?? (await takeLock(''));
+    if (lockedInProbe === 'acquired') run.lockOwner = owner;
+    let held = /^held (.*)$/m.exec(lock)?.[1];
     if (held !== undefined && env.service.isStale(held)) {
       log(`releasing a stale lock left by an interrupted deploy: ${held}`, 'info');
       lock = await takeLock(held);
-      held = /^held (.*)$/m.exec(lock.stdout)?.[1];
+      held = /^held (.*)$/m.exec(lock)?.[1];
     }
-    if (!/^acquired$/m.test(lock.stdout)) {
-      throw new FleetError('locked', `${run.spec.host} is locked by another deploy: ${describeOwner(held ?? lock.stderr.trim())}.`, {
+    if (!/^acquired$/m.test(lock)) {
+      throw new FleetError('locked', `${run.spec.host} is locked by another deploy: ${describeOwner(held ?? (lock.trim() || 'the lock could not be taken'))}.`, {
         hint: 'Wait for that deploy to finish. If it is gone for good, remove /run/homelab-fleet/lock on the host.',
       });
     }
@@ -206,6 +214,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
   const started = Date.now();
   const result = await copyClosure(session, [run.outPath!], {
     env: env.core.env,
+    ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
     substituteOnTarget: env.substituteOnTarget,
@@ -303,7 +312,8 @@ async function decideWithRetry(env: DeployEnv, run: TargetRun, stateId: string, 
       const session = await reconnect(env, run, Math.max(2000, Math.min(5000, giveUpAt - Date.now())));
       try {
         // Wait for the activation itself as long as the host allows (it may still be running).
-        const report = await decide(session, run.spec.kind, stateId, decision, 600);
+        const report = await decide(session, run.spec.kind, stateId, decision, 600, run.lockOwner ?? '');
+        if (report.unlocked) run.lockOwner = undefined;
         if (report.decision !== 'none' || report.status?.startsWith('failed')) return report;
       } finally {
         session.close();

@@ -15,11 +15,29 @@ home_profile() {
   else echo "$HOME/.local/state/nix/profiles/home-manager"; fi
 }
 gen_of() { readlink "$1" 2>/dev/null | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p'; }
+# The host's deploy lock is a directory (mkdir is atomic). Args: kind, owner (one line), stale
+# owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
+take_lock() {
+  base=$(fleet_base "$1"); l=$base/lock
+  mkdir -p "$base" && chmod 700 "$base" || return 90
+  if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
+  owner=$(tr -d '\\n' < "$l/owner" 2>/dev/null)
+  if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
+  echo "held $owner"
+}
+# Release the lock if this owner still holds it. Args: kind, owner.
+drop_lock() {
+  l=$(fleet_base "$1")/lock
+  [ "$(tr -d '\\n' < "$l/owner" 2>/dev/null)" = "$2" ] && rm -rf "$l"
+  return 0
+}
 `;
 
 /**
  * What a host is running, read in one round trip. Args: kind (system|home), profile ("" for
- * a home's default). Prints "key=value" lines.
+ * a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
+ * lock is taken in the same round trip when it can be without sudo (root, or a home):
+ * "locked=acquired" or "locked=held <owner>".
  */
 export const probeScript = `${prelude}
 kind=$1; profile=$2
@@ -33,28 +51,21 @@ if [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
 fi
 lock=$(fleet_base "$kind")/lock
 [ -f "$lock/owner" ] && echo "lock=$(tr -d '\\n' < "$lock/owner")"
-echo "uid=$(id -u)"
+uid=$(id -u)
+echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
+if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" = home ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
+exit 0
 `;
 
-/**
- * Take the host's deploy lock (a directory: mkdir is atomic). Args: kind, owner (one line),
- * stale owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
- */
+/** Take the host's deploy lock. Args: kind, owner, stale owner ("" or the owner line that may be replaced). */
 export const lockScript = `${prelude}
-base=$(fleet_base "$1"); l=$base/lock
-mkdir -p "$base" && chmod 700 "$base" || exit 90
-if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; exit 0; fi
-owner=$(tr -d '\\n' < "$l/owner" 2>/dev/null)
-if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; exit 0; fi
-echo "held $owner"
+take_lock "$1" "$2" "$3"
 `;
 
 /** Release the lock if this deploy still owns it. Args: kind, owner. */
 export const unlockScript = `${prelude}
-l=$(fleet_base "$1")/lock
-[ "$(tr -d '\\n' < "$l/owner" 2>/dev/null)" = "$2" ] && rm -rf "$l"
-exit 0
+drop_lock "$1" "$2"
 `;
 
 /**
@@ -178,8 +189,10 @@ exit 0
 /**
  * After activation, from a NEW connection: confirm (keep the new generation) or roll back
  * (a cancelled deploy). Waits for the activation to end first. Args: kind, deploy id,
- * decision (confirmed|rollback), seconds to wait for the activation.
- * Prints "@fleet decision <what>", "@fleet status <...>" and "@fleet result <...>".
+ * decision (confirmed|rollback), seconds to wait for the activation, and the lock owner
+ * line ("" to keep the lock): once decided, the lock is released in the same round trip.
+ * Prints "@fleet decision <what>", "@fleet status <...>", "@fleet result <...>" and
+ * "@fleet unlocked".
  */
 export const decideScript = `${prelude}
 d=$(fleet_base "$1")/deploys/$2
@@ -194,6 +207,7 @@ i=0; while [ "$(cat "$d/decision/what" 2>/dev/null)" = rollback ] && [ ! -s "$d/
 echo "@fleet decision $(cat "$d/decision/what" 2>/dev/null || echo none)"
 echo "@fleet status \${st:-running}"
 [ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
+if [ -n "$5" ] && [ -s "$d/decision/what" ]; then drop_lock "$1" "$5"; echo "@fleet unlocked"; fi
 exit 0
 `;
 

@@ -1,111 +1,210 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
+import type { ClientChannel } from 'ssh2';
 import { FleetError } from '../contract';
 import { requireNix } from '../nix/runner';
 import type { HostSession } from './host-session';
-import { ExactReader, addToStoreNarHeader, cmdDumpStorePath, drained, serveMagic1, serveMagic2, serveVersion, str, u64, type NarInfo } from './serve-protocol';
+import {
+  ExactReader,
+  addToStoreNarHeader,
+  cmdDumpStorePath,
+  cmdQueryValidPaths,
+  drained,
+  serveMagic1,
+  serveMagic2,
+  serveVersion,
+  str,
+  strs,
+  u64,
+  type NarInfo,
+} from './serve-protocol';
 
-export interface ServeCopyOptions {
-  readonly env: NodeJS.ProcessEnv;
+export interface HostServeOptions {
   readonly signal?: AbortSignal;
+  /** Through sudo (a non-root login user may not be trusted by the host's nix-daemon). */
   readonly importAsRoot?: boolean;
+}
+
+export interface AddOptions {
+  readonly env: NodeJS.ProcessEnv;
   readonly onBytes: (count: number) => void;
   readonly onPath: () => void;
 }
 
 /**
- * Send `paths` (references first) to the host in one stream: NARs come out of a local
- * `nix-store --serve` (cmdDumpStorePath) and go into the host's `nix-store --serve --write`
- * (cmdAddToStoreNar), over one channel of the deploy's connection. The host acknowledges
- * each path once it is in its store.
+ * The host's `nix-store --serve --write` on one channel of the deploy's connection: the
+ * same protocol nix-copy-closure speaks. One process answers which paths the host lacks
+ * (and keeps them from its garbage collector while it lives) and then takes their NARs,
+ * so a copy costs one remote process, not one per question.
  */
-export async function serveCopy(session: HostSession, paths: readonly NarInfo[], options: ServeCopyOptions): Promise<void> {
-  const alias = session.connection.config.alias;
-  const nixStore = path.join(path.dirname(requireNix(options.env)), 'nix-store');
-  const local = spawn(nixStore, ['--serve'], { env: options.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-  let localErr = '';
-  local.stderr.setEncoding('utf8');
-  local.stderr.on('data', (c: string) => (localErr = (localErr + c).slice(-8192)));
-  local.on('error', (e) => (localErr += e.message));
-  local.stdin.on('error', () => undefined);
-  const killLocal = () => {
+export class HostServe {
+  private stderr = '';
+  private readonly reader: ExactReader;
+  private readonly exited: Promise<number | null>;
+  private readonly onAbort = () => this.close();
+
+  private constructor(
+    private readonly alias: string,
+    private readonly channel: ClientChannel,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    channel.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString('utf8')).slice(-8192)));
+    channel.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      let code: number | null = null;
+      channel.on('exit', (c: number | null) => (code = c));
+      channel.on('close', () => resolve(code));
+    });
+    this.reader = new ExactReader(channel);
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal?.aborted) this.close();
+  }
+
+  /** Start the host's side and shake hands. */
+  static async open(session: HostSession, options: HostServeOptions = {}): Promise<HostServe> {
+    const argv = ['nix-store', '--serve', '--write'];
+    const channel = options.importAsRoot ? await session.spawnAsRoot(argv) : await session.connection.spawn(argv);
+    const serve = new HostServe(session.connection.config.alias, channel, options.signal);
     try {
-      if (local.pid) process.kill(-local.pid, 'SIGKILL');
-    } catch {
-      // gone
+      channel.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
+      const magic = await serve.reader.u64().catch(async () => {
+        throw await serve.failure('start nix-store --serve --write');
+      });
+      if (magic !== serveMagic2) throw await serve.failure('speak the nix serve protocol');
+      const version = await serve.reader.u64();
+      if ((version & 0xffn) < 5n) throw new FleetError('copy-failed', `${serve.alias} runs a nix too old for streamed copies (serve protocol ${version >> 8n}.${version & 0xffn}).`);
+      return serve;
+    } catch (error) {
+      serve.close();
+      throw serve.wrap(error);
     }
-  };
-  const argv = ['nix-store', '--serve', '--write'];
-  const remote = options.importAsRoot ? await session.spawnAsRoot(argv) : await session.connection.spawn(argv);
-  let remoteErr = '';
-  remote.stderr.on('data', (c: Buffer) => (remoteErr = (remoteErr + c.toString('utf8')).slice(-8192)));
-  remote.on('error', () => undefined);
-  const remoteExit = new Promise<number | null>((resolve) => {
-    let code: number | null = null;
-    remote.on('exit', (c: number | null) => (code = c));
-    remote.on('close', () => resolve(code));
-  });
-  const onAbort = () => {
-    killLocal();
-    remote.close();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  const fromLocal = new ExactReader(local.stdout);
-  const fromRemote = new ExactReader(remote);
-  const remoteFailure = (what: string) => {
-    const why = remoteErr.trim().split('\n').slice(-3).join(' ');
-    return new FleetError('copy-failed', `${alias} could not ${what}: ${why || 'the connection was closed'}`, {
+  }
+
+  /** Which of `paths` the host lacks, in one round trip; the ones it has stay rooted while this lives. */
+  async missing(paths: readonly string[]): Promise<string[]> {
+    if (paths.length === 0) return [];
+    try {
+      this.channel.write(Buffer.concat([u64(cmdQueryValidPaths), u64(1) /* lock */, u64(0) /* substitute */, strs(paths)]));
+      const valid = new Set(await this.reader.strings());
+      return paths.filter((p) => !valid.has(p));
+    } catch (error) {
+      throw this.wrap(error, 'check its store');
+    }
+  }
+
+  /**
+   * Send `paths` (references first) in one stream: NARs come out of a local
+   * `nix-store --serve` (cmdDumpStorePath) and go in as cmdAddToStoreNar; the host
+   * acknowledges each path once it is in its store.
+   */
+  async add(paths: readonly NarInfo[], options: AddOptions): Promise<void> {
+    if (paths.length === 0) return;
+    const local = new LocalDump(options.env);
+    const stopLocal = () => local.kill();
+    this.signal?.addEventListener('abort', stopLocal, { once: true });
+    try {
+      await local.handshake();
+      local.request(paths.map((p) => p.path));
+      const acks = (async () => {
+        for (const info of paths) {
+          const ok = await this.reader.u64().catch(async () => {
+            throw await this.failure(`add ${info.path}`);
+          });
+          if (ok !== 1n) throw await this.failure(`add ${info.path}`);
+          options.onPath();
+        }
+      })();
+      acks.catch(() => undefined);
+      for (const info of paths) {
+        if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
+        await local.reader.pipeExactly(info.narSize, this.channel, options.onBytes).catch(async (error: Error) => {
+          await acks; // a failure of the host explains more than a broken pipe
+          throw local.failure(info.path) ?? error;
+        });
+      }
+      await acks;
+    } catch (error) {
+      throw this.wrap(error);
+    } finally {
+      this.signal?.removeEventListener('abort', stopLocal);
+      local.kill();
+    }
+  }
+
+  /** End the session cleanly (the host's process exits when its input ends). */
+  async finish(): Promise<void> {
+    this.channel.end();
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 5000))]);
+    this.close();
+  }
+
+  close(): void {
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.channel.close();
+  }
+
+  private async failure(what: string): Promise<FleetError> {
+    // The reason is on stderr, which may trail the end of stdout by a moment.
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 500))]);
+    const why = this.stderr.trim().split('\n').slice(-3).join(' ');
+    return new FleetError('copy-failed', `${this.alias} could not ${what}: ${why || 'the connection was closed'}`, {
       hint: /No space left/i.test(why)
         ? "The host's disk is full: collect garbage there (nix-collect-garbage -d) and deploy again."
         : /trusted|signature|not allowed/i.test(why)
           ? "The login user may not add paths to the host's store: deploy as root, enable sudo for this host, or add the user to trusted-users."
-          : undefined,
+          : /not found/i.test(why)
+            ? 'Is nix installed on the host, and nix-store on the PATH of non-interactive SSH sessions?'
+            : undefined,
     });
-  };
-  try {
-    // Handshakes: magic and version out, magic and version back.
-    local.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
-    remote.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
-    if ((await fromLocal.u64()) !== serveMagic2) throw new FleetError('copy-failed', 'The local nix-store --serve did not answer the handshake.');
-    await fromLocal.u64();
-    const magic = await fromRemote.u64().catch(() => {
-      throw remoteFailure('start nix-store --serve --write');
-    });
-    if (magic !== serveMagic2) throw remoteFailure('speak the nix serve protocol');
-    const remoteVersion = await fromRemote.u64();
-    if ((remoteVersion & 0xffn) < 5n) throw new FleetError('copy-failed', `${alias} runs a nix too old for streamed copies (serve protocol ${remoteVersion >> 8n}.${remoteVersion & 0xffn}).`);
+  }
 
-    // Ask for every NAR at once: the local side streams them in order as the pipe drains.
-    local.stdin.write(Buffer.concat(paths.flatMap((p) => [u64(cmdDumpStorePath), str(p.path)])));
-    local.stdin.end();
-    const acks = (async () => {
-      for (let i = 0; i < paths.length; i++) {
-        const ok = await fromRemote.u64().catch(() => {
-          throw remoteFailure(`add ${paths[i]!.path}`);
-        });
-        if (ok !== 1n) throw remoteFailure(`add ${paths[i]!.path}`);
-        options.onPath();
-      }
-    })();
-    acks.catch(() => undefined);
-    for (const info of paths) {
-      if (!remote.write(addToStoreNarHeader(info))) await drained(remote).catch(() => undefined);
-      await fromLocal.pipeExactly(info.narSize, remote, options.onBytes).catch(async (error: Error) => {
-        await acks; // a failure of the host explains more than a broken pipe
-        throw localErr ? new FleetError('copy-failed', `Reading ${info.path} here failed: ${localErr.trim()}`) : error;
-      });
+  private wrap(error: unknown, what?: string): FleetError {
+    if (this.signal?.aborted) return new FleetError('cancelled', 'Cancelled.');
+    if (error instanceof FleetError) return error;
+    const message = (error as Error).message;
+    return new FleetError('connection-lost', `Lost the connection to ${this.alias} while ${what ? `asking it to ${what}` : 'copying'}: ${message}.`);
+  }
+}
+
+/** A local `nix-store --serve` that dumps NARs out of this machine's store. */
+class LocalDump {
+  private readonly child: ChildProcessWithoutNullStreams;
+  readonly reader: ExactReader;
+  private stderr = '';
+
+  constructor(env: NodeJS.ProcessEnv) {
+    const nixStore = path.join(path.dirname(requireNix(env)), 'nix-store');
+    this.child = spawn(nixStore, ['--serve'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.setEncoding('utf8');
+    this.child.stderr.on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));
+    this.child.on('error', (e) => (this.stderr += e.message));
+    this.child.stdin.on('error', () => undefined);
+    this.reader = new ExactReader(this.child.stdout);
+  }
+
+  async handshake(): Promise<void> {
+    this.child.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
+    const magic = await this.reader.u64().catch(() => 0n);
+    if (magic !== serveMagic2) throw new FleetError('copy-failed', `The local nix-store --serve did not answer the handshake${this.stderr ? `: ${this.stderr.trim()}` : ''}.`);
+    await this.reader.u64();
+  }
+
+  /** Ask for every NAR at once: they stream out in order as the pipe drains. */
+  request(paths: readonly string[]): void {
+    this.child.stdin.write(Buffer.concat(paths.flatMap((p) => [u64(cmdDumpStorePath), str(p)])));
+    this.child.stdin.end();
+  }
+
+  failure(storePath: string): FleetError | undefined {
+    return this.stderr ? new FleetError('copy-failed', `Reading ${storePath} here failed: ${this.stderr.trim()}`) : undefined;
+  }
+
+  kill(): void {
+    try {
+      if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      // gone
     }
-    remote.end();
-    await acks;
-    await remoteExit;
-  } catch (error) {
-    if (options.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
-    if (error instanceof FleetError) throw error;
-    throw new FleetError('connection-lost', `Lost the connection to ${alias} while copying: ${(error as Error).message}.`);
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
-    killLocal();
-    remote.close();
   }
 }
 

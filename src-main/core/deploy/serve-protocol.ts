@@ -2,7 +2,8 @@ import type { Readable, Writable } from 'node:stream';
 
 /**
  * The bits of nix's "serve" protocol (`nix-store --serve`, what nix-copy-closure speaks)
- * a deploy needs: the handshake, cmdDumpStorePath (a NAR out of the local store) and
+ * a deploy needs: the handshake, cmdQueryValidPaths (which paths the host has),
+ * cmdDumpStorePath (a NAR out of the local store) and
  * cmdAddToStoreNar (a NAR into the host's store, streamed: the host hashes and writes it
  * as it arrives, where `nix-store --import` first buffers each whole NAR in memory).
  * Numbers are little-endian u64; strings are a length, the bytes, zero padding to 8.
@@ -11,6 +12,7 @@ export const serveMagic1 = 0x390c9debn;
 export const serveMagic2 = 0x5452eecbn;
 /** 2.7: the first version with cmdAddToStoreNar (2.5) and what nix 2.8 speaks. */
 export const serveVersion = (2n << 8n) | 7n;
+export const cmdQueryValidPaths = 1n;
 export const cmdDumpStorePath = 3n;
 export const cmdAddToStoreNar = 9n;
 
@@ -88,6 +90,11 @@ export class ExactReader {
       this.error = e;
       this.wake?.();
     });
+    // A channel closed from this side may never emit 'end'.
+    stream.on('close', () => {
+      this.ended = true;
+      this.wake?.();
+    });
   }
 
   private async waitForData(): Promise<void> {
@@ -132,6 +139,22 @@ export class ExactReader {
 
   async u64(): Promise<bigint> {
     return (await this.read(8)).readBigUInt64LE(0);
+  }
+
+  /** A length-prefixed, zero-padded string. */
+  async str(): Promise<string> {
+    const length = Number(await this.u64());
+    if (length > 64 * 1024 * 1024) throw new Error(`a string of ${length} bytes in the serve protocol`);
+    const padded = length + ((8 - (length % 8)) % 8);
+    return (await this.read(padded)).subarray(0, length).toString('utf8');
+  }
+
+  /** A count, then that many strings. */
+  async strings(): Promise<string[]> {
+    const count = Number(await this.u64());
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) out.push(await this.str());
+    return out;
   }
 
   /** Forward exactly n bytes to `sink`, waiting for it to drain; `onBytes` sees each piece. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addToStoreNarHeader, base16NarHash, str, strs, u64, ExactReader } from '../../../src-main/core/deploy/serve-protocol';
 import { referencesFirst } from '../../../src-main/core/deploy/serve-copy';
-import { balance, importLayers } from '../../../src-main/core/deploy/copy-closure';
 import { PassThrough } from 'node:stream';
 
 describe("nix's serve protocol, as the copy speaks it", () => {
@@ -35,22 +34,23 @@ describe("nix's serve protocol, as the copy speaks it", () => {
     stream.end();
     await expect(reader.read(1)).rejects.toThrow(/ended early/);
   });
+
+  it('reads the string lists cmdQueryValidPaths answers with', async () => {
+    const stream = new PassThrough();
+    const reader = new ExactReader(stream);
+    const answer = strs(['/nix/store/aaa-x', '', '/nix/store/12345678']);
+    // In odd pieces, as a channel delivers them.
+    for (let i = 0; i < answer.length; i += 5) stream.write(answer.subarray(i, i + 5));
+    expect(await reader.strings()).toEqual(['/nix/store/aaa-x', '', '/nix/store/12345678']);
+  });
 });
 
 describe('ordering a copy', () => {
   const refs: Record<string, string[]> = { app: ['lib', 'glibc'], lib: ['glibc'], glibc: [], doc: [] };
-  const closure = new Map(Object.entries(refs).map(([p, r]) => [p, { path: p, narHash: '', narSize: p.length, references: r, sigs: [] }]));
 
   it('sends references before the paths that use them', () => {
     const order = referencesFirst(['app', 'doc', 'glibc', 'lib'], (p) => refs[p] ?? []);
     expect(order.indexOf('glibc')).toBeLessThan(order.indexOf('lib'));
     expect(order.indexOf('lib')).toBeLessThan(order.indexOf('app'));
-  });
-
-  it('layers paths by dependency depth among the missing ones, and balances a layer by bytes', () => {
-    expect(importLayers(['app', 'lib', 'glibc', 'doc'], closure)).toEqual([['glibc', 'doc'], ['lib'], ['app']]);
-    // glibc is already on the host: lib and app move up a layer.
-    expect(importLayers(['app', 'lib'], closure)).toEqual([['lib'], ['app']]);
-    expect(balance(['a', 'bbbb', 'cc', 'ddd'], (p) => p.length, 2).map((g) => g.join(','))).toEqual(['bbbb,a', 'ddd,cc']);
   });
 });
