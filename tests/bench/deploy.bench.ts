@@ -5,8 +5,9 @@
  *     bytes through `ssh host cat >/dev/null`), each onto a fresh host;
  *  2. unchanged re-deploy of one host (whole job: eval, build check, pre-flight, copy
  *     check, activation, confirmation over a new connection);
- *  3. 20 hosts: one `fleet` deploy vs a sequential shell loop of nix-copy-closure + ssh
- *     activate (what a user scripts by hand), each onto 20 fresh hosts.
+ *  3. 20 hosts: one `fleet` deploy vs sequential shell loops (what a user scripts by hand):
+ *     nix-copy-closure + ssh activate with the out paths given, and the nixos-rebuild
+ *     steps (nix build per host, copy, activate); each onto 20 fresh hosts, with CPU time.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -161,13 +162,43 @@ function buildAll(world: DeployWorld): string[] {
   return (JSON.parse(built.stdout) as { outputs: { out: string } }[]).map((b) => b.outputs.out);
 }
 
-async function manyBench(): Promise<void> {
-  // The shell loop first, on 20 fresh hosts, with every system already built.
-  let world: DeployWorld = await startDeployWorld({ names: twenty, editCheckout: addSystems });
-  let loop: number;
+/** CPU time (all processes, all cores) in ms, from /proc/stat: user + nice + system + irq + softirq. */
+function cpuBusyMs(): number {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const tick = 1000 / 100; // USER_HZ
+  return ((fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0)) * tick;
+}
+
+/**
+ * Twenty fresh hosts with every system built beforehand, the links shaped as asked
+ * (FLEET_BENCH_LINK rate, FLEET_BENCH_RTT added round trip in ms).
+ */
+async function twentyHosts(): Promise<{ world: DeployWorld; outs: string[] }> {
+  const world = await startDeployWorld({ names: twenty, editCheckout: addSystems });
+  const rate = process.env.FLEET_BENCH_LINK;
+  const delayMs = Number(process.env.FLEET_BENCH_RTT ?? 0);
+  if (rate || delayMs > 0) for (const host of world.lab.hosts) await host.slowLink({ ...(rate ? { rate } : {}), ...(delayMs > 0 ? { delayMs } : {}) });
+  return { world, outs: buildAll(world) };
+}
+
+async function timedLoop(script: string, withPaths: boolean): Promise<{ ms: number; cpuMs: number }> {
+  const { world, outs } = await twentyHosts();
   try {
-    const outs = buildAll(world);
-    const script = [
+    const args = withPaths ? twenty.flatMap((h, i) => [h, outs[i]!]) : twenty;
+    const cpu = cpuBusyMs();
+    const ms = timed(() => run('sh', ['-c', script, 'sh', world.lab.sshConfigPath, ...args], { ...world.env, FLEET_CHECKOUT: world.checkout }));
+    return { ms, cpuMs: cpuBusyMs() - cpu };
+  } finally {
+    await world.stop();
+  }
+}
+
+async function manyBench(): Promise<void> {
+  const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
+  if (rtt > 0 || process.env.FLEET_BENCH_LINK) process.stdout.write(`links: ${process.env.FLEET_BENCH_LINK ?? 'no rate limit'}, +${rtt} ms round trip per host\n`);
+  // 1. The tightest hand-written loop: every out path known beforehand, copy + activate.
+  const pathsLoop = await timedLoop(
+    [
       'cfg=$1; shift',
       'export NIX_SSHOPTS="-F $cfg"',
       'while [ $# -gt 0 ]; do',
@@ -175,25 +206,43 @@ async function manyBench(): Promise<void> {
       '  nix-copy-closure --to "$host" "$out"',
       '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
       'done',
-    ].join('\n');
-    const args = twenty.flatMap((h, i) => [h, outs[i]!]);
-    loop = timed(() => run('sh', ['-c', script, 'sh', world.lab.sshConfigPath, ...args], world.env));
-  } finally {
-    await world.stop();
-  }
-  world = await startDeployWorld({ names: twenty, editCheckout: addSystems });
+    ].join('\n'),
+    true,
+  );
+  // 2. What nixos-rebuild --target-host does per host: build (here: evaluate, all is built), copy, set the profile, switch.
+  const rebuildLoop = await timedLoop(
+    [
+      'cfg=$1; shift',
+      'export NIX_SSHOPTS="-F $cfg"',
+      'cd "$FLEET_CHECKOUT"; links=$(mktemp -d)',
+      'for host in "$@"; do',
+      '  nix --extra-experimental-features "nix-command flakes" build --option substituters "" -o "$links/result-$host" ".#nixosConfigurations.$host.config.system.build.toplevel"',
+      '  out=$(readlink "$links/result-$host")',
+      '  nix-copy-closure --to "$host" "$out"',
+      '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
+      'done',
+      'rm -rf "$links"',
+    ].join('\n'),
+    false,
+  );
+  // 3. One deploy of all 20 (evaluation, pre-flight, copy, activation, magic-rollback confirmation).
+  const { world } = await twentyHosts();
   try {
-    // Built beforehand here too (the new checkout's commit changes every toplevel): both sides copy and activate.
-    buildAll(world);
+    const cpu = cpuBusyMs();
     const started = performance.now();
     const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
     const ours = performance.now() - started;
+    const oursCpu = cpuBusyMs() - cpu;
     if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
+    const cpuNote = (c: number, wall: number) => `CPU ${secs(c)} (${(c / wall).toFixed(1)} cores busy)`;
     process.stdout.write(`stages, median over the 20 hosts: ${stageMedians(record?.outcomes ?? [])}\n`);
     process.stdout.write(
       [
-        `20 hosts, sequential shell loop (nix-copy-closure + ssh switch-to-configuration): ${secs(loop)}`,
-        `20 hosts, one deploy (parallel 8, pre-flight, copy, activate, magic-rollback confirm): ${secs(ours)}  -> ${(loop / ours).toFixed(1)}x faster`,
+        `20 hosts, sequential loop, out paths given (nix-copy-closure + ssh switch):        ${secs(pathsLoop.ms)}  ${cpuNote(pathsLoop.cpuMs, pathsLoop.ms)}`,
+        `20 hosts, sequential loop, nixos-rebuild steps (nix build + copy + ssh switch):    ${secs(rebuildLoop.ms)}  ${cpuNote(rebuildLoop.cpuMs, rebuildLoop.ms)}`,
+        `20 hosts, one deploy (parallel 8, eval, pre-flight, copy, activate, confirm):      ${secs(ours)}  ${cpuNote(oursCpu, ours)}`,
+        `  -> ${(pathsLoop.ms / ours).toFixed(1)}x faster than the loop with paths given, ${(rebuildLoop.ms / ours).toFixed(1)}x faster than the nixos-rebuild-style loop`,
+        `  (every host's sshd, nix-store and activation runs on this machine's ${os.cpus().length} cores too: the deploy cannot finish before its CPU time / cores = ${secs(oursCpu / os.cpus().length)})`,
         '',
       ].join('\n'),
     );

@@ -35,6 +35,10 @@ function delayedPipe(from: net.Socket, to: net.Socket): void {
 
 const server = net.createServer((client) => {
   const upstream = net.connect({ host: targetHost, port: Number(targetPort) });
+  // A router forwards each packet as it comes: no Nagle here, or every small exchange would
+  // also wait for the peer's delayed ACK (~40 ms), which is not the latency asked for.
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
   const close = (): void => {
     client.destroy();
     upstream.destroy();
