@@ -14,7 +14,13 @@ home_profile() {
   if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
   else echo "$HOME/.local/state/nix/profiles/home-manager"; fi
 }
-gen_of() { readlink "$1" 2>/dev/null | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p'; }
+# The generation number of a profile link (profile -> profile-N-link), with no more processes than readlink.
+gen_of() {
+  l=$(readlink "$1" 2>/dev/null) || return 0
+  case "$l" in *-link) ;; *) return 0 ;; esac
+  l=\${l%-link}; l=\${l##*-}
+  case "$l" in ''|*[!0-9]*) ;; *) echo "$l" ;; esac
+}
 # The host's deploy lock is a directory (mkdir is atomic). Args: kind, owner (one line), stale
 # owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
 take_lock() {
@@ -76,7 +82,7 @@ export const runnerScript = `
 d=$1; rb=$2
 exec >>"$d/activation.log" 2>&1 </dev/null
 echo $$ > "$d/runner.pid.tmp" && mv "$d/runner.pid.tmp" "$d/runner.pid"
-top=$(cat "$d/toplevel"); mode=$(cat "$d/mode"); kind=$(cat "$d/kind")
+read -r top < "$d/toplevel"; read -r mode < "$d/mode"; read -r kind < "$d/kind"
 if [ "$kind" = home ]; then "$top/activate"; else "$top/bin/switch-to-configuration" "$mode"; fi
 rc=$?
 if [ $rc -eq 0 ]; then echo ok > "$d/activation-status"; exit 0; fi
@@ -99,7 +105,7 @@ d=$1; t=$2
 exec >>"$d/watchdog.log" 2>&1 </dev/null
 n=0
 while [ ! -s "$d/activation-status" ]; do sleep 0.2; n=$((n+1)); [ $n -ge 9000 ] && exit 0; done
-[ "$(cat "$d/activation-status")" = ok ] || exit 0
+st=""; read -r st < "$d/activation-status"; [ "$st" = ok ] || exit 0
 end=$(( $(date +%s) + t ))
 while [ "$(date +%s)" -lt "$end" ]; do [ -d "$d/decision" ] && exit 0; sleep 0.2; done
 if mkdir "$d/decision" 2>/dev/null; then
@@ -172,7 +178,7 @@ if [ "$timeout" -gt 0 ]; then start watchdog "$timeout"; echo "@fleet watchdog $
 touch "$d/activation.log"
 start runner "$rb"
 i=0; while [ ! -s "$d/runner.pid" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-pid=$(cat "$d/runner.pid" 2>/dev/null)
+pid=""; read -r pid 2>/dev/null < "$d/runner.pid"
 [ -n "$pid" ] || { echo "@fleet status not-started"; exit 92; }
 # Follow the log until the runner writes its status (not tail --pid: a finished runner
 # stays visible as a zombie until init reaps it, which some inits do only every few seconds).
@@ -181,7 +187,8 @@ tp=$!
 while [ ! -s "$d/activation-status" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
 sleep 0.15; kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
-echo "@fleet status $(cat "$d/activation-status" 2>/dev/null || echo unknown)"
+st=unknown; read -r st 2>/dev/null < "$d/activation-status"
+echo "@fleet status $st"
 [ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
 exit 0
 `;
@@ -198,7 +205,7 @@ export const decideScript = `${prelude}
 d=$(fleet_base "$1")/deploys/$2
 [ -d "$d" ] || { echo "@fleet decision missing"; exit 0; }
 i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt $(( $4 * 10 )) ]; do sleep 0.1; i=$((i+1)); done
-st=$(cat "$d/activation-status" 2>/dev/null)
+st=""; read -r st 2>/dev/null < "$d/activation-status"
 if { [ "$st" = ok ] || [ "$3" = rollback ]; } && [ -n "$st" ] && mkdir "$d/decision" 2>/dev/null; then
   echo "$3" > "$d/decision/what"
   [ "$3" = rollback ] && sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
