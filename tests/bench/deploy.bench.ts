@@ -50,7 +50,7 @@ const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[
 async function copyBench(): Promise<void> {
   // Three rounds, each onto fresh hosts, interleaved so machine load hits every variant alike.
   const rounds = 5;
-  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `ncc-${r}`]).flat();
+  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `dump-${r}`, `ncc-${r}`]).flat();
   const world = await startDeployWorld({ names: [...names, 'raw'] });
   try {
     // FLEET_BENCH_LINK=1gbit (or 100mbit...) shapes every host's link as on a LAN (tc tbf).
@@ -62,7 +62,7 @@ async function copyBench(): Promise<void> {
     const closure = buildBenchClosure({ count: 200, bytes: 1_500_000, salt: `bench-${Date.now()}` });
     process.stdout.write(`closure: ${closure.paths} paths, ${(closure.bytes / 1e6).toFixed(0)} MB (${closure.root})\n`);
     const sshEnv = { ...world.env, NIX_SSHOPTS: `-F ${world.lab.sshConfigPath}` };
-    const ours = async (host: string): Promise<number> => {
+    const ours = async (host: string, narSource?: 'nix-store'): Promise<number> => {
       const connection = await SshConnection.open({
         host,
         home: world.home,
@@ -72,14 +72,14 @@ async function copyBench(): Promise<void> {
       });
       try {
         const started = performance.now();
-        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env });
+        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env, ...(narSource ? { narSource } : {}) });
         if (result.copiedPaths !== closure.paths) throw new Error(`copied ${result.copiedPaths} of ${closure.paths} paths`);
         return performance.now() - started;
       } finally {
         connection.close();
       }
     };
-    const times = { ours: [] as number[], ncc: [] as number[] };
+    const times = { ours: [] as number[], dump: [] as number[], ncc: [] as number[] };
     // Every copy writes 300 MB into a host store on the same disk: flush the dirty pages of the
     // one before, or the writeback of earlier copies throttles whichever runs later.
     const settle = () => run('sync', [], world.env);
@@ -88,6 +88,7 @@ async function copyBench(): Promise<void> {
       const variants = [
         async () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv))),
         async () => void times.ours.push(await ours(`ours-${r}`)),
+        async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store')),
       ];
       for (let i = 0; i < variants.length; i++) {
         settle();
@@ -104,7 +105,8 @@ async function copyBench(): Promise<void> {
     const all = (v: number[]) => v.map((t) => (t / 1000).toFixed(2)).join(' / ');
     process.stdout.write(
       [
-        `copy, ours (ssh2, one nix-store --serve session: query + stream):  median ${secs(mine)}  (${all(times.ours)})  -> ${(ncc / mine).toFixed(2)}x nix-copy-closure's speed`,
+        `copy, ours (ssh2, one host serve session, NARs serialised here):  median ${secs(mine)}  (${all(times.ours)})  -> ${(ncc / mine).toFixed(2)}x nix-copy-closure's speed`,
+        `copy, ours with NARs from a local nix-store --serve instead:      median ${secs(median(times.dump))}  (${all(times.dump)})  -> ${(ncc / median(times.dump)).toFixed(2)}x`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
         `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
         '',

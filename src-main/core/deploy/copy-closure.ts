@@ -22,6 +22,8 @@ export interface CopyOptions {
   readonly importAsRoot?: boolean;
   /** Let the host fetch missing paths from its own binary caches first (what it cannot fetch is sent). */
   readonly substituteOnTarget?: boolean;
+  /** Where NARs come from (see HostServe.add); the default serialises them here. */
+  readonly narSource?: 'here' | 'nix-store';
   /** The closure, when the caller already read it (several hosts deployed the same configuration). */
   readonly closure?: Promise<Map<string, ClosurePath>>;
 }
@@ -157,6 +159,7 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
     const ordered = referencesFirst(missing, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!);
     await serve.add(ordered, {
       env,
+      ...(options.narSource ? { narSource: options.narSource } : {}),
       onBytes: (n) => {
         bytesDone += n;
         report();

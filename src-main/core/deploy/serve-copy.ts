@@ -1,6 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
+import type { Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
+import { narChunks, narSizeOf, narTree, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNix } from '../nix/runner';
 import type { HostSession } from './host-session';
@@ -27,6 +29,8 @@ export interface HostServeOptions {
 
 export interface AddOptions {
   readonly env: NodeJS.ProcessEnv;
+  /** Where NARs come from: serialised here from the store's files (default), or a local `nix-store --serve`. */
+  readonly narSource?: 'here' | 'nix-store';
   readonly onBytes: (count: number) => void;
   readonly onPath: () => void;
 }
@@ -93,41 +97,53 @@ export class HostServe {
   }
 
   /**
-   * Send `paths` (references first) in one stream: NARs come out of a local
-   * `nix-store --serve` (cmdDumpStorePath) and go in as cmdAddToStoreNar; the host
-   * acknowledges each path once it is in its store.
+   * Send `paths` (references first) in one stream as cmdAddToStoreNar; the host hashes
+   * each NAR as it arrives and acknowledges the path once it is in its store.
    */
   async add(paths: readonly NarInfo[], options: AddOptions): Promise<void> {
     if (paths.length === 0) return;
-    const local = new LocalDump(options.env);
-    const stopLocal = () => local.kill();
+    // NARs are serialised here; a path whose tree does not add up to the store's narSize
+    // (or any path, with narSource 'nix-store') comes from a local `nix-store --serve`.
+    let local: LocalDump | undefined;
+    const stopLocal = () => local?.kill();
     this.signal?.addEventListener('abort', stopLocal, { once: true });
-    try {
-      await local.handshake();
-      local.request(paths.map((p) => p.path));
-      const acks = (async () => {
-        for (const info of paths) {
-          const ok = await this.reader.u64().catch(async () => {
-            throw await this.failure(`add ${info.path}`);
-          });
-          if (ok !== 1n) throw await this.failure(`add ${info.path}`);
-          options.onPath();
-        }
-      })();
-      acks.catch(() => undefined);
+    const acks = (async () => {
       for (const info of paths) {
-        if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
-        await local.reader.pipeExactly(info.narSize, this.channel, options.onBytes).catch(async (error: Error) => {
-          await acks; // a failure of the host explains more than a broken pipe
-          throw local.failure(info.path) ?? error;
+        const ok = await this.reader.u64().catch(async () => {
+          throw await this.failure(`add ${info.path}`);
         });
+        if (ok !== 1n) throw await this.failure(`add ${info.path}`);
+        options.onPath();
+      }
+    })();
+    acks.catch(() => undefined);
+    const send = async (chunk: Buffer) => {
+      if (this.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
+      options.onBytes(chunk.length);
+      if (!this.channel.write(chunk)) await drained(this.channel);
+    };
+    try {
+      for (const info of paths) {
+        const tree = options.narSource === 'nix-store' ? undefined : readTree(info.path);
+        if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
+        try {
+          if (tree && narSizeOf(tree) === info.narSize) {
+            for await (const chunk of narChunks(tree)) await send(chunk);
+          } else {
+            local ??= await LocalDump.start(options.env);
+            await local.dump(info.path, info.narSize, this.channel, options.onBytes);
+          }
+        } catch (error) {
+          await acks; // a failure of the host explains more than a broken pipe
+          throw (error instanceof FleetError ? error : local?.failure(info.path)) ?? new FleetError('copy-failed', `Reading ${info.path} here failed: ${(error as Error).message}`);
+        }
       }
       await acks;
     } catch (error) {
       throw this.wrap(error);
     } finally {
       this.signal?.removeEventListener('abort', stopLocal);
-      local.kill();
+      local?.kill();
     }
   }
 
@@ -166,13 +182,22 @@ export class HostServe {
   }
 }
 
-/** A local `nix-store --serve` that dumps NARs out of this machine's store. */
+/** A store path's tree, or undefined when it cannot be read here (nix-store --serve then dumps it). */
+function readTree(storePath: string): NarNode | undefined {
+  try {
+    return narTree(storePath);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A local `nix-store --serve` that dumps NARs out of this machine's store, one path at a time. */
 class LocalDump {
   private readonly child: ChildProcessWithoutNullStreams;
-  readonly reader: ExactReader;
+  private readonly reader: ExactReader;
   private stderr = '';
 
-  constructor(env: NodeJS.ProcessEnv) {
+  private constructor(env: NodeJS.ProcessEnv) {
     const nixStore = path.join(path.dirname(requireNix(env)), 'nix-store');
     this.child = spawn(nixStore, ['--serve'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.setEncoding('utf8');
@@ -182,17 +207,22 @@ class LocalDump {
     this.reader = new ExactReader(this.child.stdout);
   }
 
-  async handshake(): Promise<void> {
-    this.child.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
-    const magic = await this.reader.u64().catch(() => 0n);
-    if (magic !== serveMagic2) throw new FleetError('copy-failed', `The local nix-store --serve did not answer the handshake${this.stderr ? `: ${this.stderr.trim()}` : ''}.`);
-    await this.reader.u64();
+  static async start(env: NodeJS.ProcessEnv): Promise<LocalDump> {
+    const local = new LocalDump(env);
+    local.child.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
+    const magic = await local.reader.u64().catch(() => 0n);
+    if (magic !== serveMagic2) {
+      local.kill();
+      throw new FleetError('copy-failed', `The local nix-store --serve did not answer the handshake${local.stderr ? `: ${local.stderr.trim()}` : ''}.`);
+    }
+    await local.reader.u64();
+    return local;
   }
 
-  /** Ask for every NAR at once: they stream out in order as the pipe drains. */
-  request(paths: readonly string[]): void {
-    this.child.stdin.write(Buffer.concat(paths.flatMap((p) => [u64(cmdDumpStorePath), str(p)])));
-    this.child.stdin.end();
+  /** Forward the NAR of `storePath` (narSize bytes) to `sink`. */
+  async dump(storePath: string, narSize: number, sink: Writable, onBytes: (count: number) => void): Promise<void> {
+    this.child.stdin.write(Buffer.concat([u64(cmdDumpStorePath), str(storePath)]));
+    await this.reader.pipeExactly(narSize, sink, onBytes);
   }
 
   failure(storePath: string): FleetError | undefined {

@@ -1,0 +1,145 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Nix archives (NAR) of store paths, serialised here instead of by a `nix-store --serve`
+ * child: file contents go from the page cache to the SSH channel without passing through a
+ * pipe and a second process. The format is nix's (src/libutil/archive.cc): strings are a
+ * u64 length, the bytes and zero padding to 8; a node is "(" "type" <regular|directory|
+ * symlink> ... ")"; directory entries sorted by their raw bytes; a file is executable when
+ * its owner may execute it. The caller checks the size against the store's narSize before
+ * sending, and the host checks the hash of every byte, so a mistake here cannot slip in.
+ */
+export type NarNode =
+  | { readonly type: 'regular'; readonly file: Buffer; readonly size: number; readonly executable: boolean }
+  | { readonly type: 'symlink'; readonly target: Buffer }
+  | { readonly type: 'directory'; readonly entries: readonly { readonly name: Buffer; readonly node: NarNode }[] };
+
+const pad = (n: number) => (8 - (n % 8)) % 8;
+/** Bytes of a NAR string of `n` bytes. */
+const strSize = (n: number) => 8 + n + pad(n);
+const token = (s: string) => strSize(Buffer.byteLength(s));
+
+/** Read a store path's tree (lstat, readdir, readlink): what its NAR holds, contents excepted. */
+export function narTree(file: Buffer | string): NarNode {
+  const name = typeof file === 'string' ? Buffer.from(file) : file;
+  const st = fs.lstatSync(name);
+  if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(name, { encoding: 'buffer' }) };
+  if (st.isFile()) return { type: 'regular', file: name, size: st.size, executable: (st.mode & 0o100) !== 0 };
+  if (st.isDirectory()) {
+    const names = fs.readdirSync(name, { encoding: 'buffer' }).sort(Buffer.compare);
+    const slash = Buffer.from('/');
+    return { type: 'directory', entries: names.map((n) => ({ name: n, node: narTree(Buffer.concat([name, slash, n])) })) };
+  }
+  throw new Error(`${name.toString()} is neither a file, a directory nor a symlink`);
+}
+
+/** The size in bytes of the NAR of `tree`. */
+export function narSizeOf(tree: NarNode): number {
+  return token('nix-archive-1') + nodeSize(tree);
+}
+
+function nodeSize(node: NarNode): number {
+  let n = token('(') + token('type') + token(node.type) + token(')');
+  if (node.type === 'regular') n += (node.executable ? token('executable') + token('') : 0) + token('contents') + strSize(node.size);
+  else if (node.type === 'symlink') n += token('target') + strSize(node.target.length);
+  else for (const e of node.entries) n += token('entry') + token('(') + token('name') + strSize(e.name.length) + token('node') + nodeSize(e.node) + token(')');
+  return n;
+}
+
+/** Files up to this size are read whole and batched with the framing around them. */
+const smallFile = 256 * 1024;
+/** Framing and small files are sent in pieces of about this size. */
+const batchBytes = 256 * 1024;
+/** Big files are read in pieces of this size. */
+const readBytes = 1024 * 1024;
+
+/**
+ * The NAR of `tree` as a stream of buffers (each a fresh allocation: the consumer may keep
+ * them queued). Small pieces are batched; big files are read asynchronously so the reads
+ * overlap with whatever the consumer does.
+ */
+export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let pending = 0;
+  const put = (b: Buffer) => {
+    parts.push(b);
+    pending += b.length;
+  };
+  const str = (s: string | Buffer) => {
+    const bytes = typeof s === 'string' ? Buffer.from(s) : s;
+    const out = Buffer.alloc(strSize(bytes.length));
+    out.writeBigUInt64LE(BigInt(bytes.length), 0);
+    bytes.copy(out, 8);
+    put(out);
+  };
+  const take = (): Buffer => {
+    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
+    parts = [];
+    pending = 0;
+    return out;
+  };
+
+  async function* node(n: NarNode): AsyncGenerator<Buffer> {
+    str('(');
+    str('type');
+    str(n.type);
+    if (n.type === 'symlink') {
+      str('target');
+      str(n.target);
+    } else if (n.type === 'directory') {
+      for (const e of n.entries) {
+        str('entry');
+        str('(');
+        str('name');
+        str(e.name);
+        str('node');
+        yield* node(e.node);
+        str(')');
+      }
+    } else {
+      if (n.executable) {
+        str('executable');
+        str('');
+      }
+      str('contents');
+      const size = Buffer.alloc(8);
+      size.writeBigUInt64LE(BigInt(n.size));
+      put(size);
+      if (n.size <= smallFile) {
+        const data = fs.readFileSync(n.file);
+        if (data.length !== n.size) throw new Error(`${n.file.toString()} changed while it was read`);
+        put(data);
+      } else {
+        yield take();
+        const handle = await fs.promises.open(n.file, 'r');
+        try {
+          let left = n.size;
+          while (left > 0) {
+            const chunk = Buffer.allocUnsafe(Math.min(readBytes, left));
+            const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+            if (bytesRead === 0) throw new Error(`${n.file.toString()} changed while it was read`);
+            left -= bytesRead;
+            yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+      put(Buffer.alloc(pad(n.size)));
+    }
+    str(')');
+    if (pending >= batchBytes) yield take();
+  }
+
+  str('nix-archive-1');
+  yield* node(tree);
+  if (pending > 0) yield take();
+}
+
+/** The store path's NAR as one buffer (for tests and small paths). */
+export async function narOf(storePath: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of narChunks(narTree(path.resolve(storePath)))) chunks.push(c);
+  return Buffer.concat(chunks);
+}

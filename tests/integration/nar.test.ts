@@ -1,0 +1,67 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { narChunks, narOf, narSizeOf, narTree } from '../../src-main/core/deploy/nar';
+
+/** NARs serialised by the deploy copy must be byte for byte what nix makes (`nix-store --dump`). */
+describe('NAR serialisation, against real nix', () => {
+  let dir: string;
+  let storePath: string;
+
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-nar-'));
+    const tree = path.join(dir, 'tree');
+    fs.mkdirSync(path.join(tree, 'bin'), { recursive: true });
+    fs.mkdirSync(path.join(tree, 'share', 'empty-dir'), { recursive: true });
+    // Names whose byte order differs from a locale or case-insensitive sort.
+    for (const name of ['a', 'a.b', 'a-b', 'B', 'Z', '_', 'ä', 'a0', 'a10', 'a9']) fs.writeFileSync(path.join(tree, 'share', name), `${name}\n`);
+    // A name that is not UTF-8: read and sorted as raw bytes.
+    fs.writeFileSync(Buffer.concat([Buffer.from(path.join(tree, 'share', 'raw-')), Buffer.from([0xff])]), 'not utf-8\n');
+    fs.writeFileSync(path.join(tree, 'empty'), '');
+    fs.writeFileSync(path.join(tree, 'odd-size'), randomBytes(8 * 1024 + 3));
+    // Past the small-file batch (256 KiB) and the 1 MiB read piece: the streamed path.
+    fs.writeFileSync(path.join(tree, 'big'), randomBytes(2 * 1024 * 1024 + 5));
+    fs.writeFileSync(path.join(tree, 'bin', 'tool'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    fs.symlinkSync('tool', path.join(tree, 'bin', 'link'));
+    fs.symlinkSync('/nonexistent/target', path.join(tree, 'dangling'));
+    const added = spawnSync('nix-store', ['--add', tree], { encoding: 'utf8' });
+    expect(added.status, added.stderr).toBe(0);
+    storePath = added.stdout.trim();
+  });
+
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('matches nix-store --dump byte for byte, and its size is the store narSize', async () => {
+    const reference = spawnSync('nix-store', ['--dump', storePath], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+    const mine = await narOf(storePath);
+    expect(mine.length).toBe(reference.length);
+    expect(mine.equals(reference)).toBe(true);
+    const info = spawnSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--json', storePath], { encoding: 'utf8' });
+    const parsed = JSON.parse(info.stdout) as { narSize: number }[] | Record<string, { narSize: number }>;
+    const narSize = Array.isArray(parsed) ? parsed[0]!.narSize : Object.values(parsed)[0]!.narSize;
+    expect(narSizeOf(narTree(storePath))).toBe(narSize);
+  });
+
+  it('streams in pieces: small files batched, big files read in parts of at most 1 MiB', async () => {
+    const pieces: Buffer[] = [];
+    for await (const piece of narChunks(narTree(storePath))) pieces.push(piece);
+    expect(pieces.length).toBeGreaterThan(3);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('matches nix for a single file and a single symlink as the whole store path', async () => {
+    for (const make of [(p: string) => fs.writeFileSync(p, randomBytes(100)), (p: string) => fs.symlinkSync('somewhere', p)]) {
+      const p = path.join(dir, `single-${randomBytes(4).toString('hex')}`);
+      make(p);
+      const added = spawnSync('nix-store', ['--add', p], { encoding: 'utf8' });
+      expect(added.status, added.stderr).toBe(0);
+      const reference = spawnSync('nix-store', ['--dump', added.stdout.trim()]).stdout;
+      expect((await narOf(added.stdout.trim())).equals(reference)).toBe(true);
+    }
+  });
+});
