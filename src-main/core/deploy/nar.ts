@@ -143,3 +143,52 @@ export async function narOf(storePath: string): Promise<Buffer> {
   for await (const c of narChunks(narTree(path.resolve(storePath)))) chunks.push(c);
   return Buffer.concat(chunks);
 }
+
+/**
+ * Pull from `source` ahead of the consumer, keeping up to `maxBytes` queued, so reading the
+ * next piece overlaps with sending the last one (what a separate dumping process gives for free).
+ */
+export async function* readAhead(source: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let finished = false;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  const producer = (async () => {
+    try {
+      for await (const piece of source) {
+        queue.push(piece);
+        queued += piece.length;
+        wakeConsumer?.();
+        while (queued >= maxBytes && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve));
+        if (stopped) break;
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      finished = true;
+      wakeConsumer?.();
+    }
+  })();
+  try {
+    for (;;) {
+      const piece = queue.shift();
+      if (piece) {
+        queued -= piece.length;
+        wakeProducer?.();
+        yield piece;
+        continue;
+      }
+      if (failure) throw failure.error;
+      if (finished) return;
+      await new Promise<void>((resolve) => (wakeConsumer = resolve));
+      wakeConsumer = undefined;
+    }
+  } finally {
+    stopped = true;
+    wakeProducer?.();
+    await producer;
+  }
+}

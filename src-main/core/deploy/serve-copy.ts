@@ -2,7 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
-import { narChunks, narSizeOf, narTree, type NarNode } from './nar';
+import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNix } from '../nix/runner';
 import type { HostSession } from './host-session';
@@ -128,7 +128,7 @@ export class HostServe {
         if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
         try {
           if (tree && narSizeOf(tree) === info.narSize) {
-            for await (const chunk of narChunks(tree)) await send(chunk);
+            for await (const chunk of readAhead(narChunks(tree), 8 * 1024 * 1024)) await send(chunk);
           } else {
             local ??= await LocalDump.start(options.env);
             await local.dump(info.path, info.narSize, this.channel, options.onBytes);
