@@ -44,12 +44,12 @@ describe('NAR serialisation, against real nix', () => {
     const info = spawnSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--json', storePath], { encoding: 'utf8' });
     const parsed = JSON.parse(info.stdout) as { narSize: number }[] | Record<string, { narSize: number }>;
     const narSize = Array.isArray(parsed) ? parsed[0]!.narSize : Object.values(parsed)[0]!.narSize;
-    expect(narSizeOf(narTree(storePath))).toBe(narSize);
+    expect(narSizeOf(await narTree(storePath))).toBe(narSize);
   });
 
   it('streams in pieces: small files batched, big files read in parts of at most 1 MiB', async () => {
     const pieces: Buffer[] = [];
-    for await (const piece of narChunks(narTree(storePath))) pieces.push(piece);
+    for await (const piece of narChunks(await narTree(storePath))) pieces.push(piece);
     expect(pieces.length).toBeGreaterThan(3);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(1024 * 1024);
   });

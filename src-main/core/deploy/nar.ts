@@ -20,18 +20,32 @@ const pad = (n: number) => (8 - (n % 8)) % 8;
 const strSize = (n: number) => 8 + n + pad(n);
 const token = (s: string) => strSize(Buffer.byteLength(s));
 
-/** Read a store path's tree (lstat, readdir, readlink): what its NAR holds, contents excepted. */
-export function narTree(file: Buffer | string): NarNode {
-  const name = typeof file === 'string' ? Buffer.from(file) : file;
-  const st = fs.lstatSync(name);
-  if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(name, { encoding: 'buffer' }) };
-  if (st.isFile()) return { type: 'regular', file: name, size: st.size, executable: (st.mode & 0o100) !== 0 };
-  if (st.isDirectory()) {
-    const names = fs.readdirSync(name, { encoding: 'buffer' }).sort(Buffer.compare);
-    const slash = Buffer.from('/');
-    return { type: 'directory', entries: names.map((n) => ({ name: n, node: narTree(Buffer.concat([name, slash, n])) })) };
-  }
-  throw new Error(`${name.toString()} is neither a file, a directory nor a symlink`);
+/**
+ * Read a store path's tree (lstat, readdir, readlink): what its NAR holds, contents excepted.
+ * The calls are synchronous (a store path can hold tens of thousands of files, and one
+ * thread-pool round trip each would cost more than the calls), but the walk hands the event
+ * loop back every few hundred entries, so the other hosts' streams and keepalives go on.
+ */
+export async function narTree(file: Buffer | string): Promise<NarNode> {
+  let sinceYield = 0;
+  const walk = async (name: Buffer): Promise<NarNode> => {
+    if (++sinceYield >= 500) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const st = fs.lstatSync(name);
+    if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(name, { encoding: 'buffer' }) };
+    if (st.isFile()) return { type: 'regular', file: name, size: st.size, executable: (st.mode & 0o100) !== 0 };
+    if (st.isDirectory()) {
+      const names = fs.readdirSync(name, { encoding: 'buffer' }).sort(Buffer.compare);
+      const slash = Buffer.from('/');
+      const entries: { name: Buffer; node: NarNode }[] = [];
+      for (const n of names) entries.push({ name: n, node: await walk(Buffer.concat([name, slash, n])) });
+      return { type: 'directory', entries };
+    }
+    throw new Error(`${name.toString()} is neither a file, a directory nor a symlink`);
+  };
+  return walk(typeof file === 'string' ? Buffer.from(file) : file);
 }
 
 /** The size in bytes of the NAR of `tree`. */
@@ -140,7 +154,7 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
 /** The store path's NAR as one buffer (for tests and small paths). */
 export async function narOf(storePath: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of narChunks(narTree(path.resolve(storePath)))) chunks.push(c);
+  for await (const c of narChunks(await narTree(path.resolve(storePath)))) chunks.push(c);
   return Buffer.concat(chunks);
 }
 

@@ -124,7 +124,7 @@ export class HostServe {
     };
     try {
       for (const info of paths) {
-        const tree = options.narSource === 'nix-store' ? undefined : readTree(info.path);
+        const tree = options.narSource === 'nix-store' ? undefined : await readTree(info.path);
         if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
         try {
           if (tree && narSizeOf(tree) === info.narSize) {
@@ -183,9 +183,9 @@ export class HostServe {
 }
 
 /** A store path's tree, or undefined when it cannot be read here (nix-store --serve then dumps it). */
-function readTree(storePath: string): NarNode | undefined {
+async function readTree(storePath: string): Promise<NarNode | undefined> {
   try {
-    return narTree(storePath);
+    return await narTree(storePath);
   } catch {
     return undefined;
   }
