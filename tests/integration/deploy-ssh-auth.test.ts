@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,60 @@ describe('ssh authentication and host keys', () => {
       expect(connection.config.hostName).toBe('127.0.0.1');
     } finally {
       connection.close();
+    }
+  });
+  it('falls back to the login password when no key is accepted: asked with the clock stopped, asked again when wrong, kept in memory only', async () => {
+    const host = world.lab.host('zephyrus');
+    const password = 'pass word 7';
+    await host.setSudoPassword(password); // the deploy user's /etc/shadow entry
+    const sshd = '/etc/ssh/sshd_config';
+    expect((await host.exec(['sed', '-i', 's/^PasswordAuthentication no$/PasswordAuthentication yes/', sshd])).code).toBe(0);
+    await host.restartSshd();
+    // No key that works: the config names one that does not exist, and no agent is given.
+    sshConfig([`IdentityFile ${path.join(world.home, 'no-such-key')}`]);
+    const passphrases = new PassphraseCache();
+    const open = (askPassword?: (who: string, retry: boolean) => Promise<string | undefined>, cache = passphrases) =>
+      SshConnection.open({
+        host: 'zephyrus',
+        user: host.deployUser,
+        home: world.home,
+        appKnownHosts: path.join(world.dataDir, 'known_hosts'),
+        passphrases: cache,
+        askUnknownKey: async () => true,
+        connectTimeoutMs: 1000,
+        ...(askPassword ? { askPassword } : {}),
+      });
+    try {
+      const asked: { who: string; retry: boolean }[] = [];
+      const answers = ['wrong', password];
+      // Each answer takes longer than the 1 s connect timeout: the clock must stop while asking.
+      const connection = await open(async (who, retry) => {
+        asked.push({ who, retry });
+        await new Promise((r) => setTimeout(r, 1500));
+        return answers.shift();
+      });
+      expect(asked).toEqual([
+        { who: `${host.deployUser}@zephyrus`, retry: false },
+        { who: `${host.deployUser}@zephyrus`, retry: true },
+      ]);
+      expect((await connection.exec(['id', '-un'])).stdout.trim()).toBe(host.deployUser);
+      connection.close();
+      // The next connection in this run uses the password typed before, without asking.
+      const again = await open(async () => {
+        throw new Error('asked again');
+      });
+      again.close();
+      // Nothing was written anywhere (grep exits 1 when it finds nothing).
+      for (const dir of [world.dataDir, world.home]) {
+        const found = spawnSync('grep', ['-rlF', password, dir], { encoding: 'utf8' });
+        expect(found.status, found.stdout).toBe(1);
+      }
+      // With nobody to ask (status checks) and nothing typed in this run: refused, nothing hangs.
+      await expect(open(undefined, new PassphraseCache())).rejects.toThrow(/refused every key/);
+    } finally {
+      await host.exec(['sed', '-i', 's/^PasswordAuthentication yes$/PasswordAuthentication no/', sshd]);
+      await host.restartSshd();
+      await host.setSudoPassword(null);
     }
   });
 });

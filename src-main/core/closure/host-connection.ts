@@ -35,6 +35,19 @@ export async function openHostExec(
       );
       return answer.accept ? answer.value : undefined;
     },
+    askPassword: async (who, retry) => {
+      const answer = await ctx.prompts.ask(
+        {
+          kind: 'secret',
+          title: `Password for ${who}`,
+          message: retry ? `${who} did not accept that password. Try again.` : `${who} accepted no SSH key and offers password login (kept in memory only).`,
+          secretLabel: `password for ${who}`,
+          ...(options.jobId ? { jobId: options.jobId } : {}),
+        },
+        options.signal ? { signal: options.signal } : {},
+      );
+      return answer.accept ? answer.value : undefined;
+    },
     askUnknownKey: async (info) => {
       const answer = await ctx.prompts.ask(
         {

@@ -110,6 +110,23 @@ export class DeployService {
         );
         return answer.accept ? answer.value : undefined;
       },
+      askPassword: async (who, retry) => {
+        // Status checks never ask (a password typed earlier in this run is still used).
+        if (options.acceptUnknownKeys === false) return undefined;
+        const answer = await prompts.ask(
+          {
+            kind: 'secret',
+            title: `Password for ${who}`,
+            message: retry
+              ? `${who} did not accept that password. Try again.`
+              : `No SSH key was accepted by ${who}; it offers password login. The password is kept in memory only until the app quits.`,
+            secretLabel: `password for ${who}`,
+            ...(options.jobId ? { jobId: options.jobId } : {}),
+          },
+          signal ? { signal } : {},
+        );
+        return answer.accept ? answer.value : undefined;
+      },
       askUnknownKey: async (info) => {
         if (options.acceptUnknownKeys === false) return false;
         const answer = await prompts.ask(

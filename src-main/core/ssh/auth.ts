@@ -8,7 +8,10 @@ const { utils } = ssh2;
 /** Asks the person for a key's passphrase; undefined when they decline. */
 export type PassphrasePrompt = (keyFile: string) => Promise<string | undefined>;
 
-/** Passphrases typed during this run of the app, by key file: memory only, never written. */
+/** Asks the person for the login password of `who` (user@host); undefined when they decline. */
+export type PasswordPrompt = (who: string, retry: boolean) => Promise<string | undefined>;
+
+/** Passphrases (by key file) and login passwords (by user@host) typed during this run of the app: memory only, never written. */
 export class PassphraseCache {
   private readonly byFile = new Map<string, string>();
   get(file: string): string | undefined {
@@ -30,6 +33,16 @@ export interface AuthPlan {
   readonly keyFiles: readonly string[];
   readonly askPassphrase?: PassphrasePrompt;
   readonly passphrases: PassphraseCache;
+  /**
+   * Last, when the server still offers it: the login password (method "password" or a
+   * keyboard-interactive "Password:" prompt), asked for once and kept with the passphrases
+   * under `password:<who>`; up to 3 attempts.
+   */
+  readonly askPassword?: PasswordPrompt;
+  /** Password logins allowed at all (ssh_config PasswordAuthentication/KbdInteractiveAuthentication not both "no"). */
+  readonly passwords?: boolean;
+  /** user@host[:port], naming the password in prompts and in the cache. */
+  readonly who?: string;
 }
 
 /** The key files ssh tries when the config names none. */
@@ -63,28 +76,52 @@ async function loadKey(file: string, plan: AuthPlan): Promise<ParsedKey | undefi
 
 /**
  * ssh2's authHandler for a plan: the agent first, then each key file (a passphrase is only
- * asked for when the key is actually reached), then nothing more.
+ * asked for when the key is actually reached), then the password when the server offers it
+ * and the plan may ask, then nothing more.
  */
 export function authHandlerFor(plan: AuthPlan, tried: string[]): AuthHandlerMiddleware {
   const queue: ('agent' | string)[] = [...(plan.agentSocket ? ['agent'] : []), ...plan.keyFiles];
-  const next = (callback: NextAuthHandler): void => {
+  const passwordKey = `password:${plan.who ?? plan.username}`;
+  let passwordAttempts = 0;
+  const password = async (methodsLeft: readonly string[] | null, callback: NextAuthHandler): Promise<void> => {
+    const offered = methodsLeft === null ? ['password', 'keyboard-interactive'] : methodsLeft.filter((m) => m === 'password' || m === 'keyboard-interactive');
+    if (!plan.passwords || offered.length === 0 || passwordAttempts >= 3) return callback(false as unknown as AnyAuthMethod);
+    // A second visit here means the server refused the password just sent.
+    if (passwordAttempts > 0) plan.passphrases.forget(passwordKey);
+    // Without a way to ask (status checks), only a password typed earlier in this run is used.
+    const value = plan.passphrases.get(passwordKey) ?? (await plan.askPassword?.(plan.who ?? plan.username, passwordAttempts > 0));
+    passwordAttempts++;
+    if (value === undefined) return callback(false as unknown as AnyAuthMethod);
+    plan.passphrases.set(passwordKey, value);
+    if (!tried.includes('password')) tried.push('password');
+    if (offered.includes('password')) return callback({ type: 'password', username: plan.username, password: value });
+    callback({
+      type: 'keyboard-interactive',
+      username: plan.username,
+      // Every question the server asks in this round gets the password (PAM's "Password:").
+      prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => value)),
+    });
+  };
+  const next = (methodsLeft: readonly string[] | null, callback: NextAuthHandler): void => {
     const item = queue.shift();
-    // ssh2 takes `false` for "no more methods" although its types do not say so.
-    if (item === undefined) return callback(false as unknown as AnyAuthMethod);
+    if (item === undefined) {
+      password(methodsLeft, callback).catch(() => callback(false as unknown as AnyAuthMethod));
+      return;
+    }
     if (item === 'agent') {
       tried.push('ssh-agent');
       return callback({ type: 'agent', username: plan.username, agent: plan.agentSocket! });
     }
     loadKey(item, plan).then(
       (key) => {
-        if (!key) return next(callback);
+        if (!key) return next(methodsLeft, callback);
         tried.push(item);
         callback({ type: 'publickey', username: plan.username, key });
       },
-      () => next(callback),
+      () => next(methodsLeft, callback),
     );
   };
-  return (_methodsLeft, _partial, callback) => {
-    next(callback);
+  return (methodsLeft, _partial, callback) => {
+    next(methodsLeft, callback);
   };
 }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { FleetError } from '../contract';
-import { authHandlerFor, defaultKeyFiles, type AuthPlan, type PassphraseCache, type PassphrasePrompt } from './auth';
+import { authHandlerFor, defaultKeyFiles, type AuthPlan, type PassphraseCache, type PassphrasePrompt, type PasswordPrompt } from './auth';
 import { appendKnownHost, fingerprintSha256, knownHostsName, knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
 import { quoteRemoteArgs } from './quote';
 import { parseJumpHop, resolveSshHost, type SshHostConfig } from './ssh-config';
@@ -40,6 +40,8 @@ export interface ConnectOptions {
   readonly agentSocket?: string;
   readonly passphrases: PassphraseCache;
   readonly askPassphrase?: PassphrasePrompt;
+  /** Asked last, when keys did not do and the server offers password logins (and ssh_config allows them). */
+  readonly askPassword?: PasswordPrompt;
   readonly askUnknownKey: UnknownKeyPrompt;
   readonly connectTimeoutMs?: number;
   readonly keepaliveMs?: number;
@@ -235,12 +237,31 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
   const entries = readKnownHosts(files);
   const preferred = knownKeyTypes(entries, names);
   const tried: string[] = [];
+  // The connect timeout covers reaching the host and logging in, but not the time a person
+  // takes to type a passphrase or password: the clock stops while a question is open.
+  const timeoutMs = options.connectTimeoutMs ?? (target.connectTimeout ? target.connectTimeout * 1000 : defaultConnectTimeoutMs);
+  const clock: { timer?: NodeJS.Timeout; onTimeout?: () => void } = {};
+  const startClock = () => {
+    clearTimeout(clock.timer);
+    clock.timer = setTimeout(() => clock.onTimeout?.(), timeoutMs);
+  };
+  const whileAsking = <A extends unknown[], R>(ask: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    clearTimeout(clock.timer);
+    try {
+      return await ask(...args);
+    } finally {
+      startClock();
+    }
+  };
   const plan: AuthPlan = {
     username: user,
     ...(options.agentSocket && !target.identitiesOnly ? { agentSocket: options.agentSocket } : {}),
     keyFiles: target.identityFiles.length > 0 ? target.identityFiles : defaultKeyFiles(options.home),
     passphrases: options.passphrases,
-    ...(options.askPassphrase ? { askPassphrase: options.askPassphrase } : {}),
+    ...(options.askPassphrase ? { askPassphrase: whileAsking(options.askPassphrase) } : {}),
+    ...(options.askPassword && target.passwordAuthentication ? { askPassword: whileAsking(options.askPassword) } : {}),
+    passwords: target.passwordAuthentication,
+    who: `${user}@${target.alias}${target.port !== 22 ? `:${target.port}` : ''}`,
   };
   const where = `${user}@${target.alias}${target.hostName !== target.alias ? ` (${target.hostName}:${target.port})` : ''}`;
   let keyProblem: FleetError | undefined;
@@ -251,13 +272,19 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
     const fail = (error: FleetError) => {
       if (settled) return;
       settled = true;
+      clearTimeout(clock.timer);
       options.signal?.removeEventListener('abort', onAbort);
       client.end();
       reject(error);
     };
     const onAbort = () => fail(new FleetError('cancelled', 'Cancelled.'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    clock.onTimeout = () => {
+      fail(new FleetError('host-unreachable', `${where} did not answer within ${Math.round(timeoutMs / 1000)} s.`));
+      client.destroy();
+    };
     client.on('ready', () => {
+      clearTimeout(clock.timer);
       if (settled) return;
       settled = true;
       options.signal?.removeEventListener('abort', onAbort);
@@ -267,7 +294,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
       if (keyProblem) return fail(keyProblem);
       if (error.level === 'client-authentication') {
         return fail(
-          new FleetError('auth-failed', `${where} refused every key (${tried.join(', ') || 'no key found'}).`, {
+          new FleetError('auth-failed', `${where} refused ${tried.includes('password') ? 'every key and the password' : 'every key'} (${tried.join(', ') || 'no key found'}).`, {
             hint: 'Load your key into ssh-agent, or name it with IdentityFile in ~/.ssh/config, and make sure it is in the authorized_keys of that user.',
           }),
         );
@@ -283,7 +310,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
       host: target.hostName,
       port: target.port,
       username: user,
-      readyTimeout: options.connectTimeoutMs ?? (target.connectTimeout ? target.connectTimeout * 1000 : defaultConnectTimeoutMs),
+      readyTimeout: 0, // our own clock above, which stops while a question is open
       keepaliveInterval: options.keepaliveMs ?? 5000,
       keepaliveCountMax: 3,
       ...(sock ? { sock } : {}),
@@ -323,6 +350,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
         }
       },
     };
+    startClock();
     client.connect(config);
     // Every exec is a few small packets each way: without TCP_NODELAY, Nagle's algorithm and
     // the peer's delayed ACK hold each round trip for ~40 ms (measured: 47 ms per `true`, 6 ms with it).

@@ -24,6 +24,8 @@ export interface SshHostConfig {
   /** ConnectTimeout in seconds, when set. */
   readonly connectTimeout?: number;
   readonly strictHostKeyChecking?: string;
+  /** PasswordAuthentication / KbdInteractiveAuthentication: false when the config says no. */
+  readonly passwordAuthentication: boolean;
 }
 
 export interface SshConfigSource {
@@ -142,6 +144,7 @@ export function computeHostConfig(text: string, alias: string, home: string): Ss
     ...(alias2 ? { hostKeyAlias: alias2 } : {}),
     ...(timeout && Number(timeout) > 0 ? { connectTimeout: Number(timeout) } : {}),
     ...(strict ? { strictHostKeyChecking: strict.toLowerCase() } : {}),
+    passwordAuthentication: !/^no$/i.test(first(c.passwordauthentication) ?? '') || !/^no$/i.test(first(c.kbdinteractiveauthentication) ?? first(c.challengeresponseauthentication) ?? ''),
   };
 }
 

@@ -29,6 +29,24 @@ describe('~/.ssh/config', () => {
     expect(cfg.identityFiles).toEqual(['/home/me/.ssh/moon', '/home/me/.ssh/id_ed25519']);
   });
 
+  it('allows password logins unless both PasswordAuthentication and KbdInteractiveAuthentication say no', () => {
+    const text = [
+      'Host keys-only',
+      '  PasswordAuthentication no',
+      '  KbdInteractiveAuthentication no',
+      'Host pam-only',
+      '  PasswordAuthentication no',
+      'Host old-name',
+      '  PasswordAuthentication no',
+      '  ChallengeResponseAuthentication no',
+      '',
+    ].join('\n');
+    expect(computeHostConfig(text, 'keys-only', '/home/u').passwordAuthentication).toBe(false);
+    expect(computeHostConfig(text, 'pam-only', '/home/u').passwordAuthentication).toBe(true);
+    expect(computeHostConfig(text, 'old-name', '/home/u').passwordAuthentication).toBe(false);
+    expect(computeHostConfig(text, 'anything-else', '/home/u').passwordAuthentication).toBe(true);
+  });
+
   it('falls back to the alias and port 22 for an unknown host', () => {
     const cfg = computeHostConfig('Host other\n  HostName 1.2.3.4\n', 'moonlight', '/h');
     expect(cfg).toMatchObject({ hostName: 'moonlight', port: 22, proxyJump: [] });
