@@ -3,10 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import type { Browser, Page } from 'playwright-core';
+import { repoRoot, type ServeHandle } from './serve-helper';
+import { collectPageErrors, screenshotBothThemes } from './browser';
+import { openLabUi, type LabUi } from './lab-ui';
+import type { DeployWorld } from '../integration/deploy-world';
 import { formatBytes } from '../../src-renderer/components/DeployDiff/summary';
 
 const run = promisify(execFile);
@@ -29,35 +30,32 @@ async function realDownload(world: DeployWorld, outPath: string): Promise<{ path
 }
 
 describe('the deploy sheet shows what a deploy changes on the host, before anything is copied', () => {
+  let ui: LabUi | undefined;
   let world: DeployWorld;
   let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
+  let browser: Browser;
 
   beforeAll(async () => {
     // zephyrus and lg-laptop stay undeployed: three out-of-date hosts for the queue test.
-    world = await startDeployWorld({ names: ['moonlight', 'zephyrus', 'lg-laptop'] });
-    // moonlight runs what the checkout builds: deployed with the real `fleet deploy`.
-    await run(process.execPath, [path.join(repoRoot, 'bin/fleet.js'), '--flake', world.checkout, 'deploy', 'moonlight', '--json'], {
-      env: { ...world.env, FLEET_DATA_DIR: path.join(world.home, 'cli-data') },
-      maxBuffer: 16 * 1024 * 1024,
+    ui = await openLabUi({
+      names: ['moonlight', 'zephyrus', 'lg-laptop'],
+      route: '#/deploys',
+      prepare: async (w) => {
+        // moonlight runs what the checkout builds: deployed with the real `fleet deploy`.
+        await run(process.execPath, [path.join(repoRoot, 'bin/fleet.js'), '--flake', w.checkout, 'deploy', 'moonlight', '--json'], {
+          env: { ...w.env, FLEET_DATA_DIR: path.join(w.home, 'cli-data') },
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        // Then the user bumps fish and commits.
+        w.edit('systems/moonlight/default.nix', 'programs.fish.version = "3.7.1";', 'programs.fish.version = "3.7.2";');
+      },
     });
-    // Then the user bumps fish and commits.
-    world.edit('systems/moonlight/default.nix', 'programs.fish.version = "3.7.1";', 'programs.fish.version = "3.7.2";');
-    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(`${serve.url}#/deploys`);
+    ({ world, serve, page, errors, browser } = ui);
   }, 240_000);
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
-    await world?.stop();
+    await ui?.close();
   });
 
   it('moonlight: fish 3.7.1 → 3.7.2 and the bytes to copy, then cancel without deploying', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import type { Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openLabUi, type LabUi } from './lab-ui';
+import type { DeployWorld } from '../integration/deploy-world';
 
 // Records what the page hands to the Web Notifications API (headless Chromium shows nothing).
 const spyNotifications = `
@@ -17,29 +17,17 @@ const spyNotifications = `
 `;
 
 describe('deploy from the browser UI against fleet serve and lab hosts', () => {
+  let ui: LabUi | undefined;
   let world: DeployWorld;
-  let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    world = await startDeployWorld({ names: ['zephyrus', 'moonlight'] });
-    // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
-    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(spyNotifications);
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(`${serve.url}#/deploys`);
+    ui = await openLabUi({ names: ['zephyrus', 'moonlight'], route: '#/deploys', initScript: spyNotifications });
+    ({ world, page, errors } = ui);
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
-    await world?.stop();
+    await ui?.close();
   });
 
   it('shows every host online after a status check', async () => {

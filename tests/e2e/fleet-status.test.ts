@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import type { Locator, Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openLabUi, type LabUi } from './lab-ui';
+import type { DeployWorld } from '../integration/deploy-world';
 
 const row = (page: Page, name: string): Locator => page.locator(`[data-testid="inventory-row"][data-name="${name}"]`);
 const dot = (page: Page, name: string) => row(page, name).getByTestId('host-dot').getAttribute('data-online');
@@ -17,30 +15,18 @@ const listDeploy = (page: Page) => page.locator('[data-testid="inventory-systems
 const checking = (page: Page, name: string) => row(page, name).getByTestId('host-status').getAttribute('data-checking');
 
 describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', () => {
+  let ui: LabUi | undefined;
   let world: DeployWorld;
-  let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
 
   beforeAll(async () => {
-    world = await startDeployWorld({ names: ['moonlight', 'zephyrus'] });
-    // The example homelab's other systems have no lab host: send them to a closed loopback
-    // port, so they read as offline at once and no name is looked up outside this machine.
-    fs.appendFileSync(path.join(world.home, '.ssh', 'config'), '\nHost lg-laptop docker-node\n  HostName 127.0.0.1\n  Port 9\n');
-    serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(`${serve.url}#/systems`);
+    // The example homelab's other systems have no lab host: they read as offline at once.
+    ui = await openLabUi({ names: ['moonlight', 'zephyrus'], route: '#/systems', offline: ['lg-laptop', 'docker-node'], viewport: { width: 1280, height: 860 } });
+    ({ world, page, errors } = ui);
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
-    await world?.stop();
+    await ui?.close();
   });
 
   it('"Check hosts": moonlight online and out of date, hosts without a machine offline with the reason', async () => {

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { padding, str as encode, u64 } from './serve-protocol';
 
 /**
  * Nix archives (NAR) of store paths, serialised here instead of by a `nix-store --serve`
@@ -15,9 +16,8 @@ export type NarNode =
   | { readonly type: 'symlink'; readonly target: Buffer }
   | { readonly type: 'directory'; readonly entries: readonly { readonly name: Buffer; readonly node: NarNode }[] };
 
-const pad = (n: number) => (8 - (n % 8)) % 8;
 /** Bytes of a NAR string of `n` bytes. */
-const strSize = (n: number) => 8 + n + pad(n);
+const strSize = (n: number) => 8 + n + padding(n);
 const token = (s: string) => strSize(Buffer.byteLength(s));
 
 /**
@@ -80,13 +80,7 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
     parts.push(b);
     pending += b.length;
   };
-  const str = (s: string | Buffer) => {
-    const bytes = typeof s === 'string' ? Buffer.from(s) : s;
-    const out = Buffer.alloc(strSize(bytes.length));
-    out.writeBigUInt64LE(BigInt(bytes.length), 0);
-    bytes.copy(out, 8);
-    put(out);
-  };
+  const str = (s: string | Buffer) => put(encode(s));
   const take = (): Buffer => {
     const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
     parts = [];
@@ -117,9 +111,7 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
         str('');
       }
       str('contents');
-      const size = Buffer.alloc(8);
-      size.writeBigUInt64LE(BigInt(n.size));
-      put(size);
+      put(u64(n.size));
       if (n.size <= smallFile) {
         const data = fs.readFileSync(n.file);
         if (data.length !== n.size) throw new Error(`${n.file.toString()} changed while it was read`);
@@ -140,7 +132,7 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
           await handle.close();
         }
       }
-      put(Buffer.alloc(pad(n.size)));
+      put(Buffer.alloc(padding(n.size)));
     }
     str(')');
     if (pending >= batchBytes) yield take();

@@ -11,13 +11,13 @@ import {
   addToStoreNarHeader,
   cmdDumpStorePath,
   cmdQueryValidPaths,
-  drained,
   serveMagic1,
   serveMagic2,
   serveVersion,
   str,
   strs,
   u64,
+  writeDrained,
   type NarInfo,
 } from './serve-protocol';
 
@@ -117,15 +117,15 @@ export class HostServe {
       }
     })();
     acks.catch(() => undefined);
-    const send = async (chunk: Buffer) => {
+    const send = (chunk: Buffer) => {
       if (this.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
       options.onBytes(chunk.length);
-      if (!this.channel.write(chunk)) await drained(this.channel);
+      return writeDrained(this.channel, chunk);
     };
     try {
       for (const info of paths) {
         const tree = options.narSource === 'nix-store' ? undefined : await readTree(info.path);
-        if (!this.channel.write(addToStoreNarHeader(info))) await drained(this.channel).catch(() => undefined);
+        await writeDrained(this.channel, addToStoreNarHeader(info)).catch(() => undefined);
         try {
           if (tree && narSizeOf(tree) === info.narSize) {
             for await (const chunk of readAhead(narChunks(tree), 8 * 1024 * 1024)) await send(chunk);

@@ -22,10 +22,15 @@ export function u64(n: bigint | number): Buffer {
   return b;
 }
 
-export function str(s: string): Buffer {
-  const bytes = Buffer.from(s, 'utf8');
-  const pad = (8 - (bytes.length % 8)) % 8;
-  return Buffer.concat([u64(bytes.length), bytes, Buffer.alloc(pad)]);
+/** Zero bytes that pad `n` bytes to a multiple of 8. */
+export function padding(n: number): number {
+  return (8 - (n % 8)) % 8;
+}
+
+/** A string (or raw bytes, as NAR names and symlink targets are): length, bytes, padding. */
+export function str(s: string | Buffer): Buffer {
+  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  return Buffer.concat([u64(bytes.length), bytes, Buffer.alloc(padding(bytes.length))]);
 }
 
 export function strs(list: readonly string[]): Buffer {
@@ -164,9 +169,14 @@ export class ExactReader {
       const part = await this.next(Math.min(left, 1024 * 1024));
       left -= part.length;
       onBytes(part.length);
-      if (!sink.write(part)) await drained(sink);
+      await writeDrained(sink, part);
     }
   }
+}
+
+/** Write, and when the sink is full wait until it drains (rejects when it fails or closes). */
+export async function writeDrained(sink: Writable, chunk: Buffer): Promise<void> {
+  if (!sink.write(chunk)) await drained(sink);
 }
 
 /** Resolves when a writable can take more (or rejects when it fails or closes). */

@@ -299,9 +299,6 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
           }),
         );
       }
-      if (error.level === 'client-timeout' || /timed out/i.test(error.message)) {
-        return fail(new FleetError('host-unreachable', `${where} did not answer within ${Math.round((options.connectTimeoutMs ?? defaultConnectTimeoutMs) / 1000)} s.`));
-      }
       fail(new FleetError('host-unreachable', `Cannot connect to ${where}: ${error.message}.`));
     });
     client.on('close', () => fail(keyProblem ?? new FleetError('host-unreachable', `${where} closed the connection.`)));

@@ -1,0 +1,61 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startServe, type ServeHandle } from './serve-helper';
+import { collectPageErrors, launchBrowser } from './browser';
+import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+
+/** Lab hosts, the checkout served by `fleet serve`, and one Chromium page on it: what the deploy e2e tests share. */
+export interface LabUi {
+  readonly world: DeployWorld;
+  readonly serve: ServeHandle;
+  readonly browser: Browser;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Errors the page logged (collectPageErrors). */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+export interface LabUiOptions {
+  /** The lab hosts to start. */
+  readonly names: readonly string[];
+  /** The route the page opens, e.g. "#/deploys". */
+  readonly route: string;
+  /** Systems without a lab host, sent to a closed loopback port so they read as offline and no name is looked up off this machine. */
+  readonly offline?: readonly string[];
+  /** Runs after the world starts and before `fleet serve` does (deploy something first, edit the checkout...). */
+  readonly prepare?: (world: DeployWorld) => Promise<void> | void;
+  /** A script every page of the context runs first. */
+  readonly initScript?: string;
+  readonly viewport?: { readonly width: number; readonly height: number };
+}
+
+export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
+  const world = await startDeployWorld({ names: [...options.names] });
+  const opened: { serve?: ServeHandle; browser?: Browser; context?: BrowserContext } = {};
+  const close = async () => {
+    await opened.context?.close();
+    await opened.browser?.close();
+    await opened.serve?.close();
+    await world.stop();
+  };
+  try {
+    if (options.offline?.length) {
+      fs.appendFileSync(path.join(world.home, '.ssh', 'config'), `\nHost ${options.offline.join(' ')}\n  HostName 127.0.0.1\n  Port 9\n`);
+    }
+    await options.prepare?.(world);
+    // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
+    const serve = (opened.serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } }));
+    const browser = (opened.browser = await launchBrowser());
+    const context = (opened.context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } }));
+    if (options.initScript) await context.addInitScript(options.initScript);
+    const page = await context.newPage();
+    const errors = collectPageErrors(page);
+    await page.goto(`${serve.url}${options.route}`);
+    return { world, serve, browser, context, page, errors, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
