@@ -6,7 +6,7 @@ import { decide, rolledBackGeneration, runActivation, type DecisionReport } from
 import { copyClosure, type SharedClosures } from './copy-closure';
 import { formatBytes } from '../units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
-import { lockScript, probeScript, unlockScript } from './remote-scripts';
+import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
 import type { TargetRun } from './target-run';
@@ -64,16 +64,6 @@ async function askSudoPassword(env: DeployEnv, run: TargetRun, user: string, ret
   const next = env.promptChain.then(ask, ask);
   env.promptChain = next.catch(() => undefined);
   return next;
-}
-
-/** Parse "key=value" lines. */
-function keyValues(text: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  return map;
 }
 
 /**

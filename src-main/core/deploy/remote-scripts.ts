@@ -39,6 +39,16 @@ drop_lock() {
 }
 `;
 
+/** The "key=value" lines the probe script prints, as a map. */
+export function keyValues(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return map;
+}
+
 /**
  * What a host is running, read in one round trip. Args: kind (system|home), profile ("" for
  * a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the

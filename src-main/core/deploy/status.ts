@@ -2,19 +2,9 @@ import { toWireError } from '../contract';
 import { runNix } from '../nix/runner';
 import { runProcess } from '../nix/process-tree';
 import { HostSession } from './host-session';
-import { generationsScript, probeScript } from './remote-scripts';
+import { generationsScript, keyValues, probeScript } from './remote-scripts';
 import type { DeployService } from './service';
 import type { DeployRecord, DeployTargetSpec, Generation, HostStatus } from './types';
-
-/** Parse "key=value" lines. */
-function keyValues(text: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) map.set(line.slice(0, eq), line.slice(eq + 1));
-  }
-  return map;
-}
 
 /** What the checkout builds for each system now (one evaluation; no build). */
 export async function wantedSystems(root: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Map<string, string>> {
