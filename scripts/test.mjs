@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: type-check, lint, build the app (Electron main/preload/renderer with
+// `npm test`: check (and as root, set up) the machine, then type-check, lint, build the app (Electron main/preload/renderer with
 // electron-vite), then the unit, integration and e2e suites one after the other (the
 // integration and e2e suites start real sshd hosts, adb and Chromium, so they do not
 // share the machine). Ends with one summary line: "N passed, N failed, N skipped".
@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkMachine } from './setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
@@ -19,6 +20,10 @@ function step(title, command, args) {
   process.stdout.write(`  ${title}: ${result.status === 0 ? 'ok' : `failed (exit ${result.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return result.status === 0;
 }
+
+// The machine first: packages, nix settings, build users, toolchains (installed here as root).
+process.stdout.write('▶ machine set-up\n');
+if (!checkMachine()) process.exit(1);
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;
