@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
+import type { RemoteChannel } from '../ssh/connection';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNix } from '../nix/runner';
@@ -49,7 +49,7 @@ export class HostServe {
 
   private constructor(
     private readonly alias: string,
-    private readonly channel: ClientChannel,
+    private readonly channel: RemoteChannel,
     private readonly signal: AbortSignal | undefined,
   ) {
     channel.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString('utf8')).slice(-8192)));
