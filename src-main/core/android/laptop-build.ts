@@ -1,8 +1,8 @@
-import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { flakeRefFor } from '../homelab/nix-eval';
 import { spawnProcess } from '../nix/process-tree';
-import { requireNix, runNix } from '../nix/runner';
+import { queryPathInfo } from '../nix/path-info';
+import { requireNixStore, runNix } from '../nix/runner';
 import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
 import { droidProfile } from './generations';
 import type { PhoneSession } from './phone-session';
@@ -54,14 +54,8 @@ export async function buildDroidHere(root: string, droid: string, options: { env
 
 /** The closure of `out` here, dependencies first. */
 async function localClosure(out: string, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<string[]> {
-  const info = await runNix(['path-info', '--json', '--recursive', out], { env: options.env, ...(options.signal ? { signal: options.signal } : {}) });
-  if (info.code !== 0) throw failure(`nix path-info ${out}`, info.stderr, info.code);
-  const parsed = JSON.parse(info.stdout) as unknown;
-  // nix before 2.19 prints an array of { path, references }; later ones an object keyed by path.
-  const entries: [string, readonly string[]][] = Array.isArray(parsed)
-    ? (parsed as { path: string; references?: string[] }[]).map((p) => [p.path, p.references ?? []])
-    : Object.entries(parsed as Record<string, { references?: string[] } | null>).map(([p, v]) => [p, v?.references ?? []]);
-  return topologicalOrder(Object.fromEntries(entries));
+  const info = await queryPathInfo([out], { recursive: true }, { env: options.env, ...(options.signal ? { signal: options.signal } : {}) });
+  return topologicalOrder(Object.fromEntries([...info.values()].map((p) => [p.path, p.references])));
 }
 
 /** Send the store paths of `out`'s closure the phone lacks over its SSH session. Returns how many were sent and of how many. */
@@ -78,8 +72,7 @@ export async function copyToPhone(
   const send = closure.filter((p) => missing.has(p));
   options.log(`Copying ${send.length} of ${closure.length} store paths to the phone...`, 'info');
   if (send.length === 0) return { sent: 0, closure: closure.length };
-  const nixStore = path.join(path.dirname(requireNix(options.env)), 'nix-store');
-  const exporter = spawnProcess(nixStore, ['--export', ...send], { env: options.env, ...signal });
+  const exporter = spawnProcess(requireNixStore(options.env), ['--export', ...send], { env: options.env, ...signal });
   const exported = exporter.done.catch((error: unknown) => error as Error);
   let imported;
   try {
