@@ -212,7 +212,7 @@ const inFlightPerMs = 32 * 1024;
  * the importer keeps up with the link and sshd's buffer stays short anyway, so the limit
  * grows with the round trip there instead of capping the rate (512 KiB per round trip).
  */
-function limitInFlight(channel: ClientChannel, roundTripMs: number | undefined): void {
+function limitInFlight(channel: RemoteChannel, roundTripMs: number | undefined): void {
   const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
   if (typeof outgoing?.window !== 'number') return;
   // The query's round trip also holds the host's store lookup and, on a busy machine, waits
