@@ -26,6 +26,10 @@ export class TargetRun {
   pathsDone?: number;
   pathsTotal?: number;
   currentSystem?: string;
+  /** Where the host's profile points now (the system profile; a home's is currentSystem). */
+  currentProfile?: string;
+  /** Found at pre-flight to run exactly what this deploy would put there: not activated. */
+  upToDate = false;
   session?: HostSession;
   lockOwner?: string;
   private readonly stages: StageTiming[] = [];
@@ -79,6 +83,7 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       stages: [...this.stages],
     };
   }
@@ -96,6 +101,7 @@ export class TargetRun {
       ...(this.rolledBackTo !== undefined ? { rolledBackTo: this.rolledBackTo } : {}),
       ...(this.copiedPaths !== undefined ? { copiedPaths: this.copiedPaths } : {}),
       ...(this.copiedBytes !== undefined ? { copiedBytes: this.copiedBytes } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       stages: [...this.stages],
     };
   }

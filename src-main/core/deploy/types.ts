@@ -41,6 +41,8 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
+  /** The host already ran exactly this generation (profile included): nothing was copied or activated. */
+  readonly upToDate?: boolean;
   readonly stages: readonly StageTiming[];
 }
 
