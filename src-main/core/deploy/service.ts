@@ -83,6 +83,8 @@ export class DeployService {
     connectTimeoutMs?: number;
     /** false: an unknown host key is refused without asking (status checks never ask). */
     acceptUnknownKeys?: boolean;
+    /** Let commands forward this machine's ssh-agent (a build host signing in to targets). */
+    forwardAgent?: boolean;
   }): Promise<SshConnection> {
     const { prompts } = this.ctx;
     const signal = options.signal;
@@ -96,6 +98,7 @@ export class DeployService {
       passphrases: this.passphrases,
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       keepaliveMs: 2000,
+      ...(options.forwardAgent ? { forwardAgent: true } : {}),
       ...(signal ? { signal } : {}),
       askPassphrase: async (file) => {
         const answer = await prompts.ask(

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
+import { buildHostReason, unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
 import type { DeployTarget, InventoryWarning } from './types';
 
 export interface ReadMeta {
@@ -102,6 +102,10 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
     if (Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')) tags = d.tags as string[];
     else warn('"deploy.tags" must be a list of strings; it is ignored.');
   }
+  const buildHostText = str('buildHost');
+  const buildHostProblem = buildHostText !== undefined ? buildHostReason(buildHostText) : undefined;
+  if (buildHostProblem) warn(`"deploy.buildHost": ${buildHostProblem}; it is ignored.`);
+  const buildHost = buildHostProblem ? undefined : buildHostText;
   const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
   return {
     deploy: {
@@ -110,6 +114,7 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
       ...(port !== undefined ? { port } : {}),
       tags,
       buildOnTarget: bool('buildOnTarget', false),
+      ...(buildHost !== undefined ? { buildHost } : {}),
       sudo: bool('sudo', user !== undefined && user !== 'root'),
       ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),
     },

@@ -25,6 +25,8 @@ export interface DeployTarget {
   readonly port?: number;
   readonly tags: readonly string[];
   readonly buildOnTarget: boolean;
+  /** meta.json deploy.buildHost: where the closure is built ("user@host" or an ssh alias); unset: here (or the settings' default). */
+  readonly buildHost?: string;
   readonly sudo: boolean;
   /** Set when the system cannot be deployed as it is (e.g. its name has shell characters). */
   readonly refused?: string;
