@@ -1,5 +1,5 @@
 import { FleetError } from '../contract';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 import { logFor, type DeployEnv } from './host-stages';
 import { HostServe } from './serve-copy';
 import type { TargetRun } from './target-run';
