@@ -120,7 +120,7 @@ export async function deployDroid(ctx: CoreContext, adb: AdbService, options: Dr
 
       if (options.buildOn === 'laptop') {
       report('build', { message: 'Building on this computer' }, 0.1);
-      await buildHereAndActivate(session, ctx.root(), droid, job);
+      await buildHereAndActivate(session, ctx.root(), droid, job, ctx.env);
       const after = await currentGeneration(session, job.signal);
       job.log(`The phone is now on generation ${after ?? 'none'}.`, 'info', droid);
       report('activate', {}, 1, 'succeeded');

@@ -7,6 +7,8 @@ import { execOnPhone } from './phone-ssh';
 import type { PhoneSession } from './phone-session';
 import { droidProfile } from './generations';
 import { shCommand } from './shell-quote';
+import { requireNix, requireNixStore } from '../nix/runner';
+import { queryPathInfo } from '../nix/path-info';
 
 /**
  * The "build on the laptop" deploy: build the droid's activation package here (this machine
@@ -63,14 +65,14 @@ export function topologicalOrder(references: Readonly<Record<string, readonly st
 }
 
 /** Build here, copy the missing closure to the phone, activate. Returns the generation's store path. */
-export async function buildHereAndActivate(session: PhoneSession, root: string, droid: string, job: JobContext): Promise<string> {
+export async function buildHereAndActivate(session: PhoneSession, root: string, droid: string, job: JobContext, env: NodeJS.ProcessEnv): Promise<string> {
   const attr = `${flakeRefFor(root)}#nixOnDroidConfigurations.${droid}.activationPackage`;
   job.log(`Building ${attr} on this computer...`, 'info', droid);
-  const built = JSON.parse(await runHere('nix', [...nixFlags, 'build', '--no-link', '--json', attr], job, droid)) as { outputs: { out: string } }[];
+  const built = JSON.parse(await runHere(requireNix(env), [...nixFlags, 'build', '--no-link', '--json', attr], job, droid)) as { outputs: { out: string } }[];
   const out = built[0]?.outputs.out;
   if (!out) throw new FleetError('build-failed', 'nix build printed no output path.');
-  const info = JSON.parse(await runHere('nix', [...nixFlags, 'path-info', '--json', '--recursive', out], job, droid, false)) as { path: string; references?: string[] }[];
-  const references = Object.fromEntries(info.map((p) => [p.path, p.references ?? []]));
+  const info = await queryPathInfo([out], { recursive: true }, { env: env, signal: job.signal });
+  const references = Object.fromEntries([...info.values()].map((p) => [p.path, p.references]));
   const closure = topologicalOrder(references);
   const check = await execOnPhone(session.ssh, shCommand(['nix-store', '--check-validity', '--print-invalid', ...closure]), { signal: job.signal });
   if (check.code !== 0) throw new FleetError('copy-failed', `Could not ask the phone's nix store: ${check.stderr.trim()}`);
@@ -78,7 +80,7 @@ export async function buildHereAndActivate(session: PhoneSession, root: string, 
   const send = closure.filter((p) => missing.has(p));
   job.log(`Copying ${send.length} of ${closure.length} store paths to the phone...`, 'info', droid);
   if (send.length > 0) {
-    const exporter = spawn('nix-store', ['--export', ...send], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const exporter = spawn(requireNixStore(env), ['--export', ...send], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let exportError = '';
     exporter.stderr.on('data', (d: Buffer) => (exportError += d.toString()));
     const exported = new Promise<number | null>((resolve) => exporter.on('close', resolve));

@@ -1,10 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
-import { requireNix } from '../nix/runner';
+import { requireNixStore } from '../nix/runner';
 import type { HostSession } from './host-session';
 import {
   ExactReader,
@@ -198,7 +197,7 @@ class LocalDump {
   private stderr = '';
 
   private constructor(env: NodeJS.ProcessEnv) {
-    const nixStore = path.join(path.dirname(requireNix(env)), 'nix-store');
+    const nixStore = requireNixStore(env);
     this.child = spawn(nixStore, ['--serve'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));

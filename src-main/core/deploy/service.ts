@@ -2,17 +2,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CoreContext } from '../context';
+import { assertNever } from '../contract';
+import { isThisProcess, processState, thisProcess, type ProcessIdentity } from '../process/identity';
 import { PassphraseCache } from '../ssh/auth';
 import { SshConnection } from '../ssh/connection';
 import { DeployHistory } from './history';
 
 /** Who holds a host's lock, as written on the host (one JSON line). */
-export interface LockOwner {
+export interface LockOwner extends ProcessIdentity {
   readonly deployId: string;
-  readonly machine: string;
-  readonly pid: number;
   readonly who: string;
   readonly startedAt: number;
+  /** What the owner process is, in the user's words: "fleet serve", "fleet deploy", "the desktop app". */
+  readonly program?: string;
 }
 
 /**
@@ -50,13 +52,15 @@ export class DeployService {
 
   /** The owner line this process writes into a host's lock. */
   ownerLine(deployId: string): string {
-    const owner: LockOwner = { deployId, machine: os.hostname(), pid: process.pid, who: whoAmI(this.ctx.env), startedAt: Date.now() };
+    const owner: LockOwner = { deployId, ...thisProcess(), who: whoAmI(this.ctx.env), startedAt: Date.now(), program: programName(this.ctx.host) };
     return JSON.stringify(owner);
   }
 
   /**
-   * Is a lock left behind? Yes when it was taken on this machine by a process that is gone,
-   * or by a deploy the history knows has ended or was interrupted.
+   * Is a lock left behind? A lock whose owner process is alive is held, full stop (another
+   * `fleet` or the app deploying that host right now). It is stale only when its owner
+   * process on this machine is gone (pid and start time), or when it is this very process
+   * and the deploy it names has ended here. A lock taken from another machine is held.
    */
   isStale(ownerLine: string): boolean {
     let owner: Partial<LockOwner>;
@@ -65,12 +69,8 @@ export class DeployService {
     } catch {
       return false;
     }
-    if (owner.machine === os.hostname() && typeof owner.pid === 'number' && !processAlive(owner.pid)) return true;
-    if (typeof owner.deployId === 'string' && !this.history.isLive(owner.deployId)) {
-      const record = this.history.get(owner.deployId);
-      if (record && record.status !== 'running') return true;
-    }
-    return false;
+    if (isThisProcess(owner)) return typeof owner.deployId === 'string' && !this.history.isLive(owner.deployId);
+    return processState(owner) === 'gone';
   }
 
   /** Open an SSH connection with the app's known_hosts and prompts. */
@@ -145,12 +145,19 @@ export class DeployService {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+/** The program a lock names, so the person refused knows which process to look at. */
+function programName(host: CoreContext['host']): string {
+  switch (host) {
+    case 'server':
+      return 'fleet serve';
+    case 'desktop':
+      return 'the Homelab Fleet desktop app';
+    case 'cli': {
+      const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+      return command ? `fleet ${command}` : 'fleet';
+    }
+    default:
+      return assertNever(host);
   }
 }
 
