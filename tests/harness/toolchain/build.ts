@@ -49,9 +49,11 @@ async function makeToolchain(paths: ToolchainPaths, say: (line: string) => void)
   const archives = path.join(rootfs, 'var/cache/apt/archives');
   for (const name of await readdir(archives).catch(() => [])) if (name.endsWith('.deb')) await unlink(path.join(archives, name));
   await mkdir(path.join(rootfs, 'nix'), { recursive: true });
-  await writeWrappers(paths.partial);
-  const tools = await toolVersions(path.join(paths.partial, 'bin/nix'), path.join(paths.partial, 'bin/ssh'));
-  const bytes = Number((await runOk('du', ['-sb', '--one-file-system', rootfs])).split('\t')[0]);
+  // Complete but for the manifest: from here on an interruption leaves a "half made" folder.
+  await rename(paths.partial, paths.dir);
+  await writeWrappers(paths.dir);
+  const tools = await toolVersions(path.join(paths.bin, 'nix'), path.join(paths.bin, 'ssh'));
+  const bytes = Number((await runOk('du', ['-sb', '--one-file-system', paths.rootfs])).split('\t')[0]);
   const manifest: ToolchainManifest = {
     version: 1,
     suite: paths.suite,
@@ -60,8 +62,9 @@ async function makeToolchain(paths: ToolchainPaths, say: (line: string) => void)
     buildSeconds: Math.round((Date.now() - started) / 100) / 10,
     bytes,
   };
-  await writeFile(path.join(paths.partial, 'toolchain.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(paths.partial, paths.dir);
+  // Written last, and atomically: its presence is what "complete" means.
+  await writeFile(`${paths.manifest}.new`, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(`${paths.manifest}.new`, paths.manifest);
   return manifest;
 }
 

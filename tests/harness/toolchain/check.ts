@@ -28,7 +28,7 @@ export async function checkToolchain(suite: Suite, env: NodeJS.ProcessEnv = proc
     ]);
   }
   const problems: string[] = [];
-  for (const needed of ['rootfs/usr/bin/nix', 'rootfs/usr/sbin/sshd', 'rootfs/usr/bin/ssh', 'enter.sh', ...PROGRAMS.map((p) => `bin/${p}`)]) {
+  for (const needed of ['rootfs/usr/bin/nix', 'rootfs/usr/sbin/sshd', 'rootfs/usr/bin/ssh', 'enter.sh', 'fstab', ...PROGRAMS.map((p) => `bin/${p}`)]) {
     const file = path.join(paths.dir, needed);
     const mode = needed.startsWith('bin/') ? constants.X_OK : constants.F_OK;
     if (!(await access(file, mode).then(() => true, () => false))) problems.push(`${file} is missing`);

@@ -8,3 +8,4 @@ export { readManifest, type ToolchainManifest } from './manifest.js';
 export { parseSuite, toolchainPaths, cacheDir, SUITES, PROGRAMS, type Suite, type ToolchainPaths } from './suites.js';
 export { toolVersions, nixVersionOf, opensshVersionOf, type ToolVersions } from './versions.js';
 export { toolchainCommand, TOOLCHAIN_USAGE } from './command.js';
+export { testToolchains, localNixEnv, localNixProgram, type TestToolchains } from './test-world.js';
