@@ -14,6 +14,18 @@ export function parseClosureJson(stdout: string): ClosureEntry[] {
   return [...parsePathInfoJson(stdout).values()].map((info) => ({ path: info.path, narSize: info.narSize ?? 0 }));
 }
 
+/**
+ * The store path a closure listing was made for: the one path no other path of the
+ * closure refers to. Undefined when that is not a single path (a listing of several roots).
+ */
+export function closureRootOf(stdout: string): string | undefined {
+  const infos = parsePathInfoJson(stdout);
+  const referenced = new Set<string>();
+  for (const info of infos.values()) for (const r of info.references) if (r !== info.path) referenced.add(r);
+  const roots = [...infos.keys()].filter((p) => !referenced.has(p));
+  return roots.length === 1 ? roots[0] : undefined;
+}
+
 /** The command that lists a closure with NAR sizes in one go, on any nix since 2.4. */
 export function closureListingArgv(storePath: string): string[] {
   return ['nix', '--extra-experimental-features', 'nix-command', 'path-info', '--recursive', '--json', storePath];
@@ -31,6 +43,11 @@ export async function localClosure(storePath: string, options: NixRunOptions = {
  * no store path. Throws FleetError('host-unreachable') when the command cannot run.
  */
 export async function hostClosure(exec: HostExec, storePath = '/run/current-system'): Promise<ClosureEntry[]> {
+  return (await hostClosureWithRoot(exec, storePath)).entries;
+}
+
+/** hostClosure, plus the store path the profile link resolved to on the host. */
+export async function hostClosureWithRoot(exec: HostExec, storePath = '/run/current-system'): Promise<{ entries: ClosureEntry[]; root?: string }> {
   let result: Awaited<ReturnType<HostExec>>;
   try {
     result = await exec(closureListingArgv(storePath));
@@ -43,7 +60,8 @@ export async function hostClosure(exec: HostExec, storePath = '/run/current-syst
       hint: result.code === 127 ? 'nix is not on the PATH of a non-interactive shell on the host.' : undefined,
     });
   }
-  return parseClosureJson(result.stdout);
+  const root = closureRootOf(result.stdout);
+  return { entries: parseClosureJson(result.stdout), ...(root ? { root } : {}) };
 }
 
 /** Above this many candidates the store check is skipped (one argv must stay small). */

@@ -57,11 +57,22 @@ export function requireNixStore(env: NodeJS.ProcessEnv = process.env, explicit?:
  * error here: callers decide). Rejects with FleetError('cancelled') when `signal` aborts
  * (after the process tree is gone) and FleetError('nix-missing') when nix is not installed.
  */
-export function runNix(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
+export async function runNix(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
   const env = options.env ?? process.env;
   const nix = requireNix(env, options.nix);
   const extra = options.options ?? nixOptionsFromEnv(env);
-  return runProcess(nix, [...nixBaseArgs(extra), ...args], { ...options, env });
+  const result = await runProcess(nix, [...nixBaseArgs(extra), ...args], { ...options, env });
+  if (result.code === 0 || !evalCacheBusy(result.stderr) || extra.some((o) => o.name === 'eval-cache')) return result;
+  // Another nix process (the user's, or a parallel one of ours) held the flake's evaluation
+  // cache; nix then reports attributes as missing. The evaluation itself is fine: run it
+  // again without the cache (nothing was built, a busy cache fails before any build).
+  options.onStderrLine?.("nix's evaluation cache was busy (another nix is evaluating this flake); evaluating again without it.");
+  return runProcess(nix, [...nixBaseArgs([...extra, { name: 'eval-cache', value: 'false' }]), ...args], { ...options, env });
+}
+
+/** Whether nix failed because the flake's SQLite evaluation cache was locked by another process. */
+export function evalCacheBusy(stderr: string): boolean {
+  return /SQLite database '[^']*eval-cache[^']*' is busy/.test(stderr) || /attribute '[^']*' is unexpectedly missing/.test(stderr);
 }
 
 export interface EvalOptions extends NixRunOptions {
