@@ -12,6 +12,7 @@ import { registerInventory } from './commands/inventory';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
+import { registerSettings } from './commands/settings';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDroid(program);
   registerJobs(program);
   registerServe(program);
+  registerSettings(program);
   return program;
 }
 
