@@ -1,5 +1,5 @@
 import { createCore, type FleetCore } from '../core/core';
-import { defaultDataDir } from '../core/app/data-dir';
+import { openDataDir } from '../core/app/data-dir';
 import type { CommandInput, CommandName, CommandResult } from '../core/api';
 import { resolveCheckoutRoot } from './checkout-root';
 
@@ -17,7 +17,7 @@ export interface CliSession {
 
 export function openSession(options: GlobalOptions): CliSession {
   const root = resolveCheckoutRoot(options.flake);
-  const core = createCore({ host: 'cli', dataDir: defaultDataDir(), root });
+  const core = createCore({ host: 'cli', dataDir: openDataDir().dataDir, root });
   return {
     core,
     root,

@@ -8,6 +8,7 @@ import { startCoreRelay } from './core-relay';
 import { createTrayView } from './tray';
 import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from './tray-model';
 import { trayAction } from './tray-actions';
+import { openDataDir } from '../core/app/data-dir';
 
 // The Electron main process: windows, tray, notifications and the IPC relay. It stays
 // thin; the core runs in a utility process (core-process.ts).
@@ -35,7 +36,9 @@ function start(): void {
     path.join(here, 'core-process.js'),
     {
       ...process.env,
-      FLEET_DATA_DIR: process.env.FLEET_DATA_DIR ?? app.getPath('userData'),
+      // The same data folder as `fleet` and `fleet serve`; what older versions kept in
+      // Electron's userData folder is moved there once.
+      FLEET_DATA_DIR: openDataDir(process.env, [app.getPath('userData')]).dataDir,
       FLEET_EXAMPLE_HOMELAB: path.join(appRoot, 'flake'),
     },
   );

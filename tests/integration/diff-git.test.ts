@@ -7,6 +7,7 @@ import { readRepoState } from '../../src-main/core/git/repo';
 import { readFileDiff, readWorkingChanges, maxPatchBytes } from '../../src-main/core/git/file-diff';
 import { commitChanges, deployTreeWarnings, stashChanges } from '../../src-main/core/git/actions';
 import { computeAffected } from '../../src-main/core/git/affected';
+import { snapshotRevision } from '../../src-main/core/git/snapshot';
 
 // The git side of issue 7 against real repositories in the bad shapes people have them:
 // conflicts, detached HEAD, shallow clones, binary and huge files, a flake in a subfolder.
@@ -109,6 +110,19 @@ describe('repository state and changes', () => {
     expect(report.files.map((f) => f.path)).toEqual(['systems/web/default.nix']);
     expect(report.affected.map((m) => m.id)).toEqual(['system:web']);
     expect((await readFileDiff(root, 'systems/web/default.nix')).patch).toMatch(/\+# edit/);
+  });
+
+  it('snapshots an older revision of a flake kept in a subfolder (git archive from the top)', async () => {
+    const { dir, git } = repo({ 'README.md': 'x\n', 'infra/flake.nix': '{ }\n', 'infra/systems/web/default.nix': '{ old = 1; }\n' });
+    fs.writeFileSync(path.join(dir, 'infra/systems/web/default.nix'), '{ new = 1; }\n');
+    git('commit', '-qam', 'second');
+    const snapshot = await snapshotRevision(path.join(dir, 'infra'), 'HEAD~1');
+    try {
+      expect(fs.readdirSync(snapshot.dir).sort()).toEqual(['flake.nix', 'systems']);
+      expect(fs.readFileSync(path.join(snapshot.dir, 'systems/web/default.nix'), 'utf8')).toBe('{ old = 1; }\n');
+    } finally {
+      snapshot.dispose();
+    }
   });
 
   it('says plainly when the folder is not a repository', async () => {

@@ -99,6 +99,9 @@ if [ "$action" = switch ] || [ "$action" = test ]; then
   echo "activating the configuration..."
   "$toplevel/activate"
   [ -z "$restart" ] || echo "restarting the following units:$restart"
+  # Test hosts only (tests/harness): wait as long as a real host's service restarts take.
+  delay=""; [ ! -r "$root/run/fleet-lab-activation-seconds" ] || read -r delay < "$root/run/fleet-lab-activation-seconds"
+  [ -z "$delay" ] || sleep "$delay"
   [ -z "$start" ] || echo "starting the following units:$start"
   [ "$reboot_needed" = no ] || echo "warning: the kernel, initrd or kernel parameters changed; reboot to use them"
 fi

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createCore } from '../../core/core';
-import { defaultDataDir } from '../../core/app/data-dir';
+import { openDataDir } from '../../core/app/data-dir';
 import { FleetError } from '../../core/contract';
 import { serve } from '../../server/server';
 import { resolveCheckoutRoot } from '../checkout-root';
@@ -30,7 +30,7 @@ export function registerServe(program: Command): void {
       const example = path.join(packageRoot, 'flake');
       const core = createCore({
         host: 'server',
-        dataDir: defaultDataDir(),
+        dataDir: openDataDir().dataDir,
         ...(fs.existsSync(path.join(example, 'flake.nix')) ? { exampleHomelab: example } : {}),
       });
       const root = resolveCheckoutRoot(global.flake);

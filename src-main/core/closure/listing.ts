@@ -1,34 +1,29 @@
 import { FleetError } from '../contract';
-import { runNix, type NixRunOptions } from '../nix/runner';
-import { nixErrorFromStderr } from '../nix/nix-errors';
+import type { NixRunOptions } from '../nix/runner';
+import { parsePathInfoJson, queryPathInfo } from '../nix/path-info';
 import type { ClosureEntry } from './types';
 
 /** Runs a program on a host: an SSH connection, a phone's shell, or a local process. */
 export type HostExec = (argv: readonly string[]) => Promise<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>;
 
 /**
- * Read `nix path-info --json` output into closure entries. Nix < 2.19 prints an array of
- * {path, narSize}, newer ones an object keyed by path; invalid paths come as
- * {path, valid: false} or null and are skipped.
+ * Closure entries from `nix path-info --json` output of any nix (path-info.ts reads the
+ * shapes); invalid paths are skipped.
  */
 export function parseClosureJson(stdout: string): ClosureEntry[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stdout);
-  } catch {
-    throw new FleetError('failed', 'nix path-info printed something that is not JSON.');
-  }
-  const entries: ClosureEntry[] = [];
-  const push = (p: unknown, info: unknown) => {
-    if (typeof p !== 'string' || !p.startsWith('/')) return;
-    const record = info as { narSize?: unknown; valid?: unknown } | null;
-    if (!record || record.valid === false) return;
-    entries.push({ path: p, narSize: typeof record.narSize === 'number' ? record.narSize : 0 });
-  };
-  if (Array.isArray(parsed)) for (const e of parsed) push((e as { path?: unknown } | null)?.path, e);
-  else if (parsed && typeof parsed === 'object') for (const [p, e] of Object.entries(parsed)) push(p, e);
-  else throw new FleetError('failed', 'nix path-info printed neither a list nor an object.');
-  return entries;
+  return [...parsePathInfoJson(stdout).values()].map((info) => ({ path: info.path, narSize: info.narSize ?? 0 }));
+}
+
+/**
+ * The store path a closure listing was made for: the one path no other path of the
+ * closure refers to. Undefined when that is not a single path (a listing of several roots).
+ */
+export function closureRootOf(stdout: string): string | undefined {
+  const infos = parsePathInfoJson(stdout);
+  const referenced = new Set<string>();
+  for (const info of infos.values()) for (const r of info.references) if (r !== info.path) referenced.add(r);
+  const roots = [...infos.keys()].filter((p) => !referenced.has(p));
+  return roots.length === 1 ? roots[0] : undefined;
 }
 
 /** The command that lists a closure with NAR sizes in one go, on any nix since 2.4. */
@@ -38,9 +33,8 @@ export function closureListingArgv(storePath: string): string[] {
 
 /** The closure of a local store path (a built toplevel, a generation), with NAR sizes. */
 export async function localClosure(storePath: string, options: NixRunOptions = {}): Promise<ClosureEntry[]> {
-  const result = await runNix(['path-info', '--recursive', '--json', storePath], options);
-  if (result.code !== 0) throw nixErrorFromStderr(result.stderr, { fallback: `nix path-info ${storePath} failed` });
-  return parseClosureJson(result.stdout);
+  const info = await queryPathInfo([storePath], { recursive: true }, options);
+  return [...info.values()].map((e) => ({ path: e.path, narSize: e.narSize ?? 0 }));
 }
 
 /**
@@ -49,6 +43,11 @@ export async function localClosure(storePath: string, options: NixRunOptions = {
  * no store path. Throws FleetError('host-unreachable') when the command cannot run.
  */
 export async function hostClosure(exec: HostExec, storePath = '/run/current-system'): Promise<ClosureEntry[]> {
+  return (await hostClosureWithRoot(exec, storePath)).entries;
+}
+
+/** hostClosure, plus the store path the profile link resolved to on the host. */
+export async function hostClosureWithRoot(exec: HostExec, storePath = '/run/current-system'): Promise<{ entries: ClosureEntry[]; root?: string }> {
   let result: Awaited<ReturnType<HostExec>>;
   try {
     result = await exec(closureListingArgv(storePath));
@@ -61,7 +60,8 @@ export async function hostClosure(exec: HostExec, storePath = '/run/current-syst
       hint: result.code === 127 ? 'nix is not on the PATH of a non-interactive shell on the host.' : undefined,
     });
   }
-  return parseClosureJson(result.stdout);
+  const root = closureRootOf(result.stdout);
+  return { entries: parseClosureJson(result.stdout), ...(root ? { root } : {}) };
 }
 
 /** Above this many candidates the store check is skipped (one argv must stay small). */

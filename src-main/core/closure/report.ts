@@ -1,5 +1,5 @@
 import { biggestSizeChanges, compareClosures } from './compare';
-import { hostClosure, hostMissingPaths, type HostExec } from './listing';
+import { hostClosureWithRoot, hostMissingPaths, type HostExec } from './listing';
 import type { ClosureDiff, ClosureEntry, PackageDiff } from './types';
 
 /** One side of a closure diff: where it came from and whether it could be read. */
@@ -70,10 +70,11 @@ export async function diffAgainstHost(
   const started = performance.now();
   const hostPath = options.hostPath ?? '/run/current-system';
   let hostEntries: ClosureEntry[];
+  let resolved: string | undefined;
   let exec: HostExec;
   try {
     exec = await connect();
-    hostEntries = await hostClosure(exec, hostPath);
+    ({ entries: hostEntries, root: resolved } = await hostClosureWithRoot(exec, hostPath));
   } catch (error) {
     return {
       ...(options.machine ? { machine: options.machine } : {}),
@@ -82,9 +83,10 @@ export async function diffAgainstHost(
       durationMs: Math.round(performance.now() - started),
     };
   }
-  const resolved = hostEntries.find((e) => /-nixos-system-|-home-manager-generation|-nix-on-droid-generation/.test(e.path));
+  // The path the host's profile link points at (a NixOS system also holds home-manager
+  // generations, so no name pattern can tell which path is the top).
   const report = reportOf(
-    { label: hostLabel, source: 'host', ...(resolved ? { storePath: resolved.path } : {}), entries: hostEntries },
+    { label: hostLabel, source: 'host', ...(resolved ? { storePath: resolved } : {}), entries: hostEntries },
     newSide,
     started,
     options.machine,

@@ -1,9 +1,9 @@
 import { FleetError } from '../contract';
-import { runNix } from '../nix/runner';
+import { queryPathInfo, type PathInfo } from '../nix/path-info';
 import type { HostSession } from './host-session';
 import { HostServe, referencesFirst } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 
 /** Progress of a closure copy. */
 export interface CopyProgress {
@@ -40,38 +40,27 @@ export interface CopyResult {
 /** One store path of a closure, as the host needs it described. */
 export type ClosurePath = NarInfo;
 
-interface PathInfoJson {
-  readonly path?: string;
-  readonly narHash?: string;
-  readonly narSize?: number;
-  readonly references?: readonly string[];
-  readonly deriver?: string | null;
-  readonly signatures?: readonly string[];
-  readonly ca?: string | null;
-}
-
 /** Store paths of a closure with their NAR hashes, sizes and references (local `nix path-info -r --json`). */
 export async function localClosure(roots: readonly string[], options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<Map<string, ClosurePath>> {
   // A .drv given to `nix path-info` means its outputs (nix 2.8); --derivation means the file itself.
-  const derivations = roots.length > 0 && roots.every((r) => r.endsWith('.drv')) ? ['--derivation'] : [];
-  const result = await runNix(['path-info', '--json', '-r', ...derivations, ...roots], { ...options });
-  if (result.code !== 0) throw new FleetError('copy-failed', `Could not read the closure of ${roots.join(' ')}: ${result.stderr.trim()}`);
-  const parsed = JSON.parse(result.stdout) as PathInfoJson[] | Record<string, PathInfoJson | null>;
-  // nix < 2.19 prints an array, newer ones an object keyed by path.
-  const entries: [string, PathInfoJson][] = Array.isArray(parsed)
-    ? parsed.flatMap((e) => (e.path ? [[e.path, e] as [string, PathInfoJson]] : []))
-    : Object.entries(parsed).flatMap(([p, e]) => (e ? [[p, e] as [string, PathInfoJson]] : []));
-  const full = (r: string) => (r.startsWith('/') ? r : `/nix/store/${r}`);
+  const derivation = roots.length > 0 && roots.every((r) => r.endsWith('.drv'));
+  let infos: Map<string, PathInfo>;
+  try {
+    infos = await queryPathInfo(roots, { recursive: true, derivation }, options);
+  } catch (error) {
+    if (error instanceof FleetError && error.code === 'cancelled') throw error;
+    throw new FleetError('copy-failed', `Could not read the closure of ${roots.join(' ')}: ${(error as Error).message}`);
+  }
   const paths = new Map<string, ClosurePath>();
-  for (const [p, e] of entries) {
+  for (const [p, e] of infos) {
     if (!e.narHash || e.narSize === undefined) throw new FleetError('copy-failed', `nix path-info gave no NAR hash or size for ${p}.`);
     paths.set(p, {
       path: p,
       narHash: e.narHash,
       narSize: e.narSize,
-      references: (e.references ?? []).map(full),
-      ...(e.deriver ? { deriver: full(e.deriver) } : {}),
-      sigs: e.signatures ?? [],
+      references: e.references,
+      ...(e.deriver ? { deriver: e.deriver } : {}),
+      sigs: e.signatures,
       ...(e.ca ? { ca: e.ca } : {}),
     });
   }

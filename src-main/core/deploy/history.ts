@@ -1,19 +1,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isThisProcess, processState, thisProcess, type ProcessIdentity } from '../process/identity';
 import type { DeployRecord, TargetOutcome } from './types';
 
 type HistoryLine =
-  | { readonly t: 'start'; readonly record: DeployRecord }
+  | { readonly t: 'start'; readonly record: DeployRecord; readonly owner?: ProcessIdentity }
   | { readonly t: 'outcome'; readonly id: string; readonly outcome: TargetOutcome }
   | { readonly t: 'end'; readonly record: DeployRecord };
 
 /**
  * Every deploy, appended to deploys.jsonl in the data folder: its start, each target's stage
- * changes, its end. Each line is written before the call returns (a crash or kill of the app
+ * changes, its end. The data folder is shared by the desktop app, `fleet` and `fleet serve`,
+ * so the start line names the process running the deploy. Each line is written before the call returns (a crash or kill of the app
  * keeps it: it is in the kernel), and fsync'd off the event loop right after, coalesced, so
  * a 20-host deploy does not stall on a hundred synchronous disk flushes. A deploy whose end
- * line is missing was cut short and reads back as "interrupted" at the stage each target had
- * reached.
+ * line is missing is running while its process runs; once that process is gone it was cut
+ * short and reads back as "interrupted" at the stage each target had reached.
  */
 export class DeployHistory {
   private readonly file: string;
@@ -57,7 +59,7 @@ export class DeployHistory {
 
   start(record: DeployRecord): void {
     this.live.add(record.id);
-    this.append({ t: 'start', record });
+    this.append({ t: 'start', record, owner: thisProcess() });
   }
 
   outcome(id: string, outcome: TargetOutcome): void {
@@ -82,7 +84,7 @@ export class DeployHistory {
     } catch {
       return [];
     }
-    const byId = new Map<string, { record: DeployRecord; ended: boolean; outcomes: Map<string, TargetOutcome> }>();
+    const byId = new Map<string, { record: DeployRecord; ended: boolean; owner?: ProcessIdentity; outcomes: Map<string, TargetOutcome> }>();
     for (const raw of text.split('\n')) {
       if (!raw.trim()) continue;
       let line: HistoryLine;
@@ -92,17 +94,18 @@ export class DeployHistory {
         continue;
       }
       if (line.t === 'start' && line.record?.id) {
-        byId.set(line.record.id, { record: line.record, ended: false, outcomes: new Map() });
+        byId.set(line.record.id, { record: line.record, ended: false, ...(line.owner ? { owner: line.owner } : {}), outcomes: new Map() });
       } else if (line.t === 'outcome') {
         byId.get(line.id)?.outcomes.set(line.outcome.target, line.outcome);
       } else if (line.t === 'end' && line.record?.id) {
         byId.set(line.record.id, { record: line.record, ended: true, outcomes: new Map() });
       }
     }
-    const records = [...byId.values()].map(({ record, ended, outcomes }) => {
+    const records = [...byId.values()].map(({ record, ended, owner, outcomes }) => {
       if (ended) return record;
       const merged = record.outcomes.map((o) => outcomes.get(o.target) ?? o);
-      if (this.live.has(record.id)) return { ...record, outcomes: merged };
+      // Running here, or in another process that still runs (the CLI beside `fleet serve`).
+      if (this.live.has(record.id) || (owner && !isThisProcess(owner) && processState(owner) === 'alive')) return { ...record, outcomes: merged };
       return {
         ...record,
         status: 'interrupted' as const,

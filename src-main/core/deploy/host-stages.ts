@@ -4,7 +4,7 @@ import type { PromptAnswer } from '../app/prompts';
 import type { CoreContext } from '../context';
 import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
 import { copyClosure, type SharedClosures } from './copy-closure';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
@@ -136,7 +136,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     }
     if (!/^acquired$/m.test(lock)) {
       throw new FleetError('locked', `${run.spec.host} is locked by another deploy: ${describeOwner(held ?? (lock.trim() || 'the lock could not be taken'))}.`, {
-        hint: 'Wait for that deploy to finish. If it is gone for good, remove /run/homelab-fleet/lock on the host.',
+        hint: 'Wait for that deploy to finish. A lock is released by itself once its process has ended; only when it was taken from another machine that is gone for good, remove /run/homelab-fleet/lock on the host.',
       });
     }
     run.lockOwner = owner;
@@ -152,8 +152,9 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
 
 function describeOwner(line: string): string {
   try {
-    const o = JSON.parse(line) as { deployId?: string; who?: string; startedAt?: number; pid?: number };
-    return `deploy ${o.deployId ?? '?'} by ${o.who ?? '?'} (pid ${o.pid ?? '?'}) since ${o.startedAt ? new Date(o.startedAt).toISOString() : '?'}`;
+    const o = JSON.parse(line) as { deployId?: string; who?: string; startedAt?: number; pid?: number; program?: string; machine?: string };
+    const program = o.program ? `${o.program}, ` : '';
+    return `deploy ${o.deployId ?? '?'} by ${o.who ?? '?'} (${program}pid ${o.pid ?? '?'}${o.machine ? ` on ${o.machine}` : ''}) since ${o.startedAt ? new Date(o.startedAt).toISOString() : '?'}`;
   } catch {
     return line || 'unknown owner';
   }

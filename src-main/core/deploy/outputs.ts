@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { requireNix, runNix } from '../nix/runner';
+import { requireNixStore, runNix } from '../nix/runner';
 import { runProcess } from '../nix/process-tree';
 import { checkoutRevision } from './status';
 
@@ -73,7 +73,7 @@ export async function evaluatedOutputs(
 /** Which of `paths` are NOT valid in the local store. */
 export async function locallyMissing(paths: readonly string[], env: NodeJS.ProcessEnv): Promise<Set<string>> {
   if (paths.length === 0) return new Set();
-  const nixStore = path.join(path.dirname(requireNix(env)), 'nix-store');
+  const nixStore = requireNixStore(env);
   const result = await runProcess(nixStore, ['--check-validity', '--print-invalid', ...paths], { env });
   if (result.code !== 0) return new Set(paths);
   return new Set(result.stdout.split('\n').map((l) => l.trim()).filter(Boolean));

@@ -36,6 +36,10 @@ function settle(dir: string): void {
 export async function snapshotRevision(root: string, rev: string, signal?: AbortSignal): Promise<Snapshot> {
   const git = gitAt(root);
   const prefix = (await git.raw(['rev-parse', '--show-prefix'])).trim().replace(/\/$/, '');
+  // From the repository's top: `git archive <rev>:<sub>` run inside <sub> limits itself to
+  // the cwd's path within that tree, which does not exist ("current working directory is
+  // untracked") when the flake sits in a subfolder.
+  const top = (await git.raw(['rev-parse', '--show-toplevel'])).trim();
   const dir = makeTempDir('old');
   const tar = path.join(dir, '..', `${path.basename(dir)}.tar`);
   const dispose = () => {
@@ -44,7 +48,7 @@ export async function snapshotRevision(root: string, rev: string, signal?: Abort
   };
   try {
     const treeish = prefix === '' ? rev : `${rev}:${prefix}`;
-    const archive = await runProcess('git', ['archive', '--format=tar', '-o', tar, treeish], { cwd: root, ...(signal ? { signal } : {}) });
+    const archive = await runProcess('git', ['archive', '--format=tar', '-o', tar, treeish], { cwd: top, ...(signal ? { signal } : {}) });
     if (archive.code !== 0) throw new FleetError('failed', `git archive ${rev} failed: ${archive.stderr.trim()}`);
     const untar = await runProcess('tar', ['-xf', tar, '-C', dir], { ...(signal ? { signal } : {}) });
     if (untar.code !== 0) throw new FleetError('failed', `Unpacking revision ${rev} failed: ${untar.stderr.trim()}`);

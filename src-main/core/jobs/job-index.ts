@@ -1,10 +1,13 @@
 import * as fs from 'node:fs';
+import { isThisProcess, processState, thisProcess, type ProcessIdentity } from '../process/identity';
 import type { JobInfo } from './types';
 
 /**
  * The durable list of jobs: one JSON line appended when a job starts and one when it
- * ends. A job whose last line says "running" was cut short by a crash and is reported as
- * interrupted. Torn or foreign lines are skipped, never fatal.
+ * ends. The data folder is shared by the desktop app, `fleet` and `fleet serve`, so each line
+ * names the process running the job: a job whose last line says "running" is running while
+ * that process runs, and was cut short (reported as interrupted) once it is gone. Torn or
+ * foreign lines are skipped, never fatal.
  */
 export class JobIndex {
   constructor(private readonly file: string) {}
@@ -16,18 +19,18 @@ export class JobIndex {
     } catch {
       return [];
     }
-    const byId = new Map<string, JobInfo>();
+    const byId = new Map<string, { job: JobInfo; owner?: ProcessIdentity }>();
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
       try {
-        const job = JSON.parse(line) as JobInfo;
-        if (typeof job.id === 'string' && typeof job.kind === 'string') byId.set(job.id, job);
+        const { owner, ...job } = JSON.parse(line) as JobInfo & { owner?: ProcessIdentity };
+        if (typeof job.id === 'string' && typeof job.kind === 'string') byId.set(job.id, { job, ...(owner ? { owner } : {}) });
       } catch {
         // A line torn by a crash mid-write.
       }
     }
-    return [...byId.values()].map((job) =>
-      job.status === 'running' ? { ...job, status: 'interrupted' as const } : job,
+    return [...byId.values()].map(({ job, owner }) =>
+      job.status === 'running' && !runsElsewhere(owner) ? { ...job, status: 'interrupted' as const } : job,
     );
   }
 
@@ -36,10 +39,18 @@ export class JobIndex {
     const { progress: _progress, ...facts } = job;
     const fd = fs.openSync(this.file, 'a', 0o600);
     try {
-      fs.writeSync(fd, JSON.stringify(facts) + '\n');
+      fs.writeSync(fd, JSON.stringify({ ...facts, owner: thisProcess() }) + '\n');
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
   }
+}
+
+/**
+ * Is the job's process another one that still runs? The index is read when this process
+ * starts, so a running job of this very process was left by an earlier core in it.
+ */
+function runsElsewhere(owner: ProcessIdentity | undefined): boolean {
+  return owner !== undefined && !isThisProcess(owner) && processState(owner) === 'alive';
 }

@@ -2,7 +2,8 @@ import { FleetError, toWireError, type WireError } from '../contract';
 import type { FailedDerivation, JobProgress, LogStream, TargetProgress } from '../jobs/types';
 import { BuildProgressModel } from './build-progress';
 import { bestLocation, parseNixErrorText, toFleetError, type NixError } from './nix-errors';
-import { closureInfo, runNix, type NixRunOptions } from './runner';
+import { runNix, type NixRunOptions } from './runner';
+import { closureInfo } from './path-info';
 import type { BuildTarget } from './targets';
 
 /** The outcome of one target of a build job, kept in the job's result. */

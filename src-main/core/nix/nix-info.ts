@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from './process-tree';
+import { compareVersions } from './versions';
 
 /** Which nix implementation is installed; they differ in flags and JSON shapes. */
 export type NixFlavour = 'nix' | 'lix' | 'determinate';
@@ -12,6 +13,8 @@ export interface NixFeatures {
   readonly printOutPaths: boolean;
   /** `nix path-info --json` prints an object keyed by path (2.19+) instead of an array. */
   readonly pathInfoJsonObject: boolean;
+  /** `nix path-info --json-format 1|2` (2.34+; `--json` alone is deprecated there). */
+  readonly pathInfoJsonFormat: boolean;
   /** `nix config show` (2.20+); older versions only have `nix show-config`. */
   readonly configShow: boolean;
   /** `nix flake show --all-systems` / `nix flake check --all-systems` (2.13+). */
@@ -87,16 +90,6 @@ export function parseNixVersion(text: string): { version: string; flavour: NixFl
   return { version: match[2]!, flavour };
 }
 
-/** Compare dotted versions: negative when a < b. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /** What a given nix version supports. Lix forked from 2.18 and numbers itself 2.90+. */
 export function featuresOf(version: string, flavour: NixFlavour): NixFeatures {
@@ -105,10 +98,34 @@ export function featuresOf(version: string, flavour: NixFlavour): NixFeatures {
   return {
     printOutPaths: atLeast('2.6'),
     pathInfoJsonObject: lix ? false : atLeast('2.19'),
+    pathInfoJsonFormat: lix ? false : atLeast('2.34'),
     configShow: lix ? atLeast('2.90') : atLeast('2.20'),
     allSystems: atLeast('2.13'),
     internalJson: true,
   };
+}
+
+const featuresByBinary = new Map<string, Promise<NixFeatures | undefined>>();
+
+/**
+ * The features of the nix that runs for this environment, read once per binary (its
+ * `nix --version`). Undefined when nix is missing or its version unreadable: callers then
+ * use the flags every version understands.
+ */
+export function installedNixFeatures(env: NodeJS.ProcessEnv = process.env, explicit?: string): Promise<NixFeatures | undefined> {
+  const nix = explicit ?? locateNix(env);
+  if (!nix) return Promise.resolve(undefined);
+  let features = featuresByBinary.get(nix);
+  if (!features) {
+    features = runProcess(nix, ['--version'], { env })
+      .then((result) => {
+        const parsed = parseNixVersion(result.stdout);
+        return parsed ? featuresOf(parsed.version, parsed.flavour) : undefined;
+      })
+      .catch(() => undefined);
+    featuresByBinary.set(nix, features);
+  }
+  return features;
 }
 
 export const installAdvice: NixInstallAdvice = {

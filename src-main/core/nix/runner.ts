@@ -6,14 +6,15 @@
  *     -> { code, signal, stdout, stderr }           (never throws on a non-zero exit)
  *   nixEvalJson<T>('.#nixosConfigurations', { cwd, apply: 'builtins.attrNames' })
  *     -> T                                          (throws a readable FleetError with location)
- *   closureInfo(['/nix/store/...'], { cwd })
- *     -> [{ path, narSize, closureSize, paths }]   (works on 2.8 arrays and 2.19+ objects)
+ *   closureInfo(['/nix/store/...'], { cwd })         (path-info.ts: every nix's path-info JSON)
+ *     -> [{ path, narSize, closureSize, paths }]
  *   buildTargets(...)                               (build.ts: live progress, per-target results)
  *
  * Every call passes `--extra-experimental-features "nix-command flakes"` and the options
  * in FLEET_NIX_OPTIONS, spawns with an argument array in its own process group (so a
  * cancel through `signal` kills nix and its builders), and never uses a shell.
  */
+import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { locateNix, installAdvice } from './nix-info';
 import { nixOptionArgs, nixOptionsFromEnv, type NixOption } from './nix-options';
@@ -46,16 +47,32 @@ export function requireNix(env: NodeJS.ProcessEnv = process.env, explicit?: stri
   return nix;
 }
 
+/** nix-store from the same folder as nix (a FLEET_NIX toolchain keeps them together). */
+export function requireNixStore(env: NodeJS.ProcessEnv = process.env, explicit?: string): string {
+  return path.join(path.dirname(requireNix(env, explicit)), 'nix-store');
+}
+
 /**
  * Run `nix <args>` and resolve with its exit code and output (a non-zero exit is not an
  * error here: callers decide). Rejects with FleetError('cancelled') when `signal` aborts
  * (after the process tree is gone) and FleetError('nix-missing') when nix is not installed.
  */
-export function runNix(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
+export async function runNix(args: readonly string[], options: NixRunOptions = {}): Promise<ProcessResult> {
   const env = options.env ?? process.env;
   const nix = requireNix(env, options.nix);
   const extra = options.options ?? nixOptionsFromEnv(env);
-  return runProcess(nix, [...nixBaseArgs(extra), ...args], { ...options, env });
+  const result = await runProcess(nix, [...nixBaseArgs(extra), ...args], { ...options, env });
+  if (result.code === 0 || !evalCacheBusy(result.stderr) || extra.some((o) => o.name === 'eval-cache')) return result;
+  // Another nix process (the user's, or a parallel one of ours) held the flake's evaluation
+  // cache; nix then reports attributes as missing. The evaluation itself is fine: run it
+  // again without the cache (nothing was built, a busy cache fails before any build).
+  options.onStderrLine?.("nix's evaluation cache was busy (another nix is evaluating this flake); evaluating again without it.");
+  return runProcess(nix, [...nixBaseArgs([...extra, { name: 'eval-cache', value: 'false' }]), ...args], { ...options, env });
+}
+
+/** Whether nix failed because the flake's SQLite evaluation cache was locked by another process. */
+export function evalCacheBusy(stderr: string): boolean {
+  return /SQLite database '[^']*eval-cache[^']*' is busy/.test(stderr) || /attribute '[^']*' is unexpectedly missing/.test(stderr);
 }
 
 export interface EvalOptions extends NixRunOptions {
@@ -80,70 +97,4 @@ export async function nixEvalJson<T = unknown>(installable: string, options: Eva
   } catch {
     throw new FleetError('failed', `nix eval ${installable} printed something that is not JSON.`);
   }
-}
-
-/** Sizes of a store path and its closure. */
-export interface ClosureInfo {
-  readonly path: string;
-  /** Bytes of this path alone. */
-  readonly narSize: number;
-  /** Bytes of the path and everything it references, recursively. */
-  readonly closureSize: number;
-  /** How many store paths the closure holds. */
-  readonly paths: number;
-}
-
-interface PathInfoEntry {
-  readonly path?: string;
-  readonly narSize?: number;
-  readonly closureSize?: number;
-  readonly references?: readonly string[];
-}
-
-/**
- * Closure sizes of store paths (`nix path-info -rS --json`). Understands both the array
- * printed by nix < 2.19 and the object keyed by path printed by newer versions.
- */
-export async function closureInfo(paths: readonly string[], options: NixRunOptions = {}): Promise<ClosureInfo[]> {
-  if (paths.length === 0) return [];
-  const result = await runNix(['path-info', '--json', '-r', '-S', ...paths], options);
-  if (result.code !== 0) throw nixErrorFromStderr(result.stderr, { fallback: 'nix path-info failed' });
-  const entries = parsePathInfo(result.stdout);
-  return paths.map((p) => {
-    const own = entries.get(p);
-    return {
-      path: p,
-      narSize: own?.narSize ?? 0,
-      closureSize: own?.closureSize ?? 0,
-      paths: closureCount(p, entries),
-    };
-  });
-}
-
-/** Read `nix path-info --json` output of either shape into a map by store path. */
-export function parsePathInfo(stdout: string): Map<string, PathInfoEntry> {
-  const parsed = JSON.parse(stdout) as unknown;
-  const map = new Map<string, PathInfoEntry>();
-  if (Array.isArray(parsed)) {
-    for (const e of parsed as PathInfoEntry[]) if (e.path) map.set(e.path, e);
-  } else if (parsed && typeof parsed === 'object') {
-    for (const [p, e] of Object.entries(parsed as Record<string, PathInfoEntry | null>)) if (e) map.set(p, { ...e, path: p });
-  }
-  return map;
-}
-
-function closureCount(root: string, entries: Map<string, PathInfoEntry>): number {
-  const seen = new Set<string>();
-  const stack = [root];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    for (const r of entries.get(p)?.references ?? []) {
-      // Newer nix lists references as base names in some versions.
-      const full = r.startsWith('/') ? r : `/nix/store/${r}`;
-      if (!seen.has(full)) stack.push(full);
-    }
-  }
-  return seen.size;
 }

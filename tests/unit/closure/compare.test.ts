@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { biggestSizeChanges, compareClosures } from '../../../src-main/core/closure/compare';
-import { parseClosureJson } from '../../../src-main/core/closure/listing';
+import { closureRootOf, parseClosureJson } from '../../../src-main/core/closure/listing';
 import type { ClosureEntry } from '../../../src-main/core/closure/types';
+import { diffAgainstHost } from '../../../src-main/core/closure/report';
 
 const recorded = (name: string) => parseClosureJson(fs.readFileSync(path.join(import.meta.dirname, 'recorded', name), 'utf8'));
 const p = (name: string, narSize = 1000, hash = 'a'.repeat(32)): ClosureEntry => ({ path: `/nix/store/${hash}-${name}`, narSize });
@@ -77,5 +78,38 @@ describe('closure diff rules', () => {
     expect(parseClosureJson(text)).toEqual([{ path: '/nix/store/aaa-x-1', narSize: 5 }]);
     expect(parseClosureJson('[{"path":"/nix/store/aaa-x-1","valid":false}]')).toEqual([]);
     expect(() => parseClosureJson('not json')).toThrow(/not JSON/);
+  });
+});
+
+describe('the store path a host listing was made for', () => {
+  it('is the path nothing else refers to, not the first path that looks like a generation', () => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'recorded', 'moonlight-fish-3.7.1.json'), 'utf8');
+    const listing = JSON.parse(text) as { path: string; references: string[] }[];
+    const system = listing.find((e) => /-nixos-system-/.test(e.path))!;
+    // A NixOS system with home-manager holds the user's generation in its closure; nix sorts
+    // by hash, so that generation can come first.
+    const home = '/nix/store/00000000000000000000000000000000-home-manager-generation';
+    system.references.push(home);
+    const withHome = [{ path: home, narHash: 'sha256:0', narSize: 1, references: [] }, ...listing];
+    expect(closureRootOf(JSON.stringify(withHome))).toBe(system.path);
+    expect(closureRootOf(JSON.stringify(Object.fromEntries(withHome.map(({ path: p, ...rest }) => [p, rest]))))).toBe(system.path);
+    // Two roots: no single answer.
+    expect(closureRootOf(JSON.stringify([...withHome, { path: '/nix/store/11111111111111111111111111111111-other', narSize: 1, references: [] }]))).toBeUndefined();
+  });
+});
+
+describe('a diff against a host (recorded host listing)', () => {
+  it("names the host's running system as the old side, even when a home generation is listed first", async () => {
+    const text = fs.readFileSync(path.join(import.meta.dirname, 'recorded', 'moonlight-fish-3.7.1.json'), 'utf8');
+    const listing = JSON.parse(text) as { path: string; references: string[] }[];
+    const system = listing.find((e) => /-nixos-system-/.test(e.path))!;
+    const home = '/nix/store/00000000000000000000000000000000-home-manager-generation';
+    system.references.push(home);
+    const hostOutput = JSON.stringify([{ path: home, narHash: 'sha256:0', narSize: 1, references: [] }, ...listing]);
+    const exec = async (argv: readonly string[]) =>
+      argv.includes('path-info') ? { code: 0, stdout: hostOutput, stderr: '' } : { code: 0, stdout: '', stderr: '' };
+    const entries = recorded('moonlight-fish-3.7.2.json');
+    const report = await diffAgainstHost(async () => exec, 'moonlight (running)', { label: 'working tree', source: 'working-tree', storePath: entries[0]!.path, entries });
+    expect(report.old.storePath).toBe(system.path);
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { compareVersions } from '../../../src-main/core/nix/versions';
 import { parseNixOptions, nixOptionArgs } from '../../../src-main/core/nix/nix-options';
 import { nixBaseArgs } from '../../../src-main/core/nix/runner';
-import { parsePathInfo } from '../../../src-main/core/nix/runner';
 import { lineSplitter } from '../../../src-main/core/nix/process-tree';
 
 describe('nix version and flavour', () => {
@@ -15,7 +15,9 @@ describe('nix version and flavour', () => {
   it('knows which features each version has', () => {
     expect(featuresOf('2.8.0', 'nix')).toMatchObject({ printOutPaths: true, pathInfoJsonObject: false, configShow: false });
     expect(featuresOf('2.24.9', 'nix')).toMatchObject({ pathInfoJsonObject: true, configShow: true, allSystems: true });
-    expect(featuresOf('2.91.1', 'lix')).toMatchObject({ pathInfoJsonObject: false, configShow: true });
+    expect(featuresOf('2.91.1', 'lix')).toMatchObject({ pathInfoJsonObject: false, pathInfoJsonFormat: false, configShow: true });
+    expect(featuresOf('2.26.3', 'nix')).toMatchObject({ pathInfoJsonFormat: false });
+    expect(featuresOf('2.34.8', 'nix')).toMatchObject({ pathInfoJsonObject: true, pathInfoJsonFormat: true });
     expect(compareVersions('2.10', '2.9.1')).toBeGreaterThan(0);
   });
 });
@@ -34,15 +36,6 @@ describe('nix options', () => {
     expect(nixBaseArgs([])).toEqual(['--extra-experimental-features', 'nix-command flakes']);
     expect(() => parseNixOptions('no-equals-sign')).toThrow(/name=value/);
     expect(() => parseNixOptions('--evil=1')).toThrow(/not a nix option/);
-  });
-});
-
-describe('path-info shapes', () => {
-  it('reads the 2.8 array and the 2.19+ object', () => {
-    const old = parsePathInfo('[{"path":"/nix/store/a","narSize":1,"closureSize":3}]');
-    const neu = parsePathInfo('{"/nix/store/a":{"narSize":1,"closureSize":3}}');
-    expect(old.get('/nix/store/a')?.closureSize).toBe(3);
-    expect(neu.get('/nix/store/a')?.closureSize).toBe(3);
   });
 });
 
