@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three suites: unit (fast, no outside processes), integration (real nix, git, sshd, adb;
-// run as root in CI), e2e (the built renderer in Chromium through `fleet serve`).
+// Four suites: unit (fast, no outside processes), integration (real nix, git, sshd, adb;
+// run as root in CI), security (hostile input against the real `fleet serve`, CLI, git
+// and nix), e2e (the built renderer in Chromium through `fleet serve`).
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +17,15 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['tests/security/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: check (and as root, set up) the machine, then type-check, lint, build the app (Electron main/preload/renderer with
-// electron-vite), then the unit, integration and e2e suites one after the other (the
+// electron-vite), then the unit, integration, security and e2e suites one after the other (the
 // integration and e2e suites start real sshd hosts, adb and Chromium, so they do not
 // share the machine). Ends with one summary line: "N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
@@ -33,7 +33,7 @@ if (only.length === 0) {
   ok = step('build', bin('electron-vite'), ['build']) && ok;
 }
 mkdirSync(path.join(root, 'test-output'), { recursive: true });
-for (const project of only.length > 0 ? only : ['unit', 'integration', 'e2e']) {
+for (const project of only.length > 0 ? only : ['unit', 'integration', 'security', 'e2e']) {
   const report = path.join(root, 'test-output', `vitest-${project}.json`);
   const passed = step(`${project} tests`, bin('vitest'), [
     'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
