@@ -3,6 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const uiOrNetwork = ['electron', 'react', 'react-dom', 'react-dom/client', 'node:http', 'http', 'node:https', 'https', 'ws'];
+const coreUiOrNetwork = uiOrNetwork.map((name) => ({
+  name,
+  message: 'src-main/core must not import electron, React or HTTP/WebSocket code: put it in shell/, server/ or src-renderer/.',
+}));
+const coreFrontEnds = [{ group: ['**/shell/**', '**/server/**', '**/cli/**', '**/src-renderer/**'], message: 'core must not import its front ends.' }];
+// One session layer reaches machines: a second ssh2 Client elsewhere is how three ways to
+// open SSH (and a passphrase typed twice) came about.
+const onlySshLayer = {
+  name: 'ssh2',
+  message: 'Only src-main/core/ssh opens SSH: use sshSessions(ctx).open(...) (core/ssh/sessions.ts) and the types of core/ssh/connection.ts.',
+};
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'flake/**', 'test-output/**', 'tests/fixtures/**'] },
@@ -28,19 +39,22 @@ export default tseslint.config(
   {
     // The core is plain Node: the same code serves Electron, the server and the CLI.
     files: ['src-main/core/**/*.ts'],
+    ignores: ['src-main/core/ssh/**'],
     rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: uiOrNetwork.map((name) => ({
-            name,
-            message: 'src-main/core must not import electron, React or HTTP/WebSocket code: put it in shell/, server/ or src-renderer/.',
-          })),
-          patterns: [
-            { group: ['**/shell/**', '**/server/**', '**/cli/**', '**/src-renderer/**'], message: 'core must not import its front ends.' },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { paths: [...coreUiOrNetwork, onlySshLayer], patterns: coreFrontEnds }],
+    },
+  },
+  {
+    files: ['src-main/core/ssh/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: coreUiOrNetwork, patterns: coreFrontEnds }],
+    },
+  },
+  {
+    files: ['src-main/**/*.ts'],
+    ignores: ['src-main/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [onlySshLayer] }],
     },
   },
   {

@@ -9,6 +9,7 @@ import { registerDiff } from './commands/diff';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
+import { registerAdd } from './commands/add';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .exitOverride();
   // In the order a user works: look, build, see what changed, deploy, watch; then the rest.
   registerInventory(program);
+  registerAdd(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);

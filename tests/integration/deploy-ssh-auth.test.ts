@@ -87,6 +87,24 @@ describe('ssh authentication and host keys', () => {
     }
   });
 
+  it('asks a key passphrase once for the whole core: a host deploy, then a closure diff of that host, ask nothing more', async () => {
+    const key = path.join(world.home, '.ssh', 'id_locked_once');
+    const passphrase = 'one cache 9';
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', 'locked-once', '-f', key]);
+    await world.lab.host('zephyrus').exec(['sh', '-c', 'cat >> /root/.ssh/authorized_keys'], { input: fs.readFileSync(`${key}.pub`, 'utf8') });
+    sshConfig([`IdentityFile ${key}`, 'IdentitiesOnly yes']);
+    const core = world.core({ secret: passphrase });
+    const deployed = await world.deploy({ targets: ['zephyrus'] }, { core });
+    expect(deployed.job.status, JSON.stringify(deployed.job.error)).toBe('succeeded');
+    const askedByDeploy = deployed.events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
+    expect(askedByDeploy.map((r) => r.secretLabel)).toEqual(['passphrase for id_locked_once']);
+    // The closure diff reaches the host through the same session layer: the passphrase is known.
+    const diffed = await world.deploy({ machine: 'zephyrus' }, { core, command: 'closure.diff' });
+    expect(diffed.job.status, JSON.stringify(diffed.job.error)).toBe('succeeded');
+    expect((diffed.job.result as { old: { state: string } }).old.state).toBe('ok');
+    expect(diffed.events.filter((e) => e.type === 'prompt.request')).toHaveLength(0);
+  });
+
   it('reaches a host through ProxyJump with two hops (each hop checked against known_hosts)', async () => {
     const kh = world.lab.knownHostsPath;
     fs.writeFileSync(

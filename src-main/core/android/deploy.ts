@@ -5,12 +5,10 @@ import type { TargetProgress } from '../jobs/types';
 import type { AdbService } from './adb-service';
 import { deviceShell } from './device-shell';
 import { packFlakeSource } from './flake-source';
-import { buildHereAndActivate } from './laptop-build';
+import { activateOnPhone, buildDroidHere, copyToPhone } from './laptop-build';
 import { droidProfile, generationOfLink } from './generations';
 import { openPhoneSession, type PhoneSession } from './phone-session';
-import { execOnPhone } from './phone-ssh';
 import { pushStream } from './push-source';
-import { shCommand } from './shell-quote';
 import { cancelSwitch, followSwitch, startSwitch, switchRunDir, type FollowResult } from './switch-runner';
 import type { DroidDeployResult, PhoneRoute } from './types';
 
@@ -120,7 +118,10 @@ export async function deployDroid(ctx: CoreContext, adb: AdbService, options: Dr
 
       if (options.buildOn === 'laptop') {
       report('build', { message: 'Building on this computer' }, 0.1);
-      await buildHereAndActivate(session, ctx.root(), droid, job, ctx.env);
+      const log = (text: string, stream: 'stdout' | 'stderr' | 'info' | 'error') => job.log(text, stream, droid);
+      const out = await buildDroidHere(ctx.root(), droid, { env: ctx.env, signal: job.signal, log });
+      await copyToPhone(session, out, { env: ctx.env, signal: job.signal, log });
+      await activateOnPhone(session, out, { signal: job.signal, log });
       const after = await currentGeneration(session, job.signal);
       job.log(`The phone is now on generation ${after ?? 'none'}.`, 'info', droid);
       report('activate', {}, 1, 'succeeded');
@@ -151,10 +152,13 @@ export async function deployDroid(ctx: CoreContext, adb: AdbService, options: Dr
           if (unpacked.code !== 0) throw unpackError(unpacked.stderr || unpacked.stdout, unpacked.lost);
         } else {
           report('push', { message: 'Sending the flake source over ssh' }, 0.1);
-          const unpacked = await execOnPhone(session.ssh, shCommand(['sh', '-c', unpackScript, 'sh', sourceDir, '-']), {
-            signal: job.signal,
-            input: source.tar,
-          });
+          const unpacked = await session.connection.exec(['sh', '-c', unpackScript, 'sh', sourceDir, '-'], { signal: job.signal, stdin: source.tar }).then(
+            (r) => ({ ...r, lost: false }),
+            (error: unknown) => {
+              if (error instanceof FleetError && error.code === 'connection-lost') return { code: null, stdout: '', stderr: '', lost: true };
+              throw error;
+            },
+          );
           await source.done;
           if (unpacked.code !== 0) throw unpackError(unpacked.stderr || unpacked.stdout, unpacked.lost);
         }

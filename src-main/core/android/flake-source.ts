@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { FleetError } from '../contract';
+import { runProcess, spawnProcess } from '../nix/process-tree';
 
 /** The flake source sent to the phone, as a tar stream. */
 export interface FlakeSource {
@@ -15,44 +15,21 @@ export interface FlakeSource {
   stop(): void;
 }
 
-function git(root: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', ['-C', root, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(err.trim() || `git ${args[0]} exited ${code}`))));
-  });
+async function git(root: string, args: readonly string[]): Promise<string> {
+  const result = await runProcess('git', ['-C', root, ...args]);
+  if (result.code !== 0) throw new Error(result.stderr.trim() || `git ${args[0]} exited ${result.code}`);
+  return result.stdout;
 }
 
-function tarProcess(child: ChildProcess, what: string): Pick<FlakeSource, 'tar' | 'done' | 'stop'> {
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new FleetError('source-failed', `Could not pack the flake source (${what}): ${stderr.trim() || `exit ${code ?? signal}`}`));
-    });
+/** A packing program's archive as a FlakeSource; `stop` cancels it (its whole process group). */
+function packed(command: string, args: readonly string[], what: string, options: { cwd?: string; stdin?: string } = {}): Pick<FlakeSource, 'tar' | 'done' | 'stop'> {
+  const stopper = new AbortController();
+  const child = spawnProcess(command, args, { ...options, signal: stopper.signal, killGraceMs: 0 });
+  const done = child.done.then((result) => {
+    if (result.code !== 0) throw new FleetError('source-failed', `Could not pack the flake source (${what}): ${result.stderr.trim() || `exit ${result.code ?? result.signal}`}`);
   });
   done.catch(() => undefined);
-  const stop = () => {
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  };
-  // Take the output at once: Node drops unread stdio of a child that exits (flushStdio), so a
-  // small archive would be lost if git finished before the push started reading.
-  const tar = new PassThrough();
-  child.stdout?.on('error', (error) => tar.destroy(error));
-  child.stdout?.pipe(tar);
-  return { tar, done, stop };
+  return { tar: child.stdout, done, stop: () => stopper.abort() };
 }
 
 /**
@@ -81,18 +58,14 @@ export async function packFlakeSource(root: string, kind: 'head' | 'worktree'): 
       throw new FleetError('not-git', 'The checkout has no commit yet.', { hint: 'Commit it first, or deploy the working tree with --worktree.' });
     }
     const treeish = prefix ? `${revision}:${prefix}` : revision;
-    const child = spawn('git', ['-C', root, 'archive', '--format=tar', treeish], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    return { revision, ...tarProcess(child, 'git archive') };
+    return { revision, ...packed('git', ['-C', root, 'archive', '--format=tar', treeish], 'git archive') };
   }
   let warning = 'Deploying the working tree: uncommitted changes go to the phone and the deploy is not tied to a revision.';
   if (inGit) {
     const listed = (await git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'])).split('\0').filter(Boolean);
     const files = listed.filter((f) => fs.existsSync(path.join(root, f)));
-    const child = spawn('tar', ['-cf', '-', '--null', '--no-recursion', '-T', '-'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    child.stdin?.end(files.join('\0') + '\0');
-    return { revision: 'worktree', warning, ...tarProcess(child, 'tar') };
+    return { revision: 'worktree', warning, ...packed('tar', ['-cf', '-', '--null', '--no-recursion', '-T', '-'], 'tar', { cwd: root, stdin: files.join('\0') + '\0' }) };
   }
   warning += ' The checkout is not a git repository: every file under it is sent.';
-  const child = spawn('tar', ['-cf', '-', '--exclude=./.git', '.'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  return { revision: 'worktree', warning, ...tarProcess(child, 'tar') };
+  return { revision: 'worktree', warning, ...packed('tar', ['-cf', '-', '--exclude=./.git', '.'], 'tar', { cwd: root }) };
 }

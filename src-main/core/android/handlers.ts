@@ -7,10 +7,8 @@ import type { androidCommands, PhoneRouteInput } from './contract';
 import { currentGeneration, deployDroid } from './deploy';
 import { parseGenerations } from './generations';
 import { openPhoneSession, resolveRoute } from './phone-session';
-import { execOnPhone } from './phone-ssh';
 import { setupPhone } from './setup';
 import { droidConfigFile } from './sshd-module';
-import { shCommand } from './shell-quote';
 import type { DroidDeployResult } from './types';
 
 /** The droid must exist in the open checkout (droids/<name>), so a typo fails at once. */
@@ -115,10 +113,10 @@ export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCom
             const before = await currentGeneration(session, job.signal);
             if (before === undefined) throw new FleetError('no-generation', 'The phone has no Nix-on-Droid generation to roll back from.');
             job.log(`The phone is on generation ${before}; rolling back...`, 'info', input.droid);
-            const result = await execOnPhone(session.ssh, shCommand(['nix-on-droid', 'rollback']), {
+            const result = await session.connection.exec(['nix-on-droid', 'rollback'], {
               signal: job.signal,
-              onStdout: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stdout', input.droid)),
-              onStderr: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stderr', input.droid)),
+              onStdoutLine: (line) => line && job.log(line, 'stdout', input.droid),
+              onStderrLine: (line) => line && job.log(line, 'stderr', input.droid),
             });
             const after = await currentGeneration(session, job.signal);
             if (result.code !== 0) {

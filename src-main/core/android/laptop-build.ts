@@ -1,53 +1,20 @@
-import { spawn } from 'node:child_process';
-import { PassThrough } from 'node:stream';
 import { FleetError } from '../contract';
-import type { JobContext } from '../jobs/jobs';
 import { flakeRefFor } from '../homelab/nix-eval';
-import { execOnPhone } from './phone-ssh';
-import type { PhoneSession } from './phone-session';
-import { droidProfile } from './generations';
-import { shCommand } from './shell-quote';
-import { requireNix, requireNixStore } from '../nix/runner';
+import { spawnProcess } from '../nix/process-tree';
 import { queryPathInfo } from '../nix/path-info';
+import { requireNixStore, runNix } from '../nix/runner';
+import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
+import { droidProfile } from './generations';
+import type { PhoneSession } from './phone-session';
 
 /**
- * The "build on the laptop" deploy: build the droid's activation package here (this machine
- * needs an aarch64 builder or emulation: extra-platforms aarch64-linux), send the store
- * paths the phone lacks as one `nix-store --export` stream over the SSH channel, then set the
- * Nix-on-Droid profile and run the generation's activate script on the phone.
+ * The "build on the laptop" deploy of a droid: build its activation package here (this
+ * machine needs an aarch64 builder or emulation: extra-platforms aarch64-linux), send the
+ * store paths the phone lacks as one `nix-store --export` stream over the phone's SSH
+ * session, then set the Nix-on-Droid profile and run the generation's activate script.
  */
 
-const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--option', 'extra-platforms', 'aarch64-linux'];
-
-function runHere(program: string, args: readonly string[], job: JobContext, target: string, logStderr = true): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    const onAbort = () => {
-      if (child.pid) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    };
-    job.signal.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (logStderr) for (const line of d.toString().split('\n').filter(Boolean)) job.log(line, 'stderr', target);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      job.signal.removeEventListener('abort', onAbort);
-      if (job.signal.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
-      if (code === 0) resolve(out);
-      else reject(new FleetError('build-failed', `${program} ${args.find((a) => !a.startsWith('-') && a !== 'nix-command flakes') ?? ''} failed (exit ${code}):\n${err.trim().split('\n').slice(-15).join('\n')}`));
-    });
-  });
-}
+type Log = (text: string, stream: 'stdout' | 'stderr' | 'info' | 'error') => void;
 
 /** Dependencies first, so `nix-store --import` always finds a path's references valid. */
 export function topologicalOrder(references: Readonly<Record<string, readonly string[]>>): string[] {
@@ -64,42 +31,74 @@ export function topologicalOrder(references: Readonly<Record<string, readonly st
   return order;
 }
 
-/** Build here, copy the missing closure to the phone, activate. Returns the generation's store path. */
-export async function buildHereAndActivate(session: PhoneSession, root: string, droid: string, job: JobContext, env: NodeJS.ProcessEnv): Promise<string> {
+function failure(what: string, stderr: string, code: number | null): FleetError {
+  return new FleetError('build-failed', `${what} failed (exit ${code}):\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
+}
+
+/** Build the droid's activation package on this computer; its store path. */
+export async function buildDroidHere(root: string, droid: string, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; log: Log }): Promise<string> {
   const attr = `${flakeRefFor(root)}#nixOnDroidConfigurations.${droid}.activationPackage`;
-  job.log(`Building ${attr} on this computer...`, 'info', droid);
-  const built = JSON.parse(await runHere(requireNix(env), [...nixFlags, 'build', '--no-link', '--json', attr], job, droid)) as { outputs: { out: string } }[];
-  const out = built[0]?.outputs.out;
+  options.log(`Building ${attr} on this computer...`, 'info');
+  const built = await runNix(['build', '--no-link', '--json', attr], {
+    env: options.env,
+    options: droidBuildOptions(nixOptionsFromEnv(options.env)),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStderrLine: (line) => options.log(line, 'stderr'),
+    collectStdout: true,
+  });
+  if (built.code !== 0) throw failure(`nix build ${attr}`, built.stderr, built.code);
+  const out = (JSON.parse(built.stdout) as { outputs?: { out?: string } }[])[0]?.outputs?.out;
   if (!out) throw new FleetError('build-failed', 'nix build printed no output path.');
-  const info = await queryPathInfo([out], { recursive: true }, { env: env, signal: job.signal });
-  const references = Object.fromEntries([...info.values()].map((p) => [p.path, p.references]));
-  const closure = topologicalOrder(references);
-  const check = await execOnPhone(session.ssh, shCommand(['nix-store', '--check-validity', '--print-invalid', ...closure]), { signal: job.signal });
+  return out;
+}
+
+/** The closure of `out` here, dependencies first. */
+async function localClosure(out: string, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<string[]> {
+  const info = await queryPathInfo([out], { recursive: true }, { env: options.env, ...(options.signal ? { signal: options.signal } : {}) });
+  return topologicalOrder(Object.fromEntries([...info.values()].map((p) => [p.path, p.references])));
+}
+
+/** Send the store paths of `out`'s closure the phone lacks over its SSH session. Returns how many were sent and of how many. */
+export async function copyToPhone(
+  session: PhoneSession,
+  out: string,
+  options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; log: Log },
+): Promise<{ sent: number; closure: number }> {
+  const closure = await localClosure(out, options);
+  const signal = options.signal ? { signal: options.signal } : {};
+  const check = await session.connection.exec(['nix-store', '--check-validity', '--print-invalid', ...closure], signal);
   if (check.code !== 0) throw new FleetError('copy-failed', `Could not ask the phone's nix store: ${check.stderr.trim()}`);
   const missing = new Set(check.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
   const send = closure.filter((p) => missing.has(p));
-  job.log(`Copying ${send.length} of ${closure.length} store paths to the phone...`, 'info', droid);
-  if (send.length > 0) {
-    const exporter = spawn(requireNixStore(env), ['--export', ...send], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let exportError = '';
-    exporter.stderr.on('data', (d: Buffer) => (exportError += d.toString()));
-    const exported = new Promise<number | null>((resolve) => exporter.on('close', resolve));
-    // Read at once: Node drops the unread output of a child that already exited.
-    const stream = new PassThrough();
-    exporter.stdout.pipe(stream);
-    const imported = await execOnPhone(session.ssh, shCommand(['nix-store', '--import']), { signal: job.signal, input: stream });
-    if ((await exported) !== 0) throw new FleetError('copy-failed', `nix-store --export failed here: ${exportError.trim()}`);
-    if (imported.code !== 0) {
-      const full = /No space left/i.test(imported.stderr);
-      throw new FleetError(full ? 'disk-full' : 'copy-failed', `Copying the closure to the phone failed: ${imported.stderr.trim().split('\n').slice(-5).join('\n')}`);
-    }
+  options.log(`Copying ${send.length} of ${closure.length} store paths to the phone...`, 'info');
+  if (send.length === 0) return { sent: 0, closure: closure.length };
+  const exporter = spawnProcess(requireNixStore(options.env), ['--export', ...send], { env: options.env, ...signal });
+  const exported = exporter.done.catch((error: unknown) => error as Error);
+  let imported;
+  try {
+    imported = await session.connection.exec(['nix-store', '--import'], { ...signal, stdin: exporter.stdout });
+  } finally {
+    exporter.stdout.resume();
   }
-  job.log('Activating on the phone...', 'info', droid);
-  const activate = await execOnPhone(session.ssh, shCommand(['sh', '-c', 'nix-env --profile "$1" --set "$2" && "$2/activate"', 'sh', droidProfile, out]), {
-    signal: job.signal,
-    onStdout: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stdout', droid)),
-    onStderr: (text) => text.split('\n').filter(Boolean).forEach((l) => job.log(l, 'stderr', droid)),
+  const exportResult = await exported;
+  if (exportResult instanceof Error) throw exportResult;
+  if (exportResult.code !== 0) throw new FleetError('copy-failed', `nix-store --export failed here: ${exportResult.stderr.trim()}`);
+  if (imported.code !== 0) {
+    const full = /No space left/i.test(imported.stderr);
+    throw new FleetError(full ? 'disk-full' : 'copy-failed', `Copying the closure to the phone failed: ${imported.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  }
+  return { sent: send.length, closure: closure.length };
+}
+
+/** Make `out` the phone's Nix-on-Droid generation and run its activate script. */
+export async function activateOnPhone(session: PhoneSession, out: string, options: { signal?: AbortSignal; log: Log }): Promise<void> {
+  options.log('Activating on the phone...', 'info');
+  const activate = await session.connection.exec(['sh', '-c', 'nix-env --profile "$1" --set "$2" && "$2/activate"', 'sh', droidProfile, out], {
+    ...(options.signal ? { signal: options.signal } : {}),
+    onStdoutLine: (line) => line && options.log(line, 'stdout'),
+    onStderrLine: (line) => line && options.log(line, 'stderr'),
   });
-  if (activate.code !== 0) throw new FleetError('activate-failed', `Activation on the phone failed (exit ${activate.code ?? 'lost'}):\n${activate.stderr.trim().split('\n').slice(-10).join('\n')}`);
-  return out;
+  if (activate.code !== 0) {
+    throw new FleetError('activate-failed', `Activation on the phone failed (exit ${activate.code ?? 'lost'}):\n${activate.stderr.trim().split('\n').slice(-10).join('\n')}`);
+  }
 }

@@ -1,11 +1,11 @@
-import * as path from 'node:path';
-import type { Client as SshClient } from 'ssh2';
+import type { Duplex } from 'node:stream';
 import type { CoreContext } from '../context';
 import { FleetError } from '../contract';
+import type { SshConnection } from '../ssh/connection';
+import { sshSessions } from '../ssh/sessions';
 import type { AdbService } from './adb-service';
 import type { PhoneRouteInput } from './contract';
-import { connectPhoneSsh, execOnPhone, type PhoneLogin } from './phone-ssh';
-import { shCommand } from './shell-quote';
+import { vouchFromLegacyFile } from './legacy-phone-keys';
 import type { PhoneRoute } from './types';
 
 /** Nix-on-Droid's sshd port, as Termux uses. */
@@ -16,8 +16,9 @@ export const defaultPhoneUser = 'nix-on-droid';
 /** An SSH session to a phone, over the adb stream or the network. */
 export interface PhoneSession {
   readonly route: PhoneRoute;
-  readonly ssh: SshClient;
-  /** Run argv on the phone (quoted), collecting its output. */
+  /** The session layer's connection: exec, scripts, channels, with its output limits. */
+  readonly connection: SshConnection;
+  /** Run argv on the phone (quoted), collecting its output; `lost` when the link dropped meanwhile. */
   run(argv: readonly string[], signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string; lost: boolean }>;
   close(): void;
 }
@@ -56,7 +57,11 @@ export async function resolveRoute(ctx: CoreContext, adb: AdbService, droid: str
   return { kind: 'adb', serial: present[0] as string };
 }
 
-/** Open SSH to the phone on `route`, asking about a new host key through the prompts. */
+/**
+ * Open SSH to the phone on `route` through the core's one session layer: over the adb
+ * forward to the phone's port 8022 (a stream), or over the network. Its host key is known
+ * as "[adb:<serial>]:8022" (or "[<host>]:<port>") in the app's known_hosts.
+ */
 export async function openPhoneSession(
   ctx: CoreContext,
   adb: AdbService,
@@ -64,48 +69,58 @@ export async function openPhoneSession(
   login: { user?: string; identityFile?: string },
   options: { signal?: AbortSignal; jobId?: string } = {},
 ): Promise<PhoneSession> {
-  const phoneLogin: PhoneLogin = {
-    user: login.user ?? defaultPhoneUser,
-    env: ctx.env,
-    ...(login.identityFile ? { identityFile: login.identityFile } : {}),
-  };
-  const name = route.kind === 'adb' ? `adb:${route.serial}` : `${route.host}:${route.port}`;
-  const policy = {
-    name,
-    knownHostsFile: path.join(ctx.dataDir, 'android', 'known_hosts.json'),
-    askNew: async (fingerprint: string) => {
-      const answer = await ctx.prompts.ask(
-        {
-          kind: 'host-key',
-          title: 'New phone host key',
-          message: `The phone ${name} shows SSH host key ${fingerprint}, never seen before. Trust it?`,
-          fingerprint,
-          ...(options.jobId ? { jobId: options.jobId } : {}),
-        },
-        options.signal ? { signal: options.signal } : {},
-      );
-      return answer.accept;
-    },
-  };
-  let ssh: SshClient;
+  const legacyName = route.kind === 'adb' ? `adb:${route.serial}` : `${route.host}:${route.port}`;
+  let stream: Duplex | undefined;
   if (route.kind === 'adb') {
     const device = await adb.usableDevice(route.serial);
-    let sock;
     try {
-      sock = await device.openTcp(phoneSshPort);
+      stream = (await device.openTcp(phoneSshPort)) as Duplex;
     } catch (error) {
       throw new FleetError('no-sshd', `Nothing listens on port ${phoneSshPort} in the phone ${route.serial} (${error instanceof Error ? error.message : String(error)}).`, {
         hint: 'Start sshd in Nix-on-Droid: `fleet droid setup` does it, or type `sshd` in the Nix-on-Droid app.',
       });
     }
-    ssh = await connectPhoneSsh({ sock }, phoneLogin, policy, options.signal);
-  } else {
-    ssh = await connectPhoneSsh({ host: route.host, port: route.port }, phoneLogin, policy, options.signal);
+  }
+  let connection: SshConnection;
+  try {
+    connection = await sshSessions(ctx).open(
+      {
+        host: route.kind === 'adb' ? `adb:${route.serial}` : route.host,
+        port: route.kind === 'adb' ? phoneSshPort : route.port,
+        user: login.user ?? defaultPhoneUser,
+        ...(stream ? { stream } : {}),
+        ...(login.identityFile ? { identityFile: login.identityFile } : {}),
+      },
+      {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.jobId ? { jobId: options.jobId } : {}),
+        // A phone over adb answers slower than a LAN host; a dropped cable is noticed by keepalives.
+        connectTimeoutMs: 20_000,
+        keepaliveMs: 5000,
+        vouchForKey: vouchFromLegacyFile(ctx.dataDir, legacyName),
+      },
+    );
+  } catch (error) {
+    stream?.destroy();
+    if (error instanceof FleetError && error.code === 'auth-failed') {
+      throw new FleetError('auth-failed', `${error.message.replace(/\.$/, '')} on the phone.`, {
+        hint: "Run the setup again (`fleet droid setup`) to put your public key into the phone's authorized_keys, or name the key with --identity.",
+      });
+    }
+    throw error;
   }
   return {
     route,
-    ssh,
-    run: (argv, signal) => execOnPhone(ssh, shCommand(argv), signal ? { signal } : {}),
-    close: () => ssh.end(),
+    connection,
+    run: async (argv, signal) => {
+      try {
+        const result = await connection.exec(argv, signal ? { signal } : {});
+        return { code: result.code, stdout: result.stdout, stderr: result.stderr, lost: false };
+      } catch (error) {
+        if (error instanceof FleetError && error.code === 'connection-lost') return { code: null, stdout: '', stderr: '', lost: true };
+        throw error;
+      }
+    },
+    close: () => connection.close(),
   };
 }

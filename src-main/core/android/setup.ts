@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { DeviceClient } from '@devicefarmer/adbkit';
 import type { CoreContext } from '../context';
 import { FleetError } from '../contract';
@@ -7,8 +8,8 @@ import type { TargetStatus } from '../jobs/types';
 import type { AdbService } from './adb-service';
 import { readDeviceFacts } from './device-facts';
 import { deviceShell } from './device-shell';
+import { loginPublicKey } from '../ssh/auth';
 import { openPhoneSession } from './phone-session';
-import { loginPublicKey } from './phone-ssh';
 import { readAppScreen, type AppScreen } from './phone-ui';
 import { pushStream } from './push-source';
 import { typedSshAccessCommand } from './ssh-access';
@@ -106,7 +107,7 @@ export async function setupPhone(ctx: CoreContext, adb: AdbService, options: Set
       await bootstrap(device, job, screen, options.bootstrapTimeoutMs ?? 600_000);
       set('bootstrapped', 'fixed', 'Bootstrapped Nix-on-Droid (flakes).');
     }
-    const publicKey = loginPublicKey({ user: options.user ?? 'nix-on-droid', env: ctx.env, ...(options.identityFile ? { identityFile: options.identityFile } : {}) });
+    const publicKey = loginPublicKey(ctx.env.HOME ?? os.homedir(), options.identityFile);
     if (!publicKey) fail('ssh', 'No SSH key found to authorize on the phone.', 'Create one with `ssh-keygen -t ed25519`, or name one with --identity.');
     if (!(await consent('Type one command into the Nix-on-Droid terminal that adds your public SSH key and starts sshd on port 8022?'))) {
       fail('ssh', 'Typing the SSH access command was declined.', 'Start sshd in Nix-on-Droid yourself (port 8022, your key in ~/.ssh/authorized_keys), then run the setup again.');

@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { FleetError } from '../contract';
-import { execOnPhone } from './phone-ssh';
-import { shCommand } from './shell-quote';
 import type { PhoneSession } from './phone-session';
 
 /**
@@ -67,7 +65,7 @@ export function switchRunDir(droid: string): string {
  * after reconnecting to find out).
  */
 export async function startSwitch(session: PhoneSession, runDir: string, droid: string, sourceDir: string): Promise<boolean> {
-  const result = await execOnPhone(session.ssh, shCommand(['sh', '-c', startScript, 'sh', runDir, droid, sourceDir]));
+  const result = await session.run(['sh', '-c', startScript, 'sh', runDir, droid, sourceDir]);
   if (result.lost) return false;
   if (result.code !== 0) {
     throw new FleetError('switch-failed', `Could not start nix-on-droid switch on the phone: ${(result.stderr || result.stdout).trim() || `exit ${result.code}`}`);
@@ -103,9 +101,11 @@ export async function followSwitch(
     for (const line of lines) onLine(line.replace(/\r$/, ''));
   };
   let status: FollowResult['status'] = null;
-  await execOnPhone(session.ssh, shCommand(['sh', '-c', followScript, 'sh', runDir, String(offset), token]), {
+  const following = session.connection.exec(['sh', '-c', followScript, 'sh', runDir, String(offset), token], {
     ...(signal ? { signal } : {}),
-    onStdoutBytes: (chunk: Buffer) => {
+    // The lines go to onLine as they come; nothing needs keeping.
+    maxStdout: 0,
+    onStdoutData: (chunk: Buffer) => {
       if (status !== null) return;
       pending = Buffer.concat([pending, chunk]);
       const at = pending.indexOf(marker);
@@ -125,6 +125,10 @@ export async function followSwitch(
       pending = pending.subarray(pending.length - keep);
     },
   });
+  // A dropped link or a cancel leaves the status unknown: the caller reconnects or stops the switch.
+  await following.catch((error: unknown) => {
+    if (!(error instanceof FleetError) || !['connection-lost', 'cancelled'].includes(error.code)) throw error;
+  });
   if (status === null && pending.length > 0 && pending.indexOf(marker) < 0) emit(pending);
   if (partial && status !== null) onLine(partial);
   return { status, offset: consumed };
@@ -132,5 +136,5 @@ export async function followSwitch(
 
 /** Stop a running switch on the phone (its process group). */
 export async function cancelSwitch(session: PhoneSession, runDir: string): Promise<void> {
-  await execOnPhone(session.ssh, shCommand(['sh', '-c', cancelScript, 'sh', runDir]));
+  await session.run(['sh', '-c', cancelScript, 'sh', runDir]);
 }

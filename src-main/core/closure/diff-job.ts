@@ -10,8 +10,8 @@ import { localClosure } from './listing';
 import { diffAgainstHost, reportOf, type ClosureDiffReport } from './report';
 import { openHostExec } from './host-connection';
 import { diffHomeAgainstHost, homeDeployTarget } from './home-host';
-import { diffDroidAgainstPhone, droidBuildOptions } from './droid-phone';
-import { nixOptionsFromEnv } from '../nix/nix-options';
+import { diffDroidAgainstPhone } from './droid-phone';
+import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
 
 /** What to compare: a machine against its host or a revision, or two store paths. */
 export interface ClosureDiffRequest {

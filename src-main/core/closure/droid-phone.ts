@@ -3,7 +3,6 @@ import { FleetError } from '../contract';
 import { adbService } from '../android/adb-service';
 import { droidProfile } from '../android/generations';
 import { openPhoneSession, resolveRoute, type PhoneSession } from '../android/phone-session';
-import type { NixOption } from '../nix/nix-options';
 import type { HostExec } from './listing';
 import { diffAgainstHost, type ClosureDiffReport, type ClosureSide } from './report';
 import type { ClosureEntry } from './types';
@@ -16,15 +15,6 @@ export interface PhoneReach {
   readonly user?: string;
   /** Private key for the phone's sshd (default: the agent and ~/.ssh keys). */
   readonly identityFile?: string;
-}
-
-/**
- * Nix options for building a droid here: its activation package is aarch64-linux, which this
- * machine builds only with extra-platforms (binfmt emulation or a native aarch64), exactly as
- * the laptop-build deploy asks nix for it. An option already set (FLEET_NIX_OPTIONS) wins.
- */
-export function droidBuildOptions(base: readonly NixOption[]): readonly NixOption[] {
-  return base.some((o) => o.name === 'extra-platforms') ? base : [...base, { name: 'extra-platforms', value: 'aarch64-linux' }];
 }
 
 /** A phone session as a HostExec; "lost" (the adb stream dropped) becomes an error. */

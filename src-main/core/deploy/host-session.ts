@@ -1,7 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
 import { FleetError } from '../contract';
-import type { ExecOptions, RemoteResult, SshConnection } from '../ssh/connection';
+import type { ExecOptions, RemoteChannel, RemoteResult, SshConnection } from '../ssh/connection';
 
 /** How commands that need root run on a host. */
 export type RootAccess =
@@ -42,7 +41,7 @@ export class HostSession {
   }
 
   /** Start an argument vector as root and hand back its channel (the sudo password, if any, already sent). */
-  async spawnAsRoot(argv: readonly string[]): Promise<ClientChannel> {
+  async spawnAsRoot(argv: readonly string[]): Promise<RemoteChannel> {
     switch (this.root.kind) {
       case 'root':
         return this.connection.spawn(argv);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import type { ClientChannel } from 'ssh2';
+import type { RemoteChannel } from '../ssh/connection';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
@@ -48,7 +48,7 @@ export class HostServe {
 
   private constructor(
     private readonly alias: string,
-    private readonly channel: ClientChannel,
+    private readonly channel: RemoteChannel,
     private readonly signal: AbortSignal | undefined,
   ) {
     channel.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString('utf8')).slice(-8192)));

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import type { CoreContext } from '../context';
 import { assertNever } from '../contract';
 import { isThisProcess, processState, thisProcess, type ProcessIdentity } from '../process/identity';
-import { PassphraseCache } from '../ssh/auth';
-import { SshConnection } from '../ssh/connection';
+import type { SshConnection } from '../ssh/connection';
+import { sshSessions } from '../ssh/sessions';
 import { DeployHistory } from './history';
 
 /** Who holds a host's lock, as written on the host (one JSON line). */
@@ -18,24 +17,17 @@ export interface LockOwner extends ProcessIdentity {
 }
 
 /**
- * The deploy domain's long-lived state in one core: history, which hosts this process is
- * deploying to (the in-app half of the per-host lock), passphrases typed so far (memory
- * only), and how to open SSH connections with the app's prompts.
+ * The deploy domain's long-lived state in one core: history, and which targets this
+ * process is deploying to (the in-app half of the per-target lock). SSH goes through the
+ * core's session layer (core/ssh/sessions.ts).
  */
 export class DeployService {
   readonly history: DeployHistory;
-  readonly passphrases = new PassphraseCache();
-  readonly appKnownHosts: string;
   /** lock key (kind:host) -> deploy id */
   private readonly held = new Map<string, string>();
 
   constructor(private readonly ctx: CoreContext) {
     this.history = new DeployHistory(ctx.dataDir);
-    this.appKnownHosts = path.join(ctx.dataDir, 'known_hosts');
-  }
-
-  get home(): string {
-    return this.ctx.env.HOME ?? os.homedir();
   }
 
   /** Take the in-app lock of a host; returns the deploy holding it when taken already. */
@@ -73,7 +65,7 @@ export class DeployService {
     return processState(owner) === 'gone';
   }
 
-  /** Open an SSH connection with the app's known_hosts and prompts. */
+  /** Open an SSH connection through the core's one session layer (known_hosts, passphrases, prompts). */
   connect(options: {
     host: string;
     user?: string;
@@ -84,64 +76,15 @@ export class DeployService {
     /** false: an unknown host key is refused without asking (status checks never ask). */
     acceptUnknownKeys?: boolean;
   }): Promise<SshConnection> {
-    const { prompts } = this.ctx;
-    const signal = options.signal;
-    return SshConnection.open({
-      host: options.host,
-      ...(options.user ? { user: options.user } : {}),
-      ...(options.port ? { port: options.port } : {}),
-      home: this.home,
-      appKnownHosts: this.appKnownHosts,
-      ...(this.ctx.env.SSH_AUTH_SOCK ? { agentSocket: this.ctx.env.SSH_AUTH_SOCK } : {}),
-      passphrases: this.passphrases,
-      ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
-      keepaliveMs: 2000,
-      ...(signal ? { signal } : {}),
-      askPassphrase: async (file) => {
-        const answer = await prompts.ask(
-          {
-            kind: 'secret',
-            title: 'Key passphrase',
-            message: `The SSH key ${file} is protected by a passphrase (kept in memory only until the app quits).`,
-            secretLabel: `passphrase for ${path.basename(file)}`,
-            ...(options.jobId ? { jobId: options.jobId } : {}),
-          },
-          signal ? { signal } : {},
-        );
-        return answer.accept ? answer.value : undefined;
+    return sshSessions(this.ctx).open(
+      { host: options.host, ...(options.user ? { user: options.user } : {}), ...(options.port ? { port: options.port } : {}) },
+      {
+        ...(options.jobId ? { jobId: options.jobId } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(options.acceptUnknownKeys === false ? { ask: false } : {}),
       },
-      askPassword: async (who, retry) => {
-        // Status checks never ask (a password typed earlier in this run is still used).
-        if (options.acceptUnknownKeys === false) return undefined;
-        const answer = await prompts.ask(
-          {
-            kind: 'secret',
-            title: `Password for ${who}`,
-            message: retry
-              ? `${who} did not accept that password. Try again.`
-              : `No SSH key was accepted by ${who}; it offers password login. The password is kept in memory only until the app quits.`,
-            secretLabel: `password for ${who}`,
-            ...(options.jobId ? { jobId: options.jobId } : {}),
-          },
-          signal ? { signal } : {},
-        );
-        return answer.accept ? answer.value : undefined;
-      },
-      askUnknownKey: async (info) => {
-        if (options.acceptUnknownKeys === false) return false;
-        const answer = await prompts.ask(
-          {
-            kind: 'host-key',
-            title: `New host: ${info.host}`,
-            message: `${info.host} is not in known_hosts. It presents a ${info.keyType} key with fingerprint ${info.fingerprint}. Accept it only if that is the host's key.`,
-            fingerprint: info.fingerprint,
-            ...(options.jobId ? { jobId: options.jobId } : {}),
-          },
-          signal ? { signal } : {},
-        );
-        return answer.accept;
-      },
-    });
+    );
   }
 }
 

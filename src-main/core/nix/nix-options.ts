@@ -19,6 +19,15 @@ export function nixOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): readonl
   return parseNixOptions(raw);
 }
 
+/**
+ * Nix options for building a droid here: its activation package is aarch64-linux, which this
+ * machine builds only with extra-platforms (binfmt emulation or a native aarch64). An option
+ * already set (FLEET_NIX_OPTIONS) wins.
+ */
+export function droidBuildOptions(base: readonly NixOption[]): readonly NixOption[] {
+  return base.some((o) => o.name === 'extra-platforms') ? base : [...base, { name: 'extra-platforms', value: 'aarch64-linux' }];
+}
+
 /** Parse the FLEET_NIX_OPTIONS text (JSON object or `name=value; ...`). */
 export function parseNixOptions(raw: string): readonly NixOption[] {
   const text = raw.trim();

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { PassThrough, type Readable } from 'node:stream';
 import { FleetError } from '../contract';
 
 /** What a finished child process left behind. */
@@ -38,8 +39,34 @@ export interface ProcessOptions {
  * /proc before the group is signalled and are killed too if they outlive the grace time.
  */
 export function runProcess(command: string, args: readonly string[], options: ProcessOptions = {}): Promise<ProcessResult> {
-  return new Promise<ProcessResult>((resolve, reject) => {
+  return launch(command, args, options, false).done;
+}
+
+/** A program started by spawnProcess: its stdout as bytes, and its end. */
+export interface SpawnedProcess {
+  /** The program's stdout, bytes as they come (with backpressure: a slow reader slows the program). */
+  readonly stdout: Readable;
+  /** Resolves when it exits (stdout is then '' in the result); rejects as runProcess does. */
+  readonly done: Promise<ProcessResult>;
+}
+
+/**
+ * runProcess for programs whose output is a byte stream to pass on (an archive, a
+ * `nix-store --export`): the same argument array, process group and cancel, stdout handed
+ * over as a stream instead of collected.
+ */
+export function spawnProcess(command: string, args: readonly string[], options: Omit<ProcessOptions, 'onStdoutLine' | 'collectStdout'> = {}): SpawnedProcess {
+  const started = launch(command, args, options, true);
+  return { stdout: started.stdout, done: started.done };
+}
+
+function launch(command: string, args: readonly string[], options: ProcessOptions, streamStdout: boolean): { stdout: Readable; done: Promise<ProcessResult> } {
+  // Take the output at once: Node drops the unread stdio of a child that exits, so a small
+  // output would be lost if the program finished before the reader started.
+  const out = new PassThrough();
+  const done = new Promise<ProcessResult>((resolve, reject) => {
     if (options.signal?.aborted) {
+      out.end();
       reject(new FleetError('cancelled', 'Cancelled.'));
       return;
     }
@@ -50,7 +77,7 @@ export function runProcess(command: string, args: readonly string[], options: Pr
       stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const maxStderr = options.maxStderr ?? 1024 * 1024;
-    const collectStdout = options.collectStdout ?? !options.onStdoutLine;
+    const collectStdout = !streamStdout && (options.collectStdout ?? !options.onStdoutLine);
     let stdout = '';
     let stderr = '';
     let killTimer: NodeJS.Timeout | undefined;
@@ -59,12 +86,18 @@ export function runProcess(command: string, args: readonly string[], options: Pr
 
     const stdoutLines = lineSplitter((line) => options.onStdoutLine?.(line));
     const stderrLines = lineSplitter((line) => options.onStderrLine?.(line));
-    child.stdout!.setEncoding('utf8');
+    if (streamStdout) {
+      child.stdout!.on('error', (error) => out.destroy(error));
+      child.stdout!.pipe(out);
+    } else {
+      out.end();
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (chunk: string) => {
+        if (collectStdout) stdout += chunk;
+        if (options.onStdoutLine) stdoutLines.push(chunk);
+      });
+    }
     child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      if (collectStdout) stdout += chunk;
-      if (options.onStdoutLine) stdoutLines.push(chunk);
-    });
     child.stderr!.on('data', (chunk: string) => {
       stderr += chunk;
       if (stderr.length > maxStderr * 2) stderr = stderr.slice(-maxStderr);
@@ -90,6 +123,7 @@ export function runProcess(command: string, args: readonly string[], options: Pr
 
     child.on('error', (error: NodeJS.ErrnoException) => {
       options.signal?.removeEventListener('abort', onAbort);
+      out.end();
       if (error.code === 'ENOENT') {
         reject(new FleetError('not-found', `${command} was not found.`, { hint: `Install ${command} or put it on PATH.` }));
       } else {
@@ -109,6 +143,7 @@ export function runProcess(command: string, args: readonly string[], options: Pr
       resolve({ code, signal, stdout, stderr: stderr.length > maxStderr ? stderr.slice(-maxStderr) : stderr });
     });
   });
+  return { stdout: out, done };
 }
 
 /** Split a stream of chunks into lines; the last partial line is delivered by end(). */

@@ -125,3 +125,29 @@ export function authHandlerFor(plan: AuthPlan, tried: string[]): AuthHandlerMidd
     next(methodsLeft, callback);
   };
 }
+
+/**
+ * The public half of the first usable login key, as an authorized_keys line: the named
+ * key file, else the default ones. Read from `<key>.pub` when it is there (so a key with a
+ * passphrase needs none), else derived from an unencrypted private key.
+ */
+export function loginPublicKey(home: string, identityFile?: string): string | undefined {
+  for (const file of identityFile ? [identityFile] : defaultKeyFiles(home)) {
+    try {
+      const line = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
+      if (line.length >= 2 && line[0] && line[1]) return `${line[0]} ${line[1]} fleet@homelab`;
+    } catch {
+      // no .pub beside it: derive it below
+    }
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(file);
+    } catch {
+      continue;
+    }
+    const parsed = utils.parseKey(data);
+    const one = parsed instanceof Error ? undefined : Array.isArray(parsed) ? parsed[0] : parsed;
+    if (one) return `${one.type} ${one.getPublicSSH().toString('base64')} fleet@homelab`;
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { FleetError } from '../contract';
 import { authHandlerFor, defaultKeyFiles, type AuthPlan, type PassphraseCache, type PassphrasePrompt, type PasswordPrompt } from './auth';
@@ -13,24 +13,47 @@ export interface RemoteResult {
   readonly signal?: string;
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout was longer than `maxStdout`: only its first `maxStdout` characters are kept. */
+  readonly truncated?: boolean;
 }
+
+/** A running remote command's channel (write: its stdin, read: its stdout, `.stderr`). */
+export type RemoteChannel = ClientChannel;
+
+/** The default cap on the stdout an exec keeps in memory (callbacks still see all of it). */
+export const defaultMaxStdout = 16 * 1024 * 1024;
 
 export interface ExecOptions {
   /** Sent on the command's stdin, then closed. A Readable is piped (backpressure kept). */
   readonly stdin?: string | Buffer | Readable;
   readonly onStdoutLine?: (line: string) => void;
+  /** Every stdout chunk as it arrives, as bytes (binary protocols, byte offsets). */
+  readonly onStdoutData?: (chunk: Buffer) => void;
   readonly onStderrLine?: (line: string) => void;
   readonly signal?: AbortSignal;
-  /** Keep at most this much of stdout (default 16 MiB). */
+  /** Keep at most this many characters of stdout (default 16 MiB; 0 keeps none). */
   readonly maxStdout?: number;
 }
 
-/** Asked when a host presents a key no known_hosts file lists: true accepts (and remembers) it. */
+/**
+ * Asked when a host presents a key no known_hosts file lists: true accepts (and remembers)
+ * it. Throwing a FleetError refuses the key with that error.
+ */
 export type UnknownKeyPrompt = (info: { readonly host: string; readonly fingerprint: string; readonly keyType: string }) => Promise<boolean>;
 
 export interface ConnectOptions {
-  /** The host as the user named it: an ~/.ssh/config alias, a DNS name or an address. */
+  /**
+   * The host as the user named it: an ~/.ssh/config alias, a DNS name or an address. Over
+   * a `stream`, the name its host key is known by (e.g. "adb:<serial>").
+   */
   readonly host: string;
+  /**
+   * Talk SSH over this stream instead of opening TCP (a phone's adb forward): no HostName,
+   * no ProxyJump; ~/.ssh/config still gives the user and keys for `host`.
+   */
+  readonly stream?: Duplex;
+  /** Log in with this key file only (no agent, no other keys), as `ssh -i <file> -o IdentitiesOnly=yes`. */
+  readonly identityFile?: string;
   /** From meta.json's deploy object: win over ~/.ssh/config, as `ssh user@host -p port` would. */
   readonly user?: string;
   readonly port?: number;
@@ -69,11 +92,25 @@ export class SshConnection {
     client.on('close', () => (this.closed = true));
   }
 
-  /** Open a connection: settings from ~/.ssh/config, host key checked, agent then key files. */
+  /**
+   * Open a connection: settings from ~/.ssh/config, host key checked against known_hosts,
+   * the agent then key files, then (when asked and allowed) the password. Over TCP through
+   * the ProxyJump hops, or over `options.stream`.
+   */
   static async open(options: ConnectOptions): Promise<SshConnection> {
     const config = resolveSshHost(options.host, { home: options.home });
-    const target = { ...config, ...(options.port ? { port: options.port } : {}) };
+    const target: SshHostConfig = {
+      ...config,
+      ...(options.port ? { port: options.port } : {}),
+      ...(options.identityFile ? { identityFiles: [options.identityFile], identitiesOnly: true } : {}),
+    };
     const user = options.user ?? config.user ?? process.env.USER ?? 'root';
+    if (options.stream) {
+      // The stream already reaches the host: its name is what known_hosts knows it by.
+      const direct: SshHostConfig = { ...target, hostName: options.host, proxyJump: [] };
+      const client = await connectClient(direct, user, options, options.stream);
+      return new SshConnection(client, [], direct, user);
+    }
     const hops: Client[] = [];
     try {
       const jumps = config.proxyJump.map((hop) => {
@@ -110,7 +147,7 @@ export class SshConnection {
    * Start an argument vector and hand back its channel (write: its stdin, read: its stdout,
    * `.stderr`), for binary protocols such as `nix-store --serve`.
    */
-  spawn(argv: readonly string[]): Promise<ClientChannel> {
+  spawn(argv: readonly string[]): Promise<RemoteChannel> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(new FleetError('connection-lost', `The connection to ${this.config.alias} is closed.`));
       this.client.exec(quoteRemoteArgs(argv), (error, channel) => {
@@ -145,16 +182,26 @@ export class SshConnection {
 
 function collect(channel: ClientChannel, options: ExecOptions, alias: string): Promise<RemoteResult> {
   return new Promise<RemoteResult>((resolve, reject) => {
-    const maxStdout = options.maxStdout ?? 16 * 1024 * 1024;
+    const maxStdout = options.maxStdout ?? defaultMaxStdout;
     let stdout = '';
+    let truncated = false;
     let stderr = '';
     let code: number | null = null;
     let signal: string | undefined;
+    let settled = false;
     const outLines = splitter(options.onStdoutLine);
     const errLines = splitter(options.onStderrLine);
     channel.on('data', (chunk: Buffer) => {
+      options.onStdoutData?.(chunk);
       const text = chunk.toString('utf8');
-      if (stdout.length < maxStdout) stdout += text;
+      // Bounded: a command that prints without end never holds more than maxStdout here.
+      if (!truncated) {
+        stdout += text;
+        if (stdout.length > maxStdout) {
+          stdout = stdout.slice(0, maxStdout);
+          truncated = true;
+        }
+      }
       outLines.push(text);
     });
     channel.stderr.on('data', (chunk: Buffer) => {
@@ -168,24 +215,30 @@ function collect(channel: ClientChannel, options: ExecOptions, alias: string): P
       if (s) signal = s;
     });
     const onAbort = () => {
-      // Ask the remote side to stop, then drop the channel.
+      // Ask the remote side to stop, then drop the channel. sshd keeps a channel without a
+      // terminal open until its command exits, so the caller is answered now, not then.
       try {
         channel.signal('TERM');
       } catch {
         // not supported by every server
       }
       channel.close();
+      if (settled) return;
+      settled = true;
+      reject(new FleetError('cancelled', 'Cancelled.'));
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     channel.on('close', () => {
       options.signal?.removeEventListener('abort', onAbort);
       outLines.end();
       errLines.end();
+      if (settled) return;
+      settled = true;
       if (options.signal?.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
       if (code === null && signal === undefined) {
         return reject(new FleetError('connection-lost', `The connection to ${alias} was lost while a command ran.`));
       }
-      resolve({ code, ...(signal ? { signal } : {}), stdout, stderr });
+      resolve({ code, ...(signal ? { signal } : {}), stdout, stderr, ...(truncated ? { truncated } : {}) });
     });
     const input = options.stdin;
     if (input === undefined) channel.end();
@@ -224,7 +277,7 @@ function forward(client: Client, host: string, port: number): Promise<Readable> 
 }
 
 /** Connect one client (a hop or the target), verifying its host key against known_hosts. */
-function connectClient(target: SshHostConfig, user: string, options: ConnectOptions, sock?: Readable): Promise<Client> {
+function connectClient(target: SshHostConfig, user: string, options: ConnectOptions, sock?: Readable | Duplex): Promise<Client> {
   const names = [
     ...(target.hostKeyAlias ? [target.hostKeyAlias] : [target.alias, target.hostName]).map((n) => knownHostsName(n, target.port)),
   ];
@@ -341,7 +394,10 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
                 });
                 verify(false);
               },
-              () => verify(false),
+              (error: unknown) => {
+                if (error instanceof FleetError) keyProblem = error;
+                verify(false);
+              },
             );
             return;
         }

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { validateClosureRequest } from '../../../src-main/core/closure/diff-job';
-import { droidBuildOptions } from '../../../src-main/core/closure/droid-phone';
+import { droidBuildOptions } from '../../../src-main/core/nix/nix-options';
 import { homeProfileScript, hostHomeProfile } from '../../../src-main/core/closure/home-host';
 import type { HostExec } from '../../../src-main/core/closure/listing';
 
