@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseDeployChecks } from './deploy-checks';
 import { unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
 import type { DeployTarget, InventoryWarning } from './types';
 
@@ -102,7 +103,9 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
     if (Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')) tags = d.tags as string[];
     else warn('"deploy.tags" must be a list of strings; it is ignored.');
   }
-  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
+  const checks = parseDeployChecks(d.checks, metaRel);
+  if (checks.error) warnings.push({ severity: 'error', item, path: metaRel, message: checks.error });
+  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined) ?? checks.error;
   return {
     deploy: {
       host,
@@ -111,6 +114,7 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
       tags,
       buildOnTarget: bool('buildOnTarget', false),
       sudo: bool('sudo', user !== undefined && user !== 'root'),
+      checks: checks.checks,
       ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),
     },
     warnings,
