@@ -4,7 +4,7 @@ import type { PromptAnswer } from '../app/prompts';
 import type { CoreContext } from '../context';
 import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
 import { copyClosure, type SharedClosures } from './copy-closure';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';

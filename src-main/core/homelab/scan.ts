@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gitTopOf } from '../find-up';
 import { discoverEntries, type DiscoveredEntry } from './discover';
 import { buildHomes } from './homes';
 import { detectLayoutRoot } from './layout';
@@ -11,10 +12,7 @@ import type { DroidItem, Inventory, InventoryWarning, SystemItem } from './types
 
 /** Whether `dir` is in a git work tree (a .git here or in a parent), as nix decides between git+file and path. */
 export function insideGit(dir: string): boolean {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, '.git'))) return true;
-    if (path.dirname(d) === d) return false;
-  }
+  return gitTopOf(dir) !== undefined;
 }
 
 /** Whether a configuration folder holds meta.json (known from its listing, so no failed open per folder). */

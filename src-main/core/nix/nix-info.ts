@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from './process-tree';
+import { compareVersions } from './versions';
 
 /** Which nix implementation is installed; they differ in flags and JSON shapes. */
 export type NixFlavour = 'nix' | 'lix' | 'determinate';
@@ -89,16 +90,6 @@ export function parseNixVersion(text: string): { version: string; flavour: NixFl
   return { version: match[2]!, flavour };
 }
 
-/** Compare dotted versions: negative when a < b. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /** What a given nix version supports. Lix forked from 2.18 and numbers itself 2.90+. */
 export function featuresOf(version: string, flavour: NixFlavour): NixFeatures {

@@ -1,4 +1,4 @@
-import { activationBreakState, breakNextActivation, disarmActivationBreak, type ActivationBreakState } from './activation.js';
+import { activationBreakState, breakNextActivation, disarmActivationBreak, setActivationDelay, type ActivationBreakState } from './activation.js';
 import { fingerprintOf, hostPublicKey, knownHostsLine } from './client-files.js';
 import { execInHost, writeHostFile } from './host.js';
 import { hashPassword, sudoFiles } from './layout.js';
@@ -110,6 +110,10 @@ export class LabHost implements HostRecord {
   }
   disarmActivationBreak(): Promise<void> {
     return disarmActivationBreak(this);
+  }
+  /** Every later activation (switch-to-configuration switch|test) waits this many seconds, as real service restarts do. */
+  setActivationDelay(seconds: number): Promise<void> {
+    return setActivationDelay(this, seconds);
   }
   fillStore(options?: { readonly freeBytes?: number }): Promise<void> {
     return fillStore(this, options);

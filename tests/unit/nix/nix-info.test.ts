@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { compareVersions } from '../../../src-main/core/nix/versions';
 import { parseNixOptions, nixOptionArgs } from '../../../src-main/core/nix/nix-options';
 import { nixBaseArgs } from '../../../src-main/core/nix/runner';
 import { lineSplitter } from '../../../src-main/core/nix/process-tree';
