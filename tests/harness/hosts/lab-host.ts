@@ -1,6 +1,6 @@
 import { activationBreakState, breakNextActivation, disarmActivationBreak, setActivationDelay, type ActivationBreakState } from './activation.js';
 import { fingerprintOf, hostPublicKey, knownHostsLine } from './client-files.js';
-import { execInHost, writeHostFile } from './host.js';
+import { execInHost, hostProgram, writeHostFile } from './host.js';
 import { hashPassword, sudoFiles } from './layout.js';
 import { slowLink, restoreLinkSpeed, type LinkSpeed } from './link-speed.js';
 import { cutNetwork, restoreNetwork, type CutMode } from './network.js';
@@ -23,6 +23,7 @@ export class LabHost implements HostRecord {
   readonly gateway: string;
   readonly dir: string;
   readonly holderPid: number;
+  readonly toolchain?: { readonly suite: string; readonly root: string };
   readonly port = 22;
   /** ssh user with all rights (the ssh_config's User). */
   readonly user = 'root';
@@ -42,6 +43,7 @@ export class LabHost implements HostRecord {
     this.gateway = record.gateway;
     this.dir = record.dir;
     this.holderPid = record.holderPid;
+    if (record.toolchain) this.toolchain = record.toolchain;
     this.deployUser = lab.deployUser;
     this.identityFile = lab.identityFile;
     this.sshConfigPath = lab.sshConfigPath;
@@ -69,9 +71,12 @@ export class LabHost implements HostRecord {
     return ['-F', this.sshConfigPath, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', user ? `${user}@${this.name}` : this.name];
   }
 
-  /** Run a command inside the host as root without ssh (its /nix, /run, network), for assertions. */
+  /**
+   * Run a command inside the host as root without ssh (its /nix, /run, network), for
+   * assertions; from the host's toolchain when it has one, as its ssh sessions would.
+   */
   exec(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
-    return execInHost(this, argv, options);
+    return execInHost(this, hostProgram(this, argv), options);
   }
 
   /** readlink -f /run/current-system inside the host, or null before the first activation. */

@@ -15,10 +15,11 @@ import { sleep } from './run.js';
  * (until powerOn). Every step is a line "<epoch ms> <event>" in log/power.log.
  */
 
-// Runs inside the host (its network, mount and UTS namespaces). Args: holder pid, host dir.
+// Runs inside the host (its network, mount and UTS namespaces). Args: holder pid, host dir, the
+// host's toolchain root ("" when it runs the machine's own sshd and nix).
 // Only processes sharing BOTH the host's network and mount namespaces are ever killed.
 const POWER_SCRIPT = `
-holder=$1; dir=$2
+holder=$1; dir=$2; toolchain=$3
 log="$dir/log/power.log"; fault="$dir/power-fault"; power_on="$dir/power-on"
 request=/run/systemd/stand-in/power
 stamp() { echo "$(date +%s%3N) $*" >> "$log"; }
@@ -37,8 +38,13 @@ kill_all() {
 start_daemons() {
   # What tmpfiles makes at boot on NixOS: sshd's privilege separation directory.
   mkdir -p /run/sshd && chmod 0755 /run/sshd
-  ( NIX_REMOTE= setsid nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null & )
-  /usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+  if [ -n "$toolchain" ]; then
+    ( NIX_REMOTE= setsid chroot "$toolchain" nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null & )
+    chroot "$toolchain" /usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+  else
+    ( NIX_REMOTE= setsid nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null & )
+    /usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+  fi
 }
 boot() {
   entry=$(sed -n 's/^default //p' /boot/loader/loader.conf 2>/dev/null)
@@ -94,7 +100,7 @@ done
 export async function startPowerSupervisor(host: HostRecord): Promise<void> {
   const pid = spawnInHost(
     host,
-    ['env', `${HOST_DIR_TAG}=${host.dir}`, '/bin/sh', '-c', POWER_SCRIPT, 'power', String(host.holderPid), host.dir],
+    ['env', `${HOST_DIR_TAG}=${host.dir}`, '/bin/sh', '-c', POWER_SCRIPT, 'power', String(host.holderPid), host.dir, host.toolchain?.root ?? ''],
     path.join(host.dir, 'log/power-supervisor.log'),
   );
   await writeFile(path.join(host.dir, 'log/power.pid'), String(pid));
