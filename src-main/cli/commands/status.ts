@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 
 /** `fleet status [targets...]`: each host online/offline, generation, revision, out of date. */
 export function registerStatus(program: Command): void {
@@ -21,7 +21,7 @@ export function registerStatus(program: Command): void {
           const date = h.outOfDate === undefined ? '' : h.outOfDate ? 'OUT OF DATE' : 'up to date';
           const last = h.lastDeploy ? `last deploy ${h.lastDeploy.status} ${new Date(h.lastDeploy.at).toISOString().slice(0, 16)}` : '';
           const reboot = h.needsReboot ? 'REBOOT NEEDED ' : '';
-          process.stdout.write(`${h.target.padEnd(20)} ${state} ${gen.padEnd(7)} ${rev.padEnd(12)} ${date.padEnd(11)} ${reboot}${last}${h.online ? '' : `  (${h.error ?? ''})`}\n`);
+          process.stdout.write(`${terminalText(h.target).padEnd(20)} ${state} ${gen.padEnd(7)} ${rev.padEnd(12)} ${date.padEnd(11)} ${reboot}${last}${h.online ? '' : `  (${h.error ?? ''})`}\n`);
         }
         if (hosts.some((h) => !h.online)) process.exitCode = 1;
       } finally {
