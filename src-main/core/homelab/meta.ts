@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { readCheckoutFile } from '../checkout/read-file';
+import { parseDeployChecks } from './deploy-checks';
 import { buildHostReason, unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
 import type { DeployTarget, InventoryWarning } from './types';
 
@@ -128,7 +129,9 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
   const buildHostProblem = buildHostText !== undefined ? buildHostReason(buildHostText) : undefined;
   if (buildHostProblem) warn(`"deploy.buildHost": ${buildHostProblem}; it is ignored.`);
   const buildHost = buildHostProblem ? undefined : buildHostText;
-  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
+  const checks = parseDeployChecks(d.checks, metaRel);
+  if (checks.error) warnings.push({ severity: 'error', item, path: metaRel, message: checks.error });
+  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined) ?? checks.error;
   return {
     deploy: {
       host,
@@ -138,6 +141,7 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
       buildOnTarget: bool('buildOnTarget', false),
       ...(buildHost !== undefined ? { buildHost } : {}),
       sudo: bool('sudo', user !== undefined && user !== 'root'),
+      checks: checks.checks,
       ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),
     },
     warnings,
