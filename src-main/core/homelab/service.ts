@@ -42,6 +42,8 @@ export class InventoryService {
   private lastSettled: FlakeEvaluation | undefined;
   private revision = 0;
   private watcher: CheckoutWatcher | undefined;
+  /** Why live refresh stopped for this checkout, shown as a warning of the inventory. */
+  private watchProblem: string | undefined;
   private evalRunning: Promise<void> | undefined;
   private evalAgain = false;
   private evalAbort: AbortController | undefined;
@@ -57,7 +59,9 @@ export class InventoryService {
       // Live front ends get the flake's answer as an event; the one-shot CLI asks with evaluate().
       if (this.options.live) this.startEvaluation();
     }
-    if (this.options.live && !this.watcher) this.watcher = watchCheckout(root, () => this.onFilesChanged());
+    if (this.options.live && !this.watcher) {
+      this.watcher = watchCheckout(root, () => this.onFilesChanged(), { onError: (message) => this.onWatchFailed(root, message) });
+    }
     return this.current();
   }
 
@@ -145,6 +149,7 @@ export class InventoryService {
     this.scan = undefined;
     this.evaluation = { state: 'pending' };
     this.lastSettled = undefined;
+    this.watchProblem = undefined;
     this.evalRunning = undefined;
     this.evalAgain = false;
   }
@@ -156,7 +161,17 @@ export class InventoryService {
 
   private current(): Inventory {
     if (!this.scan) throw new Error('inventory read before the first scan');
-    return { ...reconcile(this.scan, this.evaluation, this.lastSettled), revision: this.revision };
+    const inventory = reconcile(this.scan, this.evaluation, this.lastSettled);
+    if (!this.watchProblem) return { ...inventory, revision: this.revision };
+    const warning = { severity: 'warning' as const, message: `Live refresh stopped: ${this.watchProblem}. Changes to the checkout show only after a rescan.` };
+    return { ...inventory, warnings: [...inventory.warnings, warning], revision: this.revision };
+  }
+
+  private onWatchFailed(root: string, message: string): void {
+    if (this.disposed || this.root !== root) return;
+    this.watchProblem = message;
+    this.options.events.emit({ type: 'inventory.watch-failed', root, message });
+    this.publish();
   }
 
   private publish(): Inventory {
