@@ -36,7 +36,7 @@ describe('editor.open', () => {
     const file = path.join(root, 'systems/moonlight/default.nix');
     const session = openCore(root, { ...testEnv, FLEET_TEST_EDITOR_OUT: record, VISUAL: editor });
     try {
-      await session.core.invoke('settings.update', { editor: [editor, '--goto', '{file}:{line}:{column}'] });
+      await session.core.invoke('settings.setEditor', { editor: [editor, '--goto', '{file}:{line}:{column}'] });
       const reply = (await session.core.invoke('editor.open', { file, line: 12, column: 3 })) as { command: string[] };
       expect(reply.command).toEqual([editor, '--goto', `${file}:12:3`]);
       expect(await waitForRecord()).toEqual(['--goto', `${file}:12:3`]);
@@ -65,11 +65,11 @@ describe('editor.open', () => {
     fs.writeFileSync(failing, '#!/bin/sh\necho "cannot open display" >&2\nexit 2\n', { mode: 0o755 });
     const session = openCore(root, testEnv);
     try {
-      await session.core.invoke('settings.update', { editor: [broken, '{file}'] });
+      await session.core.invoke('settings.setEditor', { editor: [broken, '{file}'] });
       const notStarted = (await session.core.invoke('editor.open', { file, line: 1 }).catch((e: unknown) => e)) as FleetError;
       expect(notStarted.code).toBe('editor-failed');
       expect(notStarted.message).toMatch(/could not be started/);
-      await session.core.invoke('settings.update', { editor: [failing, '{file}'] });
+      await session.core.invoke('settings.setEditor', { editor: [failing, '{file}'] });
       const exited = (await session.core.invoke('editor.open', { file, line: 1 }).catch((e: unknown) => e)) as FleetError;
       expect(exited.code).toBe('editor-failed');
       expect(exited.message).toMatch(/exited with status 2/);

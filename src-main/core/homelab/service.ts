@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { resolveInsideCheckout } from '../checkout/paths';
+import { readCheckoutFile } from '../checkout/read-file';
 import type { EventBus } from '../events';
 import type { SettingsStore } from '../settings/settings';
 import { writeFileAtomic } from '../settings/atomic-file';
@@ -42,12 +43,14 @@ export class InventoryService {
   private lastSettled: FlakeEvaluation | undefined;
   private revision = 0;
   private watcher: CheckoutWatcher | undefined;
-  /** Why live refresh stopped for this checkout, shown as a warning of the inventory. */
-  private watchProblem: string | undefined;
   private evalRunning: Promise<void> | undefined;
   private evalAgain = false;
   private evalAbort: AbortController | undefined;
   private disposed = false;
+  /** Why the last rescan after a change failed, shown as a warning until a rescan works. */
+  private watchProblem: string | undefined;
+  /** Why live refresh stopped for this checkout (watching failed), shown as a warning of the inventory. */
+  private liveRefreshProblem: string | undefined;
 
   constructor(private readonly options: InventoryServiceOptions) {}
 
@@ -60,7 +63,10 @@ export class InventoryService {
       if (this.options.live) this.startEvaluation();
     }
     if (this.options.live && !this.watcher) {
-      this.watcher = watchCheckout(root, () => this.onFilesChanged(), { onError: (message) => this.onWatchFailed(root, message) });
+      this.watcher = watchCheckout(root, () => this.onFilesChanged(), {
+        onError: (error) => this.onWatchFailure(error),
+        onWatchFailed: (message) => this.onLiveRefreshStopped(root, message),
+      });
     }
     return this.current();
   }
@@ -104,13 +110,13 @@ export class InventoryService {
       const reason = (deploy.host !== undefined ? unsafeHostReason(deploy.host) : undefined) ?? (deploy.user !== undefined ? unsafeUserReason(deploy.user) : undefined);
       if (reason) throw new FleetError('invalid-input', `Cannot use this deploy target: ${reason}.`);
     }
-    const file = path.join(root, system.path, 'meta.json');
+    // The real path, refused when the system folder or meta.json is a symlink out of the checkout.
+    const file = resolveInsideCheckout(root, `${system.path}/meta.json`);
+    const read = readCheckoutFile(root, file);
     let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      text = '{\n  "system": ' + JSON.stringify(system.system) + '\n}\n';
-    }
+    if (read.ok) text = read.text;
+    else if (read.reason === 'missing') text = '{\n  "system": ' + JSON.stringify(system.system) + '\n}\n';
+    else throw new FleetError('invalid-input', `${system.path}/meta.json ${read.detail}; fix it by hand first.`);
     let next: string;
     try {
       const clean = deploy ? Object.fromEntries(Object.entries(deploy).filter(([, v]) => v !== undefined)) : undefined;
@@ -149,9 +155,10 @@ export class InventoryService {
     this.scan = undefined;
     this.evaluation = { state: 'pending' };
     this.lastSettled = undefined;
-    this.watchProblem = undefined;
     this.evalRunning = undefined;
     this.evalAgain = false;
+    this.watchProblem = undefined;
+    this.liveRefreshProblem = undefined;
   }
 
   private scanNow(root: string): Inventory {
@@ -162,16 +169,23 @@ export class InventoryService {
   private current(): Inventory {
     if (!this.scan) throw new Error('inventory read before the first scan');
     const inventory = reconcile(this.scan, this.evaluation, this.lastSettled);
-    if (!this.watchProblem) return { ...inventory, revision: this.revision };
-    const warning = { severity: 'warning' as const, message: `Live refresh stopped: ${this.watchProblem}. Changes to the checkout show only after a rescan.` };
-    return { ...inventory, warnings: [...inventory.warnings, warning], revision: this.revision };
+    const problems = [this.watchProblem, this.liveRefreshProblem && `Live refresh stopped: ${this.liveRefreshProblem}. Changes to the checkout show only after a rescan.`];
+    const warnings = [...inventory.warnings, ...problems.filter((m): m is string => Boolean(m)).map((message) => ({ severity: 'warning' as const, message }))];
+    return { ...inventory, warnings, revision: this.revision };
   }
 
-  private onWatchFailed(root: string, message: string): void {
+  private onLiveRefreshStopped(root: string, message: string): void {
     if (this.disposed || this.root !== root) return;
-    this.watchProblem = message;
+    this.liveRefreshProblem = message;
     this.options.events.emit({ type: 'inventory.watch-failed', root, message });
-    this.publish();
+    if (this.scan) this.publish();
+  }
+
+  /** A rescan after a change failed: the last good scan stays, with a warning saying why it may be stale. */
+  private onWatchFailure(error: unknown): void {
+    const why = error instanceof RangeError ? 'a file in the checkout nests too deeply' : error instanceof Error ? error.message : String(error);
+    this.watchProblem = `The checkout changed but could not be scanned again (${why}); the list may be out of date.`;
+    if (this.scan) this.publish();
   }
 
   private publish(): Inventory {
@@ -184,6 +198,7 @@ export class InventoryService {
   private onFilesChanged(): void {
     if (this.disposed || !this.root) return;
     this.scan = this.scanNow(this.root);
+    this.watchProblem = undefined;
     this.startEvaluation();
     this.publish();
   }
@@ -214,11 +229,14 @@ export class InventoryService {
         this.publish();
         return;
       }
-    })().finally(() => {
-      if (this.evalAbort === abort) {
-        this.evalRunning = undefined;
-        this.evalAbort = undefined;
-      }
-    });
+    })()
+      // Nobody may be waiting on this promise: a failure becomes a warning, never an unhandled rejection.
+      .catch((error: unknown) => this.onWatchFailure(error))
+      .finally(() => {
+        if (this.evalAbort === abort) {
+          this.evalRunning = undefined;
+          this.evalAbort = undefined;
+        }
+      });
   }
 }

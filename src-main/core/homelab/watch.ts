@@ -11,14 +11,15 @@ export interface CheckoutWatcher {
 /**
  * Watch a checkout and call `onChange` once per burst of changes (a `git checkout`
  * touches hundreds of files): after `quietMs` without events, or at the latest `maxWaitMs`
- * after the first, so an edit shows within a second even during a long burst. When the
- * watching itself fails (the inotify limit, a folder gone) `onError` says so, once: changes
- * may no longer be seen, and the person has to know that.
+ * after the first, so an edit shows within a second even during a long burst. `onError`
+ * hears of a failed `onChange`; `onWatchFailed` hears, once, that watching itself failed
+ * (the inotify limit, a folder gone): changes may no longer be seen, and the person has to
+ * know that.
  */
 export function watchCheckout(
   root: string,
   onChange: (paths: readonly string[]) => void,
-  options: { quietMs?: number; maxWaitMs?: number; onError?: (message: string) => void } = {},
+  options: { quietMs?: number; maxWaitMs?: number; onError?: (error: unknown) => void; onWatchFailed?: (message: string) => void } = {},
 ): CheckoutWatcher {
   const quietMs = options.quietMs ?? 120;
   const maxWaitMs = options.maxWaitMs ?? 500;
@@ -33,7 +34,17 @@ export function watchCheckout(
     maxTimer = undefined;
     const paths = [...pending];
     pending = new Set();
-    if (!closed && paths.length > 0) onChange(paths);
+    if (closed || paths.length === 0) return;
+    // This runs from a timer: a throw here would end the process, so it goes to onError instead.
+    try {
+      onChange(paths);
+    } catch (error) {
+      try {
+        options.onError?.(error);
+      } catch {
+        // nothing left to tell
+      }
+    }
   };
   const watcher: FSWatcher = watch(root, {
     ignoreInitial: true,
@@ -56,7 +67,7 @@ export function watchCheckout(
   const fail = (error: unknown): void => {
     if (failed || closed) return;
     failed = true;
-    options.onError?.(watchErrorMessage(error));
+    options.onWatchFailed?.(watchErrorMessage(error));
   };
   watcher.on('all', (_event, changed) => note(changed));
   // A watcher error must not crash the core, and must not pass silently either.
