@@ -14,6 +14,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
 import { registerSettings } from './commands/settings';
+import { registerCache } from './commands/cache';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerSettings(program);
+  registerCache(program);
   return program;
 }
 
