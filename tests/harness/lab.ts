@@ -92,7 +92,7 @@ function printLab(lab: Lab, seconds: number): void {
     `known_hosts: ${lab.knownHostsPath}`,
     `identity: ${lab.identityFile}`,
     '',
-    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo`),
+    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo${host.toolchain ? `  (sshd, nix: ${host.toolchain.suite} toolchain)` : ''}`),
     '',
     'Try:  ssh -F ' + lab.sshConfigPath + ' ' + (lab.hosts[0]?.name ?? ''),
     'Point the app at the lab: put this line at the top of ~/.ssh/config (before any Host line):',
@@ -157,7 +157,7 @@ async function status(): Promise<number> {
       const system = await host.currentSystem().catch(() => null);
       const activation = await host.activationBreakState();
       process.stdout.write(
-        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}\n`,
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${host.toolchain ? `  toolchain: ${host.toolchain.suite}` : ''}\n`,
       );
     }
   }
