@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-// Three suites: unit (fast, no outside processes), integration (real nix, git, sshd, adb;
-// run as root in CI), e2e (the built renderer in Chromium through `fleet serve`); and the
+// Four suites: unit (fast, no outside processes), integration (real nix, git, sshd, adb;
+// run as root in CI), security (hostile input against the real `fleet serve`, CLI, git
+// and nix), e2e (the built renderer in Chromium through `fleet serve`); and the
 // current-nix projects, which re-run a focused set of those against newer toolchains.
 interface TestWorld {
   readonly local: string | null;
@@ -45,6 +46,15 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          include: ['tests/security/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: check (and as root, set up) the machine, then type-check, lint, build the app (Electron main/preload/renderer with
-// electron-vite), then the unit, integration and e2e suites one after the other (the
+// electron-vite), then the unit, integration, security and e2e suites one after the other (the
 // integration and e2e suites start real sshd hosts, adb and Chromium, so they do not
 // share the machine), then the current-nix projects: a focused set of those again against
 // Debian sid's Nix and OpenSSH (tests/test-worlds.json). Each suite's line names the Nix and
@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const only = process.argv.slice(2);
 const worlds = JSON.parse(readFileSync(path.join(root, 'tests/test-worlds.json'), 'utf8'));
-const PROJECTS = ['unit', 'integration', 'e2e', 'current-nix-local', 'current-nix-hosts', 'current-nix-e2e'];
+const PROJECTS = ['unit', 'integration', 'security', 'e2e', 'current-nix-local', 'current-nix-hosts', 'current-nix-e2e'];
 
 /** Output of a program (stdout and stderr: ssh -V prints on stderr), or '' when it does not run. */
 function output(command, args) {

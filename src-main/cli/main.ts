@@ -13,6 +13,7 @@ import { registerAdd } from './commands/add';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
+import { registerSettings } from './commands/settings';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerDroid(program);
   registerJobs(program);
   registerServe(program);
+  registerSettings(program);
   return program;
 }
 

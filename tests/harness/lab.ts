@@ -30,6 +30,8 @@ const USAGE = `usage: npm run lab -- <command> [options]
   fill HOST [--free 1m] | unfill HOST      fill the disk under /nix, 1m left by default / free it
   rekey HOST [--trust]                     new host key (--trust: also write it to known_hosts)
   slow HOST RATE [DELAY] | fast HOST       e.g. slow zephyrus 20mbit 50ms (DELAY is round trip) / full speed
+  reboot HOST | power-on HOST              reboot it (a few seconds, boots the boot default) / power on a host left off
+  boot-previous HOST | never-returns HOST  the next reboot boots the previous generation / leaves it off
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
   installer up [NAME] [--disk-size 512m] [--disks 2]
                                            an installer host NAME (default installer) with blank loop
@@ -195,8 +197,9 @@ async function status(): Promise<number> {
       const linkUp = link.stdout.includes('state UP');
       const system = await host.currentSystem().catch(() => null);
       const activation = await host.activationBreakState();
+      const power = await host.powerState();
       process.stdout.write(
-        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}\n`,
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}\n`,
       );
     }
   }
@@ -248,6 +251,18 @@ async function hostFault(command: string, parsed: Parsed, stateDir: string): Pro
     }
     case 'fast':
       await host.restoreLinkSpeed();
+      break;
+    case 'reboot':
+      await host.reboot();
+      break;
+    case 'power-on':
+      await host.powerOn();
+      break;
+    case 'boot-previous':
+      await host.bootPreviousGenerationNextTime();
+      break;
+    case 'never-returns':
+      await host.neverComeBack();
       break;
     case 'exec': {
       const result = await host.exec(parsed.rest);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 import { FleetError } from '../../core/contract';
 import { formatBytes, formatBytesChange } from '../../shared/units';
 import type { ClosureDiffReport } from '../../core/closure/report';
@@ -81,10 +81,10 @@ export function registerDiff(program: Command): void {
           const patches = opts.stat ? [] : await Promise.all(changes.files.map((f) => session.call('git.diff', { path: f.path, ...(opts.base ? { base: opts.base } : {}) })));
           return printJson({ ...changes, lock, patches });
         }
-        for (const problem of changes.repo.problems) process.stderr.write(`! ${problem}\n`);
+        for (const problem of changes.repo.problems) process.stderr.write(`! ${terminalText(problem)}\n`);
         for (const f of changes.files) {
           const counts = f.binary ? 'binary' : `+${f.added ?? 0} -${f.removed ?? 0}`;
-          process.stdout.write(`${f.kind.padEnd(10)} ${counts.padEnd(12)} ${f.path}\n`);
+          process.stdout.write(`${f.kind.padEnd(10)} ${counts.padEnd(12)} ${terminalText(f.path)}\n`);
         }
         for (const c of lock.changes) process.stdout.write(`input ${c.input}: ${c.change} ${c.oldRev?.slice(0, 10) ?? ''} -> ${c.newRev?.slice(0, 10) ?? ''} ${c.compareUrl ?? ''}\n`);
         if (!opts.stat) {

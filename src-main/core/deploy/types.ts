@@ -97,6 +97,12 @@ export interface HostStatus {
   /** true: the host runs something else than the checkout builds; undefined: not known. */
   readonly outOfDate?: boolean;
   readonly lock?: string;
+  /** The system the host booted (/run/booted-system), when it says. */
+  readonly bootedSystem?: string;
+  /** true: its booted kernel, initrd or kernel modules are not those of the current system (or of the boot default). */
+  readonly needsReboot?: boolean;
+  /** Why it needs a reboot, in words. */
+  readonly rebootReasons?: readonly string[];
   readonly lastDeploy?: { readonly id: string; readonly status: TargetStatus | 'interrupted'; readonly at: number };
   readonly checkedAt: number;
 }

@@ -1,3 +1,4 @@
+import type { DeployCheck } from './deploy-checks';
 /**
  * The inventory of a homelab checkout: what the directory scan found, reconciled with
  * the flake's own outputs when nix could evaluate them. This is the shape `fleet
@@ -26,6 +27,8 @@ export interface DeployTarget {
   readonly tags: readonly string[];
   readonly buildOnTarget: boolean;
   readonly sudo: boolean;
+  /** Health checks run after the switch (meta.json deploy.checks). */
+  readonly checks: readonly DeployCheck[];
   /** Set when the system cannot be deployed as it is (e.g. its name has shell characters). */
   readonly refused?: string;
 }

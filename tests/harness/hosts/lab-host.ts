@@ -8,6 +8,7 @@ import type { HostRecord, LabRecord } from './records.js';
 import type { RunOptions, RunResult } from './run.js';
 import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
 import { fillStore, freeStore } from './store-disk.js';
+import { bootPreviousGenerationNextTime, clearPowerFault, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
 
 /**
  * One running test host, as tests and benchmarks use it: where to reach it, its host key,
@@ -130,6 +131,40 @@ export class LabHost implements HostRecord {
   }
   restoreLinkSpeed(): Promise<void> {
     return restoreLinkSpeed(this);
+  }
+  /** readlink -f /run/booted-system inside the host: the system it last booted, or null. */
+  async bootedSystem(): Promise<string | null> {
+    const result = await this.exec(['readlink', '-f', '/run/booted-system']);
+    const target = result.stdout.trim();
+    return result.code === 0 && target.startsWith('/nix/store/') ? target : null;
+  }
+  /** Reboot now (the reset button; `systemctl reboot` on the host does the same). */
+  reboot(): Promise<void> {
+    return rebootHost(this);
+  }
+  /** Fault: the next reboot boots the generation before the boot default. */
+  bootPreviousGenerationNextTime(): Promise<void> {
+    return bootPreviousGenerationNextTime(this);
+  }
+  /** Fault: the next reboot leaves the host off (connections time out) until powerOn(). */
+  neverComeBack(): Promise<void> {
+    return neverComeBack(this);
+  }
+  clearPowerFault(): Promise<void> {
+    return clearPowerFault(this);
+  }
+  powerOn(): Promise<void> {
+    return powerOn(this);
+  }
+  powerState(): Promise<PowerState> {
+    return powerState(this);
+  }
+  /** Every power event of this host ("<ms> up", "shutting-down reboot", "down", "off", ...), oldest first. */
+  powerEvents(): Promise<readonly PowerEvent[]> {
+    return powerEvents(this);
+  }
+  waitForPowerState(state: PowerState, timeoutMs?: number): Promise<void> {
+    return waitForPowerState(this, state, timeoutMs);
   }
   /** Make the deploy user's sudo ask for this password (null: passwordless). */
   async setSudoPassword(password: string | null): Promise<void> {

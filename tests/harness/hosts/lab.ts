@@ -6,6 +6,7 @@ import { stopOnExit, stoppedNormally } from './exit-cleanup.js';
 import { startHost, stopHost } from './host.js';
 import { createHostLayout, freeUid, hashPassword } from './layout.js';
 import { labHostOf, type LabHost } from './lab-host.js';
+import { startPowerSupervisor } from './power.js';
 import { labHostNames } from './names.js';
 import { addressesOf, assertHostName, MAX_HOSTS_PER_LAB, type HostRecord, type LabRecord } from './records.js';
 import { claimSlot, listClaims, ownerAlive } from './registry.js';
@@ -125,7 +126,9 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
         const dir = path.join(stateDir, 'hosts', name);
         const { address } = addressesOf(claim.slot, index);
         await createHostLayout({ dir, name, address, authorizedKey, deployUser, deployUid, sudoPasswordHash, toolchain: toolchain !== undefined });
-        started.push(await startHost({ slot: claim.slot, index, name, dir, storeSize: options.storeSize, ...(toolchain ? { toolchain } : {}) }));
+        const host = await startHost({ slot: claim.slot, index, name, dir, storeSize: options.storeSize, ...(toolchain ? { toolchain } : {}) });
+        started.push(host);
+        await startPowerSupervisor(host);
       }),
     );
     started.sort((a, b) => a.index - b.index);
