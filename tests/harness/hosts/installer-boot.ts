@@ -21,10 +21,9 @@ ns=$(readlink /proc/self/ns/net)
 echo "boot: $(date -u +%FT%TZ) reboot requested"
 sleep 1
 # The running system stops: every process of this host but the holder and this script.
-for p in /proc/[0-9]*; do
-  pid=\${p#/proc/}
+for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -lname "$ns" 2>/dev/null); do
+  pid=\${p#/proc/}; pid=\${pid%%/*}
   if [ "$pid" = "$me" ] || [ "$pid" = "$holder" ]; then continue; fi
-  [ "$(readlink "$p/ns/net" 2>/dev/null)" = "$ns" ] || continue
   kill -9 "$pid" 2>/dev/null
 done
 sleep 0.2
