@@ -2,6 +2,7 @@ import { FleetError, toWireError } from '../contract';
 import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
 import { configurationTarget } from '../nix/targets';
+import { buildOnBuildHosts } from './build-host';
 import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
 import { logFor, type DeployEnv } from './host-stages';
@@ -14,8 +15,13 @@ import type { TargetRun } from './target-run';
  */
 export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
   const remote = runs.filter((r) => r.spec.buildOnTarget);
-  for (const run of runs) run.enter('build', 'evaluating');
-  const local = await skipBuilt(env, runs.filter((r) => !r.spec.buildOnTarget), root);
+  const onBuildHosts = runs.filter((r) => !r.spec.buildOnTarget && r.spec.buildHost);
+  for (const run of runs) {
+    run.enter('build', 'evaluating');
+    run.builtOn = run.spec.buildOnTarget ? 'the host itself' : (run.spec.buildHost ?? 'here');
+  }
+  const elsewhere = buildOnBuildHosts(env, onBuildHosts, root);
+  const local = await skipBuilt(env, runs.filter((r) => !r.spec.buildOnTarget && !r.spec.buildHost), root);
   const byLabel = new Map<string, TargetRun[]>();
   for (const run of local) {
     const label = `${run.spec.kind}:${run.spec.config}`;
@@ -48,7 +54,7 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
       }
     }
   }
-  await Promise.all(remote.map((run) => buildOnHost(env, run, root)));
+  await Promise.all([...remote.map((run) => buildOnHost(env, run, root)), elsewhere]);
 }
 
 /**

@@ -16,8 +16,10 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const root = ctx.root();
     return scanForDeploy(root, ctx.settings.get().layoutRoots[root]);
   };
-  const resolve = (targets: readonly string[], asUser?: string): DeployTargetSpec[] =>
-    resolveTargets(inventory(), targets, asUser ? { asUser } : {});
+  const resolve = (targets: readonly string[], asUser?: string): DeployTargetSpec[] => {
+    const defaultBuildHost = ctx.settings.get().deploy.buildHost;
+    return resolveTargets(inventory(), targets, { ...(asUser ? { asUser } : {}), ...(defaultBuildHost ? { defaultBuildHost } : {}) });
+  };
 
   return {
     'deploy.start': async (input) => {

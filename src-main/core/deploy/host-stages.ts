@@ -10,6 +10,7 @@ import { keyValues, lockScript, probeScript, unlockScript } from './remote-scrip
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
 import type { TargetRun } from './target-run';
+import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
 
 /** What every stage of one deploy shares. */
@@ -30,6 +31,8 @@ export interface DeployEnv {
   outputs?: Promise<EvaluatedOutputs | undefined>;
   /** The closures of every built target, read once for all hosts. */
   closures?: SharedClosures;
+  /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
+  buildHosts?: Map<string, BuildHostLink>;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */

@@ -9,7 +9,7 @@ import type { DeployTargetSpec } from './types';
  * meta.json deploy.tags has it), `all`, and `home:<config>@<host>` (a standalone Home
  * Manager configuration on a host, as the user who owns it, or `asUser`).
  */
-export function resolveTargets(inventory: Inventory, selectors: readonly string[], options: { asUser?: string } = {}): DeployTargetSpec[] {
+export function resolveTargets(inventory: Inventory, selectors: readonly string[], options: { asUser?: string; defaultBuildHost?: string } = {}): DeployTargetSpec[] {
   const out = new Map<string, DeployTargetSpec>();
   const systems = inventory.systems;
   const add = (spec: DeployTargetSpec) => out.set(spec.id, spec);
@@ -20,6 +20,8 @@ export function resolveTargets(inventory: Inventory, selectors: readonly string[
       throw new FleetError('not-found', `No system named "${name}" in ${inventory.root} (systems: ${known}).`);
     }
     if (item.deploy.refused) throw new FleetError('invalid-input', `${name} cannot be deployed: ${item.deploy.refused}.`);
+    // A host that builds for itself needs no build host; the settings' default fills in for the rest.
+    const buildHost = item.deploy.buildOnTarget ? undefined : (item.deploy.buildHost ?? options.defaultBuildHost);
     return {
       id: name,
       kind: 'system',
@@ -29,6 +31,7 @@ export function resolveTargets(inventory: Inventory, selectors: readonly string[
       ...(item.deploy.port ? { port: item.deploy.port } : {}),
       sudo: item.deploy.sudo,
       buildOnTarget: item.deploy.buildOnTarget,
+      ...(buildHost !== undefined && buildHost !== item.deploy.host ? { buildHost } : {}),
       tags: item.deploy.tags,
     };
   };

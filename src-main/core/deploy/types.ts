@@ -22,6 +22,8 @@ export interface DeployTargetSpec {
   readonly port?: number;
   readonly sudo: boolean;
   readonly buildOnTarget: boolean;
+  /** Build on this machine instead ("user@host" or an ssh alias), then copy from it straight to the host. */
+  readonly buildHost?: string;
   readonly tags: readonly string[];
 }
 
@@ -41,6 +43,10 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
+  /** Where the closure was built: "here", "the host itself", or the build host's name. */
+  readonly builtOn?: string;
+  /** Where the host got the closure from: "here", the build host's name, or "cache". */
+  readonly copiedFrom?: string;
   readonly stages: readonly StageTiming[];
 }
 

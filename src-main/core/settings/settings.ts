@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { buildHostReason } from '../homelab/names';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic-file';
 
 /** The app's settings file, validated when read: a hand-edited or foreign file never crashes the app. */
@@ -22,6 +23,12 @@ export const settingsSchema = z.object({
       confirmTimeoutSeconds: z.number().int().min(5).max(600).default(30),
       magicRollback: z.boolean().default(true),
       substituteOnTarget: z.boolean().default(false),
+      /** Build systems on this host ("user@host" or an ssh alias) unless their meta.json says otherwise. */
+      buildHost: z
+        .string()
+        .max(300)
+        .refine((s) => buildHostReason(s) === undefined, 'a build host is an ssh alias, a host name or user@host')
+        .optional(),
     })
     .prefault({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
