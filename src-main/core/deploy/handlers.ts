@@ -44,6 +44,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
             confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
             substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
             ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
+            ...(input.force ? { force: true } : {}),
             ...revision,
           }),
       };
