@@ -100,7 +100,7 @@ function printLab(lab: Lab, seconds: number): void {
     `known_hosts: ${lab.knownHostsPath}`,
     `identity: ${lab.identityFile}`,
     '',
-    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo`),
+    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo${host.toolchain ? `  (sshd, nix: ${host.toolchain.suite} toolchain)` : ''}`),
     '',
     'Try:  ssh -F ' + lab.sshConfigPath + ' ' + (lab.hosts[0]?.name ?? ''),
     'Point the app at the lab: put this line at the top of ~/.ssh/config (before any Host line):',
@@ -199,7 +199,7 @@ async function status(): Promise<number> {
       const activation = await host.activationBreakState();
       const power = await host.powerState();
       process.stdout.write(
-        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}\n`,
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}${host.toolchain ? `  toolchain: ${host.toolchain.suite}` : ''}\n`,
       );
     }
   }
