@@ -17,6 +17,7 @@ interface DeployCliOptions {
   readonly acceptNewHostKeys?: boolean;
   readonly stopOnFailure?: boolean;
   readonly substituteOnTarget?: boolean;
+  readonly force?: boolean;
   readonly as?: string;
 }
 
@@ -33,6 +34,7 @@ export function registerDeploy(program: Command): void {
     .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--force', 'activate even hosts that already run exactly this generation (default: report "already up to date")')
     .option('--as <user>', 'for home targets: log in as this user')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
     .option('--json', 'print the deploy record as JSON on stdout')
@@ -53,6 +55,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.rollback === false ? { magicRollback: false } : {}),
             ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
+            ...(opts.force ? { force: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
           },
           { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },

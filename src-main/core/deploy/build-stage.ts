@@ -1,7 +1,7 @@
 import { FleetError, toWireError } from '../contract';
 import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
-import { configurationTarget } from '../nix/targets';
+import { configurationTarget, type BuildTarget } from '../nix/targets';
 import { buildOnBuildHosts } from './build-host';
 import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
@@ -31,7 +31,18 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
     const [kind, config] = label.split(/:(.*)/s) as ['system' | 'home', string];
     return configurationTarget(kind, config, label);
   });
-  if (targets.length > 0) {
+  // One nix process for everything (colmena's way): the flake and nixpkgs are evaluated once,
+  // and one scheduler builds what the configurations share once. Only when that fails are
+  // they built one by one, so each target gets its own error.
+  const batched = targets.length > 1 ? await buildTogether(env, targets, byLabel, root) : undefined;
+  if (batched) {
+    for (const [label, outPath] of batched) {
+      for (const run of byLabel.get(label) ?? []) {
+        run.outPath = outPath;
+        run.update({ message: 'built' });
+      }
+    }
+  } else if (targets.length > 0) {
     const result = await buildTargets(targets, {
       root,
       env: env.core.env,
@@ -55,6 +66,38 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
     }
   }
   await Promise.all([...remote.map((run) => buildOnHost(env, run, root)), elsewhere]);
+}
+
+/**
+ * Build every target in ONE `nix build` (their log lines go to each of their runs); the out
+ * path of each label, or undefined when the build failed or was cancelled.
+ */
+async function buildTogether(env: DeployEnv, targets: readonly BuildTarget[], byLabel: ReadonlyMap<string, readonly TargetRun[]>, root: string): Promise<Map<string, string> | undefined> {
+  const runs = [...byLabel.values()].flat();
+  for (const run of runs) run.update({ message: `building with ${targets.length - 1} other configuration${targets.length === 2 ? '' : 's'}` });
+  const result = await runNix(['build', '--no-link', '--json', '--print-build-logs', ...targets.map((t) => t.installable)], {
+    cwd: root,
+    env: env.core.env,
+    signal: env.job.signal,
+    collectStdout: true,
+    onStderrLine: (line) => {
+      for (const run of runs) env.job.log(line, 'stderr', run.spec.id);
+    },
+  }).catch(() => undefined);
+  if (!result || result.code !== 0 || env.job.signal.aborted) return undefined;
+  try {
+    // One entry per installable, in the order given.
+    const built = JSON.parse(result.stdout) as { outputs?: { out?: string } }[];
+    if (built.length !== targets.length) return undefined;
+    const outs = new Map<string, string>();
+    targets.forEach((t, i) => {
+      const out = built[i]?.outputs?.out;
+      if (out) outs.set(t.label, out);
+    });
+    return outs.size === targets.length ? outs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -32,6 +32,10 @@ export class TargetRun {
   pathsDone?: number;
   pathsTotal?: number;
   currentSystem?: string;
+  /** Where the host's profile points now (the system profile; a home's is currentSystem). */
+  currentProfile?: string;
+  /** Found at pre-flight to run exactly what this deploy would put there: not activated. */
+  upToDate = false;
   session?: HostSession;
   lockOwner?: string;
   private readonly stages: StageTiming[] = [];
@@ -85,6 +89,7 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
@@ -105,6 +110,7 @@ export class TargetRun {
       ...(this.rolledBackTo !== undefined ? { rolledBackTo: this.rolledBackTo } : {}),
       ...(this.copiedPaths !== undefined ? { copiedPaths: this.copiedPaths } : {}),
       ...(this.copiedBytes !== undefined ? { copiedBytes: this.copiedBytes } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       stages: [...this.stages],

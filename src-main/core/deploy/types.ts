@@ -43,6 +43,8 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
+  /** The host already ran exactly this generation (profile included): nothing was copied or activated. */
+  readonly upToDate?: boolean;
   /** Where the closure was built: "here", "the host itself", or the build host's name. */
   readonly builtOn?: string;
   /** Where the host got the closure from: "here", the build host's name, or "cache". */
