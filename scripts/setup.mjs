@@ -33,6 +33,7 @@ export const PACKAGES = {
   dosfstools: 'mkfs.vfat: the EFI system partition of an install',
   e2fsprogs: 'mkfs.ext4: the root filesystem of an install',
   pciutils: 'lspci: the hardware facts of a machine',
+  age: "age-keygen -y checks the age recipient fleet install derives from a host key",
 };
 
 /**
