@@ -7,6 +7,7 @@ import type { JobProgress } from '../jobs/types';
 import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
 import { pushFromBuildHost } from './push-from-build-host';
+import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { SharedClosures } from './copy-closure';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
@@ -29,6 +30,8 @@ export interface DeployOptions {
   readonly force?: boolean;
   readonly revision?: string;
   readonly dirty?: boolean;
+  /** The checkout's binary cache: hosts that trust it substitute from it (unless substitution was turned off for this deploy). */
+  readonly cache?: DeployCache;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
   readonly rollbackTo?: number | 'previous';
 }
@@ -107,6 +110,7 @@ export async function runDeploy(
     // Build hosts are reached alongside the targets: an offline one is known before any build.
     await Promise.all([...runs.map((run) => preflight(env, run)), ...(options.rollbackTo === undefined ? [connectBuildHosts(env, runs)] : [])]);
     dropTargetsWithoutBuildHost(env, runs);
+    if (options.cache && options.rollbackTo === undefined) await chooseSubstitution(env, runs, options.cache);
     const ready = runs.filter((r) => !r.done);
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
     else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);

@@ -2,6 +2,8 @@ import { FleetError } from '../contract';
 import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
 import type { deployCommands } from './contract';
+import { parseCacheUrl } from '../nix/cache';
+import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { runDeploy } from './deploy-run';
 import { HostSession } from './host-session';
 import { deployService } from './service';
@@ -22,11 +24,14 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
   };
 
   return {
+    ...cacheHandlers(ctx, (targets) => resolve(targets)),
     'deploy.start': async (input) => {
       const root = ctx.root();
       const specs = resolve(input.targets, input.asUser);
       const defaults = ctx.settings.get().deploy;
       const revision = await checkoutRevision(root);
+      // A cache whose key cannot be read is left out here; `cache.get` says why.
+      const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
       return {
         spec: { kind: 'deploy', title: `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
         run: (job) =>
@@ -38,6 +43,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
             magicRollback: input.magicRollback ?? defaults.magicRollback,
             confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
             substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
+            ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
             ...(input.force ? { force: true } : {}),
             ...revision,
           }),
