@@ -12,6 +12,7 @@ import { androidWorld, type AndroidWorld } from './android-world';
 import type { DeployRecord } from '../../src-main/core/deploy/types';
 import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
+import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
 
 const repo = resolve(import.meta.dirname, '../..');
 
@@ -165,11 +166,18 @@ describe('droid deploy to an emulated phone over adb', () => {
     // The app's core (another process) reads the same history.
     const history = (await world.core.invoke('deploy.history', {})) as DeployRecord[];
     expect(history.find((r) => r.id === record.id)?.status).toBe('succeeded');
+    // "Since deployed" for a phone: the revision its last deploy recorded.
+    const since = await world.job('changes.sinceDeployed', { host: 'droid:soriphoono' });
+    expect(since.result).toMatchObject({ state: 'ok', revisionSource: 'history', deployedRevision: await world.git(['rev-parse', 'HEAD']), commits: [], files: [] });
   });
 
   it('builds on this computer instead, copies the missing closure and activates it on the phone', async () => {
     bumpTimeZone('Africa/Cairo');
     await world.git(['commit', '-qam', 'droid: Cairo']);
+    const since = (await world.job('changes.sinceDeployed', { host: 'droid:soriphoono' })).result as SinceDeployedReport;
+    expect(since.commits.map((c) => c.subject)).toEqual(['droid: Cairo']);
+    expect(since.files.map((f) => f.path)).toEqual(['droids/soriphoono/default.nix']);
+    expect(since.outOfDate).toBe(true);
     const before = await phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid']);
     const info = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key, buildOn: 'laptop' });
     expect(info.error).toBeUndefined();

@@ -117,7 +117,7 @@ export async function droidCopy(env: DeployEnv, run: TargetRun): Promise<void> {
     log,
     onBytes: (bytes) => run.update({ message: `sent ${formatBytes(bytes)} of the flake source` }),
   });
-  if (revision === 'worktree') run.revision = revision;
+  run.revision = revision;
 }
 
 /** Activate: set the profile to the closure copied here and activate it, or switch on the phone. Ends the target. */

@@ -43,7 +43,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     resolveTargets(inventory(), targets, { ...(asUser ? { asUser } : {}), ...(phone ? { droid: droidSelection(phone) } : {}) });
 
   /** The deploy job of `deploy.start` (and its droid alias): targets resolved and phones found before it starts. */
-  const deployPlan = async (input: DeployStartInput, title?: string): Promise<{ plan: JobPlan<DeployResult>; specs: readonly DeployTargetSpec[]; revision?: string }> => {
+  const deployPlan = async (input: DeployStartInput, title?: string): Promise<{ plan: JobPlan<DeployResult>; specs: readonly DeployTargetSpec[] }> => {
     const root = ctx.root();
     const specs = await withPhoneRoutes(ctx, resolve(input.targets, input.asUser, input.phone), input.phone ? routeInput(input.phone) : {});
     const defaults = ctx.settings.get().deploy;
@@ -62,14 +62,14 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           ...revision,
         }),
     };
-    return { plan, specs, ...(revision.revision ? { revision: revision.revision } : {}) };
+    return { plan, specs };
   };
 
   return {
     'deploy.start': async (input) => (await deployPlan(input)).plan,
     'droid.deploy': async ({ droid, ...phone }) => {
       // `fleet droid deploy <name>` is `fleet deploy droid:<name>`: the same job, history and events.
-      const { plan, specs, revision } = await deployPlan({ targets: [`droid:${droid}`], phone }, `Deploy droid ${droid}`);
+      const { plan, specs } = await deployPlan({ targets: [`droid:${droid}`], phone }, `Deploy droid ${droid}`);
       const route = specs[0]?.phone?.route;
       if (!route) throw new FleetError('failed', `No phone found for droid ${droid}.`);
       return {
@@ -77,7 +77,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
         run: async (job): Promise<DroidDeployJobResult> => {
           const result = await plan.run(job);
           const outcome = result.outcomes[0];
-          const sent = outcome?.revision ?? (phone.buildOn === 'laptop' ? undefined : revision);
+          const sent = outcome?.revision;
           return {
             ...result,
             droid,

@@ -59,7 +59,7 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
-  /** What the target got when it differs from the deploy's checkout revision: a droid built from "worktree". */
+  /** What a droid's phone was sent to build: the commit, or "worktree" (the files as they were). */
   readonly revision?: string;
   /** The link dropped during activation and the outcome was read after reconnecting (phones). */
   readonly reconnected?: boolean;
