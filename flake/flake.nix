@@ -36,6 +36,14 @@
           path = ./templates/host;
           description = "A new NixOS host: systems/<host>/default.nix and meta.json";
         };
+        home = {
+          path = ./templates/home;
+          description = "A new Home Manager home: homes/<user>/default.nix";
+        };
+        droid = {
+          path = ./templates/droid;
+          description = "A new Nix-on-Droid phone: droids/<name>/default.nix and meta.json";
+        };
         default = self.templates.host;
       };
 

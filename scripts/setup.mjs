@@ -145,7 +145,6 @@ export function machineProblems() {
 }
 
 function toolchainProblem() {
-  if (process.env.FLEET_SETUP_SKIP_TOOLCHAIN === '1') return null;
   const result = run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'check', 'sid'], { cwd: root });
   return result.status === 0 ? null : (result.stdout || result.stderr || 'the sid toolchain is not built').trim();
 }

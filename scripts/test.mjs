@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // `npm test`: check (and as root, set up) the machine, then type-check, lint, build the app (Electron main/preload/renderer with
-// electron-vite), then the unit, integration and e2e suites one after the other (the
+// electron-vite), then the unit, integration, security and e2e suites one after the other (the
 // integration and e2e suites start real sshd hosts, adb and Chromium, so they do not
-// share the machine). Ends with one summary line: "N passed, N failed, N skipped".
+// share the machine), then the current-nix projects: a focused set of those again against
+// Debian sid's Nix and OpenSSH (tests/test-worlds.json). Each suite's line names the Nix and
+// OpenSSH it ran against. Ends with one summary line: "N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +14,41 @@ import { checkMachine } from './setup.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const only = process.argv.slice(2);
+const worlds = JSON.parse(readFileSync(path.join(root, 'tests/test-worlds.json'), 'utf8'));
+const PROJECTS = ['unit', 'integration', 'security', 'e2e', 'current-nix-local', 'current-nix-hosts', 'current-nix-e2e'];
+
+/** Output of a program (stdout and stderr: ssh -V prints on stderr), or '' when it does not run. */
+function output(command, args) {
+  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+  return result.status === 0 ? `${result.stdout}${result.stderr}` : '';
+}
+
+const toolsSeen = new Map();
+/** Nix and OpenSSH of this machine (null) or of a toolchain, found by running them. */
+function toolsOf(suite) {
+  const key = suite ?? 'machine';
+  if (!toolsSeen.has(key)) {
+    let tools;
+    if (suite === null) {
+      const nix = /\) (\S+)/.exec(output('nix', ['--version']))?.[1];
+      const ssh = /OpenSSH_([0-9][0-9A-Za-z.]*)/.exec(output('ssh', ['-V']))?.[1];
+      tools = `Nix ${nix ?? '(not found)'} / OpenSSH ${ssh ?? '(not found)'} (this machine)`;
+    } else {
+      // Prints "sid: Nix 2.34.8, OpenSSH 10.6p1 in <folder>" after running its nix and ssh.
+      const line = output(bin('tsx'), [path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'check', suite]);
+      const match = /Nix (\S+), OpenSSH (\S+) in/.exec(line);
+      tools = match ? `Nix ${match[1]} / OpenSSH ${match[2]} (${suite})` : `${suite} toolchain (not working)`;
+    }
+    toolsSeen.set(key, tools);
+  }
+  return toolsSeen.get(key);
+}
+
+/** "app: Nix 2.8.0 / OpenSSH 9.2p1 (this machine); hosts: Nix 2.34.8 / OpenSSH 10.6p1 (sid)" */
+function worldLine(project) {
+  const world = worlds[project];
+  return world ? `app: ${toolsOf(world.local)}; hosts: ${toolsOf(world.hosts)}` : null;
+}
 
 function step(title, command, args) {
   process.stdout.write(`\n▶ ${title}\n`);
@@ -33,21 +70,26 @@ if (only.length === 0) {
   ok = step('build', bin('electron-vite'), ['build']) && ok;
 }
 mkdirSync(path.join(root, 'test-output'), { recursive: true });
-for (const project of only.length > 0 ? only : ['unit', 'integration', 'e2e']) {
+const suiteLines = [];
+for (const project of only.length > 0 ? only : PROJECTS) {
   const report = path.join(root, 'test-output', `vitest-${project}.json`);
   const passed = step(`${project} tests`, bin('vitest'), [
     'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
   ]);
   ok = passed && ok;
+  const world = worldLine(project);
+  if (world) process.stdout.write(`  ${project} ran against ${world}\n`);
   if (existsSync(report)) {
     const json = JSON.parse(readFileSync(report, 'utf8'));
+    suiteLines.push(`  ${project}: ${json.numPassedTests ?? 0} passed, ${json.numFailedTests ?? 0} failed${world ? `; ${world}` : ''}`);
     totals.passed += json.numPassedTests ?? 0;
     totals.failed += json.numFailedTests ?? 0;
     totals.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
     if (!passed && (json.numFailedTests ?? 0) === 0) totals.failed += 1; // a suite that failed to load
   } else if (!passed) {
+    suiteLines.push(`  ${project}: did not run${world ? `; ${world}` : ''}`);
     totals.failed += 1;
   }
 }
-process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.stdout.write(`\n${suiteLines.join('\n')}\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
 process.exit(ok && totals.failed === 0 ? 0 : 1);

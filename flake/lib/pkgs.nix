@@ -72,11 +72,33 @@ let
       '';
     };
 
+  /* systemd: the stand-in service manager's systemctl (nixos/systemctl.sh), `reboot` and
+     `poweroff` as on NixOS, and the package's payload. */
+  mkSystemd = { version, size, deps }:
+    runCommand {
+      name = "systemd-${version}";
+      inherit system;
+      env = { pname = "systemd"; inherit version; systemctl = builtins.readFile ./nixos/systemctl.sh; passAsFile = [ "systemctl" ]; };
+      script = ''
+        phase installPhase
+        mkdir -p "$out/bin" "$out/lib/systemd" "$out/share/systemd" "$out/nix-support"
+        cp "$systemctlPath" "$out/bin/systemctl"
+        printf '#!/bin/sh\nexec %s/bin/systemctl reboot\n' "$out" > "$out/bin/reboot"
+        printf '#!/bin/sh\nexec %s/bin/systemctl poweroff\n' "$out" > "$out/bin/poweroff"
+        printf '#!/bin/sh\necho "journalctl (systemd) ${version}, a homelab stand-in package"\n' > "$out/bin/journalctl"
+        printf '#!/bin/sh\necho "systemd ${version}, a homelab stand-in package"\n' > "$out/lib/systemd/systemd"
+        chmod 0555 "$out/bin/"* "$out/lib/systemd/systemd"
+        yes "systemd-${version} payload" | head -c ${toString size} > "$out/share/systemd/payload"
+        printf '%s\n' ${concatStringsSep " " (map escapeShellArg deps)} > "$out/nix-support/runtime-deps"
+      '';
+    };
+
   # Versions asked for by the configuration win over the catalogue.
   versionOf = name: versions.${name} or pins.packages.${name}.version;
 
   base = final: mapAttrs (name: spec:
     if name == "linux" then mkKernel { version = versionOf name; inherit (spec) size; }
+    else if name == "systemd" then mkSystemd { version = versionOf name; inherit (spec) size; deps = map (d: final.${d}) spec.deps; }
     else mkPackage {
       pname = name;
       version = versionOf name;

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { findUp } from '../core/find-up';
 import * as path from 'node:path';
 
 /**
@@ -8,11 +8,5 @@ import * as path from 'node:path';
  */
 export function resolveCheckoutRoot(flakeOption: string | undefined, cwd = process.cwd()): string {
   if (flakeOption) return path.resolve(cwd, flakeOption);
-  let dir = path.resolve(cwd);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, 'flake.nix'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(cwd);
-    dir = parent;
-  }
+  return findUp(cwd, 'flake.nix') ?? path.resolve(cwd);
 }

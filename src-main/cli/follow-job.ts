@@ -2,7 +2,7 @@ import type { FleetEvent } from '../core/events';
 import type { JobInfo, JobProgress } from '../core/jobs/types';
 import type { FleetCore } from '../core/core';
 import { answerOnTerminal, type PromptPolicy } from './prompt-answers';
-import { isInteractive } from './output';
+import { isInteractive, terminalText } from './output';
 import { renderProgressLine } from './progress-line';
 
 export interface FollowOptions extends PromptPolicy {
@@ -31,7 +31,7 @@ export async function runJob(core: FleetCore, name: string, input: unknown, opti
       case 'job.log':
         if (event.jobId !== jobId || options.showLog === false) return;
         clearStatus();
-        for (const line of event.lines) process.stderr.write(`${line.target ? `[${line.target}] ` : ''}${line.text}\n`);
+        for (const line of event.lines) process.stderr.write(`${line.target ? `[${terminalText(line.target)}] ` : ''}${line.text}\n`);
         drawStatus();
         return;
       case 'job.progress':

@@ -9,9 +9,11 @@ import { registerDiff } from './commands/diff';
 import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
+import { registerAdd } from './commands/add';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
+import { registerSettings } from './commands/settings';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -27,6 +29,7 @@ export function buildProgram(): Command {
     .exitOverride();
   // In the order a user works: look, build, see what changed, deploy, watch; then the rest.
   registerInventory(program);
+  registerAdd(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);
@@ -37,6 +40,7 @@ export function buildProgram(): Command {
   registerDroid(program);
   registerJobs(program);
   registerServe(program);
+  registerSettings(program);
   return program;
 }
 

@@ -1,5 +1,5 @@
 import type { JobProgress } from '../core/jobs/types';
-import { formatBytes } from '../core/units';
+import { formatBytes } from '../shared/units';
 
 /** One terminal line summarising a job's progress, like nom's footer. */
 export function renderProgressLine(progress: JobProgress, width: number): string {

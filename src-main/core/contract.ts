@@ -8,7 +8,19 @@ import { z } from 'zod';
  */
 export type CommandKind = 'query' | 'job';
 
-export interface CommandSpec<I extends z.ZodType = z.ZodType, R = unknown, K extends CommandKind = CommandKind> {
+/** How a command may be called, beyond its input: read by the core and by each bridge. */
+export interface CommandTraits {
+  /**
+   * Only where a person is at the keyboard: the desktop window (Electron IPC) and the CLI.
+   * The WebSocket bridge of `fleet serve` refuses it, whatever the page sends: it chooses
+   * programs the app starts on its own (the editor), which a page must never set.
+   */
+  readonly personOnly?: boolean;
+  /** It changes the checkout other commands act on: commands sent after it wait until it is done. */
+  readonly changesCheckout?: boolean;
+}
+
+export interface CommandSpec<I extends z.ZodType = z.ZodType, R = unknown, K extends CommandKind = CommandKind> extends CommandTraits {
   readonly kind: K;
   readonly input: I;
   readonly summary: string;
@@ -18,7 +30,7 @@ export interface CommandSpec<I extends z.ZodType = z.ZodType, R = unknown, K ext
 
 /** A command that answers directly with R. */
 export function query<R>() {
-  return <I extends z.ZodType>(summary: string, input: I): CommandSpec<I, R, 'query'> => ({ kind: 'query', input, summary });
+  return <I extends z.ZodType>(summary: string, input: I, traits: CommandTraits = {}): CommandSpec<I, R, 'query'> => ({ kind: 'query', input, summary, ...traits });
 }
 
 /** A command that starts a job; the caller gets {jobId} and the job finishes with R. */

@@ -8,6 +8,7 @@ import { Jobs } from './jobs/jobs';
 import { SettingsStore } from './settings/settings';
 import { Prompts } from './app/prompts';
 import type { JobPlan } from './handlers';
+import { requireHomelabRoot } from './checkout/homelab-root';
 import { appHandlers } from './app/handlers';
 import { homelabHandlers } from './homelab/handlers';
 import { nixHandlers } from './nix/handlers';
@@ -67,7 +68,8 @@ export function createCore(options: CoreOptions): FleetCore {
           hint: 'Open the folder of your homelab checkout (the one holding flake.nix), or pass --flake PATH.',
         });
       }
-      return root;
+      // Checked on every use: the folder may have gone, or never held a flake (CLI --flake ~).
+      return requireHomelabRoot(root);
     },
     service: <T>(key: string, create: () => T, dispose?: (value: T) => void | Promise<void>): T => {
       const existing = services.get(key);
@@ -90,8 +92,22 @@ export function createCore(options: CoreOptions): FleetCore {
     if (!handlers[name]) throw new Error(`Command ${name} has no handler.`);
   }
 
+  // A command that changes the checkout (checkout.open) holds back every command sent after
+  // it, so `checkout.open` then `git.diff` on one connection diffs the new checkout.
+  let checkoutChange: Promise<unknown> = Promise.resolve();
+
   async function invoke(rawName: string, rawInput: unknown): Promise<unknown> {
     const name: CommandName = requireCommandName(rawName);
+    if ((commands[name] as CommandSpec).changesCheckout) {
+      const run = checkoutChange.then(() => invokeNow(name, rawInput));
+      checkoutChange = run.catch(() => undefined);
+      return run;
+    }
+    await checkoutChange;
+    return invokeNow(name, rawInput);
+  }
+
+  async function invokeNow(name: CommandName, rawInput: unknown): Promise<unknown> {
     const input = parseCommandInput(name, rawInput);
     const spec = commands[name] as CommandSpec;
     const handler = handlers[name] as AnyHandler;

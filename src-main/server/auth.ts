@@ -13,18 +13,40 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * A cookie's value, or undefined. Never throws: a cookie another localhost page planted
+ * (`fleet_session_<port>=%E0`) is just not a session.
+ */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(rest.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
 
+/**
+ * The path and query of a request target in origin form ("/a?b"). Anything else (the
+ * absolute form `http://[/`, `*`, garbage) is undefined, never an exception.
+ */
+export function requestTarget(raw: string | undefined): URL | undefined {
+  if (!raw || !raw.startsWith('/') || raw.startsWith('//')) return undefined;
+  try {
+    return new URL(raw, 'http://fleet.invalid');
+  } catch {
+    return undefined;
+  }
+}
+
 export type AccessDecision =
-  | { readonly allow: true; readonly viaQueryToken: boolean }
-  | { readonly allow: false; readonly status: 401 | 403; readonly reason: string };
+  | { readonly allow: true; readonly viaQueryToken: boolean; readonly target: URL }
+  | { readonly allow: false; readonly status: 400 | 401 | 403; readonly reason: string };
 
 /**
  * Decide whether a request may talk to the server (Jupyter-style): the Host must be
@@ -41,10 +63,11 @@ export function checkAccess(req: IncomingMessage, token: string, port: number): 
   if (origin !== undefined && !allowedHosts.has(origin.replace(/^https?:\/\//, ''))) {
     return { allow: false, status: 403, reason: `Origin ${origin} may not use this server.` };
   }
-  const url = new URL(req.url ?? '/', `http://${host}`);
+  const url = requestTarget(req.url);
+  if (!url) return { allow: false, status: 400, reason: 'The request target must be a path such as "/".' };
   const queryToken = url.searchParams.get('token');
-  if (queryToken !== null && sameSecret(queryToken, token)) return { allow: true, viaQueryToken: true };
+  if (queryToken !== null && sameSecret(queryToken, token)) return { allow: true, viaQueryToken: true, target: url };
   const cookie = cookieValue(req.headers.cookie, sessionCookie(port));
-  if (cookie !== undefined && sameSecret(cookie, token)) return { allow: true, viaQueryToken: false };
+  if (cookie !== undefined && sameSecret(cookie, token)) return { allow: true, viaQueryToken: false, target: url };
   return { allow: false, status: 401, reason: 'Missing or wrong token: open the URL `fleet serve` printed.' };
 }

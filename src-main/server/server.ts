@@ -8,6 +8,8 @@ import { contentSecurityPolicy } from '../core/app/csp';
 import { checkAccess, sessionCookie } from './auth';
 import { resolveStatic } from './static-files';
 import { wsRequestSchema } from './bridge-protocol';
+import { commands, isCommandName } from '../core/api';
+import type { WireReply } from '../core/contract';
 
 export interface ServeOptions {
   /** Folder of the built renderer (out/renderer). */
@@ -45,10 +47,20 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
   const sockets = new Set<WebSocket>();
 
   const server = http.createServer((req, res) => {
+    // Total: whatever a request holds, it gets an answer and the server keeps serving.
+    try {
+      answerRequest(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
+      res.end();
+    }
+  });
+
+  const answerRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const access = checkAccess(req, token, port);
     if (!access.allow) {
       res.writeHead(access.status, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
-      res.end(`${access.status === 401 ? 'Unauthorized' : 'Forbidden'}: ${access.reason}\n`);
+      res.end(`${statusText(access.status)}: ${access.reason}\n`);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -58,7 +70,7 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
     }
     if (access.viaQueryToken) {
       // Trade the token for a cookie and drop it from the address bar and history.
-      const url = new URL(req.url ?? '/', 'http://x');
+      const url = access.target;
       url.searchParams.delete('token');
       res.writeHead(302, {
         'Set-Cookie': `${sessionCookie(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
@@ -68,7 +80,7 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
       res.end();
       return;
     }
-    const found = resolveStatic(options.rendererDir, req.url ?? '/');
+    const found = resolveStatic(options.rendererDir, access.target.pathname);
     if (!found) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', ...securityHeaders });
       res.end('Not found\n');
@@ -79,7 +91,16 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
       res.end();
       return;
     }
-    fs.createReadStream(found.file).pipe(res);
+    fs.createReadStream(found.file)
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
+
+  // Requests Node's parser refuses (bad request lines, oversized headers) get a 400 here
+  // instead of the default reset; nothing about them reaches a handler.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
   // Browsers keep idle sockets for about a minute; a server closing them first races a new
@@ -89,14 +110,18 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * 1024 * 1024 });
   server.on('upgrade', (req, socket, head) => {
-    const access = checkAccess(req, token, port);
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!access.allow || pathname !== '/ws') {
-      const status = access.allow ? 404 : access.status;
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found'}\r\nConnection: close\r\n\r\n`);
-      return;
+    socket.on('error', () => socket.destroy());
+    try {
+      const access = checkAccess(req, token, port);
+      if (!access.allow || access.target.pathname !== '/ws') {
+        const status = access.allow ? 404 : access.status;
+        socket.end(`HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\n\r\n`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => bindSocket(core, ws, sockets));
+    } catch {
+      socket.destroy();
     }
-    wss.handleUpgrade(req, socket, head, (ws) => bindSocket(core, ws, sockets));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -117,30 +142,64 @@ export async function serve(core: FleetCore, options: ServeOptions): Promise<Run
   };
 }
 
+function statusText(status: number): string {
+  return status === 400 ? 'Bad Request' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Not Found';
+}
+
+/** Send a message, or nothing when the socket is gone or the value cannot be serialised: never a throw. */
+function sendSafely(ws: WebSocket, message: unknown, fallback?: unknown): void {
+  if (ws.readyState !== ws.OPEN) return;
+  let text: string;
+  try {
+    text = JSON.stringify(message);
+  } catch {
+    if (fallback === undefined) return;
+    text = JSON.stringify(fallback);
+  }
+  ws.send(text, () => undefined);
+}
+
+/** The answer the bridge gives itself for a command only a person at the keyboard may send. */
+function refusedHere(name: string): WireReply<never> {
+  return {
+    ok: false,
+    error: {
+      code: 'forbidden',
+      message: `${name} cannot be used from a browser page: it chooses a program the app runs.`,
+      hint: 'Change it in the desktop app\'s Settings or with the CLI, e.g. `fleet settings editor code --goto {file}:{line}`.',
+    },
+  };
+}
+
 /** The WebSocket bridge: requests validated at the edge, replies as data, events pushed. */
 function bindSocket(core: FleetCore, ws: WebSocket, sockets: Set<WebSocket>): void {
   sockets.add(ws);
-  const unsubscribe = core.subscribe((event) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event }));
-  });
+  const unsubscribe = core.subscribe((event) => sendSafely(ws, { event }));
   ws.on('message', (data) => {
     let raw: unknown;
     try {
       raw = JSON.parse(data.toString());
     } catch {
-      ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'invalid-input', message: 'Message is not JSON.' } } }));
+      sendSafely(ws, { id: null, reply: { ok: false, error: { code: 'invalid-input', message: 'Message is not JSON.' } } });
       return;
     }
     const parsed = wsRequestSchema.safeParse(raw);
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
-      ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'invalid-input', message: `Bad request: ${message}` } } }));
+      sendSafely(ws, { id: null, reply: { ok: false, error: { code: 'invalid-input', message: `Bad request: ${message}` } } });
       return;
     }
     const { id, name, input } = parsed.data;
-    void core.invokeWire(name, input).then((reply) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
-    });
+    // This bridge, not the page, decides: commands that choose programs the app runs are refused here.
+    if (isCommandName(name) && commands[name].personOnly) {
+      sendSafely(ws, { id, reply: refusedHere(name) });
+      return;
+    }
+    const unsendable = { id, reply: { ok: false, error: { code: 'failed', message: 'The answer could not be serialised.' } } };
+    void core.invokeWire(name, input).then(
+      (reply) => sendSafely(ws, { id, reply }, unsendable),
+      () => sendSafely(ws, unsendable),
+    );
   });
   ws.on('close', () => {
     unsubscribe();

@@ -15,6 +15,8 @@ const paths = {
   check: 'M5 12l5 5 9-10',
   play: 'M7 4l13 8-13 8z',
   stop: 'M6 6h12v12H6z',
+  plus: 'M12 5v14M5 12h14',
+  disk: 'M4 6a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1zM4 14h16M16.5 16.5h.01',
 } as const;
 
 export type IconName = keyof typeof paths;

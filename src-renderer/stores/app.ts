@@ -29,11 +29,13 @@ interface AppState {
   refreshCheckout(): Promise<void>;
   forgetCheckout(path: string): Promise<void>;
   updateSettings(change: Parameters<typeof updateSettingsInput>[0]): Promise<void>;
+  /** Desktop only: the WebSocket bridge refuses it (a page must not choose programs the app runs). */
+  setEditor(editor: readonly string[] | null): Promise<void>;
   setCheckout(checkout: CheckoutSummary | null): void;
   setConnected(connected: boolean): void;
 }
 
-function updateSettingsInput(input: { theme?: Settings['theme']; buildConcurrency?: number; editor?: string[] }) {
+function updateSettingsInput(input: { theme?: Settings['theme']; buildConcurrency?: number }) {
   return input;
 }
 
@@ -96,6 +98,9 @@ export const useAppStore = create<AppState>((set, get) => ({
   },
   async updateSettings(change) {
     set({ settings: await client().invoke('settings.update', change) });
+  },
+  async setEditor(editor) {
+    set({ settings: await client().invoke('settings.setEditor', { editor: editor ? [...editor] : null }) });
   },
   setCheckout(checkout) {
     set({ checkout });

@@ -1,6 +1,7 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
 import type { Inventory } from '../../src-main/core/homelab/types';
-import type { FleetEvent } from '../../src-main/core/api';
+import type { CommandInput, FleetEvent } from '../../src-main/core/api';
+import type { AddAnswer } from '../../src-main/core/homelab/contract';
 import { client, type FleetClient } from '../client';
 
 /** What the inventory store needs from the core: commands and the event stream. */
@@ -14,6 +15,8 @@ export interface InventoryState {
   load(options?: { rescan?: boolean }): Promise<void>;
   /** Ask nix again for the flake's configurations. */
   evaluate(): Promise<void>;
+  /** Add a system, home or droid from the checkout's templates; the answer's inventory is shown at once. */
+  add(input: CommandInput<'inventory.add'>): Promise<AddAnswer>;
   /** Apply a core event (inventory.changed, checkout.changed, bridge.status). */
   apply(event: FleetEvent): void;
 }
@@ -52,6 +55,11 @@ export function createInventoryStore(source: () => InventoryClient): UseBoundSto
       } catch (error) {
         set({ error: (error as Error).message });
       }
+    },
+    async add(input) {
+      const answer = await source().invoke('inventory.add', input);
+      set((s) => ({ inventory: newer(s.inventory, answer.inventory), error: null }));
+      return answer;
     },
     apply(event) {
       if (event.type === 'inventory.changed') {

@@ -19,6 +19,7 @@ import { HostSession } from '../../src-main/core/deploy/host-session';
 import { copyClosure } from '../../src-main/core/deploy/copy-closure';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
+import { Accounting, describeHostCpu, ensureAccounting, hostCpuOf, processCpuMs, processName, type HostCpu } from './host-cpu';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
@@ -142,22 +143,27 @@ async function redeployBench(): Promise<void> {
   }
 }
 
-const twenty = ['zephyrus', 'lg-laptop', 'moonlight', 'docker-node', ...Array.from({ length: 16 }, (_, i) => `host-${String(i + 5).padStart(2, '0')}`)];
-
-function addSystems(dir: string): void {
-  for (const name of twenty.slice(4)) {
-    const target = path.join(dir, 'systems', name);
-    fs.cpSync(path.join(dir, 'systems', 'lg-laptop'), target, { recursive: true });
-    const file = path.join(target, 'default.nix');
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/networking\.hostName = "[^"]*";/, `networking.hostName = "${name}";`));
-  }
+/** The fleet of the many-host bench: flake/'s four systems, then copies of lg-laptop (host-05, ...). */
+function fleetNames(count: number): string[] {
+  return ['zephyrus', 'lg-laptop', 'moonlight', 'docker-node', ...Array.from({ length: Math.max(0, count - 4) }, (_, i) => `host-${String(i + 5).padStart(2, '0')}`)].slice(0, count);
 }
 
-/** Build the 20 systems of the world's checkout; their out paths in host order. */
-function buildAll(world: DeployWorld): string[] {
+function addSystems(names: readonly string[]) {
+  return (dir: string): void => {
+    for (const name of names.slice(4)) {
+      const target = path.join(dir, 'systems', name);
+      fs.cpSync(path.join(dir, 'systems', 'lg-laptop'), target, { recursive: true });
+      const file = path.join(target, 'default.nix');
+      fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/networking\.hostName = "[^"]*";/, `networking.hostName = "${name}";`));
+    }
+  };
+}
+
+/** Build the systems of the world's checkout; their out paths in host order. */
+function buildAll(world: DeployWorld, names: readonly string[]): string[] {
   const built = spawnSync(
     'nix',
-    ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', 'build', '--no-link', '--json', ...twenty.map((n) => `.#nixosConfigurations.${n}.config.system.build.toplevel`)],
+    ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', '', 'build', '--no-link', '--json', ...names.map((n) => `.#nixosConfigurations.${n}.config.system.build.toplevel`)],
     { cwd: world.checkout, encoding: 'utf8' },
   );
   if (built.status !== 0) throw new Error(built.stderr);
@@ -171,7 +177,7 @@ function cpuBusyMs(): number {
   return ((fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0) + (fields[5] ?? 0) + (fields[6] ?? 0)) * tick;
 }
 
-/** CPU time of this process and its reaped children (the deployer's side: node, local nix), in ms. */
+/** CPU time of this process and its reaped children (the deployer's side: node, local nix; for the loops: sh, nix-copy-closure, ssh), in ms. */
 function selfCpuMs(): number {
   const stat = fs.readFileSync('/proc/self/stat', 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
@@ -179,88 +185,183 @@ function selfCpuMs(): number {
   return ((fields[11] ?? 0) + (fields[12] ?? 0) + (fields[13] ?? 0) + (fields[14] ?? 0)) * 10;
 }
 
-/**
- * Twenty fresh hosts with every system built beforehand, the links shaped as asked
- * (FLEET_BENCH_LINK rate, FLEET_BENCH_RTT added round trip in ms).
- */
-async function twentyHosts(): Promise<{ world: DeployWorld; outs: string[] }> {
-  const world = await startDeployWorld({ names: twenty, editCheckout: addSystems });
-  const rate = process.env.FLEET_BENCH_LINK;
-  const delayMs = Number(process.env.FLEET_BENCH_RTT ?? 0);
-  if (rate || delayMs > 0) for (const host of world.lab.hosts) await host.slowLink({ ...(rate ? { rate } : {}), ...(delayMs > 0 ? { delayMs } : {}) });
-  return { world, outs: buildAll(world) };
+/** How a bench host's link and activation look (see linkModels). */
+interface HostModel {
+  readonly label: string;
+  readonly rate?: string;
+  readonly delayMs?: number;
+  /** Seconds every switch-to-configuration spends waiting (systemd restarts), not computing. */
+  readonly activationSeconds?: number;
 }
 
-async function timedLoop(script: string, withPaths: boolean): Promise<{ ms: number; cpuMs: number }> {
-  const { world, outs } = await twentyHosts();
+/**
+ * Real hosts: a home LAN (1 Gbit/s, 0.5 ms round trip) and a remote site (50 Mbit/s, 30 ms),
+ * each with a 3 s activation (what restarting a few services takes). Rates are tc tbf on both
+ * ends of each host's veth, round trips the harness's delay relay (this kernel has no netem).
+ */
+const linkModels: readonly HostModel[] = [
+  { label: 'home LAN (1gbit, 0.5 ms, 3 s activation)', rate: '1gbit', delayMs: 0.5, activationSeconds: 3 },
+  { label: 'remote site (50mbit, 30 ms, 3 s activation)', rate: '50mbit', delayMs: 30, activationSeconds: 3 },
+];
+
+/** Fresh hosts with every system built beforehand, links and activations shaped as `model` says. */
+async function fleetHosts(names: readonly string[], model: HostModel): Promise<{ world: DeployWorld; outs: string[] }> {
+  const world = await startDeployWorld({ names: [...names], editCheckout: addSystems(names) });
+  const { rate, delayMs = 0, activationSeconds = 0 } = model;
+  for (const host of world.lab.hosts) {
+    if (rate || delayMs > 0) await host.slowLink({ ...(rate ? { rate } : {}), ...(delayMs > 0 ? { delayMs } : {}) });
+    if (activationSeconds > 0) await host.setActivationDelay(activationSeconds);
+  }
+  return { world, outs: buildAll(world, names) };
+}
+
+/** What one phase (a loop or a deploy) cost: wall time, the machine's CPU, the deployer's, the hosts'. */
+interface PhaseCost {
+  readonly ms: number;
+  readonly machineCpuMs: number;
+  /** This process and the children it waited for (node + local nix; for a loop: sh, nix-copy-closure, ssh). */
+  readonly deployerCpuMs: number;
+  readonly host?: HostCpu;
+}
+
+/** The pids whose descendants are the lab's host-side processes: holders, sshd masters, link relays. */
+function labRoots(world: DeployWorld): Set<number> {
+  const roots = new Set<number>();
+  for (const host of world.lab.hosts) {
+    roots.add(host.holderPid);
+    for (const file of ['run/sshd.pid', 'log/delay-relay.pid']) {
+      const pid = fs.existsSync(path.join(host.dir, file)) ? Number(fs.readFileSync(path.join(host.dir, file), 'utf8').trim()) : 0;
+      if (pid > 0) roots.add(pid);
+    }
+  }
+  return roots;
+}
+
+async function measured(world: DeployWorld, fn: () => Promise<void> | void): Promise<PhaseCost> {
+  const roots = labRoots(world);
+  const relayCpu = () => [...roots].reduce((n, pid) => n + (processName(pid) === 'node' ? processCpuMs(pid) : 0), 0);
+  const acct = accounting ? Accounting.start() : undefined;
+  const relay = relayCpu();
+  const cpu = cpuBusyMs();
+  const own = selfCpuMs();
+  const started = performance.now();
   try {
-    const args = withPaths ? twenty.flatMap((h, i) => [h, outs[i]!]) : twenty;
-    const cpu = cpuBusyMs();
-    const ms = timed(() => run('sh', ['-c', script, 'sh', world.lab.sshConfigPath, ...args], { ...world.env, FLEET_CHECKOUT: world.checkout }));
-    return { ms, cpuMs: cpuBusyMs() - cpu };
+    await fn();
+  } catch (error) {
+    acct?.stop();
+    throw error;
+  }
+  const ms = performance.now() - started;
+  const cost = { ms, machineCpuMs: cpuBusyMs() - cpu, deployerCpuMs: selfCpuMs() - own };
+  const records = acct?.stop();
+  if (!records) return cost;
+  const host = hostCpuOf(records, process.pid, roots);
+  return { ...cost, host: { ...host, byClass: { ...host.byClass, relay: host.byClass.relay + relayCpu() - relay } } };
+}
+
+let accounting = false;
+
+async function loopPhase(names: readonly string[], model: HostModel, script: string, withPaths: boolean): Promise<PhaseCost> {
+  const { world, outs } = await fleetHosts(names, model);
+  try {
+    const args = withPaths ? names.flatMap((h, i) => [h, outs[i]!]) : names;
+    return await measured(world, () => run('sh', ['-c', script, 'sh', world.lab.sshConfigPath, ...args], { ...world.env, FLEET_CHECKOUT: world.checkout }));
   } finally {
     await world.stop();
   }
 }
 
-async function manyBench(): Promise<void> {
-  const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
-  if (rtt > 0 || process.env.FLEET_BENCH_LINK) process.stdout.write(`links: ${process.env.FLEET_BENCH_LINK ?? 'no rate limit'}, +${rtt} ms round trip per host\n`);
-  // 1. The tightest hand-written loop: every out path known beforehand, copy + activate.
-  const pathsLoop = await timedLoop(
-    [
-      'cfg=$1; shift',
-      'export NIX_SSHOPTS="-F $cfg"',
-      'while [ $# -gt 0 ]; do',
-      '  host=$1; out=$2; shift 2',
-      '  nix-copy-closure --to "$host" "$out"',
-      '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
-      'done',
-    ].join('\n'),
-    true,
-  );
-  // 2. What nixos-rebuild --target-host does per host: build (here: evaluate, all is built), copy, set the profile, switch.
-  const rebuildLoop = await timedLoop(
-    [
-      'cfg=$1; shift',
-      'export NIX_SSHOPTS="-F $cfg"',
-      'cd "$FLEET_CHECKOUT"; links=$(mktemp -d)',
-      'for host in "$@"; do',
-      '  nix --extra-experimental-features "nix-command flakes" build --option substituters "" -o "$links/result-$host" ".#nixosConfigurations.$host.config.system.build.toplevel"',
-      '  out=$(readlink "$links/result-$host")',
-      '  nix-copy-closure --to "$host" "$out"',
-      '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
-      'done',
-      'rm -rf "$links"',
-    ].join('\n'),
-    false,
-  );
-  // 3. One deploy of all 20 (evaluation, pre-flight, copy, activation, magic-rollback confirmation).
-  const { world } = await twentyHosts();
+async function deployPhase(names: readonly string[], model: HostModel): Promise<{ cost: PhaseCost; stages: string }> {
+  const { world } = await fleetHosts(names, model);
   try {
-    const cpu = cpuBusyMs();
-    const own = selfCpuMs();
-    const started = performance.now();
-    const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
-    const ours = performance.now() - started;
-    const oursCpu = cpuBusyMs() - cpu;
-    const deployerCpu = selfCpuMs() - own;
-    if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
-    const cpuNote = (c: number, wall: number) => `CPU ${secs(c)} (${(c / wall).toFixed(1)} cores busy)`;
-    process.stdout.write(`stages, median over the 20 hosts: ${stageMedians(record?.outcomes ?? [])}\n`);
-    process.stdout.write(
-      [
-        `20 hosts, sequential loop, out paths given (nix-copy-closure + ssh switch):        ${secs(pathsLoop.ms)}  ${cpuNote(pathsLoop.cpuMs, pathsLoop.ms)}`,
-        `20 hosts, sequential loop, nixos-rebuild steps (nix build + copy + ssh switch):    ${secs(rebuildLoop.ms)}  ${cpuNote(rebuildLoop.cpuMs, rebuildLoop.ms)}`,
-        `20 hosts, one deploy (parallel 8, eval, pre-flight, copy, activate, confirm):      ${secs(ours)}  ${cpuNote(oursCpu, ours)}`,
-        `  -> ${(pathsLoop.ms / ours).toFixed(1)}x faster than the loop with paths given, ${(rebuildLoop.ms / ours).toFixed(1)}x faster than the nixos-rebuild-style loop`,
-        `  (every host's sshd, nix-store and activation runs on this machine's ${os.cpus().length} cores too: the deploy cannot finish before its CPU time / cores = ${secs(oursCpu / os.cpus().length)};`,
-        `   of the ${secs(oursCpu)}, ${secs(deployerCpu)} is the deployer's own side (node and its local nix processes), the rest the 20 hosts' work)`,
-        '',
-      ].join('\n'),
-    );
+    let stages = '';
+    const cost = await measured(world, async () => {
+      const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
+      if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
+      stages = stageMedians(record?.outcomes ?? []);
+    });
+    return { cost, stages };
   } finally {
     await world.stop();
+  }
+}
+
+/** The tightest hand-written loop: every out path known beforehand, copy + activate. */
+const pathsLoopScript = [
+  'cfg=$1; shift',
+  'export NIX_SSHOPTS="-F $cfg"',
+  'while [ $# -gt 0 ]; do',
+  '  host=$1; out=$2; shift 2',
+  '  nix-copy-closure --to "$host" "$out"',
+  '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
+  'done',
+].join('\n');
+
+/** What nixos-rebuild --target-host does per host: build (here: evaluate, all is built), copy, set the profile, switch. */
+const rebuildLoopScript = [
+  'cfg=$1; shift',
+  'export NIX_SSHOPTS="-F $cfg"',
+  'cd "$FLEET_CHECKOUT"; links=$(mktemp -d)',
+  'for host in "$@"; do',
+  '  nix --extra-experimental-features "nix-command flakes" build --option substituters "" -o "$links/result-$host" ".#nixosConfigurations.$host.config.system.build.toplevel"',
+  '  out=$(readlink "$links/result-$host")',
+  '  nix-copy-closure --to "$host" "$out"',
+  '  ssh -F "$cfg" "$host" "nix-env -p /nix/var/nix/profiles/system --set $out && $out/bin/switch-to-configuration switch" >/dev/null',
+  'done',
+  'rm -rf "$links"',
+].join('\n');
+
+const cpuNote = (c: PhaseCost) => `CPU ${secs(c.machineCpuMs)} (${(c.machineCpuMs / c.ms).toFixed(1)} cores busy)`;
+const hostNote = (c: PhaseCost) => (c.host ? `    ${describeHostCpu(c.host)}\n` : '');
+
+async function manyBench(): Promise<void> {
+  const count = Number(process.env.FLEET_BENCH_HOSTS ?? 20);
+  const names = fleetNames(count);
+  const n = `${count} hosts`;
+  accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
+  if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
+  // The same machine-only run as before (no shaped links, instant activation), so runs stay comparable.
+  const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
+  const plain: HostModel = { label: 'this machine', ...(process.env.FLEET_BENCH_LINK ? { rate: process.env.FLEET_BENCH_LINK } : {}), ...(rtt > 0 ? { delayMs: rtt } : {}) };
+  if (rtt > 0 || process.env.FLEET_BENCH_LINK) process.stdout.write(`links: ${process.env.FLEET_BENCH_LINK ?? 'no rate limit'}, +${rtt} ms round trip per host\n`);
+  if (process.env.FLEET_BENCH_MODELS !== 'only') {
+    const pathsLoop = await loopPhase(names, plain, pathsLoopScript, true);
+    const rebuildLoop = await loopPhase(names, plain, rebuildLoopScript, false);
+    const { cost: ours, stages } = await deployPhase(names, plain);
+    process.stdout.write(`stages, median over the ${n}: ${stages}\n`);
+    process.stdout.write(
+      [
+        `${n}, sequential loop, out paths given (nix-copy-closure + ssh switch):        ${secs(pathsLoop.ms)}  ${cpuNote(pathsLoop)}`,
+        hostNote(pathsLoop).trimEnd(),
+        `${n}, sequential loop, nixos-rebuild steps (nix build + copy + ssh switch):    ${secs(rebuildLoop.ms)}  ${cpuNote(rebuildLoop)}`,
+        hostNote(rebuildLoop).trimEnd(),
+        `${n}, one deploy (parallel 8, eval, pre-flight, copy, activate, confirm):      ${secs(ours.ms)}  ${cpuNote(ours)}`,
+        hostNote(ours).trimEnd(),
+        `  -> ${(pathsLoop.ms / ours.ms).toFixed(1)}x faster than the loop with paths given, ${(rebuildLoop.ms / ours.ms).toFixed(1)}x faster than the nixos-rebuild-style loop`,
+        `  machine CPU: deploy ${secs(ours.machineCpuMs)} vs loop with paths ${secs(pathsLoop.machineCpuMs)} (${(ours.machineCpuMs / pathsLoop.machineCpuMs).toFixed(2)}x)`,
+        `  deployer's own side (this process and its local nix): ${secs(ours.deployerCpuMs)} = ${secs(ours.deployerCpuMs / count)} per host; the loop's (sh, nix-copy-closure, ssh): ${secs(pathsLoop.deployerCpuMs)} = ${secs(pathsLoop.deployerCpuMs / count)} per host`,
+        '',
+      ]
+        .filter((l) => l !== '')
+        .join('\n') + '\n\n',
+    );
+  }
+  if (process.env.FLEET_BENCH_MODELS === 'skip') return;
+  for (const model of linkModels) {
+    const loop = await loopPhase(names, model, pathsLoopScript, true);
+    const { cost: ours, stages } = await deployPhase(names, model);
+    process.stdout.write(
+      [
+        `link model ${model.label}, ${n}:`,
+        `  loop with paths given: ${secs(loop.ms)}  ${cpuNote(loop)}`,
+        hostNote(loop).trimEnd(),
+        `  one deploy (parallel 8): ${secs(ours.ms)}  ${cpuNote(ours)}; stages: ${stages}`,
+        hostNote(ours).trimEnd(),
+        `  -> ratio loop / deploy ${(loop.ms / ours.ms).toFixed(1)}x; deployer CPU per host ${secs(ours.deployerCpuMs / count)} vs the loop's ${secs(loop.deployerCpuMs / count)}`,
+      ]
+        .filter((l) => l !== '')
+        .join('\n') + '\n\n',
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import { repoRoot, type ServeHandle } from './serve-helper';
 import { collectPageErrors, screenshotBothThemes } from './browser';
 import { openLabUi, type LabUi } from './lab-ui';
 import type { DeployWorld } from '../integration/deploy-world';
-import { formatBytes } from '../../src-renderer/components/DeployDiff/summary';
+import { formatBytes } from '../../src-main/shared/units';
 
 const run = promisify(execFile);
 

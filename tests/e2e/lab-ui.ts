@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startServe, type ServeHandle } from './serve-helper';
 import { collectPageErrors, launchBrowser } from './browser';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
+import type { Suite } from '../harness/toolchain/index.js';
 
 /** Lab hosts, the checkout served by `fleet serve`, and one Chromium page on it: what the deploy e2e tests share. */
 export interface LabUi {
@@ -29,10 +30,12 @@ export interface LabUiOptions {
   /** A script every page of the context runs first. */
   readonly initScript?: string;
   readonly viewport?: { readonly width: number; readonly height: number };
+  /** The hosts' toolchain (default: FLEET_TEST_HOST_TOOLCHAIN, else Debian 12's); the local nix follows FLEET_TEST_LOCAL_TOOLCHAIN. */
+  readonly toolchain?: Suite;
 }
 
 export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
-  const world = await startDeployWorld({ names: [...options.names] });
+  const world = await startDeployWorld({ names: [...options.names], ...(options.toolchain ? { toolchain: options.toolchain } : {}) });
   const opened: { serve?: ServeHandle; browser?: Browser; context?: BrowserContext } = {};
   const close = async () => {
     await opened.context?.close();
@@ -46,7 +49,7 @@ export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
     }
     await options.prepare?.(world);
     // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
-    const serve = (opened.serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=' } }));
+    const serve = (opened.serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=', ...(world.env.FLEET_NIX ? { FLEET_NIX: world.env.FLEET_NIX } : {}) } }));
     const browser = (opened.browser = await launchBrowser());
     const context = (opened.context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } }));
     if (options.initScript) await context.addInitScript(options.initScript);

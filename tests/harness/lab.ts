@@ -10,6 +10,7 @@ import { openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, t
 import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
 import { listClaims, ownerAlive, withLock } from './hosts/registry.js';
 import { run } from './hosts/run.js';
+import { parseSuite, toolchainCommand, TOOLCHAIN_USAGE } from './toolchain/index.js';
 
 const DEFAULT_STATE = '/tmp/fleet-lab';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -17,6 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: npm run lab -- <command> [options]
 
   up [N] [--store-size 64m] [--state DIR]   start N hosts (default 4), replacing a running lab
+     [--toolchain trixie|sid]              hosts run sshd, nix and sessions from that toolchain
                                            (sudo password for the deploy user: FLEET_LAB_SUDO_PASSWORD)
   down [--all]                             stop the lab (--all: every lab, also test labs) and the phone
   status                                   list labs and hosts
@@ -27,8 +29,11 @@ const USAGE = `usage: npm run lab -- <command> [options]
   fill HOST [--free 1m] | unfill HOST      fill the disk under /nix, 1m left by default / free it
   rekey HOST [--trust]                     new host key (--trust: also write it to known_hosts)
   slow HOST RATE [DELAY] | fast HOST       e.g. slow zephyrus 20mbit 50ms (DELAY is round trip) / full speed
+  reboot HOST | power-on HOST              reboot it (a few seconds, boots the boot default) / power on a host left off
+  boot-previous HOST | never-returns HOST  the next reboot boots the previous generation / leaves it off
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
   phone ...                                the emulated phone (tests/harness/phone)
+${TOOLCHAIN_USAGE}
 
 options: --state DIR (default ${DEFAULT_STATE})`;
 
@@ -38,7 +43,7 @@ interface Parsed {
   readonly rest: readonly string[];
 }
 
-const VALUED = new Set(['--state', '--store-size', '--free']);
+const VALUED = new Set(['--state', '--store-size', '--free', '--toolchain']);
 
 function parse(args: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -107,11 +112,13 @@ async function up(parsed: Parsed, stateDir: string): Promise<number> {
   if (previous) await stopLab(previous);
   const started = Date.now();
   const storeSize = parsed.flags.get('--store-size');
+  const toolchain = parsed.flags.get('--toolchain');
   const lab = await startHosts({
     count,
     stateDir,
     detached: true,
     storeSize: typeof storeSize === 'string' ? storeSize : undefined,
+    ...(typeof toolchain === 'string' ? { toolchain: parseSuite(toolchain) } : {}),
     sudoPassword: process.env.FLEET_LAB_SUDO_PASSWORD || undefined,
   });
   printLab(lab, (Date.now() - started) / 1000);
@@ -151,8 +158,9 @@ async function status(): Promise<number> {
       const linkUp = link.stdout.includes('state UP');
       const system = await host.currentSystem().catch(() => null);
       const activation = await host.activationBreakState();
+      const power = await host.powerState();
       process.stdout.write(
-        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}\n`,
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}\n`,
       );
     }
   }
@@ -205,6 +213,18 @@ async function hostFault(command: string, parsed: Parsed, stateDir: string): Pro
     case 'fast':
       await host.restoreLinkSpeed();
       break;
+    case 'reboot':
+      await host.reboot();
+      break;
+    case 'power-on':
+      await host.powerOn();
+      break;
+    case 'boot-previous':
+      await host.bootPreviousGenerationNextTime();
+      break;
+    case 'never-returns':
+      await host.neverComeBack();
+      break;
     case 'exec': {
       const result = await host.exec(parsed.rest);
       process.stdout.write(result.stdout);
@@ -230,6 +250,8 @@ async function main(args: readonly string[]): Promise<number> {
   const stateDir = path.resolve(typeof state === 'string' ? state : DEFAULT_STATE);
   if (process.getuid?.() !== 0) throw new Error('the lab needs root (network and mount namespaces)');
   switch (command) {
+    case 'toolchain':
+      return toolchainCommand(parsed.positional.slice(1));
     case 'up':
       return withLock('cli', () => up(parsed, stateDir));
     case 'down':

@@ -36,7 +36,7 @@ describe('editor.open', () => {
     const file = path.join(root, 'systems/moonlight/default.nix');
     const session = openCore(root, { ...testEnv, FLEET_TEST_EDITOR_OUT: record, VISUAL: editor });
     try {
-      await session.core.invoke('settings.update', { editor: [editor, '--goto', '{file}:{line}:{column}'] });
+      await session.core.invoke('settings.setEditor', { editor: [editor, '--goto', '{file}:{line}:{column}'] });
       const reply = (await session.core.invoke('editor.open', { file, line: 12, column: 3 })) as { command: string[] };
       expect(reply.command).toEqual([editor, '--goto', `${file}:12:3`]);
       expect(await waitForRecord()).toEqual(['--goto', `${file}:12:3`]);

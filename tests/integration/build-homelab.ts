@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { createCore, type FleetCore } from '../../src-main/core/core';
 import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
+import { localNixEnv } from '../harness/toolchain/index.js';
 
 export const flakeDir = path.resolve(__dirname, '../../flake');
 
@@ -12,6 +13,8 @@ export const flakeDir = path.resolve(__dirname, '../../flake');
 export const testEnv: NodeJS.ProcessEnv = {
   ...process.env,
   FLEET_NIX_OPTIONS: 'substituters=; extra-platforms=aarch64-linux',
+  // The current-Nix runs point the app at a toolchain's nix (FLEET_TEST_LOCAL_TOOLCHAIN).
+  ...localNixEnv(),
 };
 
 /** A git-initialised copy of the example homelab, changed by `edit` before the commit. */

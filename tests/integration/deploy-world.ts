@@ -8,6 +8,7 @@ import type { DeployRecord, DeployResult } from '../../src-main/core/deploy/type
 import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
 import { startHosts, type Lab, type StartHostsOptions } from '../harness/hosts/index.js';
+import { localNixEnv, testToolchains } from '../harness/toolchain/index.js';
 
 /**
  * The world of the deploy tests: lab hosts reached through a HOME whose ~/.ssh/config
@@ -38,8 +39,14 @@ export interface PromptAnswers {
   readonly secret?: string;
 }
 
+/**
+ * Start the world. The hosts run `options.toolchain`, else FLEET_TEST_HOST_TOOLCHAIN's; the
+ * cores use FLEET_TEST_LOCAL_TOOLCHAIN's nix (tests/harness/toolchain/test-world.ts).
+ */
 export async function startDeployWorld(options: StartHostsOptions & { editCheckout?: (dir: string) => void } = {}): Promise<DeployWorld> {
-  const lab = await startHosts(options);
+  const hostToolchain = options.toolchain ?? testToolchains().hosts;
+  const localNix = localNixEnv();
+  const lab = await startHosts({ ...options, ...(hostToolchain ? { toolchain: hostToolchain } : {}) });
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-deploy-test-'));
   const home = path.join(base, 'home');
   fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
@@ -59,7 +66,7 @@ export async function startDeployWorld(options: StartHostsOptions & { editChecko
   git('add', '-A');
   git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
   const dataDir = path.join(base, 'data');
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, FLEET_NIX_OPTIONS: 'substituters=' };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, FLEET_NIX_OPTIONS: 'substituters=', ...localNix };
   delete env.SSH_AUTH_SOCK;
   const cores: FleetCore[] = [];
 

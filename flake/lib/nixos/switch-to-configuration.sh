@@ -95,11 +95,15 @@ if [ "$action" = switch ] || [ "$action" = boot ]; then
 fi
 
 if [ "$action" = switch ] || [ "$action" = test ]; then
-  [ -z "$stop" ] || echo "stopping the following units:$stop"
+  systemctl="$toplevel/sw/bin/systemctl"
+  if [ -n "$stop" ]; then echo "stopping the following units:$stop"; "$systemctl" stop $stop || true; fi
   echo "activating the configuration..."
   "$toplevel/activate"
-  [ -z "$restart" ] || echo "restarting the following units:$restart"
-  [ -z "$start" ] || echo "starting the following units:$start"
+  if [ -n "$restart" ]; then echo "restarting the following units:$restart"; "$systemctl" restart $restart || true; fi
+  # Test hosts only (tests/harness): wait as long as a real host's service restarts take.
+  delay=""; [ ! -r "$root/run/fleet-lab-activation-seconds" ] || read -r delay < "$root/run/fleet-lab-activation-seconds"
+  [ -z "$delay" ] || sleep "$delay"
+  if [ -n "$start" ]; then echo "starting the following units:$start"; "$systemctl" start $start || true; fi
   [ "$reboot_needed" = no ] || echo "warning: the kernel, initrd or kernel parameters changed; reboot to use them"
 fi
 exit 0

@@ -15,6 +15,7 @@ let
     [Service]
     ExecStart=${s.execStart}
     ${if s ? restart then "Restart=${s.restart}" else ""}
+    ${if s.standInRun or false then "X-StandInRun=yes" else ""}
 
     [Install]
     WantedBy=${concatStringsSep " " (s.wantedBy or [ "multi-user.target" ])}
@@ -59,7 +60,7 @@ in
     systemd.services = mkOption {
       type = types.attrsOf types.anything;
       default = { };
-      description = "Units: { description, execStart, wantedBy ? [ ], after ? [ ] }.";
+      description = "Units: { description, execStart, wantedBy ? [ ], after ? [ ], standInRun ? false }. The stand-in service manager runs execStart only for units with standInRun (others are recorded as active).";
     };
     fileSystems = mkOption { type = types.attrsOf types.anything; default = { }; };
     nix.settings = mkOption { type = types.attrsOf types.anything; default = { }; };

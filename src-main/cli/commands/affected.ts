@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 import type { AffectedMachine, AffectedReport } from '../../core/git/types';
 
 /** The word for a machine's state in the affected list. */
@@ -25,7 +25,8 @@ export function formatAffected(report: AffectedReport): string {
   }
   for (const u of report.unmapped) lines.push(`(no machine) ${u.path}: ${u.message}`);
   lines.push(`confirmation: ${report.confirmation.state}${report.confirmation.message ? ` - ${report.confirmation.message}` : ''}`);
-  return lines.join('\n') + '\n';
+  // Each line holds paths and names from the checkout: escaped so none can hold a line break or ANSI sequence.
+  return lines.map(terminalText).join('\n') + '\n';
 }
 
 /** `fleet affected`: which machines the checkout's changes touch. */

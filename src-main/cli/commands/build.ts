@@ -5,7 +5,7 @@ import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
 import { printError, printJson } from '../output';
-import { formatBytes } from '../../core/units';
+import { formatBytes } from '../../shared/units';
 
 interface BuildOptions {
   readonly json?: boolean;

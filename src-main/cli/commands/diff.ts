@@ -1,23 +1,12 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 import { FleetError } from '../../core/contract';
+import { formatBytes, formatBytesChange } from '../../shared/units';
 import type { ClosureDiffReport } from '../../core/closure/report';
 import type { SinceDeployedReport } from '../../core/git/since-deployed';
 
-/** Bytes as a person reads them, e.g. "1.2 MiB", signed when asked. */
-export function formatBytes(bytes: number, signed = false): string {
-  const sign = bytes < 0 ? '-' : signed && bytes > 0 ? '+' : '';
-  let n = Math.abs(bytes);
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return `${sign}${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
-}
 
 /** A closure diff as nvd prints it: one line per package, then the totals. */
 export function formatClosureDiff(report: ClosureDiffReport): string {
@@ -31,12 +20,12 @@ export function formatClosureDiff(report: ClosureDiffReport): string {
   for (const p of report.diff.packages) {
     if (p.change === 'rebuilt') continue;
     const versions = p.change === 'added' ? p.newVersions.join(', ') : p.change === 'removed' ? p.oldVersions.join(', ') : `${p.oldVersions.join(', ')} -> ${p.newVersions.join(', ')}`;
-    lines.push(`${marks[p.change]} ${p.name.padEnd(32)} ${versions.padEnd(30)} ${formatBytes(p.sizeDelta, true)}`);
+    lines.push(`${marks[p.change]} ${p.name.padEnd(32)} ${versions.padEnd(30)} ${formatBytesChange(p.sizeDelta)}`);
   }
   const d = report.diff;
   lines.push(
     `${d.counts.upgraded} upgraded, ${d.counts.downgraded} downgraded, ${d.counts.added} added, ${d.counts.removed} removed, ${d.counts.rebuilt} rebuilt`,
-    `closure size: ${d.oldPaths} -> ${d.newPaths} paths, ${formatBytes(d.oldSize)} -> ${formatBytes(d.newSize)} (${formatBytes(d.sizeDelta, true)})`,
+    `closure size: ${d.oldPaths} -> ${d.newPaths} paths, ${formatBytes(d.oldSize)} -> ${formatBytes(d.newSize)} (${formatBytesChange(d.sizeDelta)})`,
     `to copy: ${d.download.paths} paths, ${formatBytes(d.download.bytes)}${report.old.source === 'host' ? (d.download.exact ? ' (checked against the host store)' : ' (at most)') : ''}`,
   );
   if (d.rebootNeeded) lines.push('kernel or initrd changes: a reboot is needed to run the new one');
@@ -92,10 +81,10 @@ export function registerDiff(program: Command): void {
           const patches = opts.stat ? [] : await Promise.all(changes.files.map((f) => session.call('git.diff', { path: f.path, ...(opts.base ? { base: opts.base } : {}) })));
           return printJson({ ...changes, lock, patches });
         }
-        for (const problem of changes.repo.problems) process.stderr.write(`! ${problem}\n`);
+        for (const problem of changes.repo.problems) process.stderr.write(`! ${terminalText(problem)}\n`);
         for (const f of changes.files) {
           const counts = f.binary ? 'binary' : `+${f.added ?? 0} -${f.removed ?? 0}`;
-          process.stdout.write(`${f.kind.padEnd(10)} ${counts.padEnd(12)} ${f.path}\n`);
+          process.stdout.write(`${f.kind.padEnd(10)} ${counts.padEnd(12)} ${terminalText(f.path)}\n`);
         }
         for (const c of lock.changes) process.stdout.write(`input ${c.input}: ${c.change} ${c.oldRev?.slice(0, 10) ?? ''} -> ${c.newRev?.slice(0, 10) ?? ''} ${c.compareUrl ?? ''}\n`);
         if (!opts.stat) {

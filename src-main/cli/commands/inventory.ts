@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Inventory, InventoryWarning } from '../../core/homelab/types';
 import { openSession, type GlobalOptions } from '../core-session';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 
 function flakeMark(state: string): string {
   switch (state) {
@@ -16,26 +16,28 @@ function flakeMark(state: string): string {
   }
 }
 
-function table(rows: readonly (readonly string[])[]): string {
+function table(rawRows: readonly (readonly string[])[]): string {
+  // Names come from folder names in the checkout: escaped before they are measured and printed.
+  const rows = rawRows.map((row) => row.map(terminalText));
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n') + '\n';
 }
 
 function warningLine(w: InventoryWarning): string {
-  return `${w.severity === 'error' ? 'error' : w.severity === 'warning' ? 'warning' : 'note'}: ${w.message}\n`;
+  return `${w.severity === 'error' ? 'error' : w.severity === 'warning' ? 'warning' : 'note'}: ${terminalText(w.message)}\n`;
 }
 
 /** The inventory as a person reads it: one table per kind, then every warning. */
 export function formatInventory(inventory: Inventory): string {
-  let out = `${inventory.root}${inventory.layoutRoot !== inventory.root ? ` (layout in ${inventory.layoutRoot})` : ''}\n`;
+  let out = `${terminalText(inventory.root)}${inventory.layoutRoot !== inventory.root ? ` (layout in ${terminalText(inventory.layoutRoot)})` : ''}\n`;
   const flake = inventory.flake;
   out +=
     flake.state === 'ok'
       ? `flake evaluated in ${flake.durationMs ?? '?'} ms\n`
       : flake.state === 'pending'
         ? 'flake: not evaluated (directory scan only)\n'
-        : `flake: ${flake.state}: ${flake.error ?? 'unknown error'}\n`;
+        : `flake: ${flake.state}: ${terminalText(flake.error ?? 'unknown error')}\n`;
   out += `\nSystems (${inventory.systems.length})\n`;
   out += table([
     ['NAME', 'ARCH', 'DEPLOY TARGET', 'TAGS', 'HOMES', 'FLAKE'],
@@ -48,13 +50,13 @@ export function formatInventory(inventory: Inventory): string {
       flakeMark(s.flake),
     ]),
   ]);
-  out += `\nHomes (${inventory.homes.length}; standalone: ${inventory.standaloneHomes.map((h) => h.name).join(', ') || 'none'})\n`;
+  out += `\nHomes (${inventory.homes.length}; standalone: ${terminalText(inventory.standaloneHomes.map((h) => h.name).join(', ') || 'none')})\n`;
   out += table([['NAME', 'USER', 'KIND', 'HOST'], ...inventory.homes.map((h) => [h.name, h.user, h.kind, h.host ?? '-'])]);
   out += `\nDroids (${inventory.droids.length})\n`;
   out += table([['NAME', 'ARCH', 'HOMES', 'FLAKE'], ...inventory.droids.map((d) => [d.name, d.system, d.homes.join(',') || '-', flakeMark(d.flake)])]);
   const moduleCount = (nodes: Inventory['modules']): number => nodes.reduce((n, m) => n + (m.children.length === 0 ? 1 : moduleCount(m.children)), 0);
   const modules = inventory.modules.map((m) => `${m.name} ${moduleCount(m.children)}`).join(', ');
-  out += `\nModule files: ${modules || 'none'}; templates: ${inventory.templates.join(', ') || 'none'}\n`;
+  out += `\nModule files: ${terminalText(modules || 'none')}; templates: ${terminalText(inventory.templates.join(', ') || 'none')}\n`;
   if (inventory.secrets.length > 0) {
     out += `\nSecrets (${inventory.secrets.length})\n`;
     out += table([

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
-import { printJson } from '../output';
+import { printJson, terminalText } from '../output';
 
 /** `fleet jobs` and `fleet log <job>`: past and running jobs, and their logs. */
 export function registerJobs(program: Command): void {
@@ -16,7 +16,7 @@ export function registerJobs(program: Command): void {
         if (opts.json) return printJson(jobs);
         for (const job of jobs) {
           const when = new Date(job.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-          process.stdout.write(`${job.id}  ${job.status.padEnd(11)} ${when}  ${job.title}\n`);
+          process.stdout.write(`${job.id}  ${job.status.padEnd(11)} ${when}  ${terminalText(job.title)}\n`);
         }
       } finally {
         await session.close();

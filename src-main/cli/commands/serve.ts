@@ -8,6 +8,7 @@ import { FleetError } from '../../core/contract';
 import { serve } from '../../server/server';
 import { resolveCheckoutRoot } from '../checkout-root';
 import type { GlobalOptions } from '../core-session';
+import { terminalText } from '../output';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -33,13 +34,21 @@ export function registerServe(program: Command): void {
         ...(fs.existsSync(path.join(example, 'flake.nix')) ? { exampleHomelab: example } : {}),
       });
       const root = resolveCheckoutRoot(global.flake);
-      if (fs.existsSync(path.join(root, 'flake.nix'))) {
-        await core.invoke('checkout.open', { path: root });
+      if (global.flake !== undefined || fs.existsSync(path.join(root, 'flake.nix'))) {
+        // A folder named with --flake must be a homelab: a clear error (and exit 1), never a silent fallback.
+        try {
+          await core.invoke('checkout.open', { path: root });
+        } catch (error) {
+          await core.dispose();
+          throw error;
+        }
       } else if (!core.context.currentRoot() && fs.existsSync(path.join(example, 'flake.nix'))) {
         await core.invoke('checkout.open', { path: example });
       }
       const server = await serve(core, { rendererDir, ...(opts.port !== undefined ? { port: opts.port } : {}) });
-      process.stdout.write(`Homelab Fleet is serving ${core.context.currentRoot() ?? '(no homelab open)'}\n`);
+      const problem = core.context.settings.problem;
+      if (problem) process.stderr.write(`warning: ${terminalText(problem)}\n`);
+      process.stdout.write(`Homelab Fleet is serving ${terminalText(core.context.currentRoot() ?? '(no homelab open)')}\n`);
       process.stdout.write(`Open this URL in your browser (it holds your access token):\n\n    ${server.url}\n\n`);
       const stop = () => {
         process.stderr.write('Stopping...\n');

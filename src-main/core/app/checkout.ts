@@ -1,7 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { simpleGit } from 'simple-git';
-import { FleetError } from '../contract';
+import { requireHomelabRoot } from '../checkout/homelab-root';
 import type { CheckoutSummary } from './contract';
 
 /**
@@ -10,22 +9,8 @@ import type { CheckoutSummary } from './contract';
  * holds no flake.nix (nothing to show then).
  */
 export async function readCheckout(input: string, base = process.cwd()): Promise<CheckoutSummary> {
-  const root = path.resolve(base, input);
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(root);
-  } catch {
-    throw new FleetError('not-found', `No folder at ${root}.`, { hint: 'Pick the folder of your homelab checkout, the one holding flake.nix.' });
-  }
-  if (!stat.isDirectory()) {
-    throw new FleetError('invalid-input', `${root} is a file, not a folder.`, { hint: 'Pick the folder holding flake.nix.' });
-  }
-  const hasFlake = fs.existsSync(path.join(root, 'flake.nix'));
-  if (!hasFlake) {
-    throw new FleetError('invalid-input', `${root} has no flake.nix, so it is not a flake-based homelab.`, {
-      hint: 'Open the root of your homelab repository (where flake.nix is), or run `nix flake init` there first.',
-    });
-  }
+  const root = requireHomelabRoot(path.resolve(base, input));
+  const hasFlake = true;
   const problems: string[] = [];
   const git = simpleGit({ baseDir: root, timeout: { block: 15_000 } });
   let isGit: boolean;

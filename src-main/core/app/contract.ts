@@ -50,6 +50,18 @@ const absoluteOrRelativePath = z
   .max(4096, 'path is longer than 4096 characters')
   .refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 
+/** An editor command as argument words, e.g. ["code", "--goto", "{file}:{line}"]; run without a shell. */
+export const editorCommand = z
+  .array(
+    z
+      .string()
+      .min(1, 'an empty word')
+      .max(1024, 'a word is longer than 1024 characters')
+      .refine((w) => !/[\0\n\r]/.test(w), 'a word holds a NUL or line break'),
+  )
+  .min(1, 'name the editor program')
+  .max(32, 'at most 32 words');
+
 export const appCommands = {
   'app.info': query<AppInfo>()('Facts about this installation.', z.object({}).strict()),
   'settings.get': query<Settings>()('The app settings.', z.object({}).strict()),
@@ -59,8 +71,6 @@ export const appCommands = {
       .object({
         theme: z.enum(['system', 'light', 'dark']).optional(),
         buildConcurrency: z.number().int().min(1).max(64).optional(),
-        editor: z.array(z.string().min(1)).min(1).optional(),
-        layoutRoot: z.object({ root: absoluteOrRelativePath, layoutRoot: z.string() }).optional(),
         deploy: z
           .object({
             parallel: z.number().int().min(1).max(64).optional(),
@@ -73,9 +83,15 @@ export const appCommands = {
       })
       .strict(),
   ),
+  'settings.setEditor': query<Settings>()(
+    'Choose the editor that opens files at a line (null: $VISUAL, $EDITOR, or the desktop opener). Desktop window and CLI only.',
+    z.object({ editor: editorCommand.nullable() }).strict(),
+    { personOnly: true },
+  ),
   'checkout.open': query<CheckoutSummary>()(
     'Open a homelab checkout (a folder holding flake.nix) and remember it.',
     z.object({ path: absoluteOrRelativePath }).strict(),
+    { changesCheckout: true },
   ),
   'checkout.current': query<CheckoutSummary | null>()('The open checkout, refreshed.', z.object({}).strict()),
   'checkout.forget': query<Settings>()(

@@ -24,12 +24,9 @@ export function appHandlers(ctx: CoreContext): HandlersFor<typeof appCommands> {
         ...s,
         ...(input.theme ? { theme: input.theme } : {}),
         ...(input.buildConcurrency ? { buildConcurrency: input.buildConcurrency } : {}),
-        ...(input.editor ? { editor: input.editor } : {}),
         ...(input.deploy ? { deploy: { ...s.deploy, ...input.deploy } } : {}),
-        ...(input.layoutRoot
-          ? { layoutRoots: { ...s.layoutRoots, [input.layoutRoot.root]: input.layoutRoot.layoutRoot } }
-          : {}),
       })),
+    'settings.setEditor': (input) => ctx.settings.update((s) => ({ ...s, editor: input.editor ?? undefined })),
     'checkout.open': async (input) => {
       const checkout = await readCheckout(input.path);
       if (ctx.host !== 'cli') ctx.settings.openCheckout(checkout.root);

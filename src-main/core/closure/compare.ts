@@ -1,4 +1,5 @@
-import { compareVersions, parseStorePath } from './store-path';
+import { compareVersions } from '../nix/versions';
+import { parseStorePath } from './store-path';
 import type { ClosureDiff, ClosureEntry, PackageChange, PackageDiff } from './types';
 
 interface Side {

@@ -71,7 +71,7 @@ export async function diffHomeAgainstHost(
     try {
       const opened = await openHostExec(
         ctx,
-        { host: spec.host, ...(spec.user ? { user: spec.user } : {}), ...(spec.port ? { port: spec.port } : {}), tags: [], buildOnTarget: false, sudo: false },
+        { host: spec.host, ...(spec.user ? { user: spec.user } : {}), ...(spec.port ? { port: spec.port } : {}), tags: [], buildOnTarget: false, sudo: false, checks: [] },
         { ...(options.jobId ? { jobId: options.jobId } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       );
       close = opened.close;

@@ -3,6 +3,7 @@ import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
 import { droidBuildOptions, nixOptionsFromEnv, type NixOption } from '../nix/nix-options';
 import { configurationTarget } from '../nix/targets';
+import { buildOnBuildHosts } from './build-host';
 import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
 import { logFor, type DeployEnv } from './host-stages';
@@ -16,13 +17,20 @@ import { hostKindOf, type TargetRun } from './target-run';
  */
 export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
   const remote = runs.filter((r) => r.spec.buildOnTarget);
-  for (const run of runs) run.enter('build', 'evaluating');
-  const droids = runs.filter((r) => !r.spec.buildOnTarget && r.spec.kind === 'droid');
-  const local = await skipBuilt(env, runs.filter((r) => !r.spec.buildOnTarget && r.spec.kind !== 'droid'), root);
+  const onBuildHosts = runs.filter((r) => !r.spec.buildOnTarget && r.spec.buildHost);
+  for (const run of runs) {
+    run.enter('build', 'evaluating');
+    run.builtOn = run.spec.buildOnTarget ? 'the host itself' : (run.spec.buildHost ?? 'here');
+  }
+  const elsewhere = buildOnBuildHosts(env, onBuildHosts, root);
+  const here = runs.filter((r) => !r.spec.buildOnTarget && !r.spec.buildHost);
+  const droids = here.filter((r) => r.spec.kind === 'droid');
+  const local = await skipBuilt(env, here.filter((r) => r.spec.kind !== 'droid'), root);
   await Promise.all([
     buildHere(env, local, root),
     buildHere(env, droids, root, droidBuildOptions(nixOptionsFromEnv(env.core.env))),
     ...remote.map((run) => buildOnHost(env, run, root)),
+    elsewhere,
   ]);
 }
 

@@ -3,7 +3,7 @@ import { queryPathInfo, type PathInfo } from '../nix/path-info';
 import type { HostSession } from './host-session';
 import { HostServe, referencesFirst } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 
 /** Progress of a closure copy. */
 export interface CopyProgress {

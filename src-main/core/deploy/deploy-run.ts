@@ -5,6 +5,8 @@ import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
 import type { JobProgress } from '../jobs/types';
 import { buildStage } from './build-stage';
+import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
+import { pushFromBuildHost } from './push-from-build-host';
 import { SharedClosures } from './copy-closure';
 import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
@@ -96,15 +98,20 @@ export async function runDeploy(
   try {
     if (options.rollbackTo === undefined) {
       // Evaluate while the hosts are being reached: both take a while, neither needs the other.
-      const kinds = new Set(specs.flatMap((s) => (!s.buildOnTarget && s.kind !== 'droid' ? [s.kind] : [])));
+      const kinds = new Set(specs.flatMap((s) => (!s.buildOnTarget && !s.buildHost && s.kind !== 'droid' ? [s.kind] : [])));
       env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal }).catch(() => undefined);
     }
-    await Promise.all(runs.map((run) => (run.spec.kind === 'droid' ? droidPreflight(env, run) : preflight(env, run))));
+    // Build hosts are reached alongside the targets: an offline one is known before any build.
+    await Promise.all([
+      ...runs.map((run) => (run.spec.kind === 'droid' ? droidPreflight(env, run) : preflight(env, run))),
+      ...(options.rollbackTo === undefined ? [connectBuildHosts(env, runs)] : []),
+    ]);
+    dropTargetsWithoutBuildHost(env, runs);
     // A phone that builds its own configuration does so while activating: nothing to build here.
     const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
     else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
-    const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
+    const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && !r.spec.buildHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
     if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
     await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || buildsOnPhone(r))), options);
   } catch (error) {
@@ -116,6 +123,7 @@ export async function runDeploy(
   } finally {
     for (const run of runs.filter((r) => !r.done)) run.finish(job.signal.aborted ? 'cancelled' : 'failed', job.signal.aborted ? 'cancelled' : 'not deployed');
     await Promise.all(runs.map((run) => (run.spec.kind === 'droid' ? releaseDroid(env, run) : releaseHost(env, run))));
+    closeBuildHosts(env);
     if (progressTimer) clearTimeout(progressTimer);
     emitProgress();
   }
@@ -150,7 +158,8 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
         if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
         await droidActivate(env, run);
       } else {
-        if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
+        if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
+        else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
         if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
         await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
       }

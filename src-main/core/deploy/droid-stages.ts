@@ -8,7 +8,7 @@ import type { PhoneRouteInput } from '../android/contract';
 import type { PhoneRoute } from '../android/types';
 import { FleetError, toWireError } from '../contract';
 import type { CoreContext } from '../context';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 import { logFor, type DeployEnv } from './host-stages';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { TargetRun } from './target-run';

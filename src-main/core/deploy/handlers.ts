@@ -39,8 +39,14 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const root = ctx.root();
     return scanForDeploy(root, ctx.settings.get().layoutRoots[root]);
   };
-  const resolve = (targets: readonly string[], asUser?: string, phone?: PhoneOptions): DeployTargetSpec[] =>
-    resolveTargets(inventory(), targets, { ...(asUser ? { asUser } : {}), ...(phone ? { droid: droidSelection(phone) } : {}) });
+  const resolve = (targets: readonly string[], asUser?: string, phone?: PhoneOptions): DeployTargetSpec[] => {
+    const defaultBuildHost = ctx.settings.get().deploy.buildHost;
+    return resolveTargets(inventory(), targets, {
+      ...(asUser ? { asUser } : {}),
+      ...(defaultBuildHost ? { defaultBuildHost } : {}),
+      ...(phone ? { droid: droidSelection(phone) } : {}),
+    });
+  };
 
   /** The deploy job of `deploy.start` (and its droid alias): targets resolved and phones found before it starts. */
   const deployPlan = async (input: DeployStartInput, title?: string): Promise<{ plan: JobPlan<DeployResult>; specs: readonly DeployTargetSpec[] }> => {

@@ -4,12 +4,13 @@ import type { PromptAnswer } from '../app/prompts';
 import type { CoreContext } from '../context';
 import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
 import { copyClosure, type SharedClosures } from './copy-closure';
-import { formatBytes } from '../units';
+import { formatBytes } from '../../shared/units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
 import { hostKindOf, type TargetRun } from './target-run';
+import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
 
 /** What every stage of one deploy shares. */
@@ -30,6 +31,8 @@ export interface DeployEnv {
   outputs?: Promise<EvaluatedOutputs | undefined>;
   /** The closures of every built target, read once for all hosts. */
   closures?: SharedClosures;
+  /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
+  buildHosts?: Map<string, BuildHostLink>;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */

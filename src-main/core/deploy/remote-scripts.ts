@@ -6,6 +6,8 @@
  * activation, the watchdog and a later connection all read the same files.
  */
 
+import { bootStateLines } from './boot-state';
+
 /** Shared helpers: where state lives and which profile a home uses. */
 const prelude = `
 fleet_base() { if [ "$1" = system ]; then echo /run/homelab-fleet; else echo "$HOME/.cache/homelab-fleet"; fi; }
@@ -71,7 +73,7 @@ lock=$(fleet_base "$kind")/lock
 uid=$(id -u)
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
+${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
 exit 0
 `;
 

@@ -42,6 +42,8 @@ export interface AddOptions {
  */
 export class HostServe {
   private stderr = '';
+  /** The first query's round trip (ms): sizes how much may be in flight (see limitInFlight). */
+  private roundTripMs?: number;
   private readonly reader: ExactReader;
   private readonly exited: Promise<number | null>;
   private readonly onAbort = () => this.close();
@@ -87,8 +89,10 @@ export class HostServe {
   async missing(paths: readonly string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     try {
+      const asked = performance.now();
       this.channel.write(Buffer.concat([u64(cmdQueryValidPaths), u64(1) /* lock */, u64(0) /* substitute */, strs(paths)]));
       const valid = new Set(await this.reader.strings());
+      this.roundTripMs ??= performance.now() - asked;
       return paths.filter((p) => !valid.has(p));
     } catch (error) {
       throw this.wrap(error, 'check its store');
@@ -101,6 +105,7 @@ export class HostServe {
    */
   async add(paths: readonly NarInfo[], options: AddOptions): Promise<void> {
     if (paths.length === 0) return;
+    limitInFlight(this.channel, this.roundTripMs);
     // NARs are serialised here; a path whose tree does not add up to the store's narSize
     // (or any path, with narSource 'nix-store') comes from a local `nix-store --serve`.
     let local: LocalDump | undefined;
@@ -116,19 +121,25 @@ export class HostServe {
       }
     })();
     acks.catch(() => undefined);
+    // A path's header goes out with the first piece of its NAR: one SSH packet, not two.
+    let header: Buffer | undefined;
     const send = (chunk: Buffer) => {
       if (this.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
       options.onBytes(chunk.length);
-      return writeDrained(this.channel, chunk);
+      const out = header ? Buffer.concat([header, chunk]) : chunk;
+      header = undefined;
+      return writeDrained(this.channel, out);
     };
     try {
       for (const info of paths) {
         const tree = options.narSource === 'nix-store' ? undefined : await readTree(info.path);
-        await writeDrained(this.channel, addToStoreNarHeader(info)).catch(() => undefined);
+        header = addToStoreNarHeader(info);
         try {
           if (tree && narSizeOf(tree) === info.narSize) {
             for await (const chunk of readAhead(narChunks(tree), 8 * 1024 * 1024)) await send(chunk);
           } else {
+            if (header) await writeDrained(this.channel, header);
+            header = undefined;
             local ??= await LocalDump.start(options.env);
             await local.dump(info.path, info.narSize, this.channel, options.onBytes);
           }
@@ -179,6 +190,36 @@ export class HostServe {
     const message = (error as Error).message;
     return new FleetError('connection-lost', `Lost the connection to ${this.alias} while ${what ? `asking it to ${what}` : 'copying'}: ${message}.`);
   }
+}
+
+/** What may be in flight to the host: fills a LAN, and links up to ~17 MB/s at 30 ms. */
+const minInFlight = 512 * 1024;
+/** Beyond this query round trip (ms) the link is long, not just busy: scale with it. */
+const longLinkMs = 40;
+/** In-flight bytes per ms of round trip on a long link: fills it up to ~32 MB/s. */
+const inFlightPerMs = 32 * 1024;
+
+/**
+ * Keep at most about one bandwidth-delay product of NAR bytes on their way to the host's
+ * nix-store, instead of sshd's whole 2 MiB channel window. Whatever the host's importer has
+ * not taken yet waits in sshd's channel buffer, and OpenSSH moves that buffer's contents
+ * (memmove) for every 32 KiB packet it appends to a full buffer: with the window full,
+ * sshd spent ~1 ms of CPU per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; measured
+ * with process accounting and perf, tests/bench/host-cpu.ts), and 0.1-0.2 s with 256-512 KiB
+ * in flight, which is also faster. ssh2 counts down the window it may use and waits for the
+ * host's window adjustments at zero, so a smaller starting figure is all it takes; sshd
+ * returns window as soon as it has passed ~96 KiB on, so this cannot stall. On a long link
+ * the importer keeps up with the link and sshd's buffer stays short anyway, so the limit
+ * grows with the round trip there instead of capping the rate (512 KiB per round trip).
+ */
+function limitInFlight(channel: RemoteChannel, roundTripMs: number | undefined): void {
+  const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
+  if (typeof outgoing?.window !== 'number') return;
+  // The query's round trip also holds the host's store lookup and, on a busy machine, waits
+  // for a CPU: only a long one says the link itself is long.
+  const rtt = roundTripMs ?? 0;
+  const wanted = rtt >= longLinkMs ? Math.max(minInFlight, Math.round(rtt * inFlightPerMs)) : minInFlight;
+  outgoing.window = Math.min(outgoing.window, wanted);
 }
 
 /** A store path's tree, or undefined when it cannot be read here (nix-store --serve then dumps it). */

@@ -1,6 +1,7 @@
 import { toWireError } from '../contract';
 import { runNix } from '../nix/runner';
 import { runProcess } from '../nix/process-tree';
+import { bootStateOf } from './boot-state';
 import { HostSession } from './host-session';
 import { generationsScript, keyValues, probeScript } from './remote-scripts';
 import type { DeployService } from './service';
@@ -80,6 +81,7 @@ export async function hostStatus(
       ...(version.nixosVersion ? { nixosVersion: version.nixosVersion } : {}),
       ...(extra.wanted ? { outOfDate: current !== extra.wanted } : {}),
       ...(lock ? { lock } : {}),
+      ...bootStateOf(facts),
     };
   } catch (error) {
     return { ...base, online: false, error: toWireError(error).message };

@@ -1,6 +1,6 @@
 import type { PhoneSession } from '../android/phone-session';
 import type { WireError } from '../contract';
-import type { StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
+import type { FailedDerivation, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
 import { FleetError } from '../contract';
 import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
@@ -23,6 +23,12 @@ export class TargetRun {
   drvPath?: string;
   /** Built on the host itself (buildOnTarget): its output is there already, nothing to copy. */
   builtOnHost = false;
+  /** Where the closure is built: "here", "the host itself", or the build host's name (shown while it builds). */
+  builtOn?: string;
+  /** Where the host gets the closure from: "here", the build host's name, or the cache. */
+  copiedFrom?: string;
+  /** Derivations that failed to build for this target, with their log tails. */
+  failedDerivations?: readonly FailedDerivation[];
   /** Manual rollback: the existing generation to switch to. */
   toGeneration?: number;
   generation?: number;
@@ -103,6 +109,9 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.builtOn ? { builtOn: this.builtOn } : {}),
+      ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
       stages: [...this.stages],
     };
   }
@@ -124,6 +133,8 @@ export class TargetRun {
       ...(this.reconnected ? { reconnected: true } : {}),
       ...(this.errorCode && this.status !== 'succeeded' ? { errorCode: this.errorCode } : {}),
       ...(this.hint && this.status !== 'succeeded' ? { hint: this.hint } : {}),
+      ...(this.builtOn ? { builtOn: this.builtOn } : {}),
+      ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       stages: [...this.stages],
     };
   }

@@ -26,7 +26,11 @@ export function phoneHost(route: PhoneRoute): string {
  * `droid:<name>` (a Nix-on-Droid configuration on its phone: `droid.route`, or the linked
  * phone found when the deploy starts).
  */
-export function resolveTargets(inventory: Inventory, selectors: readonly string[], options: { asUser?: string; droid?: DroidSelection } = {}): DeployTargetSpec[] {
+export function resolveTargets(
+  inventory: Inventory,
+  selectors: readonly string[],
+  options: { asUser?: string; defaultBuildHost?: string; droid?: DroidSelection } = {},
+): DeployTargetSpec[] {
   const out = new Map<string, DeployTargetSpec>();
   const systems = inventory.systems;
   const add = (spec: DeployTargetSpec) => out.set(spec.id, spec);
@@ -37,6 +41,8 @@ export function resolveTargets(inventory: Inventory, selectors: readonly string[
       throw new FleetError('not-found', `No system named "${name}" in ${inventory.root} (systems: ${known}).`);
     }
     if (item.deploy.refused) throw new FleetError('invalid-input', `${name} cannot be deployed: ${item.deploy.refused}.`);
+    // A host that builds for itself needs no build host; the settings' default fills in for the rest.
+    const buildHost = item.deploy.buildOnTarget ? undefined : (item.deploy.buildHost ?? options.defaultBuildHost);
     return {
       id: name,
       kind: 'system',
@@ -46,6 +52,7 @@ export function resolveTargets(inventory: Inventory, selectors: readonly string[
       ...(item.deploy.port ? { port: item.deploy.port } : {}),
       sudo: item.deploy.sudo,
       buildOnTarget: item.deploy.buildOnTarget,
+      ...(buildHost !== undefined && buildHost !== item.deploy.host ? { buildHost } : {}),
       tags: item.deploy.tags,
     };
   };

@@ -38,6 +38,8 @@ export interface DeployTargetSpec {
   readonly port?: number;
   readonly sudo: boolean;
   readonly buildOnTarget: boolean;
+  /** Build on this machine instead ("user@host" or an ssh alias), then copy from it straight to the host. */
+  readonly buildHost?: string;
   readonly tags: readonly string[];
   /** Droids only: the phone and how it is built. */
   readonly phone?: PhoneDeploy;
@@ -66,6 +68,10 @@ export interface TargetOutcome {
   /** Why it failed, when it did: the error's code and what to do about it. */
   readonly errorCode?: string;
   readonly hint?: string;
+  /** Where the closure was built: "here", "the host itself", or the build host's name. */
+  readonly builtOn?: string;
+  /** Where the host got the closure from: "here", the build host's name, or "cache". */
+  readonly copiedFrom?: string;
   readonly stages: readonly StageTiming[];
 }
 
@@ -122,6 +128,12 @@ export interface HostStatus {
   /** true: the host runs something else than the checkout builds; undefined: not known. */
   readonly outOfDate?: boolean;
   readonly lock?: string;
+  /** The system the host booted (/run/booted-system), when it says. */
+  readonly bootedSystem?: string;
+  /** true: its booted kernel, initrd or kernel modules are not those of the current system (or of the boot default). */
+  readonly needsReboot?: boolean;
+  /** Why it needs a reboot, in words. */
+  readonly rebootReasons?: readonly string[];
   readonly lastDeploy?: { readonly id: string; readonly status: TargetStatus | 'interrupted'; readonly at: number };
   readonly checkedAt: number;
 }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { realRoot, resolveInsideCheckout } from '../checkout/paths';
 import { runProcess } from '../nix/process-tree';
 import { readRepoState, resolveRevision, workingTreeChanges } from './repo';
 import type { ChangedFile, RepoState } from './types';
@@ -83,7 +84,8 @@ export async function readWorkingChanges(root: string): Promise<WorkingChanges> 
 
 function untrackedCounts(file: string): { added?: number; removed?: number; binary: boolean } {
   try {
-    const stat = fs.statSync(file);
+    // lstat: a symlink is not followed (it may point anywhere), a FIFO is never opened.
+    const stat = fs.lstatSync(file);
     if (!stat.isFile()) return { binary: false };
     const head = Buffer.alloc(Math.min(8000, stat.size));
     const fd = fs.openSync(file, 'r');
@@ -101,6 +103,32 @@ function untrackedCounts(file: string): { added?: number; removed?: number; bina
   }
 }
 
+/** Past this an untracked file is not diffed: git would read all of it to show the first 512 KB. */
+const maxUntrackedBytes = 64 * 1024 * 1024;
+
+/**
+ * An untracked file is read by `git diff --no-index`, which follows symlinked folders and
+ * blocks on a FIFO: only a regular file (or a symlink, which git shows as its target's
+ * name) under real folders of the checkout is diffed.
+ */
+function requireShowableUntracked(root: string, rel: string): void {
+  const parent = path.posix.dirname(rel);
+  if (parent !== '.' && realRoot(path.join(root, parent)) !== path.join(realRoot(root), parent)) {
+    throw new FleetError('invalid-input', `${rel} is under a symlinked folder; untracked files there are not shown.`);
+  }
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(path.join(root, rel));
+  } catch {
+    throw new FleetError('not-found', `${rel} does not exist in the checkout.`);
+  }
+  if (stat.isSymbolicLink()) return;
+  if (!stat.isFile()) throw new FleetError('invalid-input', `${rel} is not a regular file (a FIFO, device or folder), so it has no diff.`);
+  if (stat.size > maxUntrackedBytes) {
+    throw new FleetError('invalid-input', `${rel} is ${Math.round(stat.size / 1024 / 1024)} MB, too big to show as a new file.`);
+  }
+}
+
 /**
  * The patch of one file: against HEAD (staged + unstaged), only the staged part, or
  * against another revision. Untracked files diff against nothing. Binary files say so
@@ -108,11 +136,13 @@ function untrackedCounts(file: string): { added?: number; removed?: number; bina
  */
 export async function readFileDiff(root: string, file: string, options: { readonly staged?: boolean; readonly base?: string } = {}): Promise<FileDiff> {
   const rel = path.posix.normalize(file);
-  if (rel.startsWith('../') || path.isAbsolute(rel) || rel.includes('\0')) throw new FleetError('invalid-input', `${file} is not a path inside the checkout.`);
+  // Refuses "..", absolute paths, .git/ and symlinks (file or folder) that lead out of the checkout.
+  resolveInsideCheckout(root, rel);
   const base = options.base ? await resolveRevision(root, options.base) : 'HEAD';
   const tracked = (await git(root, ['ls-files', '--error-unmatch', '--', rel], [0, 1])).trim() !== '';
   let patch: string;
   if (!tracked && !options.staged) {
+    requireShowableUntracked(root, rel);
     // `--no-index` exits 1 when the files differ, which is the point here.
     patch = await git(root, ['diff', '--no-color', '--no-ext-diff', '--no-index', '--', '/dev/null', rel], [0, 1]);
   } else {

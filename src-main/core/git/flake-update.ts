@@ -1,6 +1,7 @@
 import { FleetError } from '../contract';
 import type { JobContext } from '../jobs/jobs';
-import { compareVersions, detectNix } from '../nix/nix-info';
+import { detectNix } from '../nix/nix-info';
+import { compareVersions } from '../nix/versions';
 import { runNix } from '../nix/runner';
 import { diffLocks, lockInWorkingTree, type LockDiff } from './lock-diff';
 

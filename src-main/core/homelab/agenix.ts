@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCheckoutFile } from '../checkout/read-file';
 import type { InventoryWarning, SecretsFileStatus } from './types';
 
 type Token = { readonly kind: 'string' | 'ident' | 'symbol' | 'number'; readonly text: string; readonly line: number };
 
 class NotStatic extends Error {}
+
+/** Deeper than this a secrets.nix is not the plain form this reader knows (and could exhaust the stack). */
+const maxNesting = 64;
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -107,7 +111,15 @@ class Reader {
     return result as Record<string, Value>;
   }
 
+  /** Nesting levels open now; a real secrets.nix has two or three. */
+  private depth = 0;
+
+  private enter(line: number): void {
+    if (++this.depth > maxNesting) throw new NotStatic(`nesting deeper than ${maxNesting} levels at line ${line}`);
+  }
+
   private attrs(): { [k: string]: Value } {
+    this.enter(this.peek()?.line ?? 0);
     this.expect('{');
     const out: { [k: string]: Value } = {};
     while (!this.isSymbol('}')) {
@@ -133,6 +145,7 @@ class Reader {
       });
     }
     this.next();
+    this.depth--;
     return out;
   }
 
@@ -164,6 +177,7 @@ class Reader {
       return v;
     }
     if (t.text === '[') {
+      this.enter(t.line);
       const items: string[] = [];
       while (!this.isSymbol(']')) {
         const v = this.term();
@@ -171,6 +185,7 @@ class Reader {
         else throw new NotStatic(`a list element at line ${t.line} is not a string`);
       }
       this.next();
+      this.depth--;
       return items;
     }
     throw new NotStatic(`unexpected "${t.text}" at line ${t.line}`);
@@ -189,19 +204,17 @@ function shortKey(key: string): string {
  */
 export function readAgenixSecrets(root: string, fileAbs: string): { files: SecretsFileStatus[]; warnings: InventoryWarning[] } {
   const rel = path.relative(root, fileAbs).split(path.sep).join('/');
-  let text: string;
-  try {
-    text = fs.readFileSync(fileAbs, 'utf8');
-  } catch (error) {
-    return { files: [], warnings: [{ severity: 'warning', path: rel, message: `${rel} cannot be read (${(error as NodeJS.ErrnoException).code}).` }] };
-  }
+  const read = readCheckoutFile(root, fileAbs);
+  if (!read.ok) return { files: [], warnings: [{ severity: 'warning', path: rel, message: `${rel} ${read.detail}; its secrets are not shown.` }] };
+  const text = read.text;
   let attrs: Record<string, Value>;
   let reader: Reader;
   try {
     reader = new Reader(tokenize(text));
     attrs = reader.file();
   } catch (error) {
-    if (!(error instanceof NotStatic)) throw error;
+    // RangeError: the stack ran out all the same (a guard missed a path); still only a warning.
+    if (!(error instanceof NotStatic) && !(error instanceof RangeError)) throw error;
     return {
       files: [],
       warnings: [{ severity: 'info', path: rel, message: `${rel} could not be read statically (${error.message}); its secrets and recipients are not shown.` }],

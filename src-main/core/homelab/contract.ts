@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { query, type CommandSpec } from '../contract';
+import type { AddResult } from './add-configuration';
 import type { Inventory, SystemItem } from './types';
 
 /** A system name as it appears in systems/; checked again against the scan by the handler. */
@@ -25,6 +26,30 @@ export const deployTargetInput = z
   })
   .strict();
 
+/** A new system, home or droid from the checkout's templates (names are checked again by the handler against the scan). */
+export const addInput = z
+  .object({
+    kind: z.enum(['system', 'home', 'droid'], { message: 'kind must be system, home or droid' }),
+    name: z.string().min(1, 'a name is required').max(255, 'name is longer than 255 characters'),
+    template: z.string().min(1).max(255).optional(),
+    system: z.string().min(1).max(64).optional(),
+    deploy: z
+      .object({
+        host: z.string().min(1, 'host is required').max(255).optional(),
+        user: z.string().min(1).max(64).optional(),
+        port: z.number().int().min(1, 'port must be 1-65535').max(65535, 'port must be 1-65535').optional(),
+        tags: z.array(z.string().min(1).max(64)).max(64).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** What inventory.add answers: what was written and the inventory that shows it. */
+export interface AddAnswer extends AddResult {
+  readonly inventory: Inventory;
+}
+
 export const homelabCommands = {
   'inventory.get': query<Inventory>()(
     'The inventory of the open checkout: the directory scan at once; the flake evaluation fills in later (inventory.changed).',
@@ -41,5 +66,9 @@ export const homelabCommands = {
   'inventory.setLayoutRoot': query<Inventory>()(
     'Set the folder holding systems/ and homes/ for this checkout (null: detect it again).',
     z.object({ layoutRoot: layoutRootPath.nullable() }).strict(),
+  ),
+  'inventory.add': query<AddAnswer>()(
+    "Add a system, home or droid from the checkout's templates: files, meta.json, git add, checked against the flake; nothing stays when a step fails.",
+    addInput,
   ),
 } satisfies Record<string, CommandSpec>;

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isInside, realRoot } from '../checkout/paths';
 import type { InventoryWarning } from './types';
 
 /** One configuration found in a directory by the layout's discovery rule. */
@@ -33,8 +34,13 @@ const ignoredFiles = new Set(['README', 'README.md', 'readme.md', 'LICENSE']);
 export function discoverEntries(root: string, dir: string, kind: string, options: { readonly listFiles?: boolean } = {}): Discovery {
   const listFiles = options.listFiles ?? true;
   const relDir = toRel(root, dir);
+  const base = realRoot(root);
   let dirents: fs.Dirent[];
   try {
+    const realDir = fs.realpathSync.native(dir);
+    if (!isInside(base, realDir)) {
+      return { entries: [], exists: true, warnings: [{ severity: 'error', path: relDir, message: `${relDir}/ is a symlink to ${realDir}, outside the checkout; it is ignored.` }] };
+    }
     dirents = fs.readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -56,7 +62,13 @@ export function discoverEntries(root: string, dir: string, kind: string, options
     if (dirent.isSymbolicLink()) {
       // Follow symlinks the way nix's readDir + pathExists would; a loop or dangling link is a warning.
       try {
-        const stat = fs.statSync(absolute);
+        const real = fs.realpathSync.native(absolute);
+        // A link out of the checkout is not part of the homelab nix builds (and must not make the app read elsewhere).
+        if (!isInside(base, real)) {
+          warnings.push({ severity: 'warning', path: rel, message: `${rel} is a symlink to ${real}, outside the checkout; it is ignored.` });
+          continue;
+        }
+        const stat = fs.statSync(real);
         type = stat.isDirectory() ? 'directory' : stat.isFile() ? 'file' : 'other';
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;

@@ -1,6 +1,7 @@
 import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
 import type { homelabCommands } from './contract';
+import { addConfiguration } from './add-configuration';
 import { InventoryService } from './service';
 
 /** The inventory service of this core: one per core, disposed with it (watcher, running nix). */
@@ -19,6 +20,13 @@ export function homelabHandlers(ctx: CoreContext): HandlersFor<typeof homelabCom
     'inventory.evaluate': (input) =>
       inventoryService(ctx).evaluate(ctx.root(), input.timeoutSeconds !== undefined ? input.timeoutSeconds * 1000 : undefined),
     'inventory.setDeployTarget': (input) => inventoryService(ctx).setDeployTarget(ctx.root(), input.system, input.deploy),
+    'inventory.add': async (input) => {
+      const root = ctx.root();
+      const service = inventoryService(ctx);
+      const result = await addConfiguration(service.get(root, true), input, { env: ctx.env });
+      service.refresh(root);
+      return { ...result, inventory: await service.evaluate(root) };
+    },
     'inventory.setLayoutRoot': (input) => {
       const root = ctx.root();
       ctx.settings.update((s) => {

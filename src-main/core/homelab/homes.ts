@@ -24,7 +24,7 @@ export interface HomesResult {
  * (one per base home, base + global), flagging homes that the flake would ignore: a
  * `user@host` for a host that does not exist, overrides with no base home.
  */
-export function buildHomes(entries: readonly DiscoveredEntry[], systemNames: ReadonlySet<string>, droidNames: ReadonlySet<string>): HomesResult {
+export function buildHomes(root: string, entries: readonly DiscoveredEntry[], systemNames: ReadonlySet<string>, droidNames: ReadonlySet<string>): HomesResult {
   const byName = new Map(entries.map((e) => [e.name, e]));
   const homes: HomeItem[] = [];
   for (const entry of entries) {
@@ -55,7 +55,7 @@ export function buildHomes(entries: readonly DiscoveredEntry[], systemNames: Rea
     // The system comes from the global part's meta.json when there is one (lib/homelab.nix mkStandaloneHome).
     const metaFrom = global ?? base;
     const item = `standalone-home:${home.name}`;
-    const meta = readMetaFile(metaFrom.form === 'directory' ? metaFrom.absolute : undefined, metaFrom.path, 'x86_64-linux', item);
+    const meta = readMetaFile(root, metaFrom.form === 'directory' ? metaFrom.absolute : undefined, metaFrom.path, 'x86_64-linux', item);
     standalone.push({
       name: home.name,
       user: home.user,

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isInside, realRoot } from '../checkout/paths';
 import type { InventoryWarning } from './types';
 
 const layoutDirs = ['systems', 'homes', 'droids'] as const;
@@ -28,6 +29,15 @@ export function detectLayoutRoot(root: string, override?: string): { layoutRoot:
     if (inside.startsWith('..') || path.isAbsolute(inside)) {
       return { layoutRoot: root, warnings: [{ severity: 'error', message: `The layout folder setting "${override}" is outside the checkout; using the checkout root.` }] };
     }
+    let real: string | undefined;
+    try {
+      real = fs.realpathSync.native(chosen);
+    } catch {
+      real = undefined;
+    }
+    if (real !== undefined && !isInside(realRoot(root), real)) {
+      return { layoutRoot: root, warnings: [{ severity: 'error', path: override, message: `The layout folder "${override}" is a symlink to ${real}, outside the checkout; using the checkout root.` }] };
+    }
     if (!isDir(chosen)) {
       return {
         layoutRoot: root,
@@ -47,7 +57,9 @@ export function detectLayoutRoot(root: string, override?: string): { layoutRoot:
     } catch {
       names = [];
     }
+    const base = realRoot(root);
     for (const name of names) {
+      if (!isInside(base, realRoot(path.join(root, name)))) continue;
       if (holdsLayout(path.join(root, name))) return { layoutRoot: path.join(root, name), warnings: [] };
     }
     return {

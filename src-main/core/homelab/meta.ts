@@ -1,6 +1,7 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
+import { readCheckoutFile } from '../checkout/read-file';
+import { parseDeployChecks } from './deploy-checks';
+import { buildHostReason, unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
 import type { DeployTarget, InventoryWarning } from './types';
 
 export interface ReadMeta {
@@ -9,22 +10,37 @@ export interface ReadMeta {
   readonly warnings: readonly InventoryWarning[];
 }
 
+/** Deeper than this, meta.json is not a hand-written settings file (and would overflow JSON.stringify on its way to the UI). */
+const maxMetaDepth = 32;
+
+/** How deeply `value` nests, counting only up to `limit + 1` (iterative: a deep value cannot overflow the stack here). */
+export function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop()!;
+    if (d > deepest) deepest = d;
+    if (deepest > limit) return deepest;
+    if (v && typeof v === 'object') for (const child of Object.values(v)) stack.push({ v: child, d: d + 1 });
+  }
+  return deepest;
+}
+
 /**
  * Read meta.json in a configuration folder the way lib/default.nix `readMeta` does:
  * `{system = default} // meta`. A file that is not a JSON object, or whose `system` is
- * not a string, gives a warning and the defaults (nix evaluation would fail on it).
+ * not a string, gives a warning and the defaults (nix evaluation would fail on it). Only
+ * a regular file inside the checkout, up to 1 MB and 32 levels deep, is read.
  */
-export function readMetaFile(dirAbs: string | undefined, dirRel: string, defaultSystem: string, item: string): ReadMeta {
+export function readMetaFile(root: string, dirAbs: string | undefined, dirRel: string, defaultSystem: string, item: string): ReadMeta {
   if (!dirAbs) return { meta: {}, system: defaultSystem, warnings: [] };
   const rel = `${dirRel}/meta.json`;
-  let text: string;
-  try {
-    text = fs.readFileSync(path.join(dirAbs, 'meta.json'), 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { meta: {}, system: defaultSystem, warnings: [] };
-    return { meta: {}, system: defaultSystem, warnings: [{ severity: 'error', item, path: rel, message: `${rel} cannot be read (${code}).` }] };
+  const read = readCheckoutFile(root, path.join(dirAbs, 'meta.json'));
+  if (!read.ok) {
+    if (read.reason === 'missing') return { meta: {}, system: defaultSystem, warnings: [] };
+    return { meta: {}, system: defaultSystem, warnings: [{ severity: 'error', item, path: rel, message: `${rel} ${read.detail}; using defaults.` }] };
   }
+  const text = read.text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -40,6 +56,13 @@ export function readMetaFile(dirAbs: string | undefined, dirRel: string, default
       meta: {},
       system: defaultSystem,
       warnings: [{ severity: 'error', item, path: rel, message: `${rel} must hold a JSON object such as {"system": "x86_64-linux"}.` }],
+    };
+  }
+  if (nestingDepth(parsed, maxMetaDepth) > maxMetaDepth) {
+    return {
+      meta: {},
+      system: defaultSystem,
+      warnings: [{ severity: 'error', item, path: rel, message: `${rel} nests more than ${maxMetaDepth} levels deep; using defaults.` }],
     };
   }
   const meta = parsed as Record<string, unknown>;
@@ -102,7 +125,13 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
     if (Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')) tags = d.tags as string[];
     else warn('"deploy.tags" must be a list of strings; it is ignored.');
   }
-  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
+  const buildHostText = str('buildHost');
+  const buildHostProblem = buildHostText !== undefined ? buildHostReason(buildHostText) : undefined;
+  if (buildHostProblem) warn(`"deploy.buildHost": ${buildHostProblem}; it is ignored.`);
+  const buildHost = buildHostProblem ? undefined : buildHostText;
+  const checks = parseDeployChecks(d.checks, metaRel);
+  if (checks.error) warnings.push({ severity: 'error', item, path: metaRel, message: checks.error });
+  const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined) ?? checks.error;
   return {
     deploy: {
       host,
@@ -110,7 +139,9 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
       ...(port !== undefined ? { port } : {}),
       tags,
       buildOnTarget: bool('buildOnTarget', false),
+      ...(buildHost !== undefined ? { buildHost } : {}),
       sudo: bool('sudo', user !== undefined && user !== 'root'),
+      checks: checks.checks,
       ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),
     },
     warnings,

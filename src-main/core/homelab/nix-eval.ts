@@ -1,8 +1,8 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { runNix, type NixResult } from '../nix/runner';
-import { explainNixError, nixErrorLocation, nixErrorMessage } from './nix-error';
+import { gitTopOf } from '../find-up';
+import { checkoutErrorOf } from '../nix/nix-errors';
 import type { FlakeEvaluation } from './types';
 
 export interface EvaluateOptions {
@@ -28,16 +28,10 @@ function encodePath(p: string): string {
  * which is what `nix build .#x` sees) inside a git repository, path: otherwise.
  */
 export function flakeRefFor(root: string): string {
-  let dir = root;
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) {
-      const sub = path.relative(dir, root).split(path.sep).join('/');
-      return `git+file://${encodePath(dir)}${sub ? `?dir=${encodeURIComponent(sub)}` : ''}`;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) return `path:${encodePath(root)}`;
-    dir = parent;
-  }
+  const top = gitTopOf(root);
+  if (top === undefined) return `path:${encodePath(root)}`;
+  const sub = path.relative(top, root).split(path.sep).join('/');
+  return `git+file://${encodePath(top)}${sub ? `?dir=${encodeURIComponent(sub)}` : ''}`;
 }
 
 /**
@@ -107,8 +101,8 @@ export async function evaluateFlake(root: string, options: EvaluateOptions = {})
   }
   const durationMs = elapsed();
   if (result.code !== 0) {
-    const location = nixErrorLocation(result.stderr, root);
-    return { state: 'failed', error: explainNixError(nixErrorMessage(result.stderr), root), ...(location ? { location } : {}), durationMs };
+    const { message, location } = checkoutErrorOf(result.stderr, root);
+    return { state: 'failed', error: message, ...(location ? { location } : {}), durationMs };
   }
   let parsed: Record<string, unknown>;
   try {

@@ -66,7 +66,7 @@ export function reconcile(scan: Inventory, evaluation: FlakeEvaluation, previous
     path: '',
     system: 'unknown',
     meta: {},
-    deploy: { host: name, tags: [], buildOnTarget: false, sudo: false },
+    deploy: { host: name, tags: [], buildOnTarget: false, sudo: false, checks: [] },
     homes: [],
     flake: 'in-flake-only',
     warnings: [warning],

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { gitTopOf } from '../find-up';
 import { discoverEntries, type DiscoveredEntry } from './discover';
 import { buildHomes } from './homes';
 import { detectLayoutRoot } from './layout';
@@ -11,10 +12,7 @@ import type { DroidItem, Inventory, InventoryWarning, SystemItem } from './types
 
 /** Whether `dir` is in a git work tree (a .git here or in a parent), as nix decides between git+file and path. */
 export function insideGit(dir: string): boolean {
-  for (let d = dir; ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, '.git'))) return true;
-    if (path.dirname(d) === d) return false;
-  }
+  return gitTopOf(dir) !== undefined;
 }
 
 /** Whether a configuration folder holds meta.json (known from its listing, so no failed open per folder). */
@@ -54,7 +52,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
 
   const systemNames = new Set(systemsFound.entries.map((e) => e.name));
   const droidNames = new Set(droidsFound.entries.map((e) => e.name));
-  const { homes, standalone } = buildHomes(homesFound.entries, systemNames, droidNames);
+  const { homes, standalone } = buildHomes(root, homesFound.entries, systemNames, droidNames);
   const homeNames = new Set(homes.map((h) => h.name));
   // Homes by the host they attach to (lib/homelab.nix only attaches overrides of existing base homes).
   const homesByHost = new Map<string, string[]>();
@@ -67,7 +65,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
 
   const systems: SystemItem[] = systemsFound.entries.map((entry) => {
     const item = `system:${entry.name}`;
-    const meta = readMetaFile(hasMeta(entry) ? entry.absolute : undefined, entry.path, 'x86_64-linux', item);
+    const meta = readMetaFile(root, hasMeta(entry) ? entry.absolute : undefined, entry.path, 'x86_64-linux', item);
     const { deploy, warnings: deployWarnings } = deployTargetOf(entry.name, meta.meta, `${entry.path}/meta.json`, item);
     const itemWarnings: InventoryWarning[] = [...meta.warnings, ...deployWarnings];
     const unsafe = unsafeNameReason(entry.name);
@@ -87,7 +85,7 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
 
   const droids: DroidItem[] = droidsFound.entries.map((entry) => {
     const item = `droid:${entry.name}`;
-    const meta = readMetaFile(hasMeta(entry) ? entry.absolute : undefined, entry.path, 'aarch64-linux', item);
+    const meta = readMetaFile(root, hasMeta(entry) ? entry.absolute : undefined, entry.path, 'aarch64-linux', item);
     const itemWarnings: InventoryWarning[] = [...meta.warnings];
     const unsafe = unsafeNameReason(entry.name);
     if (unsafe) itemWarnings.push({ severity: 'warning', item, path: entry.path, message: `${entry.path}: ${unsafe}; it is shown but cannot be deployed.` });

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCheckoutFile } from '../checkout/read-file';
 import { readAgenixSecrets } from './agenix';
 import type { DiscoveredEntry } from './discover';
 import { parseSopsConfig, type SopsConfig } from './sops-config';
@@ -56,14 +57,14 @@ export function scanSecrets(root: string, layoutRoot: string, configurations: re
   let configDir: string | undefined;
   for (const base of new Set([root, layoutRoot])) {
     const file = path.join(base, '.sops.yaml');
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
+    const rel = path.relative(root, file).split(path.sep).join('/');
+    const read = readCheckoutFile(root, file);
+    if (!read.ok) {
+      if (read.reason !== 'missing') warnings.push({ severity: 'warning', path: rel, message: `${rel} ${read.detail}; sops rules are not checked.` });
       continue;
     }
     configDir = base;
-    config = parseSopsConfig(text, path.relative(root, file).split(path.sep).join('/'));
+    config = parseSopsConfig(read.text, rel);
     warnings.push(...config.warnings);
     break;
   }

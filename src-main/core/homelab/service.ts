@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { resolveInsideCheckout } from '../checkout/paths';
+import { readCheckoutFile } from '../checkout/read-file';
 import type { EventBus } from '../events';
 import type { SettingsStore } from '../settings/settings';
 import { writeFileAtomic } from '../settings/atomic-file';
@@ -46,6 +47,8 @@ export class InventoryService {
   private evalAgain = false;
   private evalAbort: AbortController | undefined;
   private disposed = false;
+  /** Why the last rescan after a change failed, shown as a warning until a rescan works. */
+  private watchProblem: string | undefined;
 
   constructor(private readonly options: InventoryServiceOptions) {}
 
@@ -57,7 +60,9 @@ export class InventoryService {
       // Live front ends get the flake's answer as an event; the one-shot CLI asks with evaluate().
       if (this.options.live) this.startEvaluation();
     }
-    if (this.options.live && !this.watcher) this.watcher = watchCheckout(root, () => this.onFilesChanged());
+    if (this.options.live && !this.watcher) {
+      this.watcher = watchCheckout(root, () => this.onFilesChanged(), { onError: (error) => this.onWatchFailure(error) });
+    }
     return this.current();
   }
 
@@ -100,13 +105,13 @@ export class InventoryService {
       const reason = (deploy.host !== undefined ? unsafeHostReason(deploy.host) : undefined) ?? (deploy.user !== undefined ? unsafeUserReason(deploy.user) : undefined);
       if (reason) throw new FleetError('invalid-input', `Cannot use this deploy target: ${reason}.`);
     }
-    const file = path.join(root, system.path, 'meta.json');
+    // The real path, refused when the system folder or meta.json is a symlink out of the checkout.
+    const file = resolveInsideCheckout(root, `${system.path}/meta.json`);
+    const read = readCheckoutFile(root, file);
     let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      text = '{\n  "system": ' + JSON.stringify(system.system) + '\n}\n';
-    }
+    if (read.ok) text = read.text;
+    else if (read.reason === 'missing') text = '{\n  "system": ' + JSON.stringify(system.system) + '\n}\n';
+    else throw new FleetError('invalid-input', `${system.path}/meta.json ${read.detail}; fix it by hand first.`);
     let next: string;
     try {
       const clean = deploy ? Object.fromEntries(Object.entries(deploy).filter(([, v]) => v !== undefined)) : undefined;
@@ -147,6 +152,7 @@ export class InventoryService {
     this.lastSettled = undefined;
     this.evalRunning = undefined;
     this.evalAgain = false;
+    this.watchProblem = undefined;
   }
 
   private scanNow(root: string): Inventory {
@@ -156,7 +162,16 @@ export class InventoryService {
 
   private current(): Inventory {
     if (!this.scan) throw new Error('inventory read before the first scan');
-    return { ...reconcile(this.scan, this.evaluation, this.lastSettled), revision: this.revision };
+    const inventory = reconcile(this.scan, this.evaluation, this.lastSettled);
+    const warnings = this.watchProblem ? [...inventory.warnings, { severity: 'warning' as const, message: this.watchProblem }] : inventory.warnings;
+    return { ...inventory, warnings, revision: this.revision };
+  }
+
+  /** A rescan after a change failed: the last good scan stays, with a warning saying why it may be stale. */
+  private onWatchFailure(error: unknown): void {
+    const why = error instanceof RangeError ? 'a file in the checkout nests too deeply' : error instanceof Error ? error.message : String(error);
+    this.watchProblem = `The checkout changed but could not be scanned again (${why}); the list may be out of date.`;
+    if (this.scan) this.publish();
   }
 
   private publish(): Inventory {
@@ -169,6 +184,7 @@ export class InventoryService {
   private onFilesChanged(): void {
     if (this.disposed || !this.root) return;
     this.scan = this.scanNow(this.root);
+    this.watchProblem = undefined;
     this.startEvaluation();
     this.publish();
   }
@@ -199,11 +215,14 @@ export class InventoryService {
         this.publish();
         return;
       }
-    })().finally(() => {
-      if (this.evalAbort === abort) {
-        this.evalRunning = undefined;
-        this.evalAbort = undefined;
-      }
-    });
+    })()
+      // Nobody may be waiting on this promise: a failure becomes a warning, never an unhandled rejection.
+      .catch((error: unknown) => this.onWatchFailure(error))
+      .finally(() => {
+        if (this.evalAbort === abort) {
+          this.evalRunning = undefined;
+          this.evalAbort = undefined;
+        }
+      });
   }
 }

@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { parseDocument, visit } from 'yaml';
 import type { InventoryWarning } from './types';
 
@@ -6,7 +7,12 @@ export interface SopsRule {
   readonly index: number;
   /** The rule's path_regex as written; undefined for a catch-all rule. */
   readonly pathRegex?: string;
-  readonly regex?: RegExp;
+  /**
+   * Whether the rule's path_regex matches a path. Runs on RE2 (re2js), the engine sops
+   * itself uses (Go's regexp): linear time, so a rule like `(a+)+$` in a checkout cannot
+   * hang the app on a long file name the way a backtracking RegExp would.
+   */
+  readonly matches?: (relPath: string) => boolean;
   readonly recipients: readonly string[];
 }
 
@@ -45,6 +51,19 @@ function recipientsOf(node: Record<string, unknown>): string[] {
  * key_groups. Nothing here is fatal: problems become warnings on the secrets status.
  */
 export function parseSopsConfig(text: string, rel: string): SopsConfig {
+  try {
+    return parseSopsConfigText(text, rel);
+  } catch (error) {
+    // The yaml parser recurses per nesting level: a hostile file overflows the stack. A warning, never a crash.
+    const why = error instanceof RangeError ? 'it nests too deeply' : (error as Error).message;
+    return { rules: [], labels: {}, warnings: [{ severity: 'error', path: rel, message: `${rel} cannot be read (${why}); sops rules are not checked.` }] };
+  }
+}
+
+/** The longest path_regex compiled; a real one is a few dozen characters. */
+const maxPathRegexLength = 2048;
+
+function parseSopsConfigText(text: string, rel: string): SopsConfig {
   const warnings: InventoryWarning[] = [];
   const doc = parseDocument(text, { uniqueKeys: false });
   if (doc.errors.length > 0) {
@@ -86,16 +105,21 @@ export function parseSopsConfig(text: string, rel: string): SopsConfig {
     }
     const rule = raw as Record<string, unknown>;
     const pathRegex = typeof rule.path_regex === 'string' ? rule.path_regex : undefined;
-    let regex: RegExp | undefined;
+    let matches: ((relPath: string) => boolean) | undefined;
     if (pathRegex !== undefined) {
+      if (pathRegex.length > maxPathRegexLength) {
+        warnings.push({ severity: 'warning', path: rel, message: `${rel}: path_regex of rule ${index + 1} is longer than ${maxPathRegexLength} characters; the rule is ignored.` });
+        return;
+      }
       try {
-        regex = new RegExp(pathRegex);
+        const compiled = RE2JS.compile(pathRegex);
+        matches = (relPath) => compiled.matcher(relPath).find();
       } catch (error) {
-        warnings.push({ severity: 'warning', path: rel, message: `${rel}: path_regex "${pathRegex}" of rule ${index + 1} is not a valid regular expression (${(error as Error).message}).` });
+        warnings.push({ severity: 'warning', path: rel, message: `${rel}: path_regex "${pathRegex}" of rule ${index + 1} is not a valid regular expression (${(error as Error).message}); the rule is ignored.` });
         return;
       }
     }
-    rules.push({ index, ...(pathRegex !== undefined ? { pathRegex } : {}), ...(regex ? { regex } : {}), recipients: recipientsOf(rule) });
+    rules.push({ index, ...(pathRegex !== undefined ? { pathRegex } : {}), ...(matches ? { matches } : {}), recipients: recipientsOf(rule) });
   });
   return { rules, labels, warnings };
 }

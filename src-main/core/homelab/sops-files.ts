@@ -1,8 +1,11 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readCheckoutFile } from '../checkout/read-file';
 import { parse as parseYaml } from 'yaml';
 import { normalisePgp, type SopsConfig, type SopsRule } from './sops-config';
 import type { InventoryWarning, SecretsFileStatus } from './types';
+
+/** Encrypted files hold whole certificates or binaries; past this one is not read for its metadata. */
+const maxSecretsFileBytes = 16 * 1024 * 1024;
 
 /** What a sops-encrypted file says about itself in its `sops:` metadata. Never decrypted. */
 export interface SopsMetadata {
@@ -68,7 +71,7 @@ export function readSopsMetadata(text: string, file: string): SopsMetadata | und
 
 /** The first creation rule whose path_regex matches (sops uses the first match), against the path relative to .sops.yaml. */
 export function matchRule(rules: readonly SopsRule[], relToConfig: string): SopsRule | undefined {
-  return rules.find((r) => !r.regex || r.regex.test(relToConfig));
+  return rules.find((r) => !r.matches || r.matches(relToConfig));
 }
 
 /**
@@ -82,15 +85,16 @@ export function sopsStatuses(
   candidates: readonly string[],
 ): { files: SecretsFileStatus[]; warnings: InventoryWarning[] } {
   const files: SecretsFileStatus[] = [];
+  const skipped: InventoryWarning[] = [];
   const rules = config?.rules ?? [];
   const used = new Set<number>();
   for (const rel of candidates) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(root, rel), 'utf8');
-    } catch {
+    const read = readCheckoutFile(root, path.join(root, rel), maxSecretsFileBytes);
+    if (!read.ok) {
+      if (read.reason !== 'missing') skipped.push({ severity: 'warning', item: `secret:${rel}`, path: rel, message: `${rel} ${read.detail}.` });
       continue;
     }
+    const text = read.text;
     const meta = readSopsMetadata(text, rel);
     const relToConfig = configDir ? path.relative(configDir, path.join(root, rel)).split(path.sep).join('/') : rel;
     const rule = config ? matchRule(rules, relToConfig) : undefined;
@@ -132,7 +136,7 @@ export function sopsStatuses(
       warnings,
     });
   }
-  const warnings: InventoryWarning[] = [];
+  const warnings: InventoryWarning[] = [...skipped];
   for (const rule of rules) {
     if (!used.has(rule.index)) {
       warnings.push({

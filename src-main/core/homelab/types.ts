@@ -1,3 +1,4 @@
+import type { DeployCheck } from './deploy-checks';
 /**
  * The inventory of a homelab checkout: what the directory scan found, reconciled with
  * the flake's own outputs when nix could evaluate them. This is the shape `fleet
@@ -25,7 +26,11 @@ export interface DeployTarget {
   readonly port?: number;
   readonly tags: readonly string[];
   readonly buildOnTarget: boolean;
+  /** meta.json deploy.buildHost: where the closure is built ("user@host" or an ssh alias); unset: here (or the settings' default). */
+  readonly buildHost?: string;
   readonly sudo: boolean;
+  /** Health checks run after the switch (meta.json deploy.checks). */
+  readonly checks: readonly DeployCheck[];
   /** Set when the system cannot be deployed as it is (e.g. its name has shell characters). */
   readonly refused?: string;
 }

@@ -13,7 +13,11 @@ export interface CheckoutWatcher {
  * touches hundreds of files): after `quietMs` without events, or at the latest `maxWaitMs`
  * after the first, so an edit shows within a second even during a long burst.
  */
-export function watchCheckout(root: string, onChange: (paths: readonly string[]) => void, options: { quietMs?: number; maxWaitMs?: number } = {}): CheckoutWatcher {
+export function watchCheckout(
+  root: string,
+  onChange: (paths: readonly string[]) => void,
+  options: { quietMs?: number; maxWaitMs?: number; onError?: (error: unknown) => void } = {},
+): CheckoutWatcher {
   const quietMs = options.quietMs ?? 120;
   const maxWaitMs = options.maxWaitMs ?? 500;
   let pending = new Set<string>();
@@ -27,7 +31,17 @@ export function watchCheckout(root: string, onChange: (paths: readonly string[])
     maxTimer = undefined;
     const paths = [...pending];
     pending = new Set();
-    if (!closed && paths.length > 0) onChange(paths);
+    if (closed || paths.length === 0) return;
+    // This runs from a timer: a throw here would end the process, so it goes to onError instead.
+    try {
+      onChange(paths);
+    } catch (error) {
+      try {
+        options.onError?.(error);
+      } catch {
+        // nothing left to tell
+      }
+    }
   };
   const watcher: FSWatcher = watch(root, {
     ignoreInitial: true,

@@ -49,6 +49,10 @@ export interface TargetProgress {
   readonly closureSize?: number;
   /** Derivations that failed to build, with the last lines of their build log. */
   readonly failedDerivations?: readonly FailedDerivation[];
+  /** Where the target's closure is built: "here", "the host itself", or a build host's name. */
+  readonly builtOn?: string;
+  /** Where the host gets the closure from: "here", a build host's name, or the cache. */
+  readonly copiedFrom?: string;
 }
 
 /** A derivation whose builder failed: `nix log <drv>` prints its whole log. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { requireInsideRoots } from '../checkout/paths';
 import { locateProgram } from './which';
 
 /** A file position to open. */
@@ -65,14 +66,15 @@ export function chooseEditor(configured: readonly string[] | undefined, env: Nod
 }
 
 /**
- * Open a file of the checkout at a line in the person's editor. Only files inside
- * `allowedRoots` open (the UI passes locations from nix errors; nothing else).
+ * Open a file of the checkout at a line in the person's editor. Only files whose real
+ * path is inside `allowedRoots` open (the UI passes locations from nix errors; nothing
+ * else). The editor itself is only ever chosen by the person (settings.setEditor, which
+ * the WebSocket bridge refuses, or $VISUAL/$EDITOR).
  * Returns the argument array used.
  */
 export function openInEditor(target: EditorTarget, options: { editor?: readonly string[]; env: NodeJS.ProcessEnv; allowedRoots: readonly string[] }): string[] {
-  const file = path.resolve(target.file);
-  const inside = options.allowedRoots.some((r) => file === path.resolve(r) || file.startsWith(path.resolve(r) + path.sep));
-  if (!inside) throw new FleetError('invalid-input', `${file} is not inside the open checkout.`);
+  // The real path: a symlinked file or folder that leads out of the checkout (or into .git/) is refused.
+  const file = requireInsideRoots(target.file, options.allowedRoots);
   if (!fs.existsSync(file)) throw new FleetError('not-found', `${file} does not exist.`);
   const argv = editorCommand(chooseEditor(options.editor, options.env), { ...target, file });
   const program = argv[0]!;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { gitTopOf } from '../find-up';
 
 /** A source position, already mapped from the store copy back to the checkout when possible. */
 export interface SourceLocation {
@@ -45,7 +46,7 @@ export function checkoutPath(file: string, root: string | undefined): string {
   const match = storeSource.exec(file);
   if (!match || !root) return file;
   const rest = match[1] ?? '';
-  const bases = [gitTop(root), root].filter((b): b is string => b !== undefined);
+  const bases = [gitTopOf(root), root].filter((b): b is string => b !== undefined);
   for (const base of bases) {
     const candidate = path.join(base, rest);
     if (fs.existsSync(candidate)) return candidate;
@@ -53,15 +54,6 @@ export function checkoutPath(file: string, root: string | undefined): string {
   return file;
 }
 
-function gitTop(dir: string): string | undefined {
-  let current = path.resolve(dir);
-  for (;;) {
-    if (fs.existsSync(path.join(current, '.git'))) return current;
-    const parent = path.dirname(current);
-    if (parent === current) return undefined;
-    current = parent;
-  }
-}
 
 function mapLocation(file: string | null | undefined, line: unknown, column: unknown, root: string | undefined): SourceLocation | undefined {
   if (!file || typeof line !== 'number' || line <= 0) return undefined;
@@ -236,4 +228,29 @@ export function nixErrorFromStderr(stderr: string, options: { root?: string; fal
   const parsed = parseNixErrorText(stderr, options.root);
   if (parsed.message === 'nix failed') return new FleetError('nix-error', options.fallback);
   return toFleetError(parsed, options.root);
+}
+
+/**
+ * Add what to do to errors whose cause nix does not say: a file that exists in the
+ * checkout but not in nix's copy of it is a file git does not track.
+ */
+export function explainNixError(message: string, root: string): string {
+  const missing = /getting status of '([^']+)': No such file or directory/.exec(message);
+  const rel = missing?.[1];
+  if (rel && !rel.startsWith('/') && fs.existsSync(path.join(root, rel))) {
+    return `${message} (${rel} exists but git does not track it, and nix only sees tracked files: run \`git add ${rel}\`)`;
+  }
+  return message;
+}
+
+/**
+ * A failed nix call's stderr as the inventory shows it: the message with checkout paths
+ * relative and what to do added, and the place in the checkout it points at (none when it
+ * points outside the checkout, e.g. into an input).
+ */
+export function checkoutErrorOf(stderr: string, root: string): { message: string; location?: SourceLocation } {
+  const parsed = parseNixErrorText(stderr, root);
+  const location = bestLocation(parsed, root);
+  const inCheckout = location && location.file.startsWith(path.resolve(root) + path.sep) && fs.existsSync(location.file) ? location : undefined;
+  return { message: explainNixError(mapMessagePaths(parsed.message, root), root), ...(inCheckout ? { location: inCheckout } : {}) };
 }

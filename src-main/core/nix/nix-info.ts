@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runProcess } from './process-tree';
+import { compareVersions } from './versions';
 
 /** Which nix implementation is installed; they differ in flags and JSON shapes. */
 export type NixFlavour = 'nix' | 'lix' | 'determinate';
@@ -57,17 +58,29 @@ const wellKnown = [
 ];
 
 /**
- * Find the nix binary: $FLEET_NIX, then PATH, then the places installers put it (a
- * desktop app started from a menu often has a PATH without the nix profile).
+ * Find the nix binary: $FLEET_NIX (the nix binary, or the folder holding it and its
+ * nix-store), then PATH, then the places installers put it (a desktop app started from a
+ * menu often has a PATH without the nix profile).
  */
 export function locateNix(env: NodeJS.ProcessEnv = process.env): string | undefined {
   // An explicit choice is final: FLEET_NIX pointing nowhere means "no nix", not "search".
-  if (env.FLEET_NIX) return isExecutable(env.FLEET_NIX) ? env.FLEET_NIX : undefined;
+  if (env.FLEET_NIX) {
+    const chosen = isDirectory(env.FLEET_NIX) ? path.join(env.FLEET_NIX, 'nix') : env.FLEET_NIX;
+    return isExecutable(chosen) ? chosen : undefined;
+  }
   const candidates: string[] = [];
   for (const dir of (env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'nix'));
   const home = env.HOME ?? os.homedir();
   candidates.push(path.join(home, '.nix-profile/bin/nix'), ...wellKnown);
   return candidates.find(isExecutable);
+}
+
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isExecutable(file: string): boolean {
@@ -89,16 +102,6 @@ export function parseNixVersion(text: string): { version: string; flavour: NixFl
   return { version: match[2]!, flavour };
 }
 
-/** Compare dotted versions: negative when a < b. */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /** What a given nix version supports. Lix forked from 2.18 and numbers itself 2.90+. */
 export function featuresOf(version: string, flavour: NixFlavour): NixFeatures {
@@ -143,7 +146,7 @@ export const installAdvice: NixInstallAdvice = {
   steps: [
     'Install Nix with the official installer: sh <(curl -L https://nixos.org/nix/install) --daemon',
     'or on Debian/Ubuntu: sudo apt install nix-bin',
-    'then restart the app (or set FLEET_NIX to the full path of the nix binary).',
+    'then restart the app (or set FLEET_NIX to the full path of the nix binary, or of the folder holding nix and nix-store).',
   ],
   url: 'https://nixos.org/download',
 };
@@ -156,7 +159,7 @@ export async function detectNix(env: NodeJS.ProcessEnv = process.env): Promise<N
   const nix = locateNix(env);
   if (!nix) {
     const problem = env.FLEET_NIX
-      ? `FLEET_NIX is ${env.FLEET_NIX}, which is not an executable file.`
+      ? `FLEET_NIX is ${env.FLEET_NIX}, which is neither an executable nix nor a folder holding one.`
       : 'nix is not installed (not on PATH nor in the usual places).';
     return { found: false, problem, install: installAdvice };
   }

@@ -40,7 +40,7 @@ export function requireNix(env: NodeJS.ProcessEnv = process.env, explicit?: stri
   const nix = explicit ?? locateNix(env);
   if (!nix) {
     const message = env.FLEET_NIX
-      ? `FLEET_NIX is ${env.FLEET_NIX}, which is not an executable file, so this cannot be evaluated or built.`
+      ? `FLEET_NIX is ${env.FLEET_NIX}, which is neither an executable nix nor a folder holding one, so this cannot be evaluated or built.`
       : 'Nix is not installed, so this cannot be evaluated or built.';
     throw new FleetError('nix-missing', message, { hint: installAdvice.steps.join(' ') });
   }

@@ -76,8 +76,26 @@ function discover(dir: string): string[] {
   return names.sort();
 }
 
-/** The truth: configuration names from the flake's outputs (three cheap evaluations). */
-export async function flakeTargetNames(root: string, options: NixRunOptions = {}): Promise<TargetNames> {
+/** Name lookups under way, by checkout and nix set-up: a flood of requests shares one. */
+const namesInFlight = new Map<string, Promise<TargetNames>>();
+
+/**
+ * The truth: configuration names from the flake's outputs (three cheap evaluations).
+ * Identical lookups at the same time share one run, so a page sending many unknown
+ * names at once starts three evaluations, not three per request. A caller with its own
+ * cancel signal gets its own run (cancelling must not fail the others).
+ */
+export function flakeTargetNames(root: string, options: NixRunOptions = {}): Promise<TargetNames> {
+  if (options.signal) return readFlakeTargetNames(root, options);
+  const key = JSON.stringify([root, options.nix ?? '', options.options ?? [], options.env?.FLEET_NIX ?? '', options.env?.FLEET_NIX_OPTIONS ?? '']);
+  const running = namesInFlight.get(key);
+  if (running) return running;
+  const run = readFlakeTargetNames(root, options).finally(() => namesInFlight.delete(key));
+  namesInFlight.set(key, run);
+  return run;
+}
+
+async function readFlakeTargetNames(root: string, options: NixRunOptions): Promise<TargetNames> {
   const names = async (output: string) => {
     try {
       return await nixEvalJson<string[]>(`.#${output}`, { ...options, cwd: root, root, apply: 'builtins.attrNames' });

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { buildHostReason } from '../homelab/names';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic-file';
 
 /** The app's settings file, validated when read: a hand-edited or foreign file never crashes the app. */
@@ -22,10 +23,16 @@ export const settingsSchema = z.object({
       confirmTimeoutSeconds: z.number().int().min(5).max(600).default(30),
       magicRollback: z.boolean().default(true),
       substituteOnTarget: z.boolean().default(false),
+      /** Build systems on this host ("user@host" or an ssh alias) unless their meta.json says otherwise. */
+      buildHost: z
+        .string()
+        .max(300)
+        .refine((s) => buildHostReason(s) === undefined, 'a build host is an ssh alias, a host name or user@host')
+        .optional(),
     })
     .prefault({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
-  editor: z.array(z.string()).optional(),
+  editor: z.array(z.string().max(1024)).max(32).optional(),
   /** Serial of an Android device -> droid configuration name. */
   droidLinks: z.record(z.string(), z.string()).default({}),
 });
@@ -42,7 +49,8 @@ export const maxRecent = 10;
 export class SettingsStore {
   private value: Settings;
   readonly file: string;
-  readonly problem?: string;
+  /** What is wrong with the settings file (unreadable, unwritable), for app.info; undefined when all is well. */
+  problem?: string;
 
   constructor(dataDir: string) {
     this.file = path.join(dataDir, 'settings.json');
@@ -59,8 +67,15 @@ export class SettingsStore {
   /** Apply a change and persist it. */
   update(change: (current: Settings) => Settings): Settings {
     const next = settingsSchema.parse(change(this.value));
-    writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
     this.value = next;
+    try {
+      writeFileAtomic(this.file, JSON.stringify(next, null, 2) + '\n');
+    } catch (error) {
+      // The app keeps working on the settings in memory (serve must not exit over EISDIR); the problem is reported.
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EISDIR' ? 'it is a folder' : code ?? (error as Error).message;
+      this.problem = `Settings cannot be saved to ${this.file} (${why}); changes last until the app stops. Move it aside to fix this.`;
+    }
     return next;
   }
 
@@ -86,8 +101,11 @@ function loadSettings(file: string): { settings: Settings; problem?: string } {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return { settings: settingsSchema.parse({}) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { settings: settingsSchema.parse({}) };
+    const why = code === 'EISDIR' ? 'it is a folder, not a file' : code ?? (error as Error).message;
+    return { settings: settingsSchema.parse({}), problem: `Settings file ${file} cannot be read (${why}); defaults are used and changes are not saved.` };
   }
   let problem: string;
   try {

@@ -1,2 +1,2 @@
 export { DeployDiff } from './DeployDiff';
-export { formatBytes, formatDelta, summariseHostDiff, checkoutKey, diffsToStart, type HostDiffSummary, type HostDiffRun } from './summary';
+export { summariseHostDiff, checkoutKey, diffsToStart, type HostDiffSummary, type HostDiffRun } from './summary';

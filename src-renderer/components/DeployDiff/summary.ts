@@ -1,3 +1,4 @@
+import { formatBytes, formatBytesChange } from '../../../src-main/shared/units';
 import type { ClosureDiffReport } from '../../../src-main/core/closure/report';
 import type { PackageDiff } from '../../../src-main/core/closure/types';
 import type { WorkingChanges } from '../../../src-main/core/git/file-diff';
@@ -21,24 +22,6 @@ export interface HostDiffSummary {
 /** How many version changes the one-line summary names before "and N more". */
 const namedChanges = 3;
 
-/** Bytes as a person reads them: "248 KiB", "1.5 MiB", "0 B" (binary units, no "+"). */
-export function formatBytes(bytes: number): string {
-  let n = Math.abs(bytes);
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  const digits = u === 0 || n >= 10 ? Math.round(n).toString() : n.toFixed(1).replace(/\.0$/, '');
-  return `${bytes < 0 ? '−' : ''}${digits} ${units[u]}`;
-}
-
-/** A size change with its sign: "+248 KiB", "−1.5 MiB", "±0 B". */
-export function formatDelta(bytes: number): string {
-  if (bytes === 0) return '±0 B';
-  return bytes > 0 ? `+${formatBytes(bytes)}` : formatBytes(bytes);
-}
 
 function versionsOf(list: readonly string[]): string {
   return list.filter((v) => v !== '').join(', ') || '?';
@@ -85,7 +68,7 @@ export function summariseHostDiff(report: ClosureDiffReport, options: { readonly
   return {
     state: 'ok',
     packages,
-    size: `size ${formatBytes(diff.oldSize)} → ${formatBytes(diff.newSize)} (${formatDelta(diff.sizeDelta)})`,
+    size: `size ${formatBytes(diff.oldSize)} → ${formatBytes(diff.newSize)} (${formatBytesChange(diff.sizeDelta)})`,
     copy,
     ...(diff.rebootNeeded ? { reboot: `reboot needed (${kernel ?? 'kernel modules or initrd changed'})` } : {}),
   };

@@ -1,17 +1,6 @@
+import { formatBytesChange } from '../../../src-main/shared/units';
 import type { PackageDiff } from '../../../src-main/core/closure/types';
 
-/** Signed size as a person reads it: "+1.2 MiB". */
-export function signedBytes(bytes: number): string {
-  const sign = bytes > 0 ? '+' : bytes < 0 ? '−' : '';
-  let n = Math.abs(bytes);
-  const units = ['B', 'KiB', 'MiB', 'GiB'];
-  let u = 0;
-  while (n >= 1024 && u < units.length - 1) {
-    n /= 1024;
-    u++;
-  }
-  return `${sign}${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
-}
 
 const rowHeight = 22;
 const labelWidth = 150;
@@ -38,13 +27,13 @@ export function ClosureChart({ growers, shrinkers }: { readonly growers: readonl
         const grows = row.sizeDelta > 0;
         return (
           <g key={`${row.name}-${i}`}>
-            <title>{`${row.name}: ${signedBytes(row.sizeDelta)}`}</title>
+            <title>{`${row.name}: ${formatBytesChange(row.sizeDelta)}`}</title>
             <text x={labelWidth - 8} y={y + rowHeight / 2 + 4} textAnchor="end" className="closure-chart-label">
               {row.name.length > 20 ? `${row.name.slice(0, 19)}…` : row.name}
             </text>
             <rect x={grows ? zero : zero - w} y={y + 3} width={w} height={rowHeight - 8} rx={3} className={grows ? 'closure-chart-grow' : 'closure-chart-shrink'} />
             <text x={width - 4} y={y + rowHeight / 2 + 4} textAnchor="end" className="closure-chart-value">
-              {signedBytes(row.sizeDelta)}
+              {formatBytesChange(row.sizeDelta)}
             </text>
           </g>
         );

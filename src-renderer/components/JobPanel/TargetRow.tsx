@@ -1,6 +1,7 @@
 import type { TargetProgress } from '../../../src-main/core/api';
 import { DerivationLog } from './DerivationLog';
-import { formatBytes, formatDuration } from './format';
+import { formatBytes } from '../../../src-main/shared/units';
+import { formatDuration } from './format';
 import { ProgressBar } from './ProgressBar';
 
 const tones = { succeeded: 'ok', failed: 'err', cancelled: 'warn', running: 'accent', pending: 'accent', skipped: 'warn', 'rolled-back': 'warn' } as const;

@@ -1,4 +1,3 @@
-export { formatBytes } from '../../../src-main/core/units';
 
 
 /** A duration as "4.2 s", "3 min 12 s", "1 h 02 min". */

@@ -1,11 +1,7 @@
-import { ClosureChart, signedBytes } from '../../components/DiffViewer/ClosureChart';
+import { ClosureChart } from '../../components/DiffViewer/ClosureChart';
+import { formatBytes, formatBytesChange } from '../../../src-main/shared/units';
 import { PackageChangesTable } from '../../components/DiffViewer';
 import { useChangesStore } from '../../stores/changes';
-
-function bytes(n: number): string {
-  return signedBytes(n).replace(/^\+/, '');
-}
-
 
 /** A closure diff like nvd: versions and sizes per package, what to copy, and the size chart beside it. */
 export function ClosurePanel({ systems }: { readonly systems: readonly string[] }) {
@@ -49,7 +45,7 @@ export function ClosurePanel({ systems }: { readonly systems: readonly string[] 
           </p>
           {!closure.diff ? (
             <div className="notice warn" data-testid="closure-unknown">
-              Closure diff unknown: {closure.old.error}. The deploy is still possible; it may copy up to {closure.new.paths} paths ({bytes(closure.new.bytes ?? 0)}).
+              Closure diff unknown: {closure.old.error}. The deploy is still possible; it may copy up to {closure.new.paths} paths ({formatBytes(closure.new.bytes ?? 0)}).
             </div>
           ) : (
             <>
@@ -60,16 +56,16 @@ export function ClosurePanel({ systems }: { readonly systems: readonly string[] 
                 <span className="badge err">{closure.diff.counts.removed} removed</span>
                 <span className="badge">{closure.diff.counts.rebuilt} rebuilt</span>
                 <span className="badge">
-                  size {bytes(closure.diff.oldSize)} → {bytes(closure.diff.newSize)} ({signedBytes(closure.diff.sizeDelta)})
+                  size {formatBytes(closure.diff.oldSize)} → {formatBytes(closure.diff.newSize)} ({formatBytesChange(closure.diff.sizeDelta)})
                 </span>
                 <span className="badge accent" data-testid="closure-download">
-                  to copy: {closure.diff.download.paths} paths, {bytes(closure.diff.download.bytes)}
+                  to copy: {closure.diff.download.paths} paths, {formatBytes(closure.diff.download.bytes)}
                   {closure.old.source === 'host' && !closure.diff.download.exact ? ' at most' : ''}
                 </span>
                 {closure.diff.rebootNeeded ? <span className="badge warn">kernel/initrd changed: reboot needed</span> : null}
               </div>
               <div className="chg-closure">
-                <PackageChangesTable packages={closure.diff.packages} formatSize={signedBytes} className="grid chg-closure-table" />
+                <PackageChangesTable packages={closure.diff.packages} formatSize={formatBytesChange} className="grid chg-closure-table" />
                 <div className="chg-chart">
                   <h3>Biggest size changes</h3>
                   <ClosureChart growers={closure.chart?.growers ?? []} shrinkers={closure.chart?.shrinkers ?? []} />

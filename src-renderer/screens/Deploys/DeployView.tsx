@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import type { TargetProgress } from '../../../src-main/core/api';
 import type { DeployRecord } from '../../../src-main/core/deploy/contract';
-import { JobPanel, ProgressBar, formatBytes, formatDuration } from '../../components/JobPanel';
+import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
+import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
 import { HostLog } from './HostLog';
 import { Timeline } from './Timeline';

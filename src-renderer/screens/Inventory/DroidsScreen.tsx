@@ -1,6 +1,7 @@
 import type { DroidItem, Inventory } from '../../../src-main/core/homelab/types';
 import { DroidDevicePanel } from '../../components/DroidDevicePanel';
 import { Icon } from '../../components/Icon';
+import { AddButton } from './AddSheet';
 import { ListScreen, type ListItem } from './ListScreen';
 import { Field, FlakeBadge, SecretsList, WarningList, secretsFor } from './parts';
 
@@ -63,6 +64,8 @@ const droidRow = (r: DroidRow) => (
 );
 const droidDetail = (r: DroidRow, inventory: Inventory) => <DroidDetail droid={r.droid} inventory={inventory} />;
 
+const droidActions = () => <AddButton kind="droid" />;
+
 /** The Nix-on-Droid phones of the checkout. */
 export function DroidsScreen() {
   return (
@@ -73,6 +76,7 @@ export function DroidsScreen() {
       items={droidRows}
       row={droidRow}
       detail={droidDetail}
+      actions={droidActions}
       empty={
         <>
           <h2>No droids</h2>

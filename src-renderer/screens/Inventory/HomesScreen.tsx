@@ -1,5 +1,6 @@
 import type { HomeItem, Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
 import { Icon } from '../../components/Icon';
+import { AddButton } from './AddSheet';
 import { ListScreen, type ListItem } from './ListScreen';
 import { HomeDeploy } from './HomeDeploy';
 import { LastDeploy } from './LastDeploy';
@@ -119,6 +120,8 @@ function HomeDetail({ row, inventory }: { readonly row: HomeRow; readonly invent
 const homeRow = (r: HomeRow) => <HomeRowView row={r} />;
 const homeDetail = (r: HomeRow, inventory: Inventory) => <HomeDetail row={r} inventory={inventory} />;
 
+const homeActions = () => <AddButton kind="home" />;
+
 /** The Home Manager homes of the checkout. */
 export function HomesScreen() {
   return (
@@ -129,6 +132,7 @@ export function HomesScreen() {
       items={homeRows}
       row={homeRow}
       detail={homeDetail}
+      actions={homeActions}
       empty={
         <>
           <h2>No homes</h2>

@@ -3,7 +3,7 @@ import type { HostStatus } from '../../../src-main/core/deploy/contract';
 import { client } from '../../client';
 import { Icon } from '../../components/Icon';
 import { useHostStatusStore } from '../../stores/host-status';
-import { FreshnessBadge, HostDot, shortRevision } from './HostStatusView';
+import { FreshnessBadge, HostDot, RebootBadge, shortRevision } from './HostStatusView';
 import { ago } from './LastDeploy';
 import { Field } from './parts';
 
@@ -77,6 +77,23 @@ function Facts({ name, status, head }: { readonly name: string; readonly status:
       <Field label="Vs checkout">
         {status.outOfDate === undefined ? <span className="muted">not compared (the flake could not be evaluated)</span> : <FreshnessBadge status={status} />}
         {status.currentSystem ? <div className="mono inv-small muted inv-store-path">{status.currentSystem}</div> : null}
+      </Field>
+      <Field label="Boot">
+        {status.bootedSystem === undefined ? (
+          <span className="muted">not reported (no /run/booted-system)</span>
+        ) : status.needsReboot ? (
+          <>
+            <RebootBadge status={status} />
+            <span className="muted inv-small" data-testid="host-reboot-reasons">
+              {' '}
+              {(status.rebootReasons ?? []).join('; ')}
+            </span>
+          </>
+        ) : (
+          <span className="muted" data-testid="host-boot-current">
+            booted the current kernel
+          </span>
+        )}
       </Field>
       <Field label="Lock">{status.lock ? <span className="badge warn" data-testid="host-lock">held by {status.lock}</span> : <span className="muted">free</span>}</Field>
     </>

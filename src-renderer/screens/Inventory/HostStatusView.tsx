@@ -65,6 +65,16 @@ export function FreshnessBadge({ status }: { readonly status: HostStatus | undef
   );
 }
 
+/** "reboot needed" when the host's booted kernel, initrd or modules are not its current system's; nothing otherwise. */
+export function RebootBadge({ status }: { readonly status: HostStatus | undefined }) {
+  if (!status?.online || !status.needsReboot) return null;
+  return (
+    <span className="badge warn" data-testid="host-reboot" title={`Reboot needed: ${(status.rebootReasons ?? []).join('; ')}\nBooted ${status.bootedSystem ?? '?'}`}>
+      reboot needed
+    </span>
+  );
+}
+
 /**
  * The live status of one system's row: its dot, generation, revision, freshness and last
  * deploy. Each row subscribes to its own host only, so a status event re-renders the rows
@@ -112,6 +122,7 @@ export const SystemRowBadges = memo(function SystemRowBadges({ name }: { readonl
   const last = status?.lastDeploy;
   return (
     <>
+      <RebootBadge status={status} />
       <FreshnessBadge status={status} />
       {last ? (
         <span className={`badge ${outcomeTone(last.status)} inv-last`} data-testid="host-last-deploy" data-status={last.status} title={`Last deploy ${last.status}, ${ago(last.at)}`}>

@@ -9,6 +9,7 @@ import { SystemRowBadges, SystemRowStatus } from './HostStatusView';
 import { ListScreen, type ListItem } from './ListScreen';
 import { FlakeBadge } from './parts';
 import { SystemDetail } from './SystemDetail';
+import { AddButton } from './AddSheet';
 
 interface SystemRow extends ListItem {
   readonly system: SystemItem;
@@ -126,6 +127,7 @@ const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) 
   const targets = deployable(picked);
   return (
     <>
+      <AddButton kind="system" />
       <CheckHostsButton names={deployable(all)} />
       {picked.length > 0 ? <DeployButton targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : <OutOfDateDeploy names={deployable(all)} />}
     </>

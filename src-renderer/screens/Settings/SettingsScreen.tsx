@@ -1,3 +1,5 @@
+import { useState } from 'react';
+import { client } from '../../client';
 import { useAppStore } from '../../stores/app';
 
 /** App settings: theme, build concurrency, deploy defaults. Saved at once, atomically. */
@@ -46,22 +48,56 @@ export function SettingsScreen() {
               }}
             />
           </label>
-          <label className="row">
-            <span style={{ width: 180 }}>Editor command</span>
-            <input
-              className="input mono"
-              style={{ flex: 1 }}
-              placeholder="code --goto {file}:{line}"
-              defaultValue={settings.editor?.join(' ') ?? ''}
-              onBlur={(e) => {
-                const words = e.target.value.trim().split(/\s+/).filter(Boolean);
-                if (words.length > 0) void update({ editor: words });
-              }}
-            />
-          </label>
-          <p className="faint">Used to open evaluation errors at their line. Default: $VISUAL, $EDITOR, or the system's opener.</p>
+          <EditorSetting editor={settings.editor} />
         </div>
       </div>
     </div>
+  );
+}
+
+/**
+ * The editor the app starts to open a file at a line. Only the desktop window may change
+ * it: in a browser the WebSocket bridge refuses the change (a page must never choose a
+ * program the app runs), so it is shown read-only with how to change it.
+ */
+function EditorSetting({ editor }: { readonly editor: readonly string[] | undefined }) {
+  const setEditor = useAppStore((s) => s.setEditor);
+  const [error, setError] = useState<string | null>(null);
+  const editable = client().bridge.kind === 'desktop';
+  const shown = editor?.join(' ') ?? '';
+  return (
+    <>
+      <label className="row">
+        <span style={{ width: 180 }}>Editor command</span>
+        {editable ? (
+          <input
+            className="input mono"
+            style={{ flex: 1 }}
+            data-testid="editor-input"
+            placeholder="code --goto {file}:{line}"
+            defaultValue={shown}
+            onBlur={(e) => {
+              const words = e.target.value.trim().split(/\s+/).filter(Boolean);
+              setError(null);
+              void setEditor(words.length > 0 ? words : null).catch((err: unknown) => setError((err as Error).message));
+            }}
+          />
+        ) : (
+          <code className="mono" data-testid="editor-readonly" style={{ flex: 1 }}>
+            {shown || '$VISUAL, $EDITOR, or the system opener'}
+          </code>
+        )}
+      </label>
+      {error ? <div className="notice warn" role="alert">{error}</div> : null}
+      <p className="faint">
+        Used to open evaluation errors at their line. Default: $VISUAL, $EDITOR, or the system's opener.
+        {editable ? null : (
+          <>
+            {' '}A browser page cannot choose programs the app runs: change it in the desktop app's Settings or with{' '}
+            <code>fleet settings editor code --goto {'{file}:{line}'}</code>.
+          </>
+        )}
+      </p>
+    </>
   );
 }

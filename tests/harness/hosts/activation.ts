@@ -56,3 +56,17 @@ export async function disarmActivationBreak(host: HostRecord): Promise<void> {
   await rm(path.join(host.dir, 'run/fleet-lab-break-next-activation'), { force: true });
 }
 
+
+/** Where a host's switch-to-configuration (flake/lib/nixos) reads how long to wait (inside the host's /run). */
+const ACTIVATION_SECONDS_FILE = 'run/fleet-lab-activation-seconds';
+
+/**
+ * Make every later `switch-to-configuration switch|test` on the host take `seconds` more wall
+ * time, spent sleeping as a real host waits for systemd to restart its services (0: none).
+ */
+export async function setActivationDelay(host: HostRecord, seconds: number): Promise<void> {
+  if (!(seconds >= 0) || seconds > 3600) throw new Error(`activation delay ${seconds} s is not between 0 and 3600`);
+  const file = path.join(host.dir, ACTIVATION_SECONDS_FILE);
+  if (seconds === 0) await rm(file, { force: true });
+  else await writeFile(file, `${seconds}\n`);
+}

@@ -14,15 +14,21 @@ import { SESSION_PATH } from './layout.js';
  */
 
 // Runs inside `ip netns exec NS unshare -m -u`: positional arguments only, nothing interpolated.
+// With a toolchain ($5: a Debian root filesystem), sshd, nix-daemon and every ssh session run
+// chrooted in a copy-on-write view of it that shows this host's /nix, /run, /etc, /root, /home.
 const HOLDER_SCRIPT = `
 set -e
-dir=$1; host=$2; address=$3; store_size=$4
+dir=$1; host=$2; address=$3; store_size=$4; toolchain=$5
 if [ -n "$store_size" ]; then mount -t tmpfs -o "size=$store_size,mode=755" fleet-lab-store /nix; else mount --bind "$dir/nix" /nix; fi
 mount --bind "$dir/run" /run
 mount --bind "$dir/boot" /boot
-# The host's own /etc: the machine's, overlaid with this host's files (passwd, shadow, ssh/,
-# nix/, sudoers.d/, hosts) and taking every write an activation makes.
-mount -t overlay fleet-lab-etc -o "lowerdir=/etc,upperdir=$dir/etc,workdir=$dir/etc-work" /etc
+# The host's own /etc: the machine's (or its toolchain's), overlaid with this host's files
+# (passwd, shadow, ssh/, nix/, sudoers.d/, hosts) and taking every write an activation makes.
+etc_lower=/etc
+if [ -n "$toolchain" ]; then etc_lower=$toolchain/etc; fi
+mount -t overlay fleet-lab-etc -o "lowerdir=$etc_lower,upperdir=$dir/etc,workdir=$dir/etc-work" /etc
+# The machine's programs outside the toolchain's chroot keep the machine's library cache.
+if [ -n "$toolchain" ]; then mount --bind "$dir/toolchain/machine-ld.so.cache" /etc/ld.so.cache; fi
 mount --bind "$dir/root" /root
 mount --bind "$dir/home" /home
 hostname "$host"
@@ -30,9 +36,23 @@ ip link set lo up
 ip addr add "$address/30" dev eth0
 ip link set eth0 up
 export NIX_REMOTE=
-nix-store --init
-nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null &
-/usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+if [ -n "$toolchain" ]; then
+  root=$dir/toolchain/root
+  mount -t overlay fleet-lab-root -o "lowerdir=$toolchain,upperdir=$dir/toolchain/upper,workdir=$dir/toolchain/work" "$root"
+  # A store moved onto a tmpfs later (fillStore) shows inside too.
+  mount --make-shared /nix
+  # /etc without the library cache bound over it above (a bind without its submounts).
+  for path in /nix /run /boot /etc /root /home /tmp; do mkdir -p "$root$path"; mount --bind "$path" "$root$path"; done
+  for path in /proc /dev /sys; do mount --rbind "$path" "$root$path"; done
+  if [ ! -d "$root$dir" ]; then mkdir -p "$root$dir"; mount --bind "$dir" "$root$dir"; fi
+  chroot "$root" nix-store --init
+  chroot "$root" nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null &
+  chroot "$root" /usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+else
+  nix-store --init
+  nix-daemon >>"$dir/log/nix-daemon.log" 2>&1 </dev/null &
+  /usr/sbin/sshd -f /etc/ssh/sshd_config -E "$dir/log/sshd.log"
+fi
 echo READY
 exec sleep infinity </dev/null >/dev/null 2>&1
 `;
@@ -59,6 +79,8 @@ export interface HostStart {
   readonly dir: string;
   /** When set (e.g. "64m"), the host's /nix is a tmpfs of this size instead of a directory. */
   readonly storeSize?: string;
+  /** A toolchain the host runs its sshd, nix and sessions from (tests/harness/toolchain). */
+  readonly toolchain?: { readonly suite: string; readonly rootfs: string };
   readonly timeoutMs?: number;
 }
 
@@ -77,13 +99,14 @@ export async function startHost(start: HostStart): Promise<HostRecord> {
       '',
     ].join('\n'),
   });
-  const holderPid = await spawnHolder(netns, dir, [name, address, start.storeSize ?? ''], start.timeoutMs ?? 30_000);
-  const record: HostRecord = { name, index, netns, rootVeth, address, gateway, dir, holderPid };
+  const toolchain = start.toolchain ? { suite: start.toolchain.suite, root: path.join(dir, 'toolchain/root') } : undefined;
+  const holderPid = await spawnHolder(netns, dir, [name, address, start.storeSize ?? '', start.toolchain?.rootfs ?? ''], start.timeoutMs ?? 30_000);
+  const record: HostRecord = { name, index, netns, rootVeth, address, gateway, dir, holderPid, ...(toolchain ? { toolchain } : {}) };
   await waitForPort(address, 22, start.timeoutMs ?? 30_000);
   return record;
 }
 
-async function spawnHolder(netns: string, dir: string, args: readonly [string, string, string], timeoutMs: number): Promise<number> {
+async function spawnHolder(netns: string, dir: string, args: readonly [string, string, string, string], timeoutMs: number): Promise<number> {
   const name = args[0];
   const logFd = openSync(path.join(dir, 'log/holder.log'), 'a');
   const child = spawn(
@@ -188,6 +211,14 @@ export async function stopHost(host: HostRecord): Promise<void> {
 /** nsenter arguments that put a command inside a host's network, mount and UTS namespaces. */
 export function insideHost(host: HostRecord, argv: readonly string[]): readonly string[] {
   return ['-t', String(host.holderPid), '-m', '-u', '-n', '--', 'env', '-i', ...Object.entries(HOST_ENV).map(([k, v]) => `${k}=${v ?? ''}`), ...argv];
+}
+
+/**
+ * The argv that runs a program as the host's own programs run: chrooted into its toolchain
+ * when it has one (sshd, nix-daemon, what ssh sessions see), as is otherwise.
+ */
+export function hostProgram(host: HostRecord, argv: readonly string[]): readonly string[] {
+  return host.toolchain ? ['chroot', host.toolchain.root, ...argv] : argv;
 }
 
 /** Run a command inside a host "from the inside" (as root, without ssh) and collect its output. */

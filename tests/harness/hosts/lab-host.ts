@@ -1,6 +1,6 @@
-import { activationBreakState, breakNextActivation, disarmActivationBreak, type ActivationBreakState } from './activation.js';
+import { activationBreakState, breakNextActivation, disarmActivationBreak, setActivationDelay, type ActivationBreakState } from './activation.js';
 import { fingerprintOf, hostPublicKey, knownHostsLine } from './client-files.js';
-import { execInHost, writeHostFile } from './host.js';
+import { execInHost, hostProgram, writeHostFile } from './host.js';
 import { hashPassword, sudoFiles } from './layout.js';
 import { slowLink, restoreLinkSpeed, type LinkSpeed } from './link-speed.js';
 import { cutNetwork, restoreNetwork, type CutMode } from './network.js';
@@ -8,6 +8,7 @@ import type { HostRecord, LabRecord } from './records.js';
 import type { RunOptions, RunResult } from './run.js';
 import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
 import { fillStore, freeStore } from './store-disk.js';
+import { bootPreviousGenerationNextTime, clearPowerFault, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
 
 /**
  * One running test host, as tests and benchmarks use it: where to reach it, its host key,
@@ -22,6 +23,7 @@ export class LabHost implements HostRecord {
   readonly gateway: string;
   readonly dir: string;
   readonly holderPid: number;
+  readonly toolchain?: { readonly suite: string; readonly root: string };
   readonly port = 22;
   /** ssh user with all rights (the ssh_config's User). */
   readonly user = 'root';
@@ -41,6 +43,7 @@ export class LabHost implements HostRecord {
     this.gateway = record.gateway;
     this.dir = record.dir;
     this.holderPid = record.holderPid;
+    if (record.toolchain) this.toolchain = record.toolchain;
     this.deployUser = lab.deployUser;
     this.identityFile = lab.identityFile;
     this.sshConfigPath = lab.sshConfigPath;
@@ -68,9 +71,12 @@ export class LabHost implements HostRecord {
     return ['-F', this.sshConfigPath, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', user ? `${user}@${this.name}` : this.name];
   }
 
-  /** Run a command inside the host as root without ssh (its /nix, /run, network), for assertions. */
+  /**
+   * Run a command inside the host as root without ssh (its /nix, /run, network), for
+   * assertions; from the host's toolchain when it has one, as its ssh sessions would.
+   */
   exec(argv: readonly string[], options?: RunOptions): Promise<RunResult> {
-    return execInHost(this, argv, options);
+    return execInHost(this, hostProgram(this, argv), options);
   }
 
   /** readlink -f /run/current-system inside the host, or null before the first activation. */
@@ -110,6 +116,10 @@ export class LabHost implements HostRecord {
   disarmActivationBreak(): Promise<void> {
     return disarmActivationBreak(this);
   }
+  /** Every later activation (switch-to-configuration switch|test) waits this many seconds, as real service restarts do. */
+  setActivationDelay(seconds: number): Promise<void> {
+    return setActivationDelay(this, seconds);
+  }
   fillStore(options?: { readonly freeBytes?: number }): Promise<void> {
     return fillStore(this, options);
   }
@@ -121,6 +131,40 @@ export class LabHost implements HostRecord {
   }
   restoreLinkSpeed(): Promise<void> {
     return restoreLinkSpeed(this);
+  }
+  /** readlink -f /run/booted-system inside the host: the system it last booted, or null. */
+  async bootedSystem(): Promise<string | null> {
+    const result = await this.exec(['readlink', '-f', '/run/booted-system']);
+    const target = result.stdout.trim();
+    return result.code === 0 && target.startsWith('/nix/store/') ? target : null;
+  }
+  /** Reboot now (the reset button; `systemctl reboot` on the host does the same). */
+  reboot(): Promise<void> {
+    return rebootHost(this);
+  }
+  /** Fault: the next reboot boots the generation before the boot default. */
+  bootPreviousGenerationNextTime(): Promise<void> {
+    return bootPreviousGenerationNextTime(this);
+  }
+  /** Fault: the next reboot leaves the host off (connections time out) until powerOn(). */
+  neverComeBack(): Promise<void> {
+    return neverComeBack(this);
+  }
+  clearPowerFault(): Promise<void> {
+    return clearPowerFault(this);
+  }
+  powerOn(): Promise<void> {
+    return powerOn(this);
+  }
+  powerState(): Promise<PowerState> {
+    return powerState(this);
+  }
+  /** Every power event of this host ("<ms> up", "shutting-down reboot", "down", "off", ...), oldest first. */
+  powerEvents(): Promise<readonly PowerEvent[]> {
+    return powerEvents(this);
+  }
+  waitForPowerState(state: PowerState, timeoutMs?: number): Promise<void> {
+    return waitForPowerState(this, state, timeoutMs);
   }
   /** Make the deploy user's sudo ask for this password (null: passwordless). */
   async setSudoPassword(password: string | null): Promise<void> {

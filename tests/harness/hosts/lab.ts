@@ -6,10 +6,12 @@ import { stopOnExit, stoppedNormally } from './exit-cleanup.js';
 import { startHost, stopHost } from './host.js';
 import { createHostLayout, freeUid, hashPassword } from './layout.js';
 import { labHostOf, type LabHost } from './lab-host.js';
+import { startPowerSupervisor } from './power.js';
 import { labHostNames } from './names.js';
 import { addressesOf, assertHostName, MAX_HOSTS_PER_LAB, type HostRecord, type LabRecord } from './records.js';
 import { claimSlot, listClaims, ownerAlive } from './registry.js';
 import { runOk } from './run.js';
+import { readManifest, toolchainPaths, type Suite } from '../toolchain/index.js';
 
 /** How to start a lab. */
 export interface StartHostsOptions {
@@ -29,6 +31,11 @@ export interface StartHostsOptions {
   readonly storeSize?: string;
   /** Homelab checkout whose systems name the hosts (default: this repository's flake/). */
   readonly flakeDir?: string;
+  /**
+   * Run every host's sshd, nix-daemon and ssh sessions (nix-store --serve, nix-env,
+   * activation) from this toolchain, made first with `npm run lab -- toolchain up <suite>`.
+   */
+  readonly toolchain?: Suite;
 }
 
 /** A running lab: its hosts and the client files that reach them. */
@@ -96,6 +103,7 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
   if (new Set(names).size !== names.length) throw new Error(`host names repeat: ${names.join(', ')}`);
   if (names.length === 0 || names.length > MAX_HOSTS_PER_LAB) throw new Error(`a lab has 1 to ${MAX_HOSTS_PER_LAB} hosts`);
 
+  const toolchain = options.toolchain ? await builtToolchain(options.toolchain) : undefined;
   const stateDir = path.resolve(options.stateDir ?? (await mkdtemp('/tmp/fleet-lab-test-')));
   // The path ends up in mount options and ssh_config lines.
   if (!/^[A-Za-z0-9/._-]+$/.test(stateDir)) throw new Error(`lab state directory "${stateDir}" may only hold letters, digits and / . _ -`);
@@ -117,8 +125,10 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
       names.map(async (name, index) => {
         const dir = path.join(stateDir, 'hosts', name);
         const { address } = addressesOf(claim.slot, index);
-        await createHostLayout({ dir, name, address, authorizedKey, deployUser, deployUid, sudoPasswordHash });
-        started.push(await startHost({ slot: claim.slot, index, name, dir, storeSize: options.storeSize }));
+        await createHostLayout({ dir, name, address, authorizedKey, deployUser, deployUid, sudoPasswordHash, toolchain: toolchain !== undefined });
+        const host = await startHost({ slot: claim.slot, index, name, dir, storeSize: options.storeSize, ...(toolchain ? { toolchain } : {}) });
+        started.push(host);
+        await startPowerSupervisor(host);
       }),
     );
     started.sort((a, b) => a.index - b.index);
@@ -146,6 +156,13 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
     await dropLeakGuardIfUnused();
     throw error;
   }
+}
+
+/** The root filesystem of a complete toolchain; says how to make it when it is not. */
+async function builtToolchain(suite: Suite): Promise<{ readonly suite: Suite; readonly rootfs: string }> {
+  const paths = toolchainPaths(suite);
+  if (!(await readManifest(paths.manifest))) throw new Error(`the ${suite} toolchain is not built; make it with: npm run lab -- toolchain up ${suite}`);
+  return { suite, rootfs: paths.rootfs };
 }
 
 /** A given state directory is reused: stop a live lab's hosts first only when its owner is gone. */

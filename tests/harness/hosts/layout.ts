@@ -32,6 +32,8 @@ export interface HostLayout {
   readonly deployUid: number;
   /** crypt(3) hash of the deploy user's sudo password, or null for passwordless sudo. */
   readonly sudoPasswordHash: string | null;
+  /** The host runs from a toolchain: room for its copy-on-write root (see host.ts). */
+  readonly toolchain?: boolean;
 }
 
 /** sshd_config of a host; without `address` sshd only listens on the namespace's loopback (the delay relay then owns port 22). */
@@ -97,6 +99,10 @@ export async function createHostLayout(layout: HostLayout): Promise<void> {
   const { dir, deployUser: user, deployUid: uid } = layout;
   for (const sub of ['nix/var/nix', 'run/sshd', 'boot', 'etc/ssh', 'etc/nix', 'etc/sudoers.d', 'etc-work', 'root/.ssh', 'home', 'log']) {
     await mkdir(path.join(dir, sub), { recursive: true });
+  }
+  if (layout.toolchain) {
+    for (const sub of ['toolchain/root', 'toolchain/upper', 'toolchain/work']) await mkdir(path.join(dir, sub), { recursive: true });
+    await copyFile('/etc/ld.so.cache', path.join(dir, 'toolchain/machine-ld.so.cache'));
   }
   await chmod(path.join(dir, 'root'), 0o700);
   await chmod(path.join(dir, 'root/.ssh'), 0o700);

@@ -20,6 +20,8 @@ export interface HostRecord {
   readonly dir: string;
   /** PID of the process that holds the host's mount and UTS namespaces (nsenter -t). */
   readonly holderPid: number;
+  /** Set when sshd, nix and ssh sessions come from a toolchain: its suite and the chroot they run in. */
+  readonly toolchain?: { readonly suite: string; readonly root: string };
 }
 
 /** A whole lab as written to lab.json. */

@@ -1,5 +1,5 @@
 import { link, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { processStartTime } from '../../../src-main/core/process/identity.js';
 import path from 'node:path';
 import { MAX_SLOTS, REGISTRY_DIR } from './records.js';
 
@@ -20,18 +20,6 @@ export interface SlotClaim {
 
 function claimPath(slot: number): string {
   return path.join(REGISTRY_DIR, `slot-${slot}.json`);
-}
-
-/** Start time of a process (field 22 of /proc/PID/stat), which tells a live owner from a reused PID. */
-export function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses; fields resume after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** Whether a claim's owner process still runs (detached labs always count as owned). */

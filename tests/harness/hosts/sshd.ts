@@ -1,6 +1,6 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { execInHost, netnsPids, processName, waitForPort, writeHostFile } from './host.js';
+import { execInHost, hostProgram, netnsPids, processName, waitForPort, writeHostFile } from './host.js';
 import { sshdConfig } from './layout.js';
 import type { HostRecord } from './records.js';
 import { sleep } from './run.js';
@@ -17,7 +17,9 @@ export async function sshdMasterPid(host: HostRecord): Promise<number | null> {
 /** Kill sshd like a crash would: the listening daemon and every open session; new connections are refused. */
 export async function killSshd(host: HostRecord): Promise<void> {
   for (const pid of await netnsPids(host.netns)) {
-    if ((await processName(pid)) === 'sshd') {
+    // OpenSSH 10 names its per-connection processes sshd-session and sshd-auth.
+    const name = await processName(pid);
+    if (name === 'sshd' || name?.startsWith('sshd-')) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -30,7 +32,7 @@ export async function killSshd(host: HostRecord): Promise<void> {
 
 /** Start the host's sshd (after killSshd, or to pick up a changed host key or listen address). */
 export async function startSshd(host: HostRecord): Promise<void> {
-  const result = await execInHost(host, ['/usr/sbin/sshd', '-f', '/etc/ssh/sshd_config', '-E', path.join(host.dir, 'log/sshd.log')]);
+  const result = await execInHost(host, hostProgram(host, ['/usr/sbin/sshd', '-f', '/etc/ssh/sshd_config', '-E', path.join(host.dir, 'log/sshd.log')]));
   if (result.code !== 0) throw new Error(`sshd of ${host.name} did not start: ${result.stderr.trim()}`);
 }
 

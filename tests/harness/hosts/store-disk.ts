@@ -1,4 +1,4 @@
-import { execInHost, netnsPids, processName, spawnInHost } from './host.js';
+import { execInHost, hostProgram, netnsPids, processName, spawnInHost } from './host.js';
 import type { HostRecord } from './records.js';
 import path from 'node:path';
 
@@ -44,7 +44,7 @@ async function restartNixDaemon(host: HostRecord): Promise<void> {
   for (const pid of await netnsPids(host.netns)) {
     if ((await processName(pid)) === 'nix-daemon') process.kill(pid, 'SIGKILL');
   }
-  spawnInHost(host, ['nix-daemon'], path.join(host.dir, 'log/nix-daemon.log'));
+  spawnInHost(host, hostProgram(host, ['nix-daemon']), path.join(host.dir, 'log/nix-daemon.log'));
 }
 
 /** Whether the host's /nix is already a tmpfs (started with storeSize, or filled before). */

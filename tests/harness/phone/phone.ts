@@ -1,7 +1,7 @@
 /**
  * startPhone / downPhones: the library face of the phone EMULATION for tests and the lab.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { EmulatedPhone, type PhoneScenario } from './device.js';
 import type { AuthMode } from './transport.js';
 import { PHONES_DIR, hostPath, sandboxPaths, unmountSandbox } from './sandbox.js';
 import { run } from './process.js';
+import { processStartTime } from '../../../src-main/core/process/identity.js';
 
 export type { PhoneScenario } from './device.js';
 export type { AuthMode } from './transport.js';
@@ -155,15 +156,6 @@ export async function startPhone(opts: StartPhoneOptions): Promise<Phone> {
     runInApp: (argv) => device.runInApp(argv),
     adbState: () => adbDeviceState(device.serial),
   };
-}
-
-function processStartTime(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** Is the recorded owner still the same running process? */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, parseStorePath } from '../../../src-main/core/closure/store-path';
+import { parseStorePath } from '../../../src-main/core/closure/store-path';
+import { compareVersions } from '../../../src-main/core/nix/versions';
 
 const h = '/nix/store/0cax7ymflghbnivjk8ln3aml48ffi50z-';
 

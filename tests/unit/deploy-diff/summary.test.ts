@@ -5,7 +5,8 @@ import { parseClosureJson } from '../../../src-main/core/closure/listing';
 import { reportOf, type ClosureDiffReport } from '../../../src-main/core/closure/report';
 import type { ClosureEntry } from '../../../src-main/core/closure/types';
 import type { WorkingChanges } from '../../../src-main/core/git/file-diff';
-import { checkoutKey, diffsToStart, formatBytes, formatDelta, summariseHostDiff, type HostDiffRun } from '../../../src-renderer/components/DeployDiff/summary';
+import { checkoutKey, diffsToStart, summariseHostDiff, type HostDiffRun } from '../../../src-renderer/components/DeployDiff/summary';
+import { formatBytes, formatBytesChange as formatDelta } from '../../../src-main/shared/units';
 
 // The closure tests' recorded nix 2.8 listings of moonlight before and after a fish/openssh bump.
 const recorded = (name: string) => parseClosureJson(fs.readFileSync(path.join(import.meta.dirname, '../closure/recorded', name), 'utf8'));

@@ -32,13 +32,21 @@ describe('meta.json', () => {
   });
 
   it('defaults the deploy target to the system name as an SSH host', () => {
-    expect(systemWith('{}').deploy).toEqual({ host: 'host', tags: [], buildOnTarget: false, sudo: false });
+    expect(systemWith('{}').deploy).toEqual({ host: 'host', tags: [], buildOnTarget: false, sudo: false, checks: [] });
   });
 
   it('reads the deploy object: host, user, port, tags, buildOnTarget, sudo', () => {
     const s = systemWith(JSON.stringify({ deploy: { host: 'moon.tail1234.ts.net', user: 'deploy', port: 2222, tags: ['server', 'lab'], buildOnTarget: true, sudo: false } }));
-    expect(s.deploy).toEqual({ host: 'moon.tail1234.ts.net', user: 'deploy', port: 2222, tags: ['server', 'lab'], buildOnTarget: true, sudo: false });
+    expect(s.deploy).toEqual({ host: 'moon.tail1234.ts.net', user: 'deploy', port: 2222, tags: ['server', 'lab'], buildOnTarget: true, sudo: false, checks: [] });
     expect(s.warnings).toEqual([]);
+  });
+
+  it('reads deploy.buildHost as a host or user@host, and ignores one ssh would read as an option', () => {
+    expect(systemWith('{"deploy": {"buildHost": "builder@big-box.lan"}}').deploy.buildHost).toBe('builder@big-box.lan');
+    const bad = systemWith('{"deploy": {"buildHost": "-oProxyCommand=x"}}');
+    expect(bad.deploy.buildHost).toBeUndefined();
+    expect(bad.deploy.refused).toBeUndefined();
+    expect(bad.warnings[0]?.message).toMatch(/"deploy.buildHost".*starts with "-".*ignored/);
   });
 
   it('uses sudo by default for a non-root deploy user', () => {
@@ -48,7 +56,7 @@ describe('meta.json', () => {
 
   it('warns on wrongly typed deploy fields and ignores them', () => {
     const s = systemWith('{"deploy": {"port": "22", "tags": "server", "sudo": "yes", "host": 5}}');
-    expect(s.deploy).toEqual({ host: 'host', tags: [], buildOnTarget: false, sudo: false });
+    expect(s.deploy).toEqual({ host: 'host', tags: [], buildOnTarget: false, sudo: false, checks: [] });
     const messages = s.warnings.map((w) => w.message).join('\n');
     expect(messages).toContain('"deploy.port" must be a whole number');
     expect(messages).toContain('"deploy.tags" must be a list of strings');

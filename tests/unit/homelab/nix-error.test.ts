@@ -1,6 +1,9 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { explainNixError, nixErrorLocation, nixErrorMessage } from '../../../src-main/core/homelab/nix-error';
+import { checkoutErrorOf } from '../../../src-main/core/nix/nix-errors';
+
+const nixErrorLocation = (stderr: string, root: string) => checkoutErrorOf(stderr, root).location;
+const nixErrorMessage = (stderr: string) => checkoutErrorOf(stderr, root).message;
 import { evaluationArgs, flakeRefFor } from '../../../src-main/core/homelab/nix-eval';
 import { flakeNix, makeTree, nixConfig } from './tree';
 
@@ -37,7 +40,7 @@ describe('nix error output', () => {
   });
 
   it('understands the «flakeref»/path form of newer nix', () => {
-    const stderr = "error: undefined variable 'foo'\n\n       at «git+file:///home/me/lab»/systems/moonlight/default.nix:3:5:\n";
+    const stderr = `error: undefined variable 'foo'\n\n       at «git+file://${root}»/systems/moonlight/default.nix:3:5:\n`;
     expect(nixErrorLocation(stderr, root)).toEqual({ file: path.join(root, 'systems/moonlight/default.nix'), line: 3, column: 5 });
   });
 
@@ -51,10 +54,10 @@ describe('nix error output', () => {
 describe('explaining nix errors', () => {
   it('says to git add a file nix cannot see but the checkout has', () => {
     const stderr = "warning: Git tree '/x' is dirty\nerror: getting status of '/nix/store/0ccnxa25whszw7mgbgyzdm4nqc0zwnm8-source/flake.nix': No such file or directory\n";
-    expect(explainNixError(nixErrorMessage(stderr), root)).toBe(
+    expect(nixErrorMessage(stderr)).toBe(
       "getting status of 'flake.nix': No such file or directory (flake.nix exists but git does not track it, and nix only sees tracked files: run `git add flake.nix`)",
     );
-    expect(explainNixError("getting status of 'gone.nix': No such file or directory", root)).toBe("getting status of 'gone.nix': No such file or directory");
+    expect(nixErrorMessage("error: getting status of 'gone.nix': No such file or directory")).toBe("getting status of 'gone.nix': No such file or directory");
   });
 });
 

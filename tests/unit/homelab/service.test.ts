@@ -25,7 +25,7 @@ describe('inventory commands', () => {
     const root = makeTree({ 'flake.nix': flakeNix, 'systems/moon/default.nix': nixConfig, 'systems/moon/meta.json': meta });
     const core = coreFor(root);
     const system = (await core.invoke('inventory.setDeployTarget', { system: 'moon', deploy: { host: 'moon.lan', user: 'deploy', port: 2222, tags: ['server'] } })) as SystemItem;
-    expect(system.deploy).toEqual({ host: 'moon.lan', user: 'deploy', port: 2222, tags: ['server'], buildOnTarget: false, sudo: true });
+    expect(system.deploy).toEqual({ host: 'moon.lan', user: 'deploy', port: 2222, tags: ['server'], buildOnTarget: false, sudo: true, checks: [] });
     const text = fs.readFileSync(path.join(root, 'systems/moon/meta.json'), 'utf8');
     expect(text.startsWith('{\n\t"system": "x86_64-linux",\n\t"hardware": {"cpu": "amd"},\n\t"deploy": {\n\t\t"host": "moon.lan",')).toBe(true);
     await core.invoke('inventory.setDeployTarget', { system: 'moon', deploy: null });

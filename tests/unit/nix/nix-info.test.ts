@@ -1,5 +1,10 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareVersions, featuresOf, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { featuresOf, locateNix, parseNixVersion } from '../../../src-main/core/nix/nix-info';
+import { compareVersions } from '../../../src-main/core/nix/versions';
+import { requireNixStore } from '../../../src-main/core/nix/runner';
 import { parseNixOptions, nixOptionArgs } from '../../../src-main/core/nix/nix-options';
 import { nixBaseArgs } from '../../../src-main/core/nix/runner';
 import { lineSplitter } from '../../../src-main/core/nix/process-tree';
@@ -18,6 +23,24 @@ describe('nix version and flavour', () => {
     expect(featuresOf('2.26.3', 'nix')).toMatchObject({ pathInfoJsonFormat: false });
     expect(featuresOf('2.34.8', 'nix')).toMatchObject({ pathInfoJsonObject: true, pathInfoJsonFormat: true });
     expect(compareVersions('2.10', '2.9.1')).toBeGreaterThan(0);
+  });
+});
+
+describe('FLEET_NIX', () => {
+  it('takes the nix binary, or the folder holding nix and nix-store (a toolchain of wrappers)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-nix-folder-'));
+    try {
+      for (const name of ['nix', 'nix-store']) fs.writeFileSync(path.join(dir, name), '#!/bin/sh\n', { mode: 0o755 });
+      const nix = path.join(dir, 'nix');
+      expect(locateNix({ FLEET_NIX: nix })).toBe(nix);
+      expect(locateNix({ FLEET_NIX: dir })).toBe(nix);
+      expect(requireNixStore({ FLEET_NIX: dir })).toBe(path.join(dir, 'nix-store'));
+      fs.rmSync(nix);
+      // An explicit choice is final: no nix in the folder means no nix, not a search of PATH.
+      expect(locateNix({ FLEET_NIX: dir, PATH: '/usr/bin:/bin' })).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

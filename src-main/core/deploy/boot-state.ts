@@ -1,0 +1,55 @@
+/**
+ * "Needs a reboot", as NixOS itself decides it (system.autoUpgrade's allowReboot, nixos-rebuild):
+ * the kernel, initrd or kernel modules the host booted (/run/booted-system) are not the ones of
+ * the system it runs now (/run/current-system), or of its boot default (the system profile,
+ * after a `boot` deploy). Compared by link target, as NixOS does (`readlink`, not contents).
+ */
+
+/** The parts of a system that only a reboot changes. */
+export const bootParts = ['kernel', 'initrd', 'kernel-modules'] as const;
+export type BootPart = (typeof bootParts)[number];
+
+/**
+ * Shell lines for the probe script (kind in $kind, profile in $profile): print
+ * `booted=<path>`, `reboot-current=<parts>` and `reboot-default=<parts>`, the parts (space
+ * separated) that differ between the booted system and the current one / the boot default.
+ */
+export const bootStateLines = `
+if [ "$kind" = system ] && [ -e /run/booted-system ]; then
+  echo "booted=$(readlink -f /run/booted-system)"
+  rc=""; rd=""
+  for f in ${bootParts.join(' ')}; do
+    b=$(readlink /run/booted-system/$f)
+    [ "$b" = "$(readlink /run/current-system/$f)" ] || rc="$rc $f"
+    [ ! -e "$profile" ] || [ "$b" = "$(readlink "$profile/$f")" ] || rd="$rd $f"
+  done
+  echo "reboot-current=$rc"; echo "reboot-default=$rd"
+fi
+`;
+
+/** What the host's boot state says. */
+export interface BootState {
+  readonly bootedSystem?: string;
+  readonly needsReboot?: boolean;
+  /** Why, in words: "kernel, initrd changed", "the boot default has another kernel-modules". */
+  readonly rebootReasons?: readonly string[];
+}
+
+function parts(text: string | undefined): BootPart[] {
+  return (text ?? '')
+    .split(/\s+/)
+    .filter((p): p is BootPart => (bootParts as readonly string[]).includes(p));
+}
+
+/** Read the probe's boot lines; nothing is known when the host has no /run/booted-system. */
+export function bootStateOf(facts: ReadonlyMap<string, string>): BootState {
+  const booted = facts.get('booted');
+  if (!booted) return {};
+  const current = parts(facts.get('reboot-current'));
+  const bootDefault = parts(facts.get('reboot-default')).filter((p) => !current.includes(p));
+  const reasons = [
+    ...(current.length > 0 ? [`the running system has a new ${current.join(', ')}`] : []),
+    ...(bootDefault.length > 0 ? [`the boot default has a new ${bootDefault.join(', ')}`] : []),
+  ];
+  return { bootedSystem: booted, needsReboot: reasons.length > 0, ...(reasons.length > 0 ? { rebootReasons: reasons } : {}) };
+}
