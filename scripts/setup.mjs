@@ -28,6 +28,11 @@ export const PACKAGES = {
   'util-linux': 'unshare, nsenter, fallocate',
   openssl: "hashes the lab's sudo password",
   debootstrap: 'root filesystems of the current-Nix toolchains (trixie, sid)',
+  gdisk: "sgdisk: the installer host's disks are partitioned for real (fleet install)",
+  parted: 'partprobe: partitions of loop devices without udev',
+  dosfstools: 'mkfs.vfat: the EFI system partition of an install',
+  e2fsprogs: 'mkfs.ext4: the root filesystem of an install',
+  pciutils: 'lspci: the hardware facts of a machine',
 };
 
 /**

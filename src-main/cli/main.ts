@@ -10,6 +10,7 @@ import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
 import { registerAdd } from './commands/add';
+import { registerHardware } from './commands/hardware';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   // In the order a user works: look, build, see what changed, deploy, watch; then the rest.
   registerInventory(program);
   registerAdd(program);
+  registerHardware(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);

@@ -12,6 +12,7 @@ import { nixCommands } from './nix/contract';
 import { gitCommands } from './git/contract';
 import { deployCommands } from './deploy/contract';
 import { androidCommands } from './android/contract';
+import { installCommands } from './deploy/install/contract';
 
 export const commands = {
   ...appCommands,
@@ -20,6 +21,7 @@ export const commands = {
   ...gitCommands,
   ...deployCommands,
   ...androidCommands,
+  ...installCommands,
 } as const;
 
 export type Commands = typeof commands;

@@ -17,6 +17,7 @@ interface DeployCliOptions {
   readonly acceptNewHostKeys?: boolean;
   readonly stopOnFailure?: boolean;
   readonly substituteOnTarget?: boolean;
+  readonly force?: boolean;
   readonly as?: string;
   readonly serial?: string;
   readonly identity?: string;
@@ -37,6 +38,7 @@ export function registerDeploy(program: Command): void {
     .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--force', 'activate even hosts that already run exactly this generation (default: report "already up to date")')
     .option('--as <user>', 'for home targets: log in as this user')
     .option('--serial <serial>', 'for droid targets: the phone (adb serial) when not the one linked')
     .option('--identity <file>', "for droid targets: the private key for the phone's sshd")
@@ -61,6 +63,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.rollback === false ? { magicRollback: false } : {}),
             ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
+            ...(opts.force ? { force: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
             ...(phoneOptions(opts) ? { phone: phoneOptions(opts) } : {}),
           },

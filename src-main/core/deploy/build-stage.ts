@@ -2,7 +2,7 @@ import { FleetError, toWireError } from '../contract';
 import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
 import { droidBuildOptions, nixOptionsFromEnv, type NixOption } from '../nix/nix-options';
-import { configurationTarget } from '../nix/targets';
+import { configurationTarget, type BuildTarget } from '../nix/targets';
 import { buildOnBuildHosts } from './build-host';
 import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
@@ -34,7 +34,12 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
   ]);
 }
 
-/** One shared `buildTargets` run for these targets, with these nix options (default: FLEET_NIX_OPTIONS). */
+/**
+ * Build these targets here, with these nix options (default: FLEET_NIX_OPTIONS): in ONE nix
+ * process when there are several (colmena's way: the flake and nixpkgs evaluated once, what
+ * the configurations share built once); only when that fails one by one, so each target gets
+ * its own error.
+ */
 async function buildHere(env: DeployEnv, runs: readonly TargetRun[], root: string, options?: readonly NixOption[]): Promise<void> {
   if (runs.length === 0) return;
   const byLabel = new Map<string, TargetRun[]>();
@@ -43,6 +48,16 @@ async function buildHere(env: DeployEnv, runs: readonly TargetRun[], root: strin
     byLabel.set(label, [...(byLabel.get(label) ?? []), run]);
   }
   const targets = [...byLabel.values()].map((same) => configurationTarget(same[0]!.spec.kind, same[0]!.spec.config, `${same[0]!.spec.kind}:${same[0]!.spec.config}`));
+  const batched = targets.length > 1 ? await buildTogether(env, targets, byLabel, root, options) : undefined;
+  if (batched) {
+    for (const [label, outPath] of batched) {
+      for (const run of byLabel.get(label) ?? []) {
+        run.outPath = outPath;
+        run.update({ message: 'built' });
+      }
+    }
+    return;
+  }
   const result = await buildTargets(targets, {
     root,
     env: env.core.env,
@@ -64,6 +79,45 @@ async function buildHere(env: DeployEnv, runs: readonly TargetRun[], root: strin
         run.finish(built.status === 'cancelled' ? 'cancelled' : 'failed', built.error?.message ?? 'the build failed');
       }
     }
+  }
+}
+
+/**
+ * Build every target in ONE `nix build` (their log lines go to each of their runs); the out
+ * path of each label, or undefined when the build failed or was cancelled.
+ */
+async function buildTogether(
+  env: DeployEnv,
+  targets: readonly BuildTarget[],
+  byLabel: ReadonlyMap<string, readonly TargetRun[]>,
+  root: string,
+  options?: readonly NixOption[],
+): Promise<Map<string, string> | undefined> {
+  const runs = [...byLabel.values()].flat();
+  for (const run of runs) run.update({ message: `building with ${targets.length - 1} other configuration${targets.length === 2 ? '' : 's'}` });
+  const result = await runNix(['build', '--no-link', '--json', '--print-build-logs', ...targets.map((t) => t.installable)], {
+    cwd: root,
+    env: env.core.env,
+    ...(options ? { options } : {}),
+    signal: env.job.signal,
+    collectStdout: true,
+    onStderrLine: (line) => {
+      for (const run of runs) env.job.log(line, 'stderr', run.spec.id);
+    },
+  }).catch(() => undefined);
+  if (!result || result.code !== 0 || env.job.signal.aborted) return undefined;
+  try {
+    // One entry per installable, in the order given.
+    const built = JSON.parse(result.stdout) as { outputs?: { out?: string } }[];
+    if (built.length !== targets.length) return undefined;
+    const outs = new Map<string, string>();
+    targets.forEach((t, i) => {
+      const out = built[i]?.outputs?.out;
+      if (out) outs.set(t.label, out);
+    });
+    return outs.size === targets.length ? outs : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -47,6 +47,8 @@ export const deployCommands = {
         magicRollback: z.boolean().optional(),
         confirmTimeoutSeconds: z.number().int().min(2, 'at least 2 seconds').max(600, 'at most 600 seconds').optional(),
         substituteOnTarget: z.boolean().optional(),
+        /** Activate even hosts that already run exactly the generation this deploy would give them. */
+        force: z.boolean().optional(),
         /** For home targets: log in as this user instead of the home's own name. */
         asUser: loginName.optional(),
         /** For droid targets: the phone (default: the one connected phone linked to the droid) and how it is built. */

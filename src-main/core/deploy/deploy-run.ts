@@ -13,8 +13,9 @@ import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEn
 import type { DeployService } from './service';
 import { whoAmI } from './service';
 import { evaluatedOutputs } from './outputs';
+import { alreadyUpToDate } from './up-to-date';
 import { listGenerations } from './status';
-import { TargetRun } from './target-run';
+import { hostKindOf, TargetRun } from './target-run';
 import type { DeployMode, DeployRecord, DeployResult, DeployTargetSpec } from './types';
 
 export interface DeployOptions {
@@ -25,6 +26,8 @@ export interface DeployOptions {
   readonly magicRollback: boolean;
   readonly confirmTimeoutSeconds: number;
   readonly substituteOnTarget: boolean;
+  /** Activate even hosts that already run exactly the target generation. */
+  readonly force?: boolean;
   readonly revision?: string;
   readonly dirty?: boolean;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
@@ -63,6 +66,7 @@ export async function runDeploy(
     confirmTimeoutSeconds: options.confirmTimeoutSeconds,
     magicRollback: options.magicRollback,
     substituteOnTarget: options.substituteOnTarget,
+    force: options.force ?? false,
     sudoPasswords: new Map(),
     promptChain: Promise.resolve(),
   };
@@ -157,12 +161,20 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
         await droidCopy(env, run);
         if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
         await droidActivate(env, run);
-      } else {
-        if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
-        else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
-        if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
-        await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
+        return;
       }
+      const kind = hostKindOf(run.spec);
+      if (run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, { kind, ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) })) {
+        // Nothing to copy (a running system's closure is on the host) and nothing to activate.
+        run.upToDate = true;
+        run.generation = run.previousGeneration;
+        logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
+        return run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
+      }
+      if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
+      else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
+      if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
+      await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
     } catch (error) {
       const wire = toWireError(error);
       logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');

@@ -23,6 +23,8 @@ export interface DeployEnv {
   readonly confirmTimeoutSeconds: number;
   readonly magicRollback: boolean;
   readonly substituteOnTarget: boolean;
+  /** Activate even a host that already runs exactly the target generation. */
+  readonly force: boolean;
   /** sudo passwords typed during this deploy, by login user: asked once per deploy. */
   readonly sudoPasswords: Map<string, string>;
   /** Serialises password questions so parallel hosts ask once, not all at once. */
@@ -121,6 +123,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     const session = new HostSession(connection, root);
     run.session = session;
     run.currentSystem = facts.get('current') || undefined;
+    run.currentProfile = run.spec.kind === 'home' ? run.currentSystem : facts.get('profile') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');

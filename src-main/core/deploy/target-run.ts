@@ -42,6 +42,10 @@ export class TargetRun {
   pathsTotal?: number;
   currentSystem?: string;
   /** A system's or home's host connection, from pre-flight on. */
+  /** Where the host's profile points now (the system profile; a home's is currentSystem). */
+  currentProfile?: string;
+  /** Found at pre-flight to run exactly what this deploy would put there: not activated. */
+  upToDate = false;
   session?: HostSession;
   /** A droid's phone connection, from pre-flight on. */
   phone?: PhoneSession;
@@ -109,6 +113,7 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
@@ -133,6 +138,7 @@ export class TargetRun {
       ...(this.reconnected ? { reconnected: true } : {}),
       ...(this.errorCode && this.status !== 'succeeded' ? { errorCode: this.errorCode } : {}),
       ...(this.hint && this.status !== 'succeeded' ? { hint: this.hint } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       stages: [...this.stages],

@@ -68,6 +68,8 @@ export interface TargetOutcome {
   /** Why it failed, when it did: the error's code and what to do about it. */
   readonly errorCode?: string;
   readonly hint?: string;
+  /** The host already ran exactly this generation (profile included): nothing was copied or activated. */
+  readonly upToDate?: boolean;
   /** Where the closure was built: "here", "the host itself", or the build host's name. */
   readonly builtOn?: string;
   /** Where the host got the closure from: "here", the build host's name, or "cache". */

@@ -39,6 +39,8 @@ export interface TargetProgress {
   readonly running?: readonly RunningBuild[];
   readonly stages?: readonly StageTiming[];
   readonly outPath?: string;
+  /** A deploy found the host already running exactly this (nothing copied or activated). */
+  readonly upToDate?: boolean;
   /** When this target's work started / ended (ms since epoch). */
   readonly startedAt?: number;
   readonly finishedAt?: number;

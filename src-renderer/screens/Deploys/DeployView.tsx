@@ -42,7 +42,14 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
   const rows: readonly TargetProgress[] =
     live && live.length > 0
       ? live
-      : (record?.outcomes.map((o) => ({ target: o.target, status: o.status, ...(o.stage ? { stage: o.stage } : {}), ...(o.message ? { message: o.message } : {}), stages: o.stages })) ?? []);
+      : (record?.outcomes.map((o) => ({
+          target: o.target,
+          status: o.status,
+          ...(o.stage ? { stage: o.stage } : {}),
+          ...(o.message ? { message: o.message } : {}),
+          ...(o.upToDate ? { upToDate: true } : {}),
+          stages: o.stages,
+        })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
   if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback') return <JobPanel jobId={jobId} />;
   const status = entry?.info.status ?? record?.status ?? 'running';
@@ -100,7 +107,9 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
                 ) : null}
               </td>
               <td>
-                <span className={`badge ${tones[t.status] ?? 'warn'}`}>{t.status}</span>
+                <span className={`badge ${tones[t.status] ?? 'warn'}`} data-testid="deploy-host-result">
+                  {t.upToDate ? 'up to date' : t.status}
+                </span>
                 {t.message ? <div className={t.status === 'failed' || t.status === 'rolled-back' ? 'error-text' : 'muted'}>{t.message}</div> : null}
               </td>
             </tr>
