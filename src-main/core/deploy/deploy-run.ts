@@ -7,6 +7,7 @@ import type { JobProgress } from '../jobs/types';
 import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
 import { pushFromBuildHost } from './push-from-build-host';
+import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { SharedClosures } from './copy-closure';
 import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
@@ -30,6 +31,8 @@ export interface DeployOptions {
   readonly force?: boolean;
   readonly revision?: string;
   readonly dirty?: boolean;
+  /** The checkout's binary cache: hosts that trust it substitute from it (unless substitution was turned off for this deploy). */
+  readonly cache?: DeployCache;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
   readonly rollbackTo?: number | 'previous';
 }
@@ -111,6 +114,7 @@ export async function runDeploy(
       ...(options.rollbackTo === undefined ? [connectBuildHosts(env, runs)] : []),
     ]);
     dropTargetsWithoutBuildHost(env, runs);
+    if (options.cache && options.rollbackTo === undefined) await chooseSubstitution(env, runs, options.cache);
     // A phone that builds its own configuration does so while activating: nothing to build here.
     const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));

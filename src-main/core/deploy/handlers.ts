@@ -4,6 +4,8 @@ import type { HandlersFor } from '../handlers';
 import type { DroidDeployJobResult, deployCommands } from './contract';
 import type { PhoneRouteInput } from '../android/contract';
 import type { JobPlan } from '../handlers';
+import { parseCacheUrl } from '../nix/cache';
+import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
@@ -54,6 +56,8 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const specs = await withPhoneRoutes(ctx, resolve(input.targets, input.asUser, input.phone), input.phone ? routeInput(input.phone) : {});
     const defaults = ctx.settings.get().deploy;
     const revision = await checkoutRevision(root);
+    // A cache whose key cannot be read is left out here; `cache.get` says why.
+    const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
     const plan: JobPlan<DeployResult> = {
       spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
       run: (job) =>
@@ -65,6 +69,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           magicRollback: input.magicRollback ?? defaults.magicRollback,
           confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
           substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
+          ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
           ...(input.force ? { force: true } : {}),
           ...revision,
         }),
@@ -73,6 +78,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
   };
 
   return {
+    ...cacheHandlers(ctx, (targets) => resolve(targets)),
     'deploy.start': async (input) => (await deployPlan(input)).plan,
     'droid.deploy': async ({ droid, ...phone }) => {
       // `fleet droid deploy <name>` is `fleet deploy droid:<name>`: the same job, history and events.

@@ -214,7 +214,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
     ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
-    substituteOnTarget: env.substituteOnTarget,
+    substituteOnTarget: run.substitute ?? env.substituteOnTarget,
     log: (t) => log(t, 'info'),
     onProgress: (p) =>
       run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),

@@ -25,6 +25,8 @@ export class TargetRun {
   builtOnHost = false;
   /** Where the closure is built: "here", "the host itself", or the build host's name (shown while it builds). */
   builtOn?: string;
+  /** Let the host substitute from its caches first (the deploy's setting, or the homelab cache it trusts). */
+  substitute?: boolean;
   /** Where the host gets the closure from: "here", the build host's name, or the cache. */
   copiedFrom?: string;
   /** Derivations that failed to build for this target, with their log tails. */

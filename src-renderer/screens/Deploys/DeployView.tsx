@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { TargetProgress } from '../../../src-main/core/api';
-import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';

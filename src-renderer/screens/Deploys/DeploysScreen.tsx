@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useAppStore } from '../../stores/app';
-import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import type { DeployRecord } from '../../../src-main/core/api';
 import { formatDuration } from '../../components/JobPanel';
 import { useDeployStore, wireDeployStore } from '../../stores/deploy';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';

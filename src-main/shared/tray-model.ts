@@ -1,5 +1,4 @@
-import type { FleetEvent } from '../core/events';
-import type { JobInfo } from '../core/jobs/types';
+import type { FleetEvent, JobInfo } from '../core/api';
 
 /** What the tray icon shows: the app is idle, working, or how the last job ended. */
 export type TrayStatus = 'idle' | 'running' | 'succeeded' | 'failed';
