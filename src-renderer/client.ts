@@ -1,6 +1,5 @@
-import type { CommandInput, CommandName, CommandResult, FleetEvent, WireReply } from '../src-main/core/api';
-import { FleetError } from '../src-main/core/contract';
-import type { FleetBridge } from '../src-main/core/bridge';
+import type { CommandInput, CommandName, CommandResult, FleetEvent, WireReply, FleetBridge } from '../src-main/core/api';
+import { FleetError } from '../src-main/shared/fleet-error';
 
 declare global {
   interface Window {

@@ -6,7 +6,7 @@ import { hardenSession, hardenWebContents } from './security';
 import { bindIpc, channels } from './ipc';
 import { startCoreRelay } from './core-relay';
 import { createTrayView } from './tray';
-import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from './tray-model';
+import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from '../shared/tray-model';
 import { startTrayDeploy, trayAction } from './tray-actions';
 import { openDataDir } from '../core/app/data-dir';
 

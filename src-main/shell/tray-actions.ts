@@ -1,5 +1,5 @@
 import type { JobStarted, WireReply } from '../core/contract';
-import { outOfDateTargets, type TrayState } from './tray-model';
+import { outOfDateTargets, type TrayState } from '../shared/tray-model';
 
 /** What a click on a tray menu item asks the shell to do. */
 export type TrayAction =

@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { TargetProgress } from '../../../src-main/core/api';
-import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
@@ -76,7 +75,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       <table className="grid deploy-hosts">
         <thead>
           <tr>
-            <th>Host</th>
+            <th>Target</th>
             <th>Stage</th>
             <th style={{ width: '34%' }}>Progress</th>
             <th>Result</th>

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DeployRecord, TargetOutcome } from '../../../src-main/core/deploy/types';
+import type { DeployRecord, TargetOutcome } from '../../../src-main/core/api';
 import { client } from '../../client';
 
 type Found = { readonly record: DeployRecord; readonly outcome: TargetOutcome };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../../src-main/core/events';
 import type { JobInfo } from '../../../src-main/core/jobs/types';
 import type { TargetOutcome } from '../../../src-main/core/deploy/types';
-import { initialTrayState, reduceTray, trayMenu, type NotificationSpec, type TrayState } from '../../../src-main/shell/tray-model';
+import { initialTrayState, reduceTray, trayMenu, type NotificationSpec, type TrayState } from '../../../src-main/shared/tray-model';
 
 function job(id: string, status: JobInfo['status'], kind = 'deploy'): JobInfo {
   return { id, kind, title: `Deploy ${id}`, targets: ['moonlight'], status, startedAt: 1000, ...(status !== 'running' ? { finishedAt: 4000 } : {}), logFile: '/x' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WireReply } from '../../../src-main/core/contract';
 import { startTrayDeploy, trayAction } from '../../../src-main/shell/tray-actions';
-import { initialTrayState } from '../../../src-main/shell/tray-model';
+import { initialTrayState } from '../../../src-main/shared/tray-model';
 
 describe('tray menu items map to shell actions', () => {
   it('quit, show/hide and opening a job', () => {
