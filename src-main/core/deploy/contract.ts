@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { droidName, phoneRoute } from '../android/contract';
+import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
 import type { CachePushResult } from './cache-push';
 import type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus } from './types';
@@ -13,6 +15,18 @@ const selector = z
   .refine((s) => !/[\s\0]/.test(s), 'a target cannot contain whitespace');
 
 const mode = z.enum(['switch', 'boot', 'test', 'dry-activate']);
+
+/** For droid targets: which phone, what source, where it is built. */
+const phoneOptions = {
+  ...phoneRoute,
+  /** head: git archive of HEAD (default); worktree: the files as they are, uncommitted changes included. */
+  source: z.enum(['head', 'worktree']).optional(),
+  /** phone: nix-on-droid switch builds on the phone (default); laptop: build here, copy the closure, activate. */
+  buildOn: z.enum(['phone', 'laptop']).optional(),
+};
+
+/** What `droid.deploy` finishes with: the deploy's result and the phone's generations before and after. */
+export type DroidDeployJobResult = DeployResult & DroidDeployResult;
 const loginName = z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*$/, 'not a valid login name').max(64);
 
 const storePath = z.string().regex(/^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+$/, 'not a store path (/nix/store/<hash>-<name>)');
@@ -43,10 +57,10 @@ export interface DeployPreview {
 
 export const deployCommands = {
   'deploy.start': job<DeployResult>()(
-    'Deploy NixOS systems (and homes) to their hosts: pre-flight all, build, copy the closures, activate, confirm (magic rollback).',
+    'Deploy NixOS systems, homes and droids: pre-flight all, build, copy the closures, activate, confirm (magic rollback for hosts).',
     z
       .object({
-        targets: z.array(selector).min(1, 'name at least one target: a system, @tag, all, or home:<user>@<host>'),
+        targets: z.array(selector).min(1, 'name at least one target: a system, @tag, all, home:<user>@<host> or droid:<name>'),
         mode: mode.optional(),
         parallel: z.number().int().min(1).max(64).optional(),
         keepGoing: z.boolean().optional(),
@@ -58,6 +72,19 @@ export const deployCommands = {
         force: z.boolean().optional(),
         /** For home targets: log in as this user instead of the home's own name. */
         asUser: loginName.optional(),
+        /** For droid targets: the phone (default: the one connected phone linked to the droid) and how it is built. */
+        phone: z.object(phoneOptions).strict().optional(),
+      })
+      .strict(),
+  ),
+  'droid.deploy': job<DroidDeployJobResult>()(
+    'Deploy a droid to its phone: the same deploy as `deploy.start` with target droid:<name> (send the flake source and run `nix-on-droid switch --flake` there, or build here and copy).',
+    z
+      .object({
+        droid: droidName,
+        ...phoneOptions,
+        source: phoneOptions.source.default('head'),
+        buildOn: phoneOptions.buildOn.default('phone'),
       })
       .strict(),
   ),
