@@ -33,6 +33,13 @@ export const settingsSchema = z.object({
     .prefault({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
   editor: z.array(z.string().max(1024)).max(32).optional(),
+  /** How much job history (logs and the job list) the data folder keeps; the oldest goes first. */
+  jobRetention: z
+    .object({
+      days: z.number().int().min(1).max(3650).default(30),
+      maxMegabytes: z.number().int().min(10).max(100_000).default(512),
+    })
+    .prefault({}),
   /** Serial of an Android device -> droid configuration name. */
   droidLinks: z.record(z.string(), z.string()).default({}),
 });
