@@ -16,6 +16,7 @@ import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
 import { registerSettings } from './commands/settings';
+import { registerCache } from './commands/cache';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerSettings(program);
+  registerCache(program);
   return program;
 }
 
