@@ -11,10 +11,12 @@ import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
 import { registerAdd } from './commands/add';
 import { registerHardware } from './commands/hardware';
+import { registerInstall } from './commands/install';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
 import { registerSettings } from './commands/settings';
+import { registerCache } from './commands/cache';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -32,6 +34,7 @@ export function buildProgram(): Command {
   registerInventory(program);
   registerAdd(program);
   registerHardware(program);
+  registerInstall(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);
@@ -43,6 +46,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerSettings(program);
+  registerCache(program);
   return program;
 }
 

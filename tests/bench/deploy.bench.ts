@@ -81,15 +81,21 @@ async function copyBench(): Promise<void> {
       }
     };
     const times = { ours: [] as number[], dump: [] as number[], ncc: [] as number[] };
+    // The host side of each copy (sshd, nix-store), from process accounting.
+    const hostSide = { ours: [] as HostCpu[], dump: [] as HostCpu[], ncc: [] as HostCpu[] };
+    const accounted = async (which: keyof typeof hostSide, fn: () => Promise<void> | void) => {
+      const cost = await measured(world, fn);
+      if (cost.host) hostSide[which].push(cost.host);
+    };
     // Every copy writes 300 MB into a host store on the same disk: flush the dirty pages of the
     // one before, or the writeback of earlier copies throttles whichever runs later.
     const settle = () => run('sync', [], world.env);
     for (let r = 0; r < rounds; r++) {
       // Each round starts with a different variant: whichever runs first in a round tends to be quickest.
       const variants = [
-        async () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv))),
-        async () => void times.ours.push(await ours(`ours-${r}`)),
-        async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store')),
+        () => accounted('ncc', () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv)))),
+        () => accounted('ours', async () => void times.ours.push(await ours(`ours-${r}`))),
+        () => accounted('dump', async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store'))),
       ];
       for (let i = 0; i < variants.length; i++) {
         settle();
@@ -110,6 +116,12 @@ async function copyBench(): Promise<void> {
         `copy, ours with NARs from a local nix-store --serve instead:      median ${secs(median(times.dump))}  (${all(times.dump)})  -> ${(ncc / median(times.dump)).toFixed(2)}x`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
         `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
+        ...(['ours', 'dump', 'ncc'] as const).flatMap((k) => {
+          const list = hostSide[k];
+          if (list.length === 0) return [];
+          const med = (f: (h: HostCpu) => number) => secs(median(list.map(f)));
+          return [`host CPU per copy, ${k === 'ncc' ? 'nix-copy-closure' : k === 'dump' ? 'ours (local nix-store --serve)' : 'ours'}: sshd median ${med((h) => h.byClass.sshd)}, nix-store ${med((h) => h.byClass.nix)}, re-parented (a session's nix-store outliving its sshd) ${med((h) => h.reparentedMs)}`];
+        }),
         '',
       ].join('\n'),
     );
@@ -325,8 +337,6 @@ async function manyBench(): Promise<void> {
   const count = Number(process.env.FLEET_BENCH_HOSTS ?? 20);
   const names = fleetNames(count);
   const n = `${count} hosts`;
-  accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
-  if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   // The same machine-only run as before (no shaped links, instant activation), so runs stay comparable.
   const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
   const plain: HostModel = { label: 'this machine', ...(process.env.FLEET_BENCH_LINK ? { rate: process.env.FLEET_BENCH_LINK } : {}), ...(rtt > 0 ? { delayMs: rtt } : {}) };
@@ -374,6 +384,8 @@ async function manyBench(): Promise<void> {
 
 export default async function deployBench(): Promise<void> {
   const only = process.env.FLEET_BENCH_ONLY;
+  accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
+  if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   if (!only || only === 'copy') await copyBench();
   if (!only || only === 'redeploy') await redeployBench();
   if (!only || only === 'many') await manyBench();

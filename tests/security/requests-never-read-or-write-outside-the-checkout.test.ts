@@ -15,7 +15,7 @@ describe('requests never read or write outside the checkout', () => {
 
   beforeAll(async () => {
     outside = tempDir('outside');
-    writeFiles(outside, { 'evil/default.nix': '{ ... }: { }\n', 'evil/meta.json': outsideMeta, 'meta.json': outsideMeta, 'notes.txt': 'private notes outside\n' });
+    writeFiles(outside, { 'tpl/keys/default.nix': '{ ... }: { }\n', 'tpl/keys/id_ed25519': 'PRIVATE KEY outside\n', 'evil/default.nix': '{ ... }: { }\n', 'evil/meta.json': outsideMeta, 'meta.json': outsideMeta, 'notes.txt': 'private notes outside\n' });
     homelab = makeHomelab(
       { 'systems/db/default.nix': '{ ... }: { }\n' },
       {
@@ -28,6 +28,7 @@ describe('requests never read or write outside the checkout', () => {
           'systems/evil': { symlink: path.join(outside, 'evil') },
           'systems/db/meta.json': { symlink: path.join(outside, 'meta.json') },
           'systems/web/new.nix': '# a new file\n',
+          templates: { symlink: path.join(outside, 'tpl') },
           'systems/pipe.nix': { fifo: true },
         },
       },
@@ -92,6 +93,12 @@ describe('requests never read or write outside the checkout', () => {
     expect(JSON.stringify(result)).not.toContain('outside-the-checkout');
     expect(await bridge.call('inventory.setDeployTarget', { system: 'evil', deploy: { host: 'evil.lan' } })).toMatchObject({ ok: false });
     expect(fs.readFileSync(path.join(outside, 'evil/meta.json'), 'utf8')).toBe(outsideMeta);
+  });
+
+  it('"add from a template" refuses templates/ symlinked out of the checkout (it would copy and git add private files)', async () => {
+    const reply = await bridge.call('inventory.add', { kind: 'system', name: 'newhost', template: 'keys' });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringContaining('outside the checkout') } });
+    expect(fs.existsSync(path.join(homelab, 'systems/newhost'))).toBe(false);
   });
 
   it('the layout folder cannot be set outside the checkout, through .. or a symlink', async () => {

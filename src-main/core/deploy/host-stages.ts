@@ -9,7 +9,7 @@ import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
-import type { TargetRun } from './target-run';
+import { hostKindOf, type TargetRun } from './target-run';
 import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
 
@@ -214,7 +214,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
     ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
-    substituteOnTarget: env.substituteOnTarget,
+    substituteOnTarget: run.substitute ?? env.substituteOnTarget,
     log: (t) => log(t, 'info'),
     onProgress: (p) =>
       run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),
@@ -242,7 +242,7 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   run.enter('activate', `${env.mode}${magic ? `, rollback unless confirmed within ${env.confirmTimeoutSeconds} s` : ''}`);
   // Never interrupted by cancel: a half-run activation is worse than a finished one rolled back.
   const report = await runActivation(session, {
-    kind: run.spec.kind,
+    kind: hostKindOf(run.spec),
     stateId,
     outPath: run.outPath!,
     mode: env.mode,
@@ -309,7 +309,7 @@ async function decideWithRetry(env: DeployEnv, run: TargetRun, stateId: string, 
       const session = await reconnect(env, run, Math.max(2000, Math.min(5000, giveUpAt - Date.now())));
       try {
         // Wait for the activation itself as long as the host allows (it may still be running).
-        const report = await decide(session, run.spec.kind, stateId, decision, 600, run.lockOwner ?? '');
+        const report = await decide(session, hostKindOf(run.spec), stateId, decision, 600, run.lockOwner ?? '');
         if (report.unlocked) run.lockOwner = undefined;
         if (report.decision !== 'none' || report.status?.startsWith('failed')) return report;
       } finally {

@@ -65,7 +65,7 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   run.update({ message: `${name} sends ${missing.length} paths (${formatBytes(bytes)}) to ${run.spec.host}`, pathsDone: 0, pathsTotal: missing.length, bytesDone: 0, bytesTotal: bytes });
   log(`${name} sends ${missing.length} of ${paths.length} paths (${formatBytes(bytes)}) straight to ${login}@${run.spec.host}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`, 'info');
   const started = Date.now();
-  const args = ['--to', `${login}@${run.spec.host}`, ...(env.substituteOnTarget ? ['--use-substitutes'] : []), run.outPath!];
+  const args = ['--to', `${login}@${run.spec.host}`, ...((run.substitute ?? env.substituteOnTarget) ? ['--use-substitutes'] : []), run.outPath!];
   const pushed = await buildHost.connection.exec(['sh', '-c', pushScript, 'fleet', `${keyAlias} ${hostKey}`, run.spec.port ? String(run.spec.port) : '', ...args], {
     ...signal,
     forwardAgent,

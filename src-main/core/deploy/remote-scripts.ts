@@ -2,7 +2,7 @@
  * The shell scripts a deploy runs on a host. They are constants of this code base: data
  * (store paths, modes, ids) only ever reaches them as quoted positional arguments, never
  * spliced into their text. State of one deploy lives in <base>/deploys/<id>/ on the host
- * (base: /run/homelab-fleet for systems, ~/.cache/homelab-fleet for homes), so the detached
+ * (base: /run/homelab-fleet for systems, ~/.cache/homelab-fleet for homes and phones), so the detached
  * activation, the watchdog and a later connection all read the same files.
  */
 
@@ -10,7 +10,7 @@ import { bootStateLines } from './boot-state';
 
 /** Shared helpers: where state lives and which profile a home uses. */
 const prelude = `
-fleet_base() { if [ "$1" = home ]; then echo "$HOME/.cache/homelab-fleet"; else echo /run/homelab-fleet; fi; }
+fleet_base() { if [ "$1" = system ]; then echo /run/homelab-fleet; else echo "$HOME/.cache/homelab-fleet"; fi; }
 home_profile() {
   u=$(id -un)
   if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
@@ -53,8 +53,8 @@ export function keyValues(text: string): Map<string, string> {
 }
 
 /**
- * What a host is running, read in one round trip. Args: kind (system|home), profile ("" for
- * a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
+ * What a host (or phone) is running, read in one round trip. Args: kind (system|home|droid),
+ * profile ("" for a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
  * lock is taken in the same round trip when it can be without sudo (root, or a home):
  * "locked=acquired" or "locked=held <owner>".
  */
@@ -62,6 +62,7 @@ export const probeScript = `${prelude}
 kind=$1; profile=$2
 cur=""
 if [ "$kind" = home ]; then profile=$(home_profile); [ -e "$profile" ] && cur=$(readlink -f "$profile")
+elif [ "$kind" = droid ]; then [ -e "$profile" ] && cur=$(readlink -f "$profile")
 elif [ -e /run/current-system ]; then cur=$(readlink -f /run/current-system); fi
 echo "current=$cur"
 [ "$kind" = system ] && [ -e "$profile" ] && echo "profile=$(readlink -f "$profile")"
@@ -74,7 +75,7 @@ owner=""; [ -f "$lock/owner" ] && read -r owner < "$lock/owner" && echo "lock=$o
 uid=$(id -u)
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" = home ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
+${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
 exit 0
 `;
 

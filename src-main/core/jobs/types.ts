@@ -89,7 +89,7 @@ export interface LogLine {
 /** Plain, serialisable facts about a job. */
 export interface JobInfo {
   readonly id: string;
-  /** What kind of work: 'build', 'flake-check', 'deploy', 'droid-deploy', ... */
+  /** What kind of work: 'build', 'flake-check', 'deploy' (systems, homes and droids), 'droid-setup', ... */
   readonly kind: string;
   readonly title: string;
   readonly targets: readonly string[];

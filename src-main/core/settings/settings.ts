@@ -31,6 +31,8 @@ export const settingsSchema = z.object({
         .optional(),
     })
     .prefault({}),
+  /** Per checkout: its binary cache (a store URL and the secret key that signs what is pushed there). */
+  binaryCaches: z.record(z.string(), z.object({ url: z.string().min(1).max(2000), secretKeyFile: z.string().min(1).max(4096) })).default({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
   editor: z.array(z.string().max(1024)).max(32).optional(),
   /** How much job history (logs and the job list) the data folder keeps; the oldest goes first. */

@@ -75,7 +75,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       <table className="grid deploy-hosts">
         <thead>
           <tr>
-            <th>Host</th>
+            <th>Target</th>
             <th>Stage</th>
             <th style={{ width: '34%' }}>Progress</th>
             <th>Result</th>
