@@ -4,7 +4,7 @@ import type { DeployRecord } from '../../core/deploy/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions, type CliSession } from '../core-session';
 import { runJob } from '../follow-job';
-import { printError, printJson } from '../output';
+import { printError, printJson, terminalBlock, terminalText } from '../output';
 
 interface DeployCliOptions {
   readonly mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
@@ -18,6 +18,7 @@ interface DeployCliOptions {
   readonly stopOnFailure?: boolean;
   readonly substituteOnTarget?: boolean;
   readonly as?: string;
+  readonly skipChecks?: boolean;
 }
 
 /** `fleet deploy <targets...>`: deploy systems (and homes) to their hosts. */
@@ -33,6 +34,7 @@ export function registerDeploy(program: Command): void {
     .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--skip-checks', "do not run the systems' health checks (meta.json deploy.checks) after the switch")
     .option('--as <user>', 'for home targets: log in as this user')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
     .option('--json', 'print the deploy record as JSON on stdout')
@@ -54,6 +56,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
+            ...(opts.skipChecks ? { skipChecks: true } : {}),
           },
           { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
         );
@@ -71,7 +74,13 @@ export async function reportDeploy(session: CliSession, info: JobInfo, json: boo
   const out = json ? process.stderr : process.stdout;
   for (const o of (record as DeployRecord | undefined)?.outcomes ?? []) {
     const copied = o.copiedPaths !== undefined ? `, copied ${o.copiedPaths} paths` : '';
-    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}\n`);
+    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}${o.needsReboot ? ' (reboot needed)' : ''}\n`);
+    for (const c of o.checks ?? []) {
+      if (c.status === 'pending') continue;
+      out.write(`  ${c.status === 'passed' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'skip'} ${terminalText(c.label)}\n`);
+      // The output is the host's: shown without its control sequences.
+      if (c.status === 'failed' && c.output) out.write(`${terminalBlock(c.output).split('\n').map((l) => `       ${l}`).join('\n')}\n`);
+    }
   }
   if (info.status === 'succeeded') return 0;
   if (info.error) printError(FleetError.fromWire(info.error));

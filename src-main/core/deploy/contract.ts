@@ -33,6 +33,8 @@ export const deployCommands = {
         magicRollback: z.boolean().optional(),
         confirmTimeoutSeconds: z.number().int().min(2, 'at least 2 seconds').max(600, 'at most 600 seconds').optional(),
         substituteOnTarget: z.boolean().optional(),
+        /** Do not run the systems' health checks (meta.json deploy.checks) after the switch. */
+        skipChecks: z.boolean().optional(),
         /** For home targets: log in as this user instead of the home's own name. */
         asUser: loginName.optional(),
       })

@@ -36,6 +36,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
             magicRollback: input.magicRollback ?? defaults.magicRollback,
             confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
             substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
+            skipChecks: input.skipChecks ?? false,
             ...revision,
           }),
       };

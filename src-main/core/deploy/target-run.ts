@@ -1,4 +1,4 @@
-import type { StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
+import type { HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
 import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
 
@@ -26,6 +26,8 @@ export class TargetRun {
   pathsDone?: number;
   pathsTotal?: number;
   currentSystem?: string;
+  checks?: readonly HealthCheckResult[];
+  needsReboot?: boolean;
   session?: HostSession;
   lockOwner?: string;
   private readonly stages: StageTiming[] = [];
@@ -46,7 +48,7 @@ export class TargetRun {
     this.onChange(this, true);
   }
 
-  update(change: Partial<Pick<TargetRun, 'message' | 'bytesDone' | 'bytesTotal' | 'pathsDone' | 'pathsTotal'>>): void {
+  update(change: Partial<Pick<TargetRun, 'message' | 'bytesDone' | 'bytesTotal' | 'pathsDone' | 'pathsTotal' | 'checks'>>): void {
     Object.assign(this, change);
     this.onChange(this, false);
   }
@@ -79,6 +81,7 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.checks ? { checks: this.checks } : {}),
       stages: [...this.stages],
     };
   }
@@ -96,6 +99,8 @@ export class TargetRun {
       ...(this.rolledBackTo !== undefined ? { rolledBackTo: this.rolledBackTo } : {}),
       ...(this.copiedPaths !== undefined ? { copiedPaths: this.copiedPaths } : {}),
       ...(this.copiedBytes !== undefined ? { copiedBytes: this.copiedBytes } : {}),
+      ...(this.checks ? { checks: this.checks } : {}),
+      ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
       stages: [...this.stages],
     };
   }

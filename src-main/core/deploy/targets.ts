@@ -30,6 +30,7 @@ export function resolveTargets(inventory: Inventory, selectors: readonly string[
       sudo: item.deploy.sudo,
       buildOnTarget: item.deploy.buildOnTarget,
       tags: item.deploy.tags,
+      checks: item.deploy.checks,
     };
   };
   for (const raw of selectors) {
@@ -76,6 +77,7 @@ function homeSpec(inventory: Inventory, text: string, asUser?: string): DeployTa
     sudo: false,
     buildOnTarget: false,
     tags: system?.deploy.tags ?? [],
+    checks: [],
   };
 }
 

@@ -1,4 +1,5 @@
-import type { StageTiming, TargetStatus } from '../jobs/types';
+import type { DeployCheck } from '../homelab/deploy-checks';
+import type { HealthCheckResult, StageTiming, TargetStatus } from '../jobs/types';
 
 /** How switch-to-configuration is run (NixOS's own words). */
 export type DeployMode = 'switch' | 'boot' | 'test' | 'dry-activate';
@@ -6,7 +7,7 @@ export type DeployMode = 'switch' | 'boot' | 'test' | 'dry-activate';
 export const deployModes: readonly DeployMode[] = ['switch', 'boot', 'test', 'dry-activate'];
 
 /** The visible stages of one target's deploy, in order. */
-export type DeployStage = 'preflight' | 'build' | 'copy' | 'activate' | 'confirm' | 'rollback';
+export type DeployStage = 'preflight' | 'build' | 'copy' | 'activate' | 'checks' | 'confirm' | 'reboot' | 'rollback';
 
 /** One thing a deploy puts on a host: a NixOS system, or a Home Manager home as a user. */
 export interface DeployTargetSpec {
@@ -23,6 +24,8 @@ export interface DeployTargetSpec {
   readonly sudo: boolean;
   readonly buildOnTarget: boolean;
   readonly tags: readonly string[];
+  /** Health checks after the switch (meta.json deploy.checks; none for homes). */
+  readonly checks: readonly DeployCheck[];
 }
 
 /** What happened to one target in a deploy. */
@@ -41,6 +44,10 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
+  /** The health checks and how each went. */
+  readonly checks?: readonly HealthCheckResult[];
+  /** After the deploy: the host's booted kernel, initrd or modules are not its new system's. */
+  readonly needsReboot?: boolean;
   readonly stages: readonly StageTiming[];
 }
 

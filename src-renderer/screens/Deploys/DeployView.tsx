@@ -4,6 +4,7 @@ import type { DeployRecord } from '../../../src-main/core/deploy/contract';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
+import { HostChecks } from './HostChecks';
 import { HostLog } from './HostLog';
 import { Timeline } from './Timeline';
 
@@ -16,7 +17,7 @@ const tones: Record<string, 'accent' | 'ok' | 'err' | 'warn'> = {
   skipped: 'warn',
   cancelled: 'warn',
 };
-const stageOrder = ['preflight', 'build', 'copy', 'activate', 'confirm'];
+const stageOrder = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm'];
 
 function stageFraction(t: TargetProgress): number | undefined {
   if (t.status === 'pending') return 0;
@@ -42,7 +43,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
   const rows: readonly TargetProgress[] =
     live && live.length > 0
       ? live
-      : (record?.outcomes.map((o) => ({ target: o.target, status: o.status, ...(o.stage ? { stage: o.stage } : {}), ...(o.message ? { message: o.message } : {}), stages: o.stages })) ?? []);
+      : (record?.outcomes.map((o) => ({ target: o.target, status: o.status, ...(o.stage ? { stage: o.stage } : {}), ...(o.message ? { message: o.message } : {}), ...(o.checks ? { checks: o.checks } : {}), stages: o.stages })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
   if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback') return <JobPanel jobId={jobId} />;
   const status = entry?.info.status ?? record?.status ?? 'running';
@@ -110,6 +111,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       {!running && finishedAt && rows.some((r) => (r.stages?.length ?? 0) > 0) ? (
         <Timeline rows={rows.map((r) => ({ target: r.target, status: r.status, stages: r.stages ?? [] }))} startedAt={startedAt} finishedAt={finishedAt} />
       ) : null}
+      {host ? <HostChecks target={host} checks={rows.find((r) => r.target === host)?.checks} /> : null}
       {host ? (
         <div className="deploy-host-log" data-testid="deploy-host-log" data-target={host}>
           <h3>Log of {host}</h3>
