@@ -28,6 +28,12 @@ export const PACKAGES = {
   'util-linux': 'unshare, nsenter, fallocate',
   openssl: "hashes the lab's sudo password",
   debootstrap: 'root filesystems of the current-Nix toolchains (trixie, sid)',
+  gdisk: "sgdisk: the installer host's disks are partitioned for real (fleet install)",
+  parted: 'partprobe: partitions of loop devices without udev',
+  dosfstools: 'mkfs.vfat: the EFI system partition of an install',
+  e2fsprogs: 'mkfs.ext4: the root filesystem of an install',
+  pciutils: 'lspci: the hardware facts of a machine',
+  age: "age-keygen -y checks the age recipient fleet install derives from a host key",
 };
 
 /**
@@ -181,7 +187,7 @@ export function installMissing() {
   if (run('git', ['config', '--global', 'user.name']).status !== 0) step('git identity (name)', 'git', ['config', '--global', 'user.name', 'Homelab Fleet tests']);
   if (run('git', ['config', '--global', 'user.email']).status !== 0) step('git identity (email)', 'git', ['config', '--global', 'user.email', 'tests@localhost']);
   if (toolchainProblem()) {
-    step('current-Nix toolchain (Debian sid: nix-bin, OpenSSH; once, ~2 min)', path.join(root, 'node_modules', '.bin', 'tsx'), [
+    step('current-Nix toolchain (Debian sid: nix-bin, OpenSSH; once, a few minutes)', path.join(root, 'node_modules', '.bin', 'tsx'), [
       path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'up', 'sid',
     ], { cwd: root });
   }

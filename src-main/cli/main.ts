@@ -10,10 +10,12 @@ import { registerBuild } from './commands/build';
 import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
 import { registerAdd } from './commands/add';
+import { registerHardware } from './commands/hardware';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
 import { registerSettings } from './commands/settings';
+import { registerCache } from './commands/cache';
 
 /**
  * `fleet`: the command line on the same core as the app. Every subcommand acts on the
@@ -30,6 +32,7 @@ export function buildProgram(): Command {
   // In the order a user works: look, build, see what changed, deploy, watch; then the rest.
   registerInventory(program);
   registerAdd(program);
+  registerHardware(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);
@@ -41,6 +44,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerSettings(program);
+  registerCache(program);
   return program;
 }
 

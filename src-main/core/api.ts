@@ -12,6 +12,7 @@ import { nixCommands } from './nix/contract';
 import { gitCommands } from './git/contract';
 import { deployCommands } from './deploy/contract';
 import { androidCommands } from './android/contract';
+import { installCommands } from './deploy/install/contract';
 
 export const commands = {
   ...appCommands,
@@ -20,6 +21,7 @@ export const commands = {
   ...gitCommands,
   ...deployCommands,
   ...androidCommands,
+  ...installCommands,
 } as const;
 
 export type Commands = typeof commands;
@@ -71,5 +73,20 @@ export type { DomainEvent } from './domain-events';
 export type { JobInfo, JobProgress, JobStatus, LogLine, TargetProgress, TargetStatus } from './jobs/types';
 export type { WireError, WireReply, JobStarted } from './contract';
 export { FleetError } from './contract';
+// Types the front ends read, so the renderer imports types from this one file only.
+export type { AndroidDevice, DroidGeneration } from './android/types';
+export type { FleetBridge } from './bridge';
+export type { ClosureDiffReport } from './closure/report';
+export type { PackageDiff } from './closure/types';
+export type { DeployPreview } from './deploy/contract';
+export type { DeployRecord, HostStatus, TargetOutcome } from './deploy/types';
+export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
+export type { LockDiff } from './git/lock-diff';
+export type { SinceDeployedReport } from './git/since-deployed';
+export type { AffectedMachine, AffectedReport } from './git/types';
+export type { AddAnswer } from './homelab/contract';
+export type { DroidItem, FlakeState, HomeItem, Inventory, InventoryWarning, SecretsFileStatus, StandaloneHome, SystemItem } from './homelab/types';
+export type { LogStream, StageTiming } from './jobs/types';
+export type { NixInfo } from './nix/contract';
 export type { CheckoutSummary, AppInfo, PromptRequest } from './app/contract';
 export type { Settings } from './settings/settings';

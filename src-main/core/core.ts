@@ -15,6 +15,7 @@ import { nixHandlers } from './nix/handlers';
 import { gitHandlers } from './git/handlers';
 import { deployHandlers } from './deploy/handlers';
 import { androidHandlers } from './android/handlers';
+import { installHandlers } from './deploy/install/handlers';
 
 export interface CoreOptions {
   readonly host: CoreHost;
@@ -87,6 +88,7 @@ export function createCore(options: CoreOptions): FleetCore {
     ...(gitHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(deployHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(androidHandlers(context) as unknown as Record<string, AnyHandler>),
+    ...(installHandlers(context) as unknown as Record<string, AnyHandler>),
   };
   for (const name of Object.keys(commands)) {
     if (!handlers[name]) throw new Error(`Command ${name} has no handler.`);

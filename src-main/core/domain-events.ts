@@ -17,6 +17,8 @@ export type DomainEvent =
   | { readonly type: 'ui.open-job'; readonly jobId: string }
   /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
   | { readonly type: 'inventory.changed'; readonly inventory: Inventory }
+  /** Watching the checkout failed (e.g. the inotify limit): live refresh stopped; the inventory carries a warning too. */
+  | { readonly type: 'inventory.watch-failed'; readonly root: string; readonly message: string }
   /** A phone appeared, changed state (unauthorized, offline, device) or went away: the whole list. */
   | { readonly type: 'devices.changed'; readonly devices: readonly AndroidDevice[] }
   /** A deploy started (its job carries the live progress). */

@@ -6,8 +6,8 @@ import { hardenSession, hardenWebContents } from './security';
 import { bindIpc, channels } from './ipc';
 import { startCoreRelay } from './core-relay';
 import { createTrayView } from './tray';
-import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from './tray-model';
-import { trayAction } from './tray-actions';
+import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from '../shared/tray-model';
+import { startTrayDeploy, trayAction } from './tray-actions';
 import { openDataDir } from '../core/app/data-dir';
 
 // The Electron main process: windows, tray, notifications and the IPC relay. It stays
@@ -75,8 +75,13 @@ function start(): void {
           openJob(action.jobId);
           return;
         case 'deploy':
-          void relay.invoke('deploy.start', { targets: action.targets }).then((reply) => {
-            if (reply.ok) openJob((reply.result as { jobId: string }).jobId);
+          void startTrayDeploy(action.targets, {
+            invoke: (name, input) => relay.invoke(name, input),
+            openJob,
+            tell: ({ title, body }) => {
+              if (Notification.isSupported()) new Notification({ title, body, urgency: 'critical' }).show();
+              else dialog.showErrorBox(title, body);
+            },
           });
           return;
         case 'none':

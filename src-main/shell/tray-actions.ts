@@ -1,4 +1,5 @@
-import { outOfDateTargets, type TrayState } from './tray-model';
+import type { JobStarted, WireReply } from '../core/contract';
+import { outOfDateTargets, type TrayState } from '../shared/tray-model';
 
 /** What a click on a tray menu item asks the shell to do. */
 export type TrayAction =
@@ -18,4 +19,32 @@ export function trayAction(id: string, state: TrayState): TrayAction {
     return targets.length > 0 ? { kind: 'deploy', targets } : { kind: 'none' };
   }
   return { kind: 'none' };
+}
+
+/** What a tray deploy needs from the shell: the core, a way to show a job, a way to tell the person. */
+export interface TrayDeployPorts {
+  invoke(name: 'deploy.start', input: { targets: readonly string[] }): Promise<WireReply<unknown>>;
+  openJob(jobId: string): void;
+  /** A desktop notification, or a message box where notifications are not supported. */
+  tell(message: { readonly title: string; readonly body: string }): void;
+}
+
+/**
+ * Start the deploy the tray asked for and show its job; when it cannot start (no checkout
+ * open, a host gone from the inventory, the core not answering) say why instead of nothing.
+ */
+export async function startTrayDeploy(targets: readonly string[], ports: TrayDeployPorts): Promise<void> {
+  const what = targets.length === 1 ? targets[0]! : `${targets.length} hosts`;
+  let reply: WireReply<unknown>;
+  try {
+    reply = await ports.invoke('deploy.start', { targets });
+  } catch (error) {
+    ports.tell({ title: `Deploy of ${what} did not start`, body: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  if (reply.ok) {
+    ports.openJob((reply.result as JobStarted).jobId);
+    return;
+  }
+  ports.tell({ title: `Deploy of ${what} did not start`, body: reply.error.hint ? `${reply.error.message}\n${reply.error.hint}` : reply.error.message });
 }

@@ -1,5 +1,5 @@
 import type { Menu, MenuItemConstructorOptions, NativeImage, Tray } from 'electron';
-import { trayMenu, type TrayState, type TrayStatus } from './tray-model';
+import { trayMenu, type TrayState, type TrayStatus } from '../shared/tray-model';
 
 export interface TrayDeps {
   readonly tray: Pick<Tray, 'setImage' | 'setToolTip' | 'setContextMenu'>;

@@ -1,9 +1,5 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import type { FleetEvent } from '../../src-main/core/api';
-import type { AffectedReport } from '../../src-main/core/git/types';
-import type { FileDiff, WorkingChanges } from '../../src-main/core/git/file-diff';
-import type { LockDiff } from '../../src-main/core/git/lock-diff';
-import type { ClosureDiffReport } from '../../src-main/core/closure/report';
+import type { FleetEvent, AffectedReport, FileDiff, WorkingChanges, LockDiff, ClosureDiffReport } from '../../src-main/core/api';
 import { client, type FleetClient } from '../client';
 
 /** What the changes store needs from the core. */

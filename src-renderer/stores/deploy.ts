@@ -1,7 +1,6 @@
 import { create } from 'zustand';
-import type { FleetEvent } from '../../src-main/core/api';
-import type { DeployPreview, DeployRecord, HostStatus } from '../../src-main/core/deploy/contract';
-import { initialTrayState, reduceTray, type NotificationSpec, type TrayState } from '../../src-main/shell/tray-model';
+import type { FleetEvent, DeployPreview, DeployRecord, HostStatus } from '../../src-main/core/api';
+import { initialTrayState, reduceTray, type NotificationSpec, type TrayState } from '../../src-main/shared/tray-model';
 import { client } from '../client';
 import { useAppStore } from './app';
 

@@ -1,6 +1,5 @@
 import { create } from 'zustand';
-import type { FleetEvent } from '../../src-main/core/api';
-import type { AndroidDevice, DroidGeneration } from '../../src-main/core/android/types';
+import type { FleetEvent, AndroidDevice, DroidGeneration } from '../../src-main/core/api';
 import { client } from '../client';
 
 /** Phones the adb server sees, and the droid jobs started from the UI. */

@@ -1,7 +1,5 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import type { FleetEvent } from '../../src-main/core/api';
-import type { HostStatus } from '../../src-main/core/deploy/contract';
-import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
+import type { FleetEvent, HostStatus, SinceDeployedReport } from '../../src-main/core/api';
 import { client, type FleetClient } from '../client';
 
 /** What the host status store needs from the core: commands and the event stream. */

@@ -1,7 +1,5 @@
 import { create, type StoreApi, type UseBoundStore } from 'zustand';
-import type { Inventory } from '../../src-main/core/homelab/types';
-import type { CommandInput, FleetEvent } from '../../src-main/core/api';
-import type { AddAnswer } from '../../src-main/core/homelab/contract';
+import type { Inventory, CommandInput, FleetEvent, AddAnswer } from '../../src-main/core/api';
 import { client, type FleetClient } from '../client';
 
 /** What the inventory store needs from the core: commands and the event stream. */

@@ -81,15 +81,21 @@ async function copyBench(): Promise<void> {
       }
     };
     const times = { ours: [] as number[], dump: [] as number[], ncc: [] as number[] };
+    // The host side of each copy (sshd, nix-store), from process accounting.
+    const hostSide = { ours: [] as HostCpu[], dump: [] as HostCpu[], ncc: [] as HostCpu[] };
+    const accounted = async (which: keyof typeof hostSide, fn: () => Promise<void> | void) => {
+      const cost = await measured(world, fn);
+      if (cost.host) hostSide[which].push(cost.host);
+    };
     // Every copy writes 300 MB into a host store on the same disk: flush the dirty pages of the
     // one before, or the writeback of earlier copies throttles whichever runs later.
     const settle = () => run('sync', [], world.env);
     for (let r = 0; r < rounds; r++) {
       // Each round starts with a different variant: whichever runs first in a round tends to be quickest.
       const variants = [
-        async () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv))),
-        async () => void times.ours.push(await ours(`ours-${r}`)),
-        async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store')),
+        () => accounted('ncc', () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv)))),
+        () => accounted('ours', async () => void times.ours.push(await ours(`ours-${r}`))),
+        () => accounted('dump', async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store'))),
       ];
       for (let i = 0; i < variants.length; i++) {
         settle();
@@ -110,6 +116,12 @@ async function copyBench(): Promise<void> {
         `copy, ours with NARs from a local nix-store --serve instead:      median ${secs(median(times.dump))}  (${all(times.dump)})  -> ${(ncc / median(times.dump)).toFixed(2)}x`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
         `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
+        ...(['ours', 'dump', 'ncc'] as const).flatMap((k) => {
+          const list = hostSide[k];
+          if (list.length === 0) return [];
+          const med = (f: (h: HostCpu) => number) => secs(median(list.map(f)));
+          return [`host CPU per copy, ${k === 'ncc' ? 'nix-copy-closure' : k === 'dump' ? 'ours (local nix-store --serve)' : 'ours'}: sshd median ${med((h) => h.byClass.sshd)}, nix-store ${med((h) => h.byClass.nix)}, re-parented (a session's nix-store outliving its sshd) ${med((h) => h.reparentedMs)}`];
+        }),
         '',
       ].join('\n'),
     );
@@ -124,20 +136,27 @@ async function redeployBench(): Promise<void> {
     const first = await world.deploy({ targets: ['zephyrus'] });
     if (first.job.status !== 'succeeded') throw new Error(`first deploy failed: ${JSON.stringify(first.job.error)}`);
     const core = world.core();
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const started = performance.now();
-      const { job, record } = await world.deploy({ targets: ['zephyrus'] }, { core });
-      times.push(performance.now() - started);
-      if (job.status !== 'succeeded' || record?.outcomes[0]?.copiedPaths !== 0) throw new Error('the re-deploy copied something or failed');
-    }
-    times.sort((a, b) => a - b);
-    const last = await world.deploy({ targets: ['zephyrus'] }, { core });
-    process.stdout.write(`stages of one unchanged re-deploy: ${stageMedians(last.record?.outcomes ?? [])}\n`);
-    const outcome = last.record?.outcomes[0];
-    const withoutBuild = (outcome?.stages ?? []).filter((s) => s.name !== 'build').reduce((n, s) => n + ((s.finishedAt ?? s.startedAt) - s.startedAt), 0);
-    process.stdout.write(`  of which everything but the build stage (eval/build check): ${secs(withoutBuild)}\n`);
-    process.stdout.write(`unchanged re-deploy of 1 host, whole job (eval + build check + pre-flight + copy check + activate + confirm), 5 runs: median ${secs(times[2]!)}, best ${secs(times[0]!)}\n\n`);
+    // Default: the host runs exactly this generation, so the deploy says "already up to date";
+    // with force it copies nothing but activates and confirms again (what the figure meant before).
+    const series = async (force: boolean) => {
+      const times: number[] = [];
+      let last: Awaited<ReturnType<DeployWorld['deploy']>> | undefined;
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        last = await world.deploy({ targets: ['zephyrus'], ...(force ? { force: true } : {}) }, { core });
+        times.push(performance.now() - started);
+        const outcome = last.record?.outcomes[0];
+        if (last.job.status !== 'succeeded' || (force ? outcome?.copiedPaths !== 0 : !outcome?.upToDate)) throw new Error(`the re-deploy (force ${force}) did not do what it should: ${JSON.stringify(outcome)}`);
+      }
+      times.sort((a, b) => a - b);
+      return { times, stages: stageMedians(last?.record?.outcomes ?? []) };
+    };
+    const plain = await series(false);
+    const forced = await series(true);
+    process.stdout.write(`stages of one unchanged re-deploy ("already up to date"): ${plain.stages}\n`);
+    process.stdout.write(`unchanged re-deploy of 1 host, whole job (eval + build check + pre-flight: already up to date), 5 runs: median ${secs(plain.times[2]!)}, best ${secs(plain.times[0]!)}\n`);
+    process.stdout.write(`stages of one forced re-deploy: ${forced.stages}\n`);
+    process.stdout.write(`forced re-deploy (--force) of 1 host, whole job (eval + build check + pre-flight + copy check + activate + confirm), 5 runs: median ${secs(forced.times[2]!)}, best ${secs(forced.times[0]!)}\n\n`);
   } finally {
     await world.stop();
   }
@@ -318,8 +337,6 @@ async function manyBench(): Promise<void> {
   const count = Number(process.env.FLEET_BENCH_HOSTS ?? 20);
   const names = fleetNames(count);
   const n = `${count} hosts`;
-  accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
-  if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   // The same machine-only run as before (no shaped links, instant activation), so runs stay comparable.
   const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
   const plain: HostModel = { label: 'this machine', ...(process.env.FLEET_BENCH_LINK ? { rate: process.env.FLEET_BENCH_LINK } : {}), ...(rtt > 0 ? { delayMs: rtt } : {}) };
@@ -367,6 +384,8 @@ async function manyBench(): Promise<void> {
 
 export default async function deployBench(): Promise<void> {
   const only = process.env.FLEET_BENCH_ONLY;
+  accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
+  if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   if (!only || only === 'copy') await copyBench();
   if (!only || only === 'redeploy') await redeployBench();
   if (!only || only === 'many') await manyBench();

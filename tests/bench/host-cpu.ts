@@ -143,8 +143,10 @@ export function hostCpuOf(records: readonly AcctRecord[], self: number, labRoots
     const { side, activation } = owner(r.pid);
     if (side === 'self') deployerChildrenMs += r.cpuMs;
     if (side === 'init' && r.ppid === 1 && !r.comm.startsWith('sshd')) reparentedMs += r.cpuMs;
-    // A detached activation runner's children still name switch-to-configuration in their chain.
-    const isLab = side === 'lab' || (side === 'init' && activation);
+    // Only chains that reach a lab host count: the deploy's activation runner is a child of its
+    // script and the loops' of their ssh session, so nothing of ours is lost to init but the
+    // re-parented processes printed apart (other labs' activations on a shared machine are).
+    const isLab = side === 'lab';
     if (!isLab) continue;
     processes++;
     counts.set(r.comm, (counts.get(r.comm) ?? 0) + 1);

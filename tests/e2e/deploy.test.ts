@@ -76,4 +76,21 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
     await screenshotBothThemes(page, 'deploy-history');
     expect(errors).toEqual([]);
   });
+
+  it('deploying zephyrus again unchanged shows it "up to date" (nothing copied or activated)', async () => {
+    await page.goto(page.url().replace(/#.*$/, '#/deploys'));
+    await page.getByTestId('hosts-refresh').click();
+    const row = page.locator('[data-testid="host-status-row"][data-target="zephyrus"]');
+    await expect.poll(() => row.getAttribute('data-online'), { timeout: 30_000 }).toBe('yes');
+    await row.getByTestId('deploy-button').click();
+    const sheet = page.getByTestId('deploy-sheet');
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await sheet.getByTestId('deploy-confirm').click();
+    await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
+    const result = page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"] [data-testid="deploy-host-result"]');
+    await expect.poll(() => result.textContent()).toBe('up to date');
+    expect(await page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').textContent()).toContain('already up to date (generation 1)');
+    await screenshotBothThemes(page, 'deploy-up-to-date');
+    expect(errors).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 // The Droids screen in Chromium against `fleet serve`, with an EMULATED phone on a private
 // adb server: the phone shows up in the droid's device panel, the setup wizard walks it to
 // a working SSH connection (host key asked in the prompt sheet), and a deploy runs with its
-// live log to a new generation. Screenshots in light and dark.
+// live log to a new generation, shown in Deploys like any host's. Screenshots in light and dark.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -103,6 +103,23 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     expect(await page.getByTestId('droid-generation-list').textContent()).toMatch(/#1.*current/);
     await screenshotBothThemes(page, 'droid-deployed');
     expect(errors).toEqual([]);
+  });
+
+  it('shows the phone deploy in Deploys like a host deploy: its row, stages, timeline and history', async () => {
+    await page.getByTestId('droid-open-deploy').click();
+    const view = page.getByTestId('deploy-view');
+    await expect.poll(() => view.getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+    const row = page.locator('[data-testid="deploy-host-row"][data-target="droid:soriphoono"]');
+    expect(await row.getAttribute('data-status')).toBe('succeeded');
+    expect(await row.getAttribute('data-stage')).toBe('activate');
+    const history = page.locator('[data-testid="deploy-history-row"]', { hasText: 'droid:soriphoono' });
+    expect(await history.count()).toBe(1);
+    expect(await history.getAttribute('data-status')).toBe('succeeded');
+    await screenshotBothThemes(page, 'deploys-phone');
+    expect(errors).toEqual([]);
+    await page.getByTestId('nav-droids').click();
+    await page.locator('[data-testid="inventory-row"][data-name="soriphoono"]').click();
+    await page.getByTestId('droid-device-panel').waitFor({ timeout: 15_000 });
   });
 
   it('drops the phone from the panel when it is unplugged and says what to do', async () => {

@@ -10,6 +10,7 @@ import { openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, t
 import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
 import { listClaims, ownerAlive, withLock } from './hosts/registry.js';
 import { run } from './hosts/run.js';
+import { openInstaller, startInstaller } from './hosts/installer.js';
 import { parseSuite, toolchainCommand, TOOLCHAIN_USAGE } from './toolchain/index.js';
 
 const DEFAULT_STATE = '/tmp/fleet-lab';
@@ -32,6 +33,11 @@ const USAGE = `usage: npm run lab -- <command> [options]
   reboot HOST | power-on HOST              reboot it (a few seconds, boots the boot default) / power on a host left off
   boot-previous HOST | never-returns HOST  the next reboot boots the previous generation / leaves it off
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
+  installer up [NAME] [--disk-size 512m] [--disks 2]
+                                           an installer host NAME (default installer) with blank loop
+                                           disks for fleet install, in its own state dir
+                                           (default /tmp/fleet-lab-NAME); reboot boots the disks
+  installer down [NAME]                    stop it, detach its loop devices, remove its disk files
   phone ...                                the emulated phone (tests/harness/phone)
 ${TOOLCHAIN_USAGE}
 
@@ -43,7 +49,7 @@ interface Parsed {
   readonly rest: readonly string[];
 }
 
-const VALUED = new Set(['--state', '--store-size', '--free', '--toolchain']);
+const VALUED = new Set(['--state', '--store-size', '--free', '--toolchain', '--disk-size', '--disks']);
 
 function parse(args: readonly string[]): Parsed {
   const positional: string[] = [];
@@ -94,7 +100,7 @@ function printLab(lab: Lab, seconds: number): void {
     `known_hosts: ${lab.knownHostsPath}`,
     `identity: ${lab.identityFile}`,
     '',
-    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo`),
+    ...lab.hosts.map((host) => `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} root, or ${host.deployUser} with sudo${host.toolchain ? `  (sshd, nix: ${host.toolchain.suite} toolchain)` : ''}`),
     '',
     'Try:  ssh -F ' + lab.sshConfigPath + ' ' + (lab.hosts[0]?.name ?? ''),
     'Point the app at the lab: put this line at the top of ~/.ssh/config (before any Host line):',
@@ -144,6 +150,39 @@ async function down(parsed: Parsed, stateDir: string): Promise<number> {
   return 0;
 }
 
+/** `installer up|down [NAME]`: the installer host of tests/harness/hosts/installer.ts, detached. */
+async function installerCommand(parsed: Parsed): Promise<number> {
+  const action = parsed.positional[1];
+  const name = parsed.positional[2] ?? 'installer';
+  const state = parsed.flags.get('--state');
+  const stateDir = path.resolve(typeof state === 'string' ? state : `${DEFAULT_STATE}-${name}`);
+  if (action === 'down') {
+    const record = await readLabRecord(stateDir);
+    if (record) await (await openInstaller(stateDir, name)).stop();
+    process.stdout.write(record ? `Stopped the installer in ${stateDir}; its loop devices are detached.\n` : `No installer in ${stateDir}.\n`);
+    return 0;
+  }
+  if (action !== 'up') throw new Error(`usage: installer up [NAME] [--disk-size 512m] [--disks 2] | installer down [NAME]`);
+  const previous = await readLabRecord(stateDir);
+  if (previous) await (await openInstaller(stateDir, name)).stop();
+  const size = parsed.flags.get('--disk-size');
+  const count = parsed.flags.get('--disks');
+  if (count !== undefined && count !== '1' && count !== '2') throw new Error('--disks is 1 or 2');
+  const installer = await startInstaller({ name, stateDir, detached: true, ...(typeof size === 'string' ? { diskSize: size } : {}), disks: count === '2' ? 2 : 1 });
+  const host = installer.host;
+  const lines = [
+    `Installer ${host.name} at ${host.address}: root login by key, temporary host key ${host.hostKeyFingerprint}`,
+    ...installer.disks.map((d) => `  blank disk ${d.device} (${Math.round(d.sizeBytes / 1024 ** 2)} MiB, ${d.file})`),
+    `ssh_config: ${installer.lab.sshConfigPath}  (Include it at the top of ~/.ssh/config)`,
+    `known_hosts: ${installer.lab.knownHostsPath}`,
+    `identity: ${installer.lab.identityFile}`,
+    `Try:  fleet install docker-node --to ${host.name} --disk ${installer.disks[0]?.device ?? ''}`,
+    `Stop with: npm run lab -- installer down ${name}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
 async function status(): Promise<number> {
   const claims = await listClaims();
   if (claims.length === 0) process.stdout.write('No labs running.\n');
@@ -160,7 +199,7 @@ async function status(): Promise<number> {
       const activation = await host.activationBreakState();
       const power = await host.powerState();
       process.stdout.write(
-        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}\n`,
+        `  ${host.name.padEnd(12)} ${host.address.padEnd(13)} link ${linkUp ? 'up' : 'DOWN'}  ${system ?? '(no system installed)'}${activation === 'none' ? '' : `  activation-break: ${activation}`}${power === 'up' ? '' : `  power: ${power}`}${host.toolchain ? `  toolchain: ${host.toolchain.suite}` : ''}\n`,
       );
     }
   }
@@ -258,6 +297,8 @@ async function main(args: readonly string[]): Promise<number> {
       return withLock('cli', () => down(parsed, stateDir));
     case 'status':
       return status();
+    case 'installer':
+      return withLock('cli', () => installerCommand(parsed));
     case undefined:
     case 'help':
     case '--help':

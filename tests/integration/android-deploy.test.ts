@@ -2,12 +2,31 @@
 // server: deploy, edit and deploy again (a new generation), roll back, and an unplug in the
 // middle of a deploy that is reported from what the phone shows after reconnecting.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPhone, type Phone } from '../harness/phone/index';
 import type { DroidDeployResult } from '../../src-main/core/android/types';
 import type { DeviceList } from '../../src-main/core/android/types';
 import { androidWorld, type AndroidWorld } from './android-world';
+import type { DeployRecord } from '../../src-main/core/deploy/types';
+import type { FleetEvent } from '../../src-main/core/events';
+import type { JobInfo } from '../../src-main/core/jobs/types';
+import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+/** Run the `fleet` command line as a separate process. */
+function fleet(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(repo, 'bin/fleet.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
 
 let world: AndroidWorld;
 let phone: Phone;
@@ -54,9 +73,19 @@ describe('droid deploy to an emulated phone over adb', () => {
   });
 
   it('deploys, deploys an edit as a new generation, and rolls back', async () => {
+    const events: FleetEvent[] = [];
+    const off = world.core.subscribe((event) => events.push(event));
     const first = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key });
+    off();
     expect(first.error).toBeUndefined();
     expect(first.status).toBe('succeeded');
+    // One deploy pipeline: a phone deploy is a deploy job, with the deploy.* events and a history record.
+    expect(first.kind).toBe('deploy');
+    expect(events.find((e) => e.type === 'deploy.started')).toMatchObject({ jobId: first.id, targets: ['droid:soriphoono'] });
+    const finished = events.find((e) => e.type === 'deploy.finished');
+    expect(finished).toMatchObject({ jobId: first.id, status: 'succeeded', outcomes: [{ target: 'droid:soriphoono', host: `adb:${phone.serial}`, status: 'succeeded', generation: 1 }] });
+    const record = (await world.core.invoke('deploy.get', { id: first.id })) as DeployRecord;
+    expect(record.outcomes[0]!.stages.map((stage) => stage.name)).toEqual(['preflight', 'copy', 'activate']);
     const r1 = first.result as DroidDeployResult;
     expect(r1.after).toBe(1);
     expect(world.asked.some((q) => q.kind === 'host-key')).toBe(true);
@@ -124,9 +153,31 @@ describe('droid deploy to an emulated phone over adb', () => {
     expect(result.after).toBeGreaterThan(result.before ?? 0);
   });
 
+  it('`fleet deploy droid:<name>` (a real CLI process) lands in the deploy history and in `fleet jobs --json` like a host deploy', async () => {
+    const env = { ...process.env, HOME: world.dir, FLEET_DATA_DIR: join(world.dir, 'data'), ANDROID_ADB_SERVER_PORT: String(world.adbPort) };
+    const deployed = await fleet(['deploy', 'droid:soriphoono', '--serial', phone.serial, '--identity', world.key, '--flake', world.checkout, '--json'], env);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const record = JSON.parse(deployed.stdout) as DeployRecord;
+    expect(record).toMatchObject({ targets: ['droid:soriphoono'], status: 'succeeded', outcomes: [{ target: 'droid:soriphoono', status: 'succeeded' }] });
+    const jobs = await fleet(['jobs', '--json', '--flake', world.checkout], env);
+    expect(jobs.code, jobs.stderr).toBe(0);
+    const listed = (JSON.parse(jobs.stdout) as JobInfo[]).find((job) => job.id === record.jobId);
+    expect(listed).toMatchObject({ kind: 'deploy', status: 'succeeded', targets: ['droid:soriphoono'] });
+    // The app's core (another process) reads the same history.
+    const history = (await world.core.invoke('deploy.history', {})) as DeployRecord[];
+    expect(history.find((r) => r.id === record.id)?.status).toBe('succeeded');
+    // "Since deployed" for a phone: the revision its last deploy recorded.
+    const since = await world.job('changes.sinceDeployed', { host: 'droid:soriphoono' });
+    expect(since.result).toMatchObject({ state: 'ok', revisionSource: 'history', deployedRevision: await world.git(['rev-parse', 'HEAD']), commits: [], files: [] });
+  });
+
   it('builds on this computer instead, copies the missing closure and activates it on the phone', async () => {
     bumpTimeZone('Africa/Cairo');
     await world.git(['commit', '-qam', 'droid: Cairo']);
+    const since = (await world.job('changes.sinceDeployed', { host: 'droid:soriphoono' })).result as SinceDeployedReport;
+    expect(since.commits.map((c) => c.subject)).toEqual(['droid: Cairo']);
+    expect(since.files.map((f) => f.path)).toEqual(['droids/soriphoono/default.nix']);
+    expect(since.outOfDate).toBe(true);
     const before = await phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid']);
     const info = await world.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: world.key, buildOn: 'laptop' });
     expect(info.error).toBeUndefined();

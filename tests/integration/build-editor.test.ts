@@ -53,4 +53,28 @@ describe('editor.open', () => {
       await session.close();
     }
   });
+
+  it('reports an editor that cannot start or fails at once, instead of success', async () => {
+    const root = copyHomelab();
+    dirs.push(root);
+    const file = path.join(root, 'systems/moonlight/default.nix');
+    // A real program whose interpreter is missing (spawn fails), and one that exits 2 at once.
+    const broken = path.join(tools, 'broken-editor');
+    fs.writeFileSync(broken, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+    const failing = path.join(tools, 'failing-editor');
+    fs.writeFileSync(failing, '#!/bin/sh\necho "cannot open display" >&2\nexit 2\n', { mode: 0o755 });
+    const session = openCore(root, testEnv);
+    try {
+      await session.core.invoke('settings.setEditor', { editor: [broken, '{file}'] });
+      const notStarted = (await session.core.invoke('editor.open', { file, line: 1 }).catch((e: unknown) => e)) as FleetError;
+      expect(notStarted.code).toBe('editor-failed');
+      expect(notStarted.message).toMatch(/could not be started/);
+      await session.core.invoke('settings.setEditor', { editor: [failing, '{file}'] });
+      const exited = (await session.core.invoke('editor.open', { file, line: 1 }).catch((e: unknown) => e)) as FleetError;
+      expect(exited.code).toBe('editor-failed');
+      expect(exited.message).toMatch(/exited with status 2/);
+    } finally {
+      await session.close();
+    }
+  });
 });

@@ -24,13 +24,27 @@ describe('deploy a NixOS system over SSH', () => {
     expect(record?.revision).toBe(world.git('rev-parse', 'HEAD').trim());
   });
 
-  it('re-deploys an unchanged closure without copying anything, in well under a second per host', async () => {
+  it('an unchanged re-deploy says "already up to date" and neither copies nor activates; --force activates again', async () => {
+    const host = world.lab.host('zephyrus');
+    const before = await host.currentSystem();
+    const activations = async () => (await host.exec(['sh', '-c', 'ls -d /run/homelab-fleet/deploys/* 2>/dev/null | wc -l'])).stdout.trim();
+    const deploysBefore = await activations();
     const { job, record } = await world.deploy({ targets: ['zephyrus'] });
     expect(job.status).toBe('succeeded');
     const zephyrus = outcomeOf(record, 'zephyrus');
-    expect(zephyrus.copiedPaths).toBe(0);
-    const copy = zephyrus.stages.find((s) => s.name === 'copy')!;
-    expect(copy.finishedAt! - copy.startedAt).toBeLessThan(1000);
+    expect(zephyrus).toMatchObject({ status: 'succeeded', upToDate: true, generation: 1, message: 'already up to date (generation 1)' });
+    expect(zephyrus.stages.map((s) => s.name)).toEqual(['preflight', 'build']);
+    expect(await activations()).toBe(deploysBefore);
+    expect(await host.currentSystem()).toBe(before);
+
+    const forced = await world.deploy({ targets: ['zephyrus'], force: true });
+    expect(forced.job.status, JSON.stringify(forced.job.error)).toBe('succeeded');
+    const again = outcomeOf(forced.record, 'zephyrus');
+    expect(again.upToDate).toBeUndefined();
+    expect(again.copiedPaths).toBe(0);
+    expect(again.generation).toBe(1);
+    expect(again.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'confirm']);
+    expect(Number(await activations())).toBe(Number(deploysBefore) + 1);
   });
 
   it('after an edit copies only the new paths and makes a new generation', async () => {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PassphraseCache } from '../../src-main/core/ssh/auth';
 import { SshConnection } from '../../src-main/core/ssh/connection';
+import { hostClosureWithRoot } from '../../src-main/core/closure/listing';
 import { nixVersionOf, opensshVersionOf, readManifest, testToolchains, toolchainPaths, type Suite } from '../harness/toolchain/index.js';
 import { startDeployWorld, type DeployWorld } from './deploy-world';
 
@@ -76,6 +77,22 @@ describe('the test world of this run', () => {
       expect(nixVersionOf(store.stdout)).toBe(expected.nix);
       const env = await connection.exec(['nix-env', '--version']);
       expect(nixVersionOf(env.stdout)).toBe(expected.nix);
+
+      // The host's nix lists a closure for the app in the JSON it reads, and without the
+      // "'--json' without '--json-format' is deprecated" warning of Nix 2.34.
+      const added = await connection.exec(['sh', '-c', 'f=$(mktemp) && echo "$1" > "$f" && nix-store --add "$f"', 'sh', `versions test ${Date.now()}`]);
+      const storePath = added.stdout.trim();
+      expect(storePath).toMatch(/^\/nix\/store\/[0-9a-z]{32}-tmp\./);
+      const stderr: string[] = [];
+      const listing = await hostClosureWithRoot(async (argv) => {
+        const result = await connection.exec(argv);
+        stderr.push(result.stderr);
+        return result;
+      }, storePath);
+      expect(listing.root).toBe(storePath);
+      expect(listing.entries).toEqual([{ path: storePath, narSize: expect.any(Number) }]);
+      expect(listing.entries[0]!.narSize).toBeGreaterThan(0);
+      expect(stderr.join('')).not.toMatch(/deprecated/);
     } finally {
       connection.close();
     }

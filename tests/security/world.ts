@@ -99,7 +99,7 @@ export interface Served {
 }
 
 /** A renderer folder with just index.html: the server is under test here, not the UI. */
-function rendererDir(): string {
+export function rendererDir(): string {
   const dir = tempDir('renderer');
   fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>Homelab Fleet</title>');
   fs.mkdirSync(path.join(dir, 'assets'));

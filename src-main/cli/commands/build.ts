@@ -4,6 +4,7 @@ import type { BuildResult } from '../../core/nix/build';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
+import { pushPaths } from './cache';
 import { printError, printJson } from '../output';
 import { formatBytes } from '../../shared/units';
 
@@ -12,6 +13,7 @@ interface BuildOptions {
   readonly concurrency?: number;
   readonly keepGoing?: boolean;
   readonly quiet?: boolean;
+  readonly push?: boolean;
 }
 
 /** `fleet build <target...>`: build systems, homes and droids with live progress. */
@@ -23,6 +25,7 @@ export function registerBuild(program: Command): void {
     .option('-j, --concurrency <n>', 'how many targets build at once (default: the buildConcurrency setting)', parseCount)
     .option('-k, --keep-going', 'keep building other derivations when one fails')
     .option('-q, --quiet', 'do not print build logs, only progress and the result')
+    .option('--push', "then sign the built closures and copy them to the checkout's binary cache (fleet cache set)")
     .action(async (targets: string[], opts: BuildOptions, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
@@ -33,6 +36,8 @@ export function registerBuild(program: Command): void {
           { showLog: !opts.quiet },
         );
         process.exitCode = reportJob(info, Boolean(opts.json));
+        const built = ((info.result as Partial<BuildResult> | undefined)?.targets ?? []).map((t) => t.outPath).filter((p): p is string => p !== undefined);
+        if (opts.push && process.exitCode === 0 && built.length > 0) process.exitCode = await pushPaths(session.core, built);
       } finally {
         await session.close();
       }

@@ -17,15 +17,20 @@ interface DeployCliOptions {
   readonly acceptNewHostKeys?: boolean;
   readonly stopOnFailure?: boolean;
   readonly substituteOnTarget?: boolean;
+  readonly force?: boolean;
   readonly as?: string;
   readonly skipChecks?: boolean;
+  readonly serial?: string;
+  readonly identity?: string;
+  readonly worktree?: boolean;
+  readonly buildHere?: boolean;
 }
 
 /** `fleet deploy <targets...>`: deploy systems (and homes) to their hosts. */
 export function registerDeploy(program: Command): void {
   program
     .command('deploy [targets...]')
-    .description('deploy systems to their hosts over SSH (names, @tag, all, home:<user>@<host>); exit code 1 if any target failed or rolled back')
+    .description('deploy systems to their hosts over SSH, homes and droids (names, @tag, all, home:<user>@<host>, droid:<name>); exit code 1 if any target failed or rolled back')
     .option('--mode <mode>', 'switch, boot, test or dry-activate (default switch)', parseMode)
     .option('--on <@tag>', 'deploy every system with this tag (repeatable)', (v: string, prev: string[] = []) => [...prev, v.startsWith('@') ? v : `@${v}`])
     .option('--parallel <n>', 'hosts copied/activated at once (default 4)', (v) => parseNumber(v, '--parallel', 1, 64))
@@ -35,12 +40,17 @@ export function registerDeploy(program: Command): void {
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
     .option('--skip-checks', "do not run the systems' health checks (meta.json deploy.checks) after the switch")
+    .option('--force', 'activate even hosts that already run exactly this generation (default: report "already up to date")')
     .option('--as <user>', 'for home targets: log in as this user')
+    .option('--serial <serial>', 'for droid targets: the phone (adb serial) when not the one linked')
+    .option('--identity <file>', "for droid targets: the private key for the phone's sshd")
+    .option('--worktree', 'for droid targets: send the working tree (uncommitted changes) instead of HEAD')
+    .option('--build-here', 'for droid targets: build on this computer, copy the closure, activate on the phone')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
     .option('--json', 'print the deploy record as JSON on stdout')
     .action(async (targets: string[], opts: DeployCliOptions, command: Command) => {
       const all = [...targets, ...(opts.on ?? [])];
-      if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, or home:<user>@<host>.');
+      if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, home:<user>@<host> or droid:<name>.');
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
         const info = await runJob(
@@ -55,8 +65,10 @@ export function registerDeploy(program: Command): void {
             ...(opts.rollback === false ? { magicRollback: false } : {}),
             ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
+            ...(opts.force ? { force: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
             ...(opts.skipChecks ? { skipChecks: true } : {}),
+            ...(phoneOptions(opts) ? { phone: phoneOptions(opts) } : {}),
           },
           { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
         );
@@ -86,6 +98,17 @@ export async function reportDeploy(session: CliSession, info: JobInfo, json: boo
   if (info.error) printError(FleetError.fromWire(info.error));
   process.stderr.write(`Job log: ${info.logFile}\n`);
   return info.status === 'cancelled' ? 130 : 1;
+}
+
+/** The droid options given, if any. */
+function phoneOptions(opts: DeployCliOptions) {
+  const phone = {
+    ...(opts.serial ? { serial: opts.serial } : {}),
+    ...(opts.identity ? { identityFile: opts.identity } : {}),
+    ...(opts.worktree ? { source: 'worktree' as const } : {}),
+    ...(opts.buildHere ? { buildOn: 'laptop' as const } : {}),
+  };
+  return Object.keys(phone).length > 0 ? phone : undefined;
 }
 
 function parseMode(value: string): DeployCliOptions['mode'] {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
+import { reportDeploy } from './deploy';
 import { printJson } from '../output';
 import type { AndroidDevice, DroidDeployResult, SetupReport } from '../../core/android/types';
 import type { JobInfo } from '../../core/jobs/types';
@@ -121,14 +122,14 @@ export function registerDroid(program: Command): void {
       }
     });
 
-  withRoute(droid.command('deploy <droid>').description('deploy droids/<droid> to its phone: nix-on-droid switch --flake on the phone'))
+  withRoute(droid.command('deploy <droid>').description('deploy droids/<droid> to its phone (the same deploy as `fleet deploy droid:<droid>`): nix-on-droid switch --flake on the phone'))
     .option('--worktree', 'deploy the working tree (uncommitted changes) instead of HEAD')
     .option('--build-here', 'build on this computer (needs aarch64-linux builds), copy the closure, activate on the phone')
     .action(async (name: string, opts: RouteOptions & { worktree?: boolean; buildHere?: boolean }, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
         const info = await runJob(session.core, 'droid.deploy', { droid: name, source: opts.worktree ? 'worktree' : 'head', buildOn: opts.buildHere ? 'laptop' : 'phone', ...routeInput(opts) }, { acceptNewHostKeys: opts.acceptNewHostKeys });
-        finish(info, opts.json, (r: DroidDeployResult) => `Deployed ${r.droid}: generation ${r.before ?? 'none'} -> ${r.after ?? 'none'}${r.reconnected ? ' (confirmed after reconnecting)' : ''}`);
+        process.exitCode = await reportDeploy(session, info, Boolean(opts.json));
       } finally {
         await session.close();
       }

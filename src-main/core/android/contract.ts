@@ -8,7 +8,7 @@ const serial = z
   .max(256, 'serial is longer than 256 characters')
   .regex(/^[A-Za-z0-9._:@\-[\]]+$/, 'a serial holds letters, digits and . _ : @ - only');
 
-const droidName = z
+export const droidName = z
   .string()
   .min(1, 'a droid name is required (droids/<name> in the checkout)')
   .max(100, 'droid name is longer than 100 characters')
@@ -25,7 +25,7 @@ const user = z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_.-]*$/i, 'not a val
 const identityFile = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 
 /** How to reach the phone: its adb serial, or its network address (ssh on 8022, e.g. tailscale). */
-const route = {
+export const phoneRoute = {
   serial: serial.optional(),
   host: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, 'host: a name or address').optional(),
   port: z.number().int().min(1).max(65535).optional(),
@@ -71,25 +71,12 @@ export const androidCommands = {
       })
       .strict(),
   ),
-  'droid.deploy': job<DroidDeployResult>()(
-    'Deploy a droid: send the flake source to the phone and run `nix-on-droid switch --flake` there.',
-    z
-      .object({
-        droid: droidName,
-        ...route,
-        /** head: git archive of HEAD (default); worktree: the files as they are, uncommitted changes included. */
-        source: z.enum(['head', 'worktree']).default('head'),
-        /** phone: nix-on-droid switch builds on the phone (default); laptop: build here, copy the closure, activate. */
-        buildOn: z.enum(['phone', 'laptop']).default('phone'),
-      })
-      .strict(),
-  ),
   'droid.rollback': job<DroidDeployResult>()(
     "Roll a droid back to its previous Nix-on-Droid generation (`nix-on-droid rollback`).",
-    z.object({ droid: droidName, ...route }).strict(),
+    z.object({ droid: droidName, ...phoneRoute }).strict(),
   ),
   'droid.generations': query<readonly DroidGeneration[]>()(
     "The phone's Nix-on-Droid generations.",
-    z.object({ droid: droidName, ...route }).strict(),
+    z.object({ droid: droidName, ...phoneRoute }).strict(),
   ),
 } satisfies Record<string, CommandSpec>;

@@ -1,3 +1,5 @@
+import { FleetError } from '../contract';
+import type { PhoneSession } from './phone-session';
 import type { DroidGeneration } from './types';
 
 /** Nix-on-Droid's profile: generations are its nix-on-droid-N-link siblings. */
@@ -17,4 +19,11 @@ export function parseGenerations(text: string): DroidGeneration[] {
     if (match) generations.push({ number: Number(match[1]), date: match[2] as string, current: Boolean(match[3]) });
   }
   return generations;
+}
+
+/** The generation the phone's Nix-on-Droid profile points at, if any. */
+export async function currentGeneration(session: PhoneSession, signal?: AbortSignal): Promise<number | undefined> {
+  const result = await session.run(['readlink', droidProfile], signal);
+  if (result.lost) throw new FleetError('device-lost', 'The connection to the phone dropped.');
+  return result.code === 0 ? generationOfLink(result.stdout) : undefined;
 }

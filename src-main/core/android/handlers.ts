@@ -4,8 +4,7 @@ import type { HandlersFor } from '../handlers';
 import { adbService } from './adb-service';
 import { runAdb } from './adb-server';
 import type { androidCommands, PhoneRouteInput } from './contract';
-import { currentGeneration, deployDroid } from './deploy';
-import { parseGenerations } from './generations';
+import { currentGeneration, parseGenerations } from './generations';
 import { openPhoneSession, resolveRoute } from './phone-session';
 import { setupPhone } from './setup';
 import { droidConfigFile } from './sshd-module';
@@ -89,16 +88,6 @@ export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCom
       return {
         spec: { kind: 'droid-setup', title: `Set up ${input.serial} for droid ${input.droid}`, targets: [input.serial] },
         run: (job) => setupPhone(ctx, adb(), input, job),
-      };
-    },
-
-    'droid.deploy': async (input) => {
-      requireDroid(ctx, input.droid);
-      const route = await resolveRoute(ctx, adb(), input.droid, input);
-      if (route.kind === 'adb') await adb().usableDevice(route.serial);
-      return {
-        spec: { kind: 'droid-deploy', title: `Deploy droid ${input.droid}`, targets: [input.droid] },
-        run: (job) => deployDroid(ctx, adb(), { droid: input.droid, route, source: input.source, buildOn: input.buildOn, ...login(input) }, job),
       };
     },
 

@@ -1,17 +1,15 @@
 import { FleetError } from '../contract';
-import { flakeRefFor } from '../homelab/nix-eval';
 import { spawnProcess } from '../nix/process-tree';
 import { queryPathInfo } from '../nix/path-info';
-import { requireNixStore, runNix } from '../nix/runner';
-import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
+import { requireNixStore } from '../nix/runner';
 import { droidProfile } from './generations';
 import type { PhoneSession } from './phone-session';
 
 /**
- * The "build on the laptop" deploy of a droid: build its activation package here (this
- * machine needs an aarch64 builder or emulation: extra-platforms aarch64-linux), send the
- * store paths the phone lacks as one `nix-store --export` stream over the phone's SSH
- * session, then set the Nix-on-Droid profile and run the generation's activate script.
+ * The "build on the laptop" droid deploy's phone side: the deploy's build stage builds the
+ * activation package here (with extra-platforms aarch64-linux); these send the store paths
+ * the phone lacks as one `nix-store --export` stream over the phone's SSH session, then set
+ * the Nix-on-Droid profile and run the generation's activate script.
  */
 
 type Log = (text: string, stream: 'stdout' | 'stderr' | 'info' | 'error') => void;
@@ -29,27 +27,6 @@ export function topologicalOrder(references: Readonly<Record<string, readonly st
   };
   for (const p of Object.keys(references).sort()) visit(p);
   return order;
-}
-
-function failure(what: string, stderr: string, code: number | null): FleetError {
-  return new FleetError('build-failed', `${what} failed (exit ${code}):\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
-}
-
-/** Build the droid's activation package on this computer; its store path. */
-export async function buildDroidHere(root: string, droid: string, options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; log: Log }): Promise<string> {
-  const attr = `${flakeRefFor(root)}#nixOnDroidConfigurations.${droid}.activationPackage`;
-  options.log(`Building ${attr} on this computer...`, 'info');
-  const built = await runNix(['build', '--no-link', '--json', attr], {
-    env: options.env,
-    options: droidBuildOptions(nixOptionsFromEnv(options.env)),
-    ...(options.signal ? { signal: options.signal } : {}),
-    onStderrLine: (line) => options.log(line, 'stderr'),
-    collectStdout: true,
-  });
-  if (built.code !== 0) throw failure(`nix build ${attr}`, built.stderr, built.code);
-  const out = (JSON.parse(built.stdout) as { outputs?: { out?: string } }[])[0]?.outputs?.out;
-  if (!out) throw new FleetError('build-failed', 'nix build printed no output path.');
-  return out;
 }
 
 /** The closure of `out` here, dependencies first. */

@@ -67,7 +67,7 @@ export async function openPhoneSession(
   adb: AdbService,
   route: PhoneRoute,
   login: { user?: string; identityFile?: string },
-  options: { signal?: AbortSignal; jobId?: string } = {},
+  options: { signal?: AbortSignal; jobId?: string; /** false: never ask (status checks): an unknown key is refused. */ ask?: boolean } = {},
 ): Promise<PhoneSession> {
   const legacyName = route.kind === 'adb' ? `adb:${route.serial}` : `${route.host}:${route.port}`;
   let stream: Duplex | undefined;
@@ -94,6 +94,7 @@ export async function openPhoneSession(
       {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.jobId ? { jobId: options.jobId } : {}),
+        ...(options.ask === false ? { ask: false } : {}),
         // A phone over adb answers slower than a LAN host; a dropped cable is noticed by keepalives.
         connectTimeoutMs: 20_000,
         keepaliveMs: 5000,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { query } from '../contract';
+import { buildHostReason } from '../homelab/names';
 import type { JobInfo } from '../jobs/types';
 import type { Settings } from '../settings/settings';
 
@@ -77,6 +78,13 @@ export const appCommands = {
             confirmTimeoutSeconds: z.number().int().min(5).max(600).optional(),
             magicRollback: z.boolean().optional(),
             substituteOnTarget: z.boolean().optional(),
+            /** null: build here again (or on each system's own meta.json build host). */
+            buildHost: z
+              .string()
+              .max(300)
+              .refine((s) => buildHostReason(s) === undefined, 'a build host is an ssh alias, a host name or user@host')
+              .nullable()
+              .optional(),
           })
           .strict()
           .optional(),

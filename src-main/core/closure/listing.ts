@@ -26,9 +26,15 @@ export function closureRootOf(stdout: string): string | undefined {
   return roots.length === 1 ? roots[0] : undefined;
 }
 
+// The host's nix version is not known here: ask for JSON format 1 (Nix 2.34+, where `--json`
+// alone is deprecated and is to become an error), and where the flag is unknown (older Nix,
+// Lix) ask the way every nix since 2.4 understands. $1: the store path or profile link.
+const closureListingScript = `nix --extra-experimental-features nix-command path-info --recursive --json --json-format 1 "$1" 2>/dev/null ||
+exec nix --extra-experimental-features nix-command path-info --recursive --json "$1"`;
+
 /** The command that lists a closure with NAR sizes in one go, on any nix since 2.4. */
 export function closureListingArgv(storePath: string): string[] {
-  return ['nix', '--extra-experimental-features', 'nix-command', 'path-info', '--recursive', '--json', storePath];
+  return ['sh', '-c', closureListingScript, 'fleet', storePath];
 }
 
 /** The closure of a local store path (a built toplevel, a generation), with NAR sizes. */

@@ -1,54 +1,124 @@
 import { FleetError, toWireError } from '../contract';
 import { buildTargets } from '../nix/build';
 import { runNix } from '../nix/runner';
-import { configurationTarget } from '../nix/targets';
+import { droidBuildOptions, nixOptionsFromEnv, type NixOption } from '../nix/nix-options';
+import { configurationTarget, type BuildTarget } from '../nix/targets';
+import { buildOnBuildHosts } from './build-host';
 import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
 import { logFor, type DeployEnv } from './host-stages';
-import type { TargetRun } from './target-run';
+import { hostKindOf, type TargetRun } from './target-run';
 
 /**
  * Build every ready target's configuration. Local builds share one runner (each
- * configuration built once even when several targets use it); targets with buildOnTarget
+ * configuration built once even when several targets use it); a droid's aarch64-linux
+ * activation package is built beside them with extra-platforms; targets with buildOnTarget
  * get their derivation closure copied and realised on the host instead.
  */
 export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
   const remote = runs.filter((r) => r.spec.buildOnTarget);
-  for (const run of runs) run.enter('build', 'evaluating');
-  const local = await skipBuilt(env, runs.filter((r) => !r.spec.buildOnTarget), root);
+  const onBuildHosts = runs.filter((r) => !r.spec.buildOnTarget && r.spec.buildHost);
+  for (const run of runs) {
+    run.enter('build', 'evaluating');
+    run.builtOn = run.spec.buildOnTarget ? 'the host itself' : (run.spec.buildHost ?? 'here');
+  }
+  const elsewhere = buildOnBuildHosts(env, onBuildHosts, root);
+  const here = runs.filter((r) => !r.spec.buildOnTarget && !r.spec.buildHost);
+  const droids = here.filter((r) => r.spec.kind === 'droid');
+  const local = await skipBuilt(env, here.filter((r) => r.spec.kind !== 'droid'), root);
+  await Promise.all([
+    buildHere(env, local, root),
+    buildHere(env, droids, root, droidBuildOptions(nixOptionsFromEnv(env.core.env))),
+    ...remote.map((run) => buildOnHost(env, run, root)),
+    elsewhere,
+  ]);
+}
+
+/**
+ * Build these targets here, with these nix options (default: FLEET_NIX_OPTIONS): in ONE nix
+ * process when there are several (colmena's way: the flake and nixpkgs evaluated once, what
+ * the configurations share built once); only when that fails one by one, so each target gets
+ * its own error.
+ */
+async function buildHere(env: DeployEnv, runs: readonly TargetRun[], root: string, options?: readonly NixOption[]): Promise<void> {
+  if (runs.length === 0) return;
   const byLabel = new Map<string, TargetRun[]>();
-  for (const run of local) {
+  for (const run of runs) {
     const label = `${run.spec.kind}:${run.spec.config}`;
     byLabel.set(label, [...(byLabel.get(label) ?? []), run]);
   }
-  const targets = [...byLabel.keys()].map((label) => {
-    const [kind, config] = label.split(/:(.*)/s) as ['system' | 'home', string];
-    return configurationTarget(kind, config, label);
+  const targets = [...byLabel.values()].map((same) => configurationTarget(same[0]!.spec.kind, same[0]!.spec.config, `${same[0]!.spec.kind}:${same[0]!.spec.config}`));
+  const batched = targets.length > 1 ? await buildTogether(env, targets, byLabel, root, options) : undefined;
+  if (batched) {
+    for (const [label, outPath] of batched) {
+      for (const run of byLabel.get(label) ?? []) {
+        run.outPath = outPath;
+        run.update({ message: 'built' });
+      }
+    }
+    return;
+  }
+  const result = await buildTargets(targets, {
+    root,
+    env: env.core.env,
+    ...(options ? { options } : {}),
+    signal: env.job.signal,
+    concurrency: env.core.settings.get().buildConcurrency,
+    // Parallel nix processes on one checkout trip over nix's eval-cache database ("is busy").
+    extraArgs: ['--option', 'eval-cache', 'false'],
+    log: (text, stream, label) => {
+      for (const run of byLabel.get(label) ?? []) env.job.log(text, stream, run.spec.id);
+    },
   });
-  if (targets.length > 0) {
-    const result = await buildTargets(targets, {
-      root,
-      env: env.core.env,
-      signal: env.job.signal,
-      concurrency: env.core.settings.get().buildConcurrency,
-      // Parallel nix processes on one checkout trip over nix's eval-cache database ("is busy").
-      extraArgs: ['--option', 'eval-cache', 'false'],
-      log: (text, stream, label) => {
-        for (const run of byLabel.get(label) ?? []) env.job.log(text, stream, run.spec.id);
-      },
-    });
-    for (const built of result.targets) {
-      for (const run of byLabel.get(built.target) ?? []) {
-        if (built.status === 'succeeded' && built.outPath) {
-          run.outPath = built.outPath;
-          run.update({ message: 'built' });
-        } else {
-          run.finish(built.status === 'cancelled' ? 'cancelled' : 'failed', built.error?.message ?? 'the build failed');
-        }
+  for (const built of result.targets) {
+    for (const run of byLabel.get(built.target) ?? []) {
+      if (built.status === 'succeeded' && built.outPath) {
+        run.outPath = built.outPath;
+        run.update({ message: 'built' });
+      } else {
+        run.finish(built.status === 'cancelled' ? 'cancelled' : 'failed', built.error?.message ?? 'the build failed');
       }
     }
   }
-  await Promise.all(remote.map((run) => buildOnHost(env, run, root)));
+}
+
+/**
+ * Build every target in ONE `nix build` (their log lines go to each of their runs); the out
+ * path of each label, or undefined when the build failed or was cancelled.
+ */
+async function buildTogether(
+  env: DeployEnv,
+  targets: readonly BuildTarget[],
+  byLabel: ReadonlyMap<string, readonly TargetRun[]>,
+  root: string,
+  options?: readonly NixOption[],
+): Promise<Map<string, string> | undefined> {
+  const runs = [...byLabel.values()].flat();
+  for (const run of runs) run.update({ message: `building with ${targets.length - 1} other configuration${targets.length === 2 ? '' : 's'}` });
+  const result = await runNix(['build', '--no-link', '--json', '--print-build-logs', ...targets.map((t) => t.installable)], {
+    cwd: root,
+    env: env.core.env,
+    ...(options ? { options } : {}),
+    signal: env.job.signal,
+    collectStdout: true,
+    onStderrLine: (line) => {
+      for (const run of runs) env.job.log(line, 'stderr', run.spec.id);
+    },
+  }).catch(() => undefined);
+  if (!result || result.code !== 0 || env.job.signal.aborted) return undefined;
+  try {
+    // One entry per installable, in the order given.
+    const built = JSON.parse(result.stdout) as { outputs?: { out?: string } }[];
+    if (built.length !== targets.length) return undefined;
+    const outs = new Map<string, string>();
+    targets.forEach((t, i) => {
+      const out = built[i]?.outputs?.out;
+      if (out) outs.set(t.label, out);
+    });
+    return outs.size === targets.length ? outs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -57,10 +127,10 @@ export async function buildStage(env: DeployEnv, runs: readonly TargetRun[], roo
  */
 async function skipBuilt(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<TargetRun[]> {
   if (runs.length === 0) return [];
-  const kinds = new Set(runs.map((r) => r.spec.kind));
+  const kinds = new Set(runs.map((r) => hostKindOf(r.spec)));
   const outputs = await (env.outputs ?? evaluatedOutputs(root, { env: env.core.env, dataDir: env.core.dataDir, kinds, signal: env.job.signal })).catch(() => undefined);
   if (!outputs) return [...runs];
-  const wanted = runs.map((r) => outputs[r.spec.kind][r.spec.config]);
+  const wanted = runs.map((r) => outputs[hostKindOf(r.spec)][r.spec.config]);
   const missing = await locallyMissing(wanted.filter((p): p is string => p !== undefined), env.core.env);
   const toBuild: TargetRun[] = [];
   runs.forEach((run, i) => {

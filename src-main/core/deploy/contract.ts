@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { droidName, phoneRoute } from '../android/contract';
+import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
+import type { CachePushResult } from './cache-push';
 import type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus } from './types';
 
 export type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus, TargetOutcome, DeployMode, DeployStage } from './types';
@@ -12,7 +15,39 @@ const selector = z
   .refine((s) => !/[\s\0]/.test(s), 'a target cannot contain whitespace');
 
 const mode = z.enum(['switch', 'boot', 'test', 'dry-activate']);
+
+/** For droid targets: which phone, what source, where it is built. */
+const phoneOptions = {
+  ...phoneRoute,
+  /** head: git archive of HEAD (default); worktree: the files as they are, uncommitted changes included. */
+  source: z.enum(['head', 'worktree']).optional(),
+  /** phone: nix-on-droid switch builds on the phone (default); laptop: build here, copy the closure, activate. */
+  buildOn: z.enum(['phone', 'laptop']).optional(),
+};
+
+/** What `droid.deploy` finishes with: the deploy's result and the phone's generations before and after. */
+export type DroidDeployJobResult = DeployResult & DroidDeployResult;
 const loginName = z.string().regex(/^[A-Za-z_][A-Za-z0-9._-]*$/, 'not a valid login name').max(64);
+
+const storePath = z.string().regex(/^\/nix\/store\/[0-9a-z]{32}-[A-Za-z0-9+._?=-]+$/, 'not a store path (/nix/store/<hash>-<name>)');
+
+/** The checkout's binary cache as the app uses it: where, the key that signs, the key hosts must trust. */
+export interface CacheInfo {
+  readonly url: string;
+  readonly secretKeyFile: string;
+  readonly publicKey: string;
+}
+
+/** Whether a host would take paths from the cache (from its own nix configuration). */
+export interface HostCacheTrust {
+  readonly target: string;
+  readonly host: string;
+  readonly online: boolean;
+  readonly trustsKey: boolean;
+  readonly usesCache: boolean;
+  readonly substituters: readonly string[];
+  readonly error?: string;
+}
 
 /** What the confirmation sheet shows before a deploy: the targets and which hosts answer. */
 export interface DeployPreview {
@@ -22,10 +57,10 @@ export interface DeployPreview {
 
 export const deployCommands = {
   'deploy.start': job<DeployResult>()(
-    'Deploy NixOS systems (and homes) to their hosts: pre-flight all, build, copy the closures, activate, confirm (magic rollback).',
+    'Deploy NixOS systems, homes and droids: pre-flight all, build, copy the closures, activate, confirm (magic rollback for hosts).',
     z
       .object({
-        targets: z.array(selector).min(1, 'name at least one target: a system, @tag, all, or home:<user>@<host>'),
+        targets: z.array(selector).min(1, 'name at least one target: a system, @tag, all, home:<user>@<host> or droid:<name>'),
         mode: mode.optional(),
         parallel: z.number().int().min(1).max(64).optional(),
         keepGoing: z.boolean().optional(),
@@ -33,10 +68,25 @@ export const deployCommands = {
         magicRollback: z.boolean().optional(),
         confirmTimeoutSeconds: z.number().int().min(2, 'at least 2 seconds').max(600, 'at most 600 seconds').optional(),
         substituteOnTarget: z.boolean().optional(),
+        /** Activate even hosts that already run exactly the generation this deploy would give them. */
+        force: z.boolean().optional(),
         /** Do not run the systems' health checks (meta.json deploy.checks) after the switch. */
         skipChecks: z.boolean().optional(),
         /** For home targets: log in as this user instead of the home's own name. */
         asUser: loginName.optional(),
+        /** For droid targets: the phone (default: the one connected phone linked to the droid) and how it is built. */
+        phone: z.object(phoneOptions).strict().optional(),
+      })
+      .strict(),
+  ),
+  'droid.deploy': job<DroidDeployJobResult>()(
+    'Deploy a droid to its phone: the same deploy as `deploy.start` with target droid:<name> (send the flake source and run `nix-on-droid switch --flake` there, or build here and copy).',
+    z
+      .object({
+        droid: droidName,
+        ...phoneOptions,
+        source: phoneOptions.source.default('head'),
+        buildOn: phoneOptions.buildOn.default('phone'),
       })
       .strict(),
   ),
@@ -63,6 +113,25 @@ export const deployCommands = {
   'deploy.status': query<readonly HostStatus[]>()(
     'Every host (or those named): online, current generation, configurationRevision, out of date against the checkout, last deploy.',
     z.object({ targets: z.array(selector).optional(), evaluate: z.boolean().optional() }).strict(),
+  ),
+  'cache.get': query<CacheInfo | null>()("The open checkout's binary cache, with the public key hosts must trust.", z.object({}).strict()),
+  'cache.set': query<CacheInfo | null>()(
+    "Set the open checkout's binary cache (file://, ssh:// or s3:// URL and the secret signing key file), or clear it (url: null).",
+    z
+      .object({
+        url: z.string().max(2000).nullable(),
+        secretKeyFile: z.string().min(1).max(4096).refine((p) => p.startsWith('/'), 'an absolute path').optional(),
+      })
+      .strict(),
+    { personOnly: true },
+  ),
+  'cache.push': job<CachePushResult>()(
+    "Sign store paths (and their closures) with the cache's key and copy them to the checkout's binary cache.",
+    z.object({ paths: z.array(storePath).min(1, 'name at least one store path').max(1000) }).strict(),
+  ),
+  'cache.trust': query<readonly HostCacheTrust[]>()(
+    "Per host: does it trust the cache's key and substitute from it (read from its nix configuration)?",
+    z.object({ targets: z.array(selector).optional() }).strict(),
   ),
   'deploy.generations': query<readonly Generation[]>()(
     "The generations of a host's system profile (or a home's profile), newest first.",

@@ -7,14 +7,19 @@ import type { JobProgress } from '../jobs/types';
 import { systemProfile } from './activate';
 import { bootStateOf, bootStateScript } from './boot-state';
 import { buildStage } from './build-stage';
+import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
+import { pushFromBuildHost } from './push-from-build-host';
+import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { SharedClosures } from './copy-closure';
+import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
 import { whoAmI } from './service';
 import { evaluatedOutputs } from './outputs';
 import { keyValues } from './remote-scripts';
+import { alreadyUpToDate } from './up-to-date';
 import { listGenerations } from './status';
-import { TargetRun } from './target-run';
+import { hostKindOf, TargetRun } from './target-run';
 import type { DeployMode, DeployRecord, DeployResult, DeployTargetSpec } from './types';
 
 export interface DeployOptions {
@@ -27,8 +32,12 @@ export interface DeployOptions {
   readonly substituteOnTarget: boolean;
   /** --skip-checks: no health checks after the switch. */
   readonly skipChecks?: boolean;
+  /** Activate even hosts that already run exactly the target generation. */
+  readonly force?: boolean;
   readonly revision?: string;
   readonly dirty?: boolean;
+  /** The checkout's binary cache: hosts that trust it substitute from it (unless substitution was turned off for this deploy). */
+  readonly cache?: DeployCache;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
   readonly rollbackTo?: number | 'previous';
 }
@@ -66,6 +75,7 @@ export async function runDeploy(
     magicRollback: options.magicRollback,
     substituteOnTarget: options.substituteOnTarget,
     skipChecks: options.skipChecks ?? false,
+    force: options.force ?? false,
     sudoPasswords: new Map(),
     promptChain: Promise.resolve(),
   };
@@ -101,16 +111,23 @@ export async function runDeploy(
   try {
     if (options.rollbackTo === undefined) {
       // Evaluate while the hosts are being reached: both take a while, neither needs the other.
-      const kinds = new Set(specs.filter((s) => !s.buildOnTarget).map((s) => s.kind));
+      const kinds = new Set(specs.flatMap((s) => (!s.buildOnTarget && !s.buildHost && s.kind !== 'droid' ? [s.kind] : [])));
       env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal }).catch(() => undefined);
     }
-    await Promise.all(runs.map((run) => preflight(env, run)));
-    const ready = runs.filter((r) => !r.done);
+    // Build hosts are reached alongside the targets: an offline one is known before any build.
+    await Promise.all([
+      ...runs.map((run) => (run.spec.kind === 'droid' ? droidPreflight(env, run) : preflight(env, run))),
+      ...(options.rollbackTo === undefined ? [connectBuildHosts(env, runs)] : []),
+    ]);
+    dropTargetsWithoutBuildHost(env, runs);
+    if (options.cache && options.rollbackTo === undefined) await chooseSubstitution(env, runs, options.cache);
+    // A phone that builds its own configuration does so while activating: nothing to build here.
+    const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
     if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
     else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
-    const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && r.toGeneration === undefined).map((r) => r.outPath!);
+    const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && !r.spec.buildHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
     if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
-    await deployHosts(env, runs.filter((r) => !r.done && r.outPath), options);
+    await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || buildsOnPhone(r))), options);
   } catch (error) {
     const wire = toWireError(error);
     for (const run of runs.filter((r) => !r.done)) {
@@ -119,7 +136,8 @@ export async function runDeploy(
     }
   } finally {
     for (const run of runs.filter((r) => !r.done)) run.finish(job.signal.aborted ? 'cancelled' : 'failed', job.signal.aborted ? 'cancelled' : 'not deployed');
-    await Promise.all(runs.map((run) => releaseHost(env, run)));
+    await Promise.all(runs.map((run) => (run.spec.kind === 'droid' ? releaseDroid(env, run) : releaseHost(env, run))));
+    closeBuildHosts(env);
     if (progressTimer) clearTimeout(progressTimer);
     emitProgress();
   }
@@ -131,10 +149,12 @@ export async function runDeploy(
   for (const o of outcomes) job.log(`${o.status}: ${o.message ?? ''}`, o.status === 'succeeded' ? 'info' : 'error', o.target);
   if (!ok) {
     const failed = outcomes.filter((o) => o.status !== 'succeeded');
+    // One target: its own error code and hint say best what happened (disk-full, locked, ...).
+    const only = outcomes.length === 1 ? failed[0] : undefined;
     throw new FleetError(
-      job.signal.aborted ? 'cancelled' : 'deploy-failed',
+      job.signal.aborted ? 'cancelled' : (only?.errorCode ?? 'deploy-failed'),
       `${failed.length} of ${outcomes.length} target${outcomes.length === 1 ? '' : 's'} not deployed: ${failed.map((o) => `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`).join('; ')}`,
-      { hint: `Deploy ${deployId}; each host's log is in the job log.` },
+      { hint: only?.hint ?? `Deploy ${deployId}; each host's log is in the job log.` },
     );
   }
   return { deployId, ok, outcomes };
@@ -147,14 +167,29 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     if (stop) return run.finish('skipped', stop);
     if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before copying');
     try {
-      if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
+      if (run.spec.kind === 'droid') {
+        await droidCopy(env, run);
+        if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
+        await droidActivate(env, run);
+        return;
+      }
+      const kind = hostKindOf(run.spec);
+      if (run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, { kind, ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) })) {
+        // Nothing to copy (a running system's closure is on the host) and nothing to activate.
+        run.upToDate = true;
+        run.generation = run.previousGeneration;
+        logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
+        return run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
+      }
+      if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
+      else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
       if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
       await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
       if (run.status === 'succeeded') await noteBootState(env, run);
     } catch (error) {
       const wire = toWireError(error);
       logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
-      run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
+      run.fail(wire);
     }
     if (run.status !== 'succeeded' && !options.keepGoing) stop ??= `skipped: ${run.spec.id} failed and keep-going is off`;
   };
@@ -188,9 +223,15 @@ async function noteBootState(env: DeployEnv, run: TargetRun): Promise<void> {
   }
 }
 
+/** A droid whose phone builds it (`nix-on-droid switch --flake` during activation). */
+function buildsOnPhone(run: TargetRun): boolean {
+  return run.spec.kind === 'droid' && run.spec.phone?.buildOn === 'phone';
+}
+
 /** For a manual rollback: find the generation to go back to and its store path. */
 async function pickGeneration(env: DeployEnv, run: TargetRun, wanted: number | 'previous'): Promise<void> {
   try {
+    if (run.spec.kind === 'droid') throw new FleetError('invalid-input', `Roll a droid back with \`fleet droid rollback ${run.spec.config}\`.`);
     const generations = await listGenerations(run.session!, run.spec.kind);
     const current = generations.find((g) => g.current);
     const target =

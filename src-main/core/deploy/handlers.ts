@@ -1,13 +1,38 @@
 import { FleetError } from '../contract';
 import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
-import type { deployCommands } from './contract';
+import type { DroidDeployJobResult, deployCommands } from './contract';
+import type { PhoneRouteInput } from '../android/contract';
+import type { JobPlan } from '../handlers';
+import { parseCacheUrl } from '../nix/cache';
+import { cacheHandlers, checkoutCache } from './cache-handlers';
+import { withPhoneRoutes } from './droid-stages';
+import { phoneStatus } from './phone-status';
+import type { DroidSelection } from './targets';
 import { runDeploy } from './deploy-run';
 import { HostSession } from './host-session';
 import { deployService } from './service';
 import { checkoutRevision, hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
+import { hostKindOf } from './target-run';
 import { resolveTargets, scanForDeploy } from './targets';
-import type { DeployTargetSpec } from './types';
+import type { DeployResult, DeployTargetSpec } from './types';
+
+/** deploy.start's input, as its handler gets it. */
+type DeployStartInput = Parameters<HandlersFor<typeof deployCommands>['deploy.start']>[0];
+type PhoneOptions = NonNullable<DeployStartInput['phone']>;
+
+function droidSelection(phone: PhoneOptions): DroidSelection {
+  return {
+    ...(phone.source ? { source: phone.source } : {}),
+    ...(phone.buildOn ? { buildOn: phone.buildOn } : {}),
+    ...(phone.user ? { user: phone.user } : {}),
+    ...(phone.identityFile ? { identityFile: phone.identityFile } : {}),
+  };
+}
+
+function routeInput(phone: PhoneOptions): PhoneRouteInput {
+  return { ...(phone.serial ? { serial: phone.serial } : {}), ...(phone.host ? { host: phone.host } : {}), ...(phone.port ? { port: phone.port } : {}) };
+}
 
 /** Handlers of the deploy domain's commands. */
 export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployCommands> {
@@ -16,29 +41,67 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const root = ctx.root();
     return scanForDeploy(root, ctx.settings.get().layoutRoots[root]);
   };
-  const resolve = (targets: readonly string[], asUser?: string): DeployTargetSpec[] =>
-    resolveTargets(inventory(), targets, asUser ? { asUser } : {});
+  const resolve = (targets: readonly string[], asUser?: string, phone?: PhoneOptions): DeployTargetSpec[] => {
+    const defaultBuildHost = ctx.settings.get().deploy.buildHost;
+    return resolveTargets(inventory(), targets, {
+      ...(asUser ? { asUser } : {}),
+      ...(defaultBuildHost ? { defaultBuildHost } : {}),
+      ...(phone ? { droid: droidSelection(phone) } : {}),
+    });
+  };
+
+  /** The deploy job of `deploy.start` (and its droid alias): targets resolved and phones found before it starts. */
+  const deployPlan = async (input: DeployStartInput, title?: string): Promise<{ plan: JobPlan<DeployResult>; specs: readonly DeployTargetSpec[] }> => {
+    const root = ctx.root();
+    const specs = await withPhoneRoutes(ctx, resolve(input.targets, input.asUser, input.phone), input.phone ? routeInput(input.phone) : {});
+    const defaults = ctx.settings.get().deploy;
+    const revision = await checkoutRevision(root);
+    // A cache whose key cannot be read is left out here; `cache.get` says why.
+    const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
+    const plan: JobPlan<DeployResult> = {
+      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+      run: (job) =>
+        runDeploy(ctx, service(), job, root, specs, {
+          mode: input.mode ?? 'switch',
+          parallel: input.parallel ?? defaults.parallel,
+          keepGoing: input.keepGoing ?? true,
+          canary: input.canary ?? false,
+          magicRollback: input.magicRollback ?? defaults.magicRollback,
+          confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
+          substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
+          ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
+          ...(input.force ? { force: true } : {}),
+          skipChecks: input.skipChecks ?? false,
+          ...revision,
+        }),
+    };
+    return { plan, specs };
+  };
 
   return {
-    'deploy.start': async (input) => {
-      const root = ctx.root();
-      const specs = resolve(input.targets, input.asUser);
-      const defaults = ctx.settings.get().deploy;
-      const revision = await checkoutRevision(root);
+    ...cacheHandlers(ctx, (targets) => resolve(targets)),
+    'deploy.start': async (input) => (await deployPlan(input)).plan,
+    'droid.deploy': async ({ droid, ...phone }) => {
+      // `fleet droid deploy <name>` is `fleet deploy droid:<name>`: the same job, history and events.
+      const { plan, specs } = await deployPlan({ targets: [`droid:${droid}`], phone }, `Deploy droid ${droid}`);
+      const route = specs[0]?.phone?.route;
+      if (!route) throw new FleetError('failed', `No phone found for droid ${droid}.`);
       return {
-        spec: { kind: 'deploy', title: `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
-        run: (job) =>
-          runDeploy(ctx, service(), job, root, specs, {
-            mode: input.mode ?? 'switch',
-            parallel: input.parallel ?? defaults.parallel,
-            keepGoing: input.keepGoing ?? true,
-            canary: input.canary ?? false,
-            magicRollback: input.magicRollback ?? defaults.magicRollback,
-            confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
-            substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
-            skipChecks: input.skipChecks ?? false,
-            ...revision,
-          }),
+        spec: plan.spec,
+        run: async (job): Promise<DroidDeployJobResult> => {
+          const result = await plan.run(job);
+          const outcome = result.outcomes[0];
+          const sent = outcome?.revision;
+          return {
+            ...result,
+            droid,
+            route,
+            ...(outcome?.previousGeneration !== undefined ? { before: outcome.previousGeneration } : {}),
+            ...(outcome?.generation !== undefined ? { after: outcome.generation } : {}),
+            ...(sent ? { revision: sent } : {}),
+            ...(outcome?.reconnected ? { reconnected: true } : {}),
+          };
+        },
       };
     },
     'deploy.rollback': (input) => {
@@ -64,7 +127,11 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     'deploy.preflight': async (input) => {
       const specs = resolve(input.targets, input.asUser);
       const last = lastDeploys(service().history.list(200));
-      const hosts = await Promise.all(specs.map((spec) => hostStatus(service(), spec, { ...(last.get(spec.id) ? { last: last.get(spec.id)! } : {}) })));
+      const hosts = await Promise.all(
+        specs.map((spec) =>
+          spec.kind === 'droid' ? phoneStatus(ctx, spec, last.get(spec.id)) : hostStatus(service(), spec, { ...(last.get(spec.id) ? { last: last.get(spec.id)! } : {}) }),
+        ),
+      );
       return { targets: specs, hosts };
     },
     'deploy.history': (input) => service().history.list(input.limit ?? 100),
@@ -83,10 +150,12 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       const last = lastDeploys(history);
       const hosts = await Promise.all(
         specs.map((spec) =>
-          hostStatus(service(), spec, {
-            ...(spec.kind === 'system' && wanted.get(spec.config) ? { wanted: wanted.get(spec.config)! } : {}),
-            ...(last.get(spec.id) ? { last: last.get(spec.id)! } : {}),
-          }),
+          spec.kind === 'droid'
+            ? phoneStatus(ctx, spec, last.get(spec.id))
+            : hostStatus(service(), spec, {
+                ...(spec.kind === 'system' && wanted.get(spec.config) ? { wanted: wanted.get(spec.config)! } : {}),
+                ...(last.get(spec.id) ? { last: last.get(spec.id)! } : {}),
+              }),
         ),
       );
       ctx.events.emit({ type: 'deploy.hosts', hosts });
@@ -95,6 +164,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     'deploy.generations': async (input) => {
       const [spec] = resolve([input.target]);
       if (!spec) throw new FleetError('not-found', `No target ${input.target}.`);
+      const kind = hostKindOf(spec);
       const connection = await service().connect({
         host: spec.host,
         ...(spec.user ? { user: spec.user } : {}),
@@ -104,7 +174,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       });
       const session = new HostSession(connection, { kind: 'root' });
       try {
-        return await listGenerations(session, spec.kind);
+        return await listGenerations(session, kind);
       } finally {
         session.close();
       }

@@ -11,7 +11,8 @@ import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
 import { checksBudgetSeconds, checksStage, checksWanted, failedBeforeDeploy } from './checks-stage';
 import type { HealthCheckResult } from '../jobs/types';
-import type { TargetRun } from './target-run';
+import { hostKindOf, type TargetRun } from './target-run';
+import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
 
 /** What every stage of one deploy shares. */
@@ -26,6 +27,8 @@ export interface DeployEnv {
   readonly substituteOnTarget: boolean;
   /** --skip-checks: no health checks after the switch. */
   readonly skipChecks: boolean;
+  /** Activate even a host that already runs exactly the target generation. */
+  readonly force: boolean;
   /** sudo passwords typed during this deploy, by login user: asked once per deploy. */
   readonly sudoPasswords: Map<string, string>;
   /** Serialises password questions so parallel hosts ask once, not all at once. */
@@ -34,6 +37,8 @@ export interface DeployEnv {
   outputs?: Promise<EvaluatedOutputs | undefined>;
   /** The closures of every built target, read once for all hosts. */
   closures?: SharedClosures;
+  /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
+  buildHosts?: Map<string, BuildHostLink>;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
@@ -122,6 +127,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     const session = new HostSession(connection, root);
     run.session = session;
     run.currentSystem = facts.get('current') || undefined;
+    run.currentProfile = run.spec.kind === 'home' ? run.currentSystem : facts.get('profile') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');
@@ -212,7 +218,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
     ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
-    substituteOnTarget: env.substituteOnTarget,
+    substituteOnTarget: run.substitute ?? env.substituteOnTarget,
     log: (t) => log(t, 'info'),
     onProgress: (p) =>
       run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),
@@ -242,7 +248,7 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   run.enter('activate', `${env.mode}${magic ? `, rollback unless confirmed within ${env.confirmTimeoutSeconds} s` : ''}`);
   // Never interrupted by cancel: a half-run activation is worse than a finished one rolled back.
   const report = await runActivation(session, {
-    kind: run.spec.kind,
+    kind: hostKindOf(run.spec),
     stateId,
     outPath: run.outPath!,
     mode: env.mode,
@@ -329,7 +335,7 @@ async function decideWithRetry(env: DeployEnv, run: TargetRun, stateId: string, 
       const session = await reconnect(env, run, Math.max(2000, Math.min(5000, giveUpAt - Date.now())));
       try {
         // Wait for the activation itself as long as the host allows (it may still be running).
-        const report = await decide(session, run.spec.kind, stateId, decision, 600, run.lockOwner ?? '');
+        const report = await decide(session, hostKindOf(run.spec), stateId, decision, 600, run.lockOwner ?? '');
         if (report.unlocked) run.lockOwner = undefined;
         if (report.decision !== 'none' || report.status?.startsWith('failed')) return report;
       } finally {

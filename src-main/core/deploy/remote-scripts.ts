@@ -2,7 +2,7 @@
  * The shell scripts a deploy runs on a host. They are constants of this code base: data
  * (store paths, modes, ids) only ever reaches them as quoted positional arguments, never
  * spliced into their text. State of one deploy lives in <base>/deploys/<id>/ on the host
- * (base: /run/homelab-fleet for systems, ~/.cache/homelab-fleet for homes), so the detached
+ * (base: /run/homelab-fleet for systems, ~/.cache/homelab-fleet for homes and phones), so the detached
  * activation, the watchdog and a later connection all read the same files.
  */
 
@@ -10,7 +10,7 @@ import { bootStateLines } from './boot-state';
 
 /** Shared helpers: where state lives and which profile a home uses. */
 const prelude = `
-fleet_base() { if [ "$1" = home ]; then echo "$HOME/.cache/homelab-fleet"; else echo /run/homelab-fleet; fi; }
+fleet_base() { if [ "$1" = system ]; then echo /run/homelab-fleet; else echo "$HOME/.cache/homelab-fleet"; fi; }
 home_profile() {
   u=$(id -un)
   if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
@@ -29,14 +29,15 @@ take_lock() {
   base=$(fleet_base "$1"); l=$base/lock
   mkdir -p "$base" && chmod 700 "$base" || return 90
   if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
-  owner=$(tr -d '\\n' < "$l/owner" 2>/dev/null)
+  owner=""; read -r owner 2>/dev/null < "$l/owner"
   if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
   echo "held $owner"
 }
 # Release the lock if this owner still holds it. Args: kind, owner.
 drop_lock() {
-  l=$(fleet_base "$1")/lock
-  [ "$(tr -d '\\n' < "$l/owner" 2>/dev/null)" = "$2" ] && rm -rf "$l"
+  l=$(fleet_base "$1")/lock; owner=""
+  read -r owner 2>/dev/null < "$l/owner"
+  [ "$owner" = "$2" ] && rm -rf "$l"
   return 0
 }
 `;
@@ -52,8 +53,8 @@ export function keyValues(text: string): Map<string, string> {
 }
 
 /**
- * What a host is running, read in one round trip. Args: kind (system|home), profile ("" for
- * a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
+ * What a host (or phone) is running, read in one round trip. Args: kind (system|home|droid),
+ * profile ("" for a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
  * lock is taken in the same round trip when it can be without sudo (root, or a home):
  * "locked=acquired" or "locked=held <owner>".
  */
@@ -61,18 +62,20 @@ export const probeScript = `${prelude}
 kind=$1; profile=$2
 cur=""
 if [ "$kind" = home ]; then profile=$(home_profile); [ -e "$profile" ] && cur=$(readlink -f "$profile")
+elif [ "$kind" = droid ]; then [ -e "$profile" ] && cur=$(readlink -f "$profile")
 elif [ -e /run/current-system ]; then cur=$(readlink -f /run/current-system); fi
 echo "current=$cur"
+[ "$kind" = system ] && [ -e "$profile" ] && echo "profile=$(readlink -f "$profile")"
 echo "generation=$(gen_of "$profile")"
 if [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
-  echo "version=$(/run/current-system/sw/bin/nixos-version --json 2>/dev/null | tr -d '\\n')"
+  echo "version=$(/run/current-system/sw/bin/nixos-version --json 2>/dev/null)"
 fi
 lock=$(fleet_base "$kind")/lock
-[ -f "$lock/owner" ] && echo "lock=$(tr -d '\\n' < "$lock/owner")"
+owner=""; [ -f "$lock/owner" ] && read -r owner < "$lock/owner" && echo "lock=$owner"
 uid=$(id -u)
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" = home ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
+${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
 exit 0
 `;
 
@@ -88,16 +91,26 @@ drop_lock "$1" "$2"
 
 /**
  * Runs detached (setsid or systemd-run) so a dropped SSH session cannot stop it half-way.
- * Args: state dir, rollback on failure (1|0). Output goes to activation.log.
+ * Args: state dir, rollback on failure (1|0), confirm timeout in seconds (0: no magic
+ * rollback). Output goes to activation.log. Once the activation succeeded it starts the
+ * watchdog, detached as itself (a systemd unit's leftover processes end with the unit).
  */
 export const runnerScript = `
-d=$1; rb=$2
+d=$1; rb=$2; t=$3
 exec >>"$d/activation.log" 2>&1 </dev/null
-echo $$ > "$d/runner.pid.tmp" && mv "$d/runner.pid.tmp" "$d/runner.pid"
 read -r top < "$d/toplevel"; read -r mode < "$d/mode"; read -r kind < "$d/kind"
 if [ "$kind" = home ]; then "$top/activate"; else "$top/bin/switch-to-configuration" "$mode"; fi
 rc=$?
-if [ $rc -eq 0 ]; then echo ok > "$d/activation-status"; exit 0; fi
+if [ $rc -eq 0 ]; then
+  if [ "$t" -gt 0 ]; then
+    if [ "$kind" = system ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+      systemd-run --quiet --collect --unit "homelab-fleet-watchdog-\${d##*/}" -- sh "$d/watchdog.sh" "$d" "$t"
+    else
+      ( setsid sh "$d/watchdog.sh" "$d" "$t" </dev/null >/dev/null 2>&1 & )
+    fi
+  fi
+  echo ok > "$d/activation-status"; exit 0
+fi
 echo "activation failed (exit code $rc)"
 if [ "$rb" = 1 ] && mkdir "$d/decision" 2>/dev/null; then
   echo rollback > "$d/decision/what"
@@ -107,19 +120,15 @@ echo "failed $rc" > "$d/activation-status"
 `;
 
 /**
- * Magic rollback, on the host: started BEFORE activation; once activation succeeded, waits
- * for the app to confirm over a new connection; without a confirmation in time it rolls
- * back by itself. The decision directory makes confirm-or-rollback happen exactly once.
+ * Magic rollback, on the host: started by the runner once the activation succeeded; rolls
+ * back unless the app confirmed (over a new connection) within the timeout. One sleep, no
+ * polling: the decision directory makes confirm-or-rollback happen exactly once.
  * Args: state dir, timeout in seconds.
  */
 export const watchdogScript = `
 d=$1; t=$2
 exec >>"$d/watchdog.log" 2>&1 </dev/null
-n=0
-while [ ! -s "$d/activation-status" ]; do sleep 0.2; n=$((n+1)); [ $n -ge 9000 ] && exit 0; done
-st=""; read -r st < "$d/activation-status"; [ "$st" = ok ] || exit 0
-end=$(( $(date +%s) + t ))
-while [ "$(date +%s)" -lt "$end" ]; do [ -d "$d/decision" ] && exit 0; sleep 0.2; done
+sleep "$t"
 if mkdir "$d/decision" 2>/dev/null; then
   echo rollback > "$d/decision/what"
   echo "not confirmed within $t s: rolling back" >> "$d/activation.log"
@@ -151,11 +160,11 @@ else echo "rollback-failed $rc" > "$d/result"; echo "rollback failed (exit code 
 `;
 
 /**
- * Set the profile, start the watchdog, start the activation detached, and stream its log
- * until it ends. Args: kind, deploy id, toplevel, mode, profile ("" for a home's), confirm
- * timeout (0: no magic rollback), rollback on failure (1|0), switch to generation ("" to
- * --set the toplevel), runner, watchdog and rollback scripts.
- * Machine-readable lines start with "@fleet ".
+ * Set the profile, start the activation detached (it starts the magic-rollback watchdog once
+ * it succeeded), and stream its log until it ends: blocking waits, no polling. Args: kind,
+ * deploy id, toplevel, mode, profile ("" for a home's), confirm timeout (0: no magic
+ * rollback), rollback on failure (1|0), switch to generation ("" to --set the toplevel),
+ * runner, watchdog and rollback scripts. Machine-readable lines start with "@fleet ".
  */
 export const activateScript = `${prelude}
 kind=$1; id=$2; top=$3; mode=$4; profile=$5; timeout=$6; rb=$7; to_gen=$8
@@ -173,32 +182,25 @@ set_profile=0
 case "$mode" in switch|boot) set_profile=1 ;; esac
 [ "$kind" = home ] && set_profile=1
 if [ $set_profile = 1 ]; then
-  mkdir -p "$(dirname "$profile")"
+  [ -d "\${profile%/*}" ] || mkdir -p "\${profile%/*}"
   if [ -n "$to_gen" ]; then nix-env -p "$profile" --switch-generation "$to_gen" || { echo "@fleet status profile-failed"; exit 91; }
   else nix-env -p "$profile" --set "$top" || { echo "@fleet status profile-failed"; exit 91; }; fi
 fi
 echo "@fleet generation $(gen_of "$profile")"
-start() {
-  if [ "$kind" = system ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
-    systemd-run --quiet --collect --unit "homelab-fleet-$1-$id" -- sh "$d/$1.sh" "$d" "$2"
-  else
-    # In a subshell, so the process is re-parented at once: a zombie child would keep tail --pid waiting.
-    ( setsid sh "$d/$1.sh" "$d" "$2" </dev/null >/dev/null 2>&1 & )
-  fi
-}
-if [ "$timeout" -gt 0 ]; then start watchdog "$timeout"; echo "@fleet watchdog $timeout"; fi
-touch "$d/activation.log"
-start runner "$rb"
-i=0; while [ ! -s "$d/runner.pid" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-pid=""; read -r pid 2>/dev/null < "$d/runner.pid"
-[ -n "$pid" ] || { echo "@fleet status not-started"; exit 92; }
-# Follow the log until the runner writes its status (not tail --pid: a finished runner
-# stays visible as a zombie until init reaps it, which some inits do only every few seconds).
-tail -n +1 -s 0.1 -f "$d/activation.log" &
+[ "$timeout" -gt 0 ] && echo "@fleet watchdog $timeout"
+: > "$d/activation.log"
+# The runner is a child of this script (so wait can block on it), in a session of its own (so
+# a dropped connection does not end it). With systemd, systemd-run --wait stands in for it.
+if [ "$kind" = system ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+  systemd-run --quiet --collect --wait --unit "homelab-fleet-runner-$id" -- sh "$d/runner.sh" "$d" "$rb" "$timeout" </dev/null >/dev/null 2>&1 &
+else
+  setsid sh "$d/runner.sh" "$d" "$rb" "$timeout" </dev/null >/dev/null 2>&1 &
+fi
+pid=$!
+# tail follows the log by inotify and, after the runner is gone, prints what is left and ends.
+tail -n +1 -s 0.1 --pid="$pid" -f "$d/activation.log" &
 tp=$!
-while [ ! -s "$d/activation-status" ] && kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
-i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-sleep 0.15; kill "$tp" 2>/dev/null; wait "$tp" 2>/dev/null
+wait "$pid"; wait "$tp"
 st=unknown; read -r st 2>/dev/null < "$d/activation-status"
 echo "@fleet status $st"
 [ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"

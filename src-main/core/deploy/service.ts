@@ -75,6 +75,8 @@ export class DeployService {
     connectTimeoutMs?: number;
     /** false: an unknown host key is refused without asking (status checks never ask). */
     acceptUnknownKeys?: boolean;
+    /** Let commands forward this machine's ssh-agent (a build host signing in to targets). */
+    forwardAgent?: boolean;
   }): Promise<SshConnection> {
     return sshSessions(this.ctx).open(
       { host: options.host, ...(options.user ? { user: options.user } : {}), ...(options.port ? { port: options.port } : {}) },
@@ -83,6 +85,7 @@ export class DeployService {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
         ...(options.acceptUnknownKeys === false ? { ask: false } : {}),
+        ...(options.forwardAgent ? { forwardAgent: true } : {}),
       },
     );
   }

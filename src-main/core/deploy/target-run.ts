@@ -1,6 +1,15 @@
-import type { HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
+import type { PhoneSession } from '../android/phone-session';
+import type { WireError } from '../contract';
+import type { FailedDerivation, HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
+import { FleetError } from '../contract';
 import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
+
+/** A system's or home's kind, for the host stages (a droid goes through droid-stages.ts). */
+export function hostKindOf(spec: DeployTargetSpec): 'system' | 'home' {
+  if (spec.kind === 'droid') throw new FleetError('invalid-input', `${spec.id} is a droid: it has no host profile (see \`fleet droid generations ${spec.config}\`).`);
+  return spec.kind;
+}
 
 /**
  * The live state of one target in a deploy: its stage timings (for the timeline), status,
@@ -14,6 +23,14 @@ export class TargetRun {
   drvPath?: string;
   /** Built on the host itself (buildOnTarget): its output is there already, nothing to copy. */
   builtOnHost = false;
+  /** Where the closure is built: "here", "the host itself", or the build host's name (shown while it builds). */
+  builtOn?: string;
+  /** Let the host substitute from its caches first (the deploy's setting, or the homelab cache it trusts). */
+  substitute?: boolean;
+  /** Where the host gets the closure from: "here", the build host's name, or the cache. */
+  copiedFrom?: string;
+  /** Derivations that failed to build for this target, with their log tails. */
+  failedDerivations?: readonly FailedDerivation[];
   /** Manual rollback: the existing generation to switch to. */
   toGeneration?: number;
   generation?: number;
@@ -28,7 +45,19 @@ export class TargetRun {
   currentSystem?: string;
   checks?: readonly HealthCheckResult[];
   needsReboot?: boolean;
+  /** A system's or home's host connection, from pre-flight on. */
+  /** Where the host's profile points now (the system profile; a home's is currentSystem). */
+  currentProfile?: string;
+  /** Found at pre-flight to run exactly what this deploy would put there: not activated. */
+  upToDate = false;
   session?: HostSession;
+  /** A droid's phone connection, from pre-flight on. */
+  phone?: PhoneSession;
+  /** A droid built by its phone from "worktree" (or a revision other than the deploy's). */
+  revision?: string;
+  reconnected?: boolean;
+  errorCode?: string;
+  hint?: string;
   lockOwner?: string;
   private readonly stages: StageTiming[] = [];
 
@@ -61,6 +90,13 @@ export class TargetRun {
     this.onChange(this, true);
   }
 
+  /** End the target with an error: its message, and its code and hint for whoever reads the outcome. */
+  fail(error: WireError): void {
+    this.errorCode = error.code;
+    if (error.hint) this.hint = error.hint;
+    this.finish(error.code === 'cancelled' ? 'cancelled' : 'failed', error.message);
+  }
+
   get done(): boolean {
     return !['pending', 'running'].includes(this.status);
   }
@@ -81,6 +117,10 @@ export class TargetRun {
       ...(this.pathsTotal !== undefined ? { done: this.pathsDone ?? 0, total: this.pathsTotal } : {}),
       ...(this.bytesTotal !== undefined ? { bytesDone: this.bytesDone ?? 0, bytesTotal: this.bytesTotal } : {}),
       ...(this.outPath ? { outPath: this.outPath } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
+      ...(this.builtOn ? { builtOn: this.builtOn } : {}),
+      ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       stages: [...this.stages],
     };
@@ -99,6 +139,13 @@ export class TargetRun {
       ...(this.rolledBackTo !== undefined ? { rolledBackTo: this.rolledBackTo } : {}),
       ...(this.copiedPaths !== undefined ? { copiedPaths: this.copiedPaths } : {}),
       ...(this.copiedBytes !== undefined ? { copiedBytes: this.copiedBytes } : {}),
+      ...(this.revision !== undefined ? { revision: this.revision } : {}),
+      ...(this.reconnected ? { reconnected: true } : {}),
+      ...(this.errorCode && this.status !== 'succeeded' ? { errorCode: this.errorCode } : {}),
+      ...(this.hint && this.status !== 'succeeded' ? { hint: this.hint } : {}),
+      ...(this.upToDate ? { upToDate: true } : {}),
+      ...(this.builtOn ? { builtOn: this.builtOn } : {}),
+      ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
       stages: [...this.stages],

@@ -1,3 +1,4 @@
+import type { PhoneRoute } from '../android/types';
 import type { DeployCheck } from '../homelab/deploy-checks';
 import type { HealthCheckResult, StageTiming, TargetStatus } from '../jobs/types';
 
@@ -9,23 +10,42 @@ export const deployModes: readonly DeployMode[] = ['switch', 'boot', 'test', 'dr
 /** The visible stages of one target's deploy, in order. */
 export type DeployStage = 'preflight' | 'build' | 'copy' | 'activate' | 'checks' | 'confirm' | 'reboot' | 'rollback';
 
-/** One thing a deploy puts on a host: a NixOS system, or a Home Manager home as a user. */
+/** What a deploy puts somewhere: a NixOS system, a Home Manager home, a Nix-on-Droid phone. */
+export type DeployKind = 'system' | 'home' | 'droid';
+
+/** How a droid target reaches and builds for its phone. */
+export interface PhoneDeploy {
+  /** Which phone: its adb serial, or its network address; undefined until the linked phone is found at deploy start. */
+  readonly route?: PhoneRoute;
+  /** head: git archive of HEAD; worktree: the files as they are. Sent when the phone builds. */
+  readonly source: 'head' | 'worktree';
+  /** phone: `nix-on-droid switch --flake` builds on the phone; laptop: build here, copy the closure, activate. */
+  readonly buildOn: 'phone' | 'laptop';
+  /** Log in to the phone's sshd with this key only. */
+  readonly identityFile?: string;
+}
+
+/** One thing a deploy puts on a machine: a NixOS system, a Home Manager home as a user, or a droid on its phone. */
 export interface DeployTargetSpec {
-  /** What the UI and logs call it: "moonlight", or "home:soriphoono@moonlight". */
+  /** What the UI and logs call it: "moonlight", "home:soriphoono@moonlight", or "droid:soriphoono". */
   readonly id: string;
-  readonly kind: 'system' | 'home';
-  /** The configuration's name in the flake (nixosConfigurations.<name> / homeConfigurations.<name>). */
+  readonly kind: DeployKind;
+  /** The configuration's name in the flake (nixosConfigurations / homeConfigurations / nixOnDroidConfigurations.<name>). */
   readonly config: string;
-  /** SSH host (an ~/.ssh/config alias, DNS name or address). */
+  /** SSH host (an ~/.ssh/config alias, DNS name or address); for a droid on adb, "adb:<serial>". */
   readonly host: string;
   /** Login user; for homes the user whose home it is. Undefined: ~/.ssh/config decides. */
   readonly user?: string;
   readonly port?: number;
   readonly sudo: boolean;
   readonly buildOnTarget: boolean;
+  /** Build on this machine instead ("user@host" or an ssh alias), then copy from it straight to the host. */
+  readonly buildHost?: string;
   readonly tags: readonly string[];
-  /** Health checks after the switch (meta.json deploy.checks; none for homes). */
+  /** Health checks after the switch (meta.json deploy.checks; none for homes and droids). */
   readonly checks: readonly DeployCheck[];
+  /** Droids only: the phone and how it is built. */
+  readonly phone?: PhoneDeploy;
 }
 
 /** What happened to one target in a deploy. */
@@ -44,6 +64,19 @@ export interface TargetOutcome {
   readonly rolledBackTo?: number;
   readonly copiedPaths?: number;
   readonly copiedBytes?: number;
+  /** What a droid's phone was sent to build: the commit, or "worktree" (the files as they were). */
+  readonly revision?: string;
+  /** The link dropped during activation and the outcome was read after reconnecting (phones). */
+  readonly reconnected?: boolean;
+  /** Why it failed, when it did: the error's code and what to do about it. */
+  readonly errorCode?: string;
+  readonly hint?: string;
+  /** The host already ran exactly this generation (profile included): nothing was copied or activated. */
+  readonly upToDate?: boolean;
+  /** Where the closure was built: "here", "the host itself", or the build host's name. */
+  readonly builtOn?: string;
+  /** Where the host got the closure from: "here", the build host's name, or "cache". */
+  readonly copiedFrom?: string;
   /** The health checks and how each went. */
   readonly checks?: readonly HealthCheckResult[];
   /** After the deploy: the host's booted kernel, initrd or modules are not its new system's. */

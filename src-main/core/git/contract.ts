@@ -45,7 +45,7 @@ export const gitCommands = {
     z.object({ base: revisionInput.optional(), confirm: z.boolean().optional() }).strict(),
   ),
   'changes.sinceDeployed': job<SinceDeployedReport>()(
-    'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it.',
+    'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it. For a droid (host "droid:<name>"): the revision of its last successful deploy.',
     z.object({ host: z.string().min(1).max(255) }).strict(),
   ),
   'closure.diff': job<ClosureDiffReport>()(

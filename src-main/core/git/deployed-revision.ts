@@ -19,7 +19,13 @@ export function lastDeployedRevision(records: readonly DeployRecord[], target: s
   const succeeded = records.filter((r) => r.revision && r.outcomes.some((o) => o.target === target && o.status === 'succeeded'));
   const pick = (root !== undefined ? succeeded.find((r) => r.root === root) : undefined) ?? succeeded[0];
   if (!pick?.revision) return undefined;
-  return { revision: pick.dirty ? `${pick.revision}-dirty` : pick.revision, deployId: pick.id, at: pick.finishedAt ?? pick.startedAt };
+  const at = pick.finishedAt ?? pick.startedAt;
+  // A droid its phone built got exactly what was sent: a commit (clean, even from a dirty
+  // checkout), or the working tree as it was then (a dirty deploy of that commit).
+  const sent = pick.outcomes.find((o) => o.target === target)?.revision;
+  if (sent === 'worktree') return { revision: `${pick.revision}-dirty`, deployId: pick.id, at };
+  if (sent) return { revision: sent, deployId: pick.id, at };
+  return { revision: pick.dirty ? `${pick.revision}-dirty` : pick.revision, deployId: pick.id, at };
 }
 
 /** Read the deploy history of a data folder and answer the last deployed revision of `target`. */

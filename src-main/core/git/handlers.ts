@@ -37,7 +37,17 @@ export function gitHandlers(ctx: CoreContext): HandlersFor<typeof gitCommands> {
     'changes.sinceDeployed': (input) => {
       const root = ctx.root();
       const layoutRoot = layoutRootOf(root);
-      const system = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {}).systems.find((s) => s.name === input.host);
+      const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
+      if (input.host.startsWith('droid:')) {
+        // A phone reports no configuration revision: what the deploy history recorded is the answer.
+        const droid = input.host.slice(6);
+        if (!inventory.droids.some((d) => d.name === droid)) throw new FleetError('not-found', `There is no droid named "${droid}" in the checkout.`);
+        return {
+          spec: { kind: 'since-deployed', title: `Changes since ${input.host}'s deploy`, targets: [input.host] },
+          run: () => sinceDeployed(root, input.host, undefined, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root), 'droid'),
+        };
+      }
+      const system = inventory.systems.find((s) => s.name === input.host);
       if (!system) throw new FleetError('not-found', `There is no system named "${input.host}" in the checkout.`);
       return {
         spec: { kind: 'since-deployed', title: `Changes since ${input.host}'s deploy`, targets: [input.host] },

@@ -50,22 +50,38 @@ export function parseNixosVersion(stdout: string): { configurationRevision?: str
  * its connection), list the commits from there to HEAD and the changed files (including
  * uncommitted ones) that the layout rules tie to this host.
  */
-export async function sinceDeployed(root: string, host: string, exec: HostExec, layoutRoot?: string, recorded?: () => RecordedDeploy | undefined): Promise<SinceDeployedReport> {
+export async function sinceDeployed(
+  root: string,
+  host: string,
+  exec: HostExec | undefined,
+  layoutRoot?: string,
+  recorded?: () => RecordedDeploy | undefined,
+  /** A droid ("droid:<name>"): a phone reports no revision, so the deploy history is the only source. */
+  kind: 'system' | 'droid' = 'system',
+): Promise<SinceDeployedReport> {
   const repo = await readRepoState(root);
   let base: Omit<SinceDeployedReport, 'state'> = { host, commits: [], files: [], ...(repo.head ? { head: repo.head } : {}) };
   let revision: string | undefined;
-  try {
-    const result = await exec(['nixos-version', '--json']);
-    if (result.code === 0) revision = parseNixosVersion(result.stdout).configurationRevision;
-    else return { ...base, state: 'unknown', message: `nixos-version failed on ${host}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}` };
-    base = { ...base, revisionSource: 'host' };
-  } catch (error) {
-    // Unreachable: the deploy history still knows what this app last put there.
+  const name = kind === 'droid' ? host.replace(/^droid:/, '') : host;
+  if (!exec) {
     const fromHistory = recorded?.();
-    const why = `${host} is unreachable: ${(error as Error).message}`;
-    if (!fromHistory) return { ...base, state: 'unknown', message: `${why}${recorded ? ' (and the deploy history has no successful deploy of it)' : ''}` };
+    if (!fromHistory) return { ...base, state: 'unknown', message: `${host} reports no revision and the deploy history has no successful deploy of it.` };
     revision = fromHistory.revision;
-    base = { ...base, revisionSource: 'history', recordedDeploy: fromHistory, message: `${why}; using the revision of its last successful deploy (${fromHistory.deployId}).` };
+    base = { ...base, revisionSource: 'history', recordedDeploy: fromHistory, message: `The revision of ${host}'s last successful deploy (${fromHistory.deployId}).` };
+  } else {
+    try {
+      const result = await exec(['nixos-version', '--json']);
+      if (result.code === 0) revision = parseNixosVersion(result.stdout).configurationRevision;
+      else return { ...base, state: 'unknown', message: `nixos-version failed on ${host}: ${result.stderr.trim().split('\n').pop() ?? `exit ${result.code}`}` };
+      base = { ...base, revisionSource: 'host' };
+    } catch (error) {
+      // Unreachable: the deploy history still knows what this app last put there.
+      const fromHistory = recorded?.();
+      const why = `${host} is unreachable: ${(error as Error).message}`;
+      if (!fromHistory) return { ...base, state: 'unknown', message: `${why}${recorded ? ' (and the deploy history has no successful deploy of it)' : ''}` };
+      revision = fromHistory.revision;
+      base = { ...base, revisionSource: 'history', recordedDeploy: fromHistory, message: `${why}; using the revision of its last successful deploy (${fromHistory.deployId}).` };
+    }
   }
   if (!revision) return { ...base, state: 'unknown', message: `${host} does not report a configurationRevision.` };
   if (revision === 'dirty' || revision.endsWith('-dirty')) {
@@ -83,6 +99,6 @@ export async function sinceDeployed(root: string, host: string, exec: HostExec, 
   });
   const changed = await changesSince(root, rev);
   const index = machineIndexOf(scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {}));
-  const files = changed.filter((f) => mapChangesToMachines(index, [f]).affected.some((m) => m.kind === 'system' && m.name === host));
+  const files = changed.filter((f) => mapChangesToMachines(index, [f]).affected.some((m) => m.kind === kind && m.name === name));
   return { ...base, deployedRevision: revision, state: 'ok', commits, files, outOfDate: files.length > 0 };
 }

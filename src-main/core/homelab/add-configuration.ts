@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
+import { isInside, realRoot } from '../checkout/paths';
 import { gitAt } from '../git/repo';
 import { nixEvalJson } from '../nix/runner';
 import { addTarget } from './add-names';
@@ -110,9 +111,16 @@ export async function addConfiguration(inventory: Inventory, request: AddRequest
   const target = addTarget(request.kind, request.name, inventory);
   const template = findTemplate(inventory.layoutRoot, root, request.kind, request.template);
   const kindDir = path.join(inventory.layoutRoot, kindFolder[request.kind]);
+  const rel = (p: string): string => path.relative(root, p).split(path.sep).join('/');
+  // A template, or a systems/ folder, symlinked out of the checkout would copy private files in (and git add them) or write elsewhere.
+  const base = realRoot(root);
+  for (const [what, p] of [['template', template.source], [`${kindFolder[request.kind]}/ folder`, kindDir]] as const) {
+    if (fs.existsSync(p) && !isInside(base, realRoot(p))) {
+      throw new FleetError('invalid-input', `The ${what} ${rel(p)} is a symlink to ${realRoot(p)}, outside the checkout; nothing was added.`);
+    }
+  }
   const fileForm = template.form === 'file';
   const finalPath = path.join(kindDir, fileForm ? `${target.entryName}.nix` : target.entryName);
-  const rel = (p: string): string => path.relative(root, p).split(path.sep).join('/');
   // Both spellings of a configuration count for discovery: systems/x/ and systems/x.nix.
   for (const p of [path.join(kindDir, target.entryName), path.join(kindDir, `${target.entryName}.nix`)]) {
     if (fs.existsSync(p)) throw new FleetError('invalid-input', `${rel(p)} already exists; choose another name.`);

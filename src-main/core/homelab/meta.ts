@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { readCheckoutFile } from '../checkout/read-file';
 import { parseDeployChecks } from './deploy-checks';
-import { unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
+import { buildHostReason, unsafeHostReason, unsafeNameReason, unsafeUserReason } from './names';
 import type { DeployTarget, InventoryWarning } from './types';
 
 export interface ReadMeta {
@@ -125,6 +125,10 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
     if (Array.isArray(d.tags) && d.tags.every((t) => typeof t === 'string')) tags = d.tags as string[];
     else warn('"deploy.tags" must be a list of strings; it is ignored.');
   }
+  const buildHostText = str('buildHost');
+  const buildHostProblem = buildHostText !== undefined ? buildHostReason(buildHostText) : undefined;
+  if (buildHostProblem) warn(`"deploy.buildHost": ${buildHostProblem}; it is ignored.`);
+  const buildHost = buildHostProblem ? undefined : buildHostText;
   const checks = parseDeployChecks(d.checks, metaRel);
   if (checks.error) warnings.push({ severity: 'error', item, path: metaRel, message: checks.error });
   const refused = unsafeNameReason(name) ?? unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined) ?? checks.error;
@@ -135,6 +139,7 @@ export function deployTargetOf(name: string, meta: Readonly<Record<string, unkno
       ...(port !== undefined ? { port } : {}),
       tags,
       buildOnTarget: bool('buildOnTarget', false),
+      ...(buildHost !== undefined ? { buildHost } : {}),
       sudo: bool('sudo', user !== undefined && user !== 'root'),
       checks: checks.checks,
       ...(refused ? { refused: `Cannot deploy: ${refused}.` } : {}),

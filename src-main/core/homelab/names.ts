@@ -23,3 +23,15 @@ export function unsafeHostReason(host: string): string | undefined {
 export function unsafeUserReason(user: string): string | undefined {
   return safeUser.test(user) ? undefined : `the user "${user}" is not a valid login name`;
 }
+
+/**
+ * Why a build host ("host", or "user@host" as ssh writes it) cannot be used, or undefined
+ * when it can. It is handed to ssh on this machine, so it must read as a name, never an option.
+ */
+export function buildHostReason(text: string): string | undefined {
+  const at = text.lastIndexOf('@');
+  const user = at > 0 ? text.slice(0, at) : undefined;
+  const host = at >= 0 ? text.slice(at + 1) : text;
+  if (host.length === 0) return `"${text}" names no host`;
+  return unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
+}

@@ -49,6 +49,8 @@ export class InventoryService {
   private disposed = false;
   /** Why the last rescan after a change failed, shown as a warning until a rescan works. */
   private watchProblem: string | undefined;
+  /** Why live refresh stopped for this checkout (watching failed), shown as a warning of the inventory. */
+  private liveRefreshProblem: string | undefined;
 
   constructor(private readonly options: InventoryServiceOptions) {}
 
@@ -61,7 +63,10 @@ export class InventoryService {
       if (this.options.live) this.startEvaluation();
     }
     if (this.options.live && !this.watcher) {
-      this.watcher = watchCheckout(root, () => this.onFilesChanged(), { onError: (error) => this.onWatchFailure(error) });
+      this.watcher = watchCheckout(root, () => this.onFilesChanged(), {
+        onError: (error) => this.onWatchFailure(error),
+        onWatchFailed: (message) => this.onLiveRefreshStopped(root, message),
+      });
     }
     return this.current();
   }
@@ -153,6 +158,7 @@ export class InventoryService {
     this.evalRunning = undefined;
     this.evalAgain = false;
     this.watchProblem = undefined;
+    this.liveRefreshProblem = undefined;
   }
 
   private scanNow(root: string): Inventory {
@@ -163,8 +169,16 @@ export class InventoryService {
   private current(): Inventory {
     if (!this.scan) throw new Error('inventory read before the first scan');
     const inventory = reconcile(this.scan, this.evaluation, this.lastSettled);
-    const warnings = this.watchProblem ? [...inventory.warnings, { severity: 'warning' as const, message: this.watchProblem }] : inventory.warnings;
+    const problems = [this.watchProblem, this.liveRefreshProblem && `Live refresh stopped: ${this.liveRefreshProblem}. Changes to the checkout show only after a rescan.`];
+    const warnings = [...inventory.warnings, ...problems.filter((m): m is string => Boolean(m)).map((message) => ({ severity: 'warning' as const, message }))];
     return { ...inventory, warnings, revision: this.revision };
+  }
+
+  private onLiveRefreshStopped(root: string, message: string): void {
+    if (this.disposed || this.root !== root) return;
+    this.liveRefreshProblem = message;
+    this.options.events.emit({ type: 'inventory.watch-failed', root, message });
+    if (this.scan) this.publish();
   }
 
   /** A rescan after a change failed: the last good scan stays, with a warning saying why it may be stale. */

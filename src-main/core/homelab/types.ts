@@ -26,6 +26,8 @@ export interface DeployTarget {
   readonly port?: number;
   readonly tags: readonly string[];
   readonly buildOnTarget: boolean;
+  /** meta.json deploy.buildHost: where the closure is built ("user@host" or an ssh alias); unset: here (or the settings' default). */
+  readonly buildHost?: string;
   readonly sudo: boolean;
   /** Health checks run after the switch (meta.json deploy.checks). */
   readonly checks: readonly DeployCheck[];

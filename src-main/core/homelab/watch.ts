@@ -11,12 +11,15 @@ export interface CheckoutWatcher {
 /**
  * Watch a checkout and call `onChange` once per burst of changes (a `git checkout`
  * touches hundreds of files): after `quietMs` without events, or at the latest `maxWaitMs`
- * after the first, so an edit shows within a second even during a long burst.
+ * after the first, so an edit shows within a second even during a long burst. `onError`
+ * hears of a failed `onChange`; `onWatchFailed` hears, once, that watching itself failed
+ * (the inotify limit, a folder gone): changes may no longer be seen, and the person has to
+ * know that.
  */
 export function watchCheckout(
   root: string,
   onChange: (paths: readonly string[]) => void,
-  options: { quietMs?: number; maxWaitMs?: number; onError?: (error: unknown) => void } = {},
+  options: { quietMs?: number; maxWaitMs?: number; onError?: (error: unknown) => void; onWatchFailed?: (message: string) => void } = {},
 ): CheckoutWatcher {
   const quietMs = options.quietMs ?? 120;
   const maxWaitMs = options.maxWaitMs ?? 500;
@@ -60,9 +63,15 @@ export function watchCheckout(
     quietTimer = setTimeout(flush, quietMs);
     maxTimer ??= setTimeout(flush, maxWaitMs);
   };
+  let failed = false;
+  const fail = (error: unknown): void => {
+    if (failed || closed) return;
+    failed = true;
+    options.onWatchFailed?.(watchErrorMessage(error));
+  };
   watcher.on('all', (_event, changed) => note(changed));
-  // A watcher error (e.g. too many watches) must not crash the core; the scan is still right on reload.
-  watcher.on('error', () => undefined);
+  // A watcher error must not crash the core, and must not pass silently either.
+  watcher.on('error', fail);
   // `git add`, commit and checkout change what nix sees (it reads tracked files only) without
   // touching the work tree, so the index and HEAD are watched too, not the rest of .git.
   let gitWatcher: fs.FSWatcher | undefined;
@@ -70,7 +79,7 @@ export function watchCheckout(
     gitWatcher = fs.watch(path.join(root, '.git'), (_event, name) => {
       if (name === 'index' || name === 'HEAD') note(path.join(root, '.git', name));
     });
-    gitWatcher.on('error', () => undefined);
+    gitWatcher.on('error', fail);
   } catch {
     // not a git repository (or .git is a file, as in a worktree): nothing more to watch
   }
@@ -83,4 +92,13 @@ export function watchCheckout(
       await watcher.close();
     },
   };
+}
+
+/** What went wrong, in words a person can act on. */
+function watchErrorMessage(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EMFILE') {
+    return `the system's limit of watched folders was reached (${code}); raise it with \`sysctl fs.inotify.max_user_watches=524288\` (and fs.inotify.max_user_instances)`;
+  }
+  return error instanceof Error ? error.message : String(error);
 }

@@ -51,6 +51,8 @@ export interface TargetProgress {
   readonly running?: readonly RunningBuild[];
   readonly stages?: readonly StageTiming[];
   readonly outPath?: string;
+  /** A deploy found the host already running exactly this (nothing copied or activated). */
+  readonly upToDate?: boolean;
   /** When this target's work started / ended (ms since epoch). */
   readonly startedAt?: number;
   readonly finishedAt?: number;
@@ -63,6 +65,10 @@ export interface TargetProgress {
   readonly checks?: readonly HealthCheckResult[];
   /** Derivations that failed to build, with the last lines of their build log. */
   readonly failedDerivations?: readonly FailedDerivation[];
+  /** Where the target's closure is built: "here", "the host itself", or a build host's name. */
+  readonly builtOn?: string;
+  /** Where the host gets the closure from: "here", a build host's name, or the cache. */
+  readonly copiedFrom?: string;
 }
 
 /** A derivation whose builder failed: `nix log <drv>` prints its whole log. */
@@ -97,7 +103,7 @@ export interface LogLine {
 /** Plain, serialisable facts about a job. */
 export interface JobInfo {
   readonly id: string;
-  /** What kind of work: 'build', 'flake-check', 'deploy', 'droid-deploy', ... */
+  /** What kind of work: 'build', 'flake-check', 'deploy' (systems, homes and droids), 'droid-setup', ... */
   readonly kind: string;
   readonly title: string;
   readonly targets: readonly string[];

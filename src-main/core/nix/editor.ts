@@ -65,14 +65,18 @@ export function chooseEditor(configured: readonly string[] | undefined, env: Nod
   return ['xdg-open'];
 }
 
+/** How long an editor that fails at once (a launcher with no display, a wrong flag) is waited for. */
+const earlyExitMs = 750;
+
 /**
  * Open a file of the checkout at a line in the person's editor. Only files whose real
  * path is inside `allowedRoots` open (the UI passes locations from nix errors; nothing
  * else). The editor itself is only ever chosen by the person (settings.setEditor, which
  * the WebSocket bridge refuses, or $VISUAL/$EDITOR).
- * Returns the argument array used.
+ * Resolves with the argument array used once the editor has started; fails with a message
+ * when it could not be started or exited with an error straight away.
  */
-export function openInEditor(target: EditorTarget, options: { editor?: readonly string[]; env: NodeJS.ProcessEnv; allowedRoots: readonly string[] }): string[] {
+export async function openInEditor(target: EditorTarget, options: { editor?: readonly string[]; env: NodeJS.ProcessEnv; allowedRoots: readonly string[] }): Promise<string[]> {
   // The real path: a symlinked file or folder that leads out of the checkout (or into .git/) is refused.
   const file = requireInsideRoots(target.file, options.allowedRoots);
   if (!fs.existsSync(file)) throw new FleetError('not-found', `${file} does not exist.`);
@@ -85,7 +89,23 @@ export function openInEditor(target: EditorTarget, options: { editor?: readonly 
     });
   }
   const child = spawn(resolved, argv.slice(1), { detached: true, stdio: 'ignore', env: options.env });
-  child.on('error', () => undefined);
+  const hint = 'Check the editor command in Settings (e.g. ["code", "--goto", "{file}:{line}"]) or $VISUAL.';
+  await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new FleetError('editor-failed', `The editor "${program}" could not be started: ${error.message}`, { hint }));
+    });
+    child.once('spawn', () => {
+      // Launchers (code, xdg-open) return at once; a non-zero status then means it failed.
+      timer = setTimeout(resolve, earlyExitMs);
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new FleetError('editor-failed', `The editor "${program}" exited ${signal ? `on signal ${signal}` : `with status ${code}`} without opening ${path.basename(file)}.`, { hint }));
+      });
+    });
+  });
   child.unref();
   return argv;
 }

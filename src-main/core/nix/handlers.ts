@@ -73,9 +73,9 @@ export function nixHandlers(ctx: CoreContext): HandlersFor<typeof nixCommands> {
           }),
       };
     },
-    'editor.open': (input) => {
+    'editor.open': async (input) => {
       const roots = [ctx.currentRoot(), ctx.exampleHomelab].filter((r): r is string => Boolean(r));
-      const command = openInEditor(
+      const command = await openInEditor(
         { file: input.file, ...(input.line ? { line: input.line } : {}), ...(input.column ? { column: input.column } : {}) },
         { editor: ctx.settings.get().editor, env: ctx.env, allowedRoots: roots },
       );

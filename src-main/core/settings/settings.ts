@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
+import { buildHostReason } from '../homelab/names';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic-file';
 
 /** The app's settings file, validated when read: a hand-edited or foreign file never crashes the app. */
@@ -22,8 +23,16 @@ export const settingsSchema = z.object({
       confirmTimeoutSeconds: z.number().int().min(5).max(600).default(30),
       magicRollback: z.boolean().default(true),
       substituteOnTarget: z.boolean().default(false),
+      /** Build systems on this host ("user@host" or an ssh alias) unless their meta.json says otherwise. */
+      buildHost: z
+        .string()
+        .max(300)
+        .refine((s) => buildHostReason(s) === undefined, 'a build host is an ssh alias, a host name or user@host')
+        .optional(),
     })
     .prefault({}),
+  /** Per checkout: its binary cache (a store URL and the secret key that signs what is pushed there). */
+  binaryCaches: z.record(z.string(), z.object({ url: z.string().min(1).max(2000), secretKeyFile: z.string().min(1).max(4096) })).default({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
   editor: z.array(z.string().max(1024)).max(32).optional(),
   /** Serial of an Android device -> droid configuration name. */

@@ -33,6 +33,11 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
   /** Keep at most this many characters of stdout (default 16 MiB; 0 keeps none). */
   readonly maxStdout?: number;
+  /**
+   * Forward this machine's ssh-agent into this one command (the connection must be opened
+   * with `forwardAgent`): a build host signs in to a target with it, the key never leaves here.
+   */
+  readonly forwardAgent?: boolean;
 }
 
 /**
@@ -69,7 +74,12 @@ export interface ConnectOptions {
   readonly connectTimeoutMs?: number;
   readonly keepaliveMs?: number;
   readonly signal?: AbortSignal;
+  /** Allow commands to ask for agent forwarding (ExecOptions.forwardAgent); needs `agentSocket`. */
+  readonly forwardAgent?: boolean;
 }
+
+/** The host key each connected client presented (and known_hosts or the person accepted). */
+const verifiedHostKeys = new WeakMap<object, Buffer>();
 
 // ssh2 is CommonJS: its named exports are only reachable through the default export under ESM.
 const { Client } = ssh2;
@@ -138,6 +148,14 @@ export class SshConnection {
     return !this.closed;
   }
 
+  /** The host's verified key as a known_hosts key ("ssh-ed25519 AAAA..."), to vouch for it to another machine. */
+  get hostKey(): string | undefined {
+    const key = verifiedHostKeys.get(this.client);
+    if (!key || key.length < 4) return undefined;
+    const type = key.subarray(4, 4 + key.readUInt32BE(0)).toString('latin1');
+    return `${type} ${key.toString('base64')}`;
+  }
+
   /** Run an argument vector on the host (quoted) and collect its output. */
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<RemoteResult> {
     return this.execLine(quoteRemoteArgs(argv), options);
@@ -166,10 +184,14 @@ export class SshConnection {
     return new Promise<RemoteResult>((resolve, reject) => {
       if (options.signal?.aborted) return reject(new FleetError('cancelled', 'Cancelled.'));
       if (this.closed) return reject(new FleetError('connection-lost', `The connection to ${this.config.alias} is closed.`));
-      this.client.exec(command, (error, channel) => {
+      const done = (error: Error | undefined, channel: ClientChannel) => {
         if (error) return reject(new FleetError('connection-lost', `Lost the connection to ${this.config.alias}: ${error.message}.`));
         collect(channel, options, this.config.alias).then(resolve, reject);
-      });
+      };
+      // ssh2 honours agentForward per command, though its types only list it per connection.
+      const forward: ssh2.ExecOptions & { agentForward?: boolean } = { agentForward: true };
+      if (options.forwardAgent) this.client.exec(command, forward, done);
+      else this.client.exec(command, done);
     });
   }
 
@@ -364,6 +386,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
       keepaliveInterval: options.keepaliveMs ?? 5000,
       keepaliveCountMax: 3,
       ...(sock ? { sock } : {}),
+      ...(options.forwardAgent && options.agentSocket ? { agent: options.agentSocket } : {}),
       ...(preferred.length > 0 ? { algorithms: { serverHostKey: preferredHostKeys(preferred) } } : {}),
       authHandler: authHandlerFor(plan, tried),
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
@@ -371,6 +394,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
         const fingerprint = fingerprintSha256(key);
         switch (verdict.kind) {
           case 'known':
+            verifiedHostKeys.set(client, key);
             return verify(true);
           case 'revoked':
             keyProblem = new FleetError('host-key-revoked', `The host key of ${target.alias} (${fingerprint}) is marked @revoked in ${verdict.file}:${verdict.line}. Refusing to connect.`);
@@ -387,6 +411,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
               (accepted) => {
                 if (accepted) {
                   appendKnownHost(options.appKnownHosts, [...new Set(names)], key);
+                  verifiedHostKeys.set(client, key);
                   return verify(true);
                 }
                 keyProblem = new FleetError('host-key-rejected', `The host key of ${target.alias} (${fingerprint}) is not known and was not accepted.`, {

@@ -30,6 +30,8 @@ export interface SessionOptions {
    * true trusts it, a thrown FleetError refuses it, undefined asks as usual.
    */
   readonly vouchForKey?: (fingerprint: string) => boolean | undefined;
+  /** Let commands forward this machine's ssh-agent (ExecOptions.forwardAgent): a build host signing in to targets. */
+  readonly forwardAgent?: boolean;
 }
 
 /**
@@ -87,6 +89,7 @@ export class SshSessions {
       passphrases: this.passphrases,
       ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       keepaliveMs: options.keepaliveMs ?? 2000,
+      ...(options.forwardAgent ? { forwardAgent: true } : {}),
       ...cancel,
       askPassphrase: async (file) => {
         // A key's passphrase is asked even by status checks: it is asked once per run, then cached.

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { DeployPreview } from '../../../src-main/core/deploy/contract';
+import type { DeployPreview } from '../../../src-main/core/api';
 import { PackageTable } from './PackageTable';
 import { summariseHostDiff, type HostDiffRun } from './summary';
 import { useHostDiffs } from './use-host-diffs';

@@ -1,4 +1,4 @@
-import type { PackageDiff } from '../../../src-main/core/closure/types';
+import type { PackageDiff } from '../../../src-main/core/api';
 import { formatBytesChange } from '../../../src-main/shared/units';
 import { PackageChangesTable } from '../DiffViewer';
 

@@ -1,7 +1,5 @@
 import { formatBytes, formatBytesChange } from '../../../src-main/shared/units';
-import type { ClosureDiffReport } from '../../../src-main/core/closure/report';
-import type { PackageDiff } from '../../../src-main/core/closure/types';
-import type { WorkingChanges } from '../../../src-main/core/git/file-diff';
+import type { ClosureDiffReport, PackageDiff, WorkingChanges } from '../../../src-main/core/api';
 
 /** What the deploy sheet says about one host's closure diff, line by line. */
 export interface HostDiffSummary {

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ClosureDiffReport } from '../../../src-main/core/closure/report';
+import type { ClosureDiffReport } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { useInventoryStore } from '../../stores/inventory';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';

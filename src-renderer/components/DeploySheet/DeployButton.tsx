@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import type { DeployPreview } from '../../../src-main/core/deploy/contract';
+import type { DeployPreview } from '../../../src-main/core/api';
 import { DeploySheet } from './DeploySheet';
 import { DeployDiff } from '../DeployDiff';
 import { useAppStore } from '../../stores/app';

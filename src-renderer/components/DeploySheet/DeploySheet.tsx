@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
-import type { DeployPreview } from '../../../src-main/core/deploy/contract';
+import type { DeployPreview } from '../../../src-main/core/api';
 import { askNotificationPermission, useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
 import { DeployChecks } from './DeployChecks';
 import './deploy-sheet.css';

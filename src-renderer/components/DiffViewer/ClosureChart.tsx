@@ -1,5 +1,5 @@
 import { formatBytesChange } from '../../../src-main/shared/units';
-import type { PackageDiff } from '../../../src-main/core/closure/types';
+import type { PackageDiff } from '../../../src-main/core/api';
 
 
 const rowHeight = 22;

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { Decoration, Diff, Hunk, parseDiff, tokenize, type HunkData, type TokenizeOptions } from 'react-diff-view';
 import 'react-diff-view/style/index.css';
 import './diff-viewer.css';
-import type { FileDiff } from '../../../src-main/core/git/file-diff';
+import type { FileDiff } from '../../../src-main/core/api';
 import { canHighlight, diffRefractor } from './highlight';
 
 /** Above this many changed lines, syntax highlighting is skipped to keep the viewer quick. */

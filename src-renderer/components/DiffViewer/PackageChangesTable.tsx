@@ -1,4 +1,4 @@
-import type { PackageDiff } from '../../../src-main/core/closure/types';
+import type { PackageDiff } from '../../../src-main/core/api';
 
 const changeTone = { upgraded: 'accent', downgraded: 'warn', changed: 'warn', added: 'ok', removed: 'err', rebuilt: '' } as const;
 

@@ -1,4 +1,4 @@
-import type { AndroidDevice } from '../../../src-main/core/android/types';
+import type { AndroidDevice } from '../../../src-main/core/api';
 import { Icon } from '../Icon';
 
 const stateTone: Readonly<Record<AndroidDevice['state'], string>> = { device: 'ok', unauthorized: 'warn', offline: 'err', unknown: 'warn' };

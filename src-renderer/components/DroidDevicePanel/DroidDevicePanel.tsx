@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { JobPanel } from '../JobPanel';
+import { useAppStore } from '../../stores/app';
 import { devicesFor, useDevicesStore, wireDevicesStore } from '../../stores/devices';
+import { useJob } from '../../stores/jobs';
 import { DeviceCard } from './DeviceCard';
 import { SetupWizard } from './SetupWizard';
 import './droid-panel.css';
@@ -14,6 +16,7 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
   const { devices, status, error, errorHint, adbPort } = useDevicesStore();
   const jobId = useDevicesStore((s) => s.jobs[droid]);
   const generations = useDevicesStore((s) => s.generations[droid]);
+  const job = useJob(jobId);
   const [wizardFor, setWizardFor] = useState<string | null>(null);
   const [source, setSource] = useState<'head' | 'worktree'>('head');
   const [address, setAddress] = useState('');
@@ -157,6 +160,14 @@ export function DroidDevicePanel({ droid }: { readonly droid: string }) {
             ))}
           </ul>
         )
+      ) : null}
+      {jobId && job?.info.kind === 'deploy' ? (
+        <div className="row">
+          <span className="muted">A phone deploy is a deploy like any host&apos;s: its stages, timeline and history are in Deploys.</span>
+          <button className="btn" type="button" onClick={() => useAppStore.getState().navigate('deploys', jobId)} data-testid="droid-open-deploy">
+            Open in Deploys
+          </button>
+        </div>
       ) : null}
       {jobId ? <JobPanel jobId={jobId} /> : null}
     </section>

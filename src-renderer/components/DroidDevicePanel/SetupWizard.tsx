@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AndroidDevice } from '../../../src-main/core/android/types';
+import type { AndroidDevice } from '../../../src-main/core/api';
 import { useDevicesStore } from '../../stores/devices';
 
 const steps = [

@@ -1,4 +1,4 @@
-import type { LogLine, LogStream } from '../../../src-main/core/jobs/types';
+import type { LogLine, LogStream } from '../../../src-main/core/api';
 
 const streamCodes: readonly LogStream[] = ['stdout', 'stderr', 'info', 'error'];
 

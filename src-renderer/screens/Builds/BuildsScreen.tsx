@@ -1,6 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { JobInfo } from '../../../src-main/core/api';
-import type { NixInfo } from '../../../src-main/core/nix/contract';
+import type { JobInfo, NixInfo } from '../../../src-main/core/api';
 import { JobPanel } from '../../components/JobPanel';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';
 import { NixStatus } from './NixStatus';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { NixInfo } from '../../../src-main/core/nix/contract';
+import type { NixInfo } from '../../../src-main/core/api';
 import { client } from '../../client';
 
 /** Which nix the core found; when none, how to install it (the app stays read-only). */

@@ -1,4 +1,4 @@
-import type { AffectedMachine } from '../../../src-main/core/git/types';
+import type { AffectedMachine } from '../../../src-main/core/api';
 import { useState } from 'react';
 import { useAppStore } from '../../stores/app';
 import { useChangesStore } from '../../stores/changes';

@@ -1,4 +1,4 @@
-import type { ChangedFileSummary } from '../../../src-main/core/git/file-diff';
+import type { ChangedFileSummary } from '../../../src-main/core/api';
 import { useChangesStore } from '../../stores/changes';
 
 const kindLabel: Record<ChangedFileSummary['kind'], string> = {

@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { TargetProgress } from '../../../src-main/core/api';
-import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
@@ -43,7 +42,15 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
   const rows: readonly TargetProgress[] =
     live && live.length > 0
       ? live
-      : (record?.outcomes.map((o) => ({ target: o.target, status: o.status, ...(o.stage ? { stage: o.stage } : {}), ...(o.message ? { message: o.message } : {}), ...(o.checks ? { checks: o.checks } : {}), stages: o.stages })) ?? []);
+      : (record?.outcomes.map((o) => ({
+          target: o.target,
+          status: o.status,
+          ...(o.stage ? { stage: o.stage } : {}),
+          ...(o.message ? { message: o.message } : {}),
+          ...(o.upToDate ? { upToDate: true } : {}),
+          ...(o.checks ? { checks: o.checks } : {}),
+          stages: o.stages,
+        })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
   if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback') return <JobPanel jobId={jobId} />;
   const status = entry?.info.status ?? record?.status ?? 'running';
@@ -70,7 +77,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       <table className="grid deploy-hosts">
         <thead>
           <tr>
-            <th>Host</th>
+            <th>Target</th>
             <th>Stage</th>
             <th style={{ width: '34%' }}>Progress</th>
             <th>Result</th>
@@ -101,7 +108,9 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
                 ) : null}
               </td>
               <td>
-                <span className={`badge ${tones[t.status] ?? 'warn'}`}>{t.status}</span>
+                <span className={`badge ${tones[t.status] ?? 'warn'}`} data-testid="deploy-host-result">
+                  {t.upToDate ? 'up to date' : t.status}
+                </span>
                 {t.message ? <div className={t.status === 'failed' || t.status === 'rolled-back' ? 'error-text' : 'muted'}>{t.message}</div> : null}
               </td>
             </tr>

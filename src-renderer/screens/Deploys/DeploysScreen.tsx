@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useAppStore } from '../../stores/app';
-import type { DeployRecord } from '../../../src-main/core/deploy/contract';
+import type { DeployRecord } from '../../../src-main/core/api';
 import { formatDuration } from '../../components/JobPanel';
 import { useDeployStore, wireDeployStore } from '../../stores/deploy';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';
@@ -53,7 +53,7 @@ export function DeploysScreen() {
   return (
     <div className="page deploys-page" data-testid="deploys-screen">
       <h1>Deploys</h1>
-      <p className="lede">Deploy systems to their hosts over SSH; every deploy is kept here with each host's stages and log.</p>
+      <p className="lede">Deploy systems, homes and phones; every deploy is kept here with each target's stages and log.</p>
       {toasts.length > 0 ? (
         <div className="deploy-toasts">
           {toasts.map((t) => (
@@ -76,7 +76,7 @@ export function DeploysScreen() {
       <HostsCard />
       <div className="card">
         <div className="card-body">
-          {shown ? <DeployView key={shown} jobId={shown} {...(record ? { record } : {})} /> : <div className="empty"><h2>No deploy yet</h2>Deploy a host (above, or from its screen) and follow it here.</div>}
+          {shown ? <DeployView key={shown} jobId={shown} {...(record ? { record } : {})} /> : <div className="empty"><h2>No deploy yet</h2>Deploy a host (above, or from its screen) or a droid (from the Droids screen) and follow it here.</div>}
         </div>
       </div>
       <div className="card" data-testid="deploy-history">

@@ -1,4 +1,4 @@
-import type { StageTiming } from '../../../src-main/core/jobs/types';
+import type { StageTiming } from '../../../src-main/core/api';
 
 export interface TimelineRow {
   readonly target: string;

@@ -1,6 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { AddAnswer } from '../../../src-main/core/homelab/contract';
-import type { Inventory } from '../../../src-main/core/homelab/types';
+import type { AddAnswer, Inventory } from '../../../src-main/core/api';
 import { Icon } from '../../components/Icon';
 import { useInventoryStore } from '../../stores/inventory';
 

@@ -1,4 +1,4 @@
-import type { DroidItem, Inventory } from '../../../src-main/core/homelab/types';
+import type { DroidItem, Inventory } from '../../../src-main/core/api';
 import { DroidDevicePanel } from '../../components/DroidDevicePanel';
 import { Icon } from '../../components/Icon';
 import { AddButton } from './AddSheet';

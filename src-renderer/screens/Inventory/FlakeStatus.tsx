@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Inventory } from '../../../src-main/core/homelab/types';
+import type { Inventory } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { Icon } from '../../components/Icon';
 import { useInventoryStore } from '../../stores/inventory';

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
+import type { Inventory, StandaloneHome } from '../../../src-main/core/api';
 import { DeployButton } from '../../components/DeploySheet';
 import { LastDeploy } from './LastDeploy';
 

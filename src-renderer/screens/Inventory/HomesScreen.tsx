@@ -1,4 +1,4 @@
-import type { HomeItem, Inventory, StandaloneHome } from '../../../src-main/core/homelab/types';
+import type { HomeItem, Inventory, StandaloneHome } from '../../../src-main/core/api';
 import { Icon } from '../../components/Icon';
 import { AddButton } from './AddSheet';
 import { ListScreen, type ListItem } from './ListScreen';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { HostStatus } from '../../../src-main/core/deploy/contract';
+import type { HostStatus } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { Icon } from '../../components/Icon';
 import { useHostStatusStore } from '../../stores/host-status';

@@ -1,5 +1,5 @@
 import { memo } from 'react';
-import type { HostStatus } from '../../../src-main/core/deploy/contract';
+import type { HostStatus } from '../../../src-main/core/api';
 import { useHostStatusStore } from '../../stores/host-status';
 import { ago } from './LastDeploy';
 

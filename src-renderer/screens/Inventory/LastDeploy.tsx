@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { DeployRecord, TargetOutcome } from '../../../src-main/core/deploy/types';
+import type { DeployRecord, TargetOutcome } from '../../../src-main/core/api';
 import { client } from '../../client';
 
 type Found = { readonly record: DeployRecord; readonly outcome: TargetOutcome };
@@ -43,7 +43,7 @@ export function LastDeploy({ exact, prefix, refresh }: { readonly exact?: string
   const tone = outcome.status === 'succeeded' ? 'ok' : outcome.status === 'running' || outcome.status === 'pending' ? 'accent' : 'err';
   return (
     <span data-testid="last-deploy" data-status={outcome.status}>
-      <span className={`badge ${tone}`}>{outcome.status}</span> {ago(record.finishedAt ?? record.startedAt)}
+      <span className={`badge ${tone}`}>{outcome.upToDate ? 'up to date' : outcome.status}</span> {ago(record.finishedAt ?? record.startedAt)}
       {record.revision ? <span className="mono"> · {record.revision.slice(0, 8)}{record.dirty ? '+dirty' : ''}</span> : null}
       {outcome.generation !== undefined ? ` · generation ${outcome.generation}` : ''}
       {outcome.rolledBackTo !== undefined ? ` · rolled back to ${outcome.rolledBackTo}` : ''}

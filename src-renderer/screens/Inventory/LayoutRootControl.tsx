@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Inventory } from '../../../src-main/core/homelab/types';
+import type { Inventory } from '../../../src-main/core/api';
 import { client } from '../../client';
 
 /** Relative form of the layout folder for display and editing ("" = the checkout root). */

@@ -1,6 +1,6 @@
 import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { Inventory } from '../../../src-main/core/homelab/types';
+import type { Inventory } from '../../../src-main/core/api';
 import { Icon } from '../../components/Icon';
 import { useInventoryStore } from '../../stores/inventory';
 import { distinct, filterItems, type Filterable } from './filter';

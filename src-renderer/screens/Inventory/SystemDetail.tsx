@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
+import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';

@@ -1,5 +1,5 @@
 import { memo, useEffect } from 'react';
-import type { Inventory, SystemItem } from '../../../src-main/core/homelab/types';
+import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { DeployButton } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
 import { useShallow } from 'zustand/react/shallow';

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { FlakeState, Inventory, InventoryWarning, SecretsFileStatus } from '../../../src-main/core/homelab/types';
+import type { FlakeState, Inventory, InventoryWarning, SecretsFileStatus } from '../../../src-main/core/api';
 import { Icon } from '../../components/Icon';
 
 const flakeLabels: Record<FlakeState, { readonly label: string; readonly tone: string; readonly title: string }> = {

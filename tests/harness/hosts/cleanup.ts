@@ -62,7 +62,10 @@ export async function removeLab(slot: number, stateDir: string | null): Promise<
   for (const veth of (await harnessVeths()).filter((name) => slotOfVeth(name) === slot)) {
     await run('ip', ['link', 'del', veth]);
   }
-  if (stateDir && (await isLabStateDir(stateDir))) await removeLabFiles(stateDir);
+  if (stateDir && (await isLabStateDir(stateDir))) {
+    await detachLabDisks(stateDir);
+    await removeLabFiles(stateDir);
+  }
   await releaseSlot(slot);
 }
 
@@ -162,4 +165,17 @@ export async function reapOrphanProcesses(liveStateDirs: ReadonlySet<string>): P
     }
   }
   return killed;
+}
+
+/**
+ * Detach every loop device whose backing file lies under `stateDir` (a lab's own disks),
+ * for labs removed after their owner died. Touches no other loop device.
+ */
+export async function detachLabDisks(stateDir: string): Promise<void> {
+  if (!stateDir.startsWith('/tmp/')) return;
+  const listing = await run('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE']);
+  for (const line of listing.stdout.split('\n')) {
+    const [device, file] = line.trim().split(/\s+/, 2);
+    if (device && file && /^\/dev\/loop\d+$/.test(device) && file.startsWith(`${stateDir}/hosts/`)) await run('losetup', ['--detach', device]);
+  }
 }

@@ -9,6 +9,7 @@ export { reapStaleLabs, harnessNetns, harnessVeths } from './cleanup.js';
 export { labHostNames, flakeSystemNames, FLAKE_DIR } from './names.js';
 export { fingerprintOf } from './client-files.js';
 export { SESSION_PATH } from './layout.js';
+export { joinLan, bytesThroughThisMachine, lanAddressOf, lanNetns } from './lan.js';
 export { parseRate, type LinkSpeed } from './link-speed.js';
 export type { ActivationBreakState } from './activation.js';
 export type { HostRecord, LabRecord } from './records.js';

@@ -24,7 +24,7 @@ export async function checkToolchain(suite: Suite, env: NodeJS.ProcessEnv = proc
     return result([
       half
         ? `the ${suite} toolchain in ${paths.dir} is half made (no toolchain.json); remake it with: npm run lab -- toolchain up ${suite}`
-        : `the ${suite} toolchain is not built; make it (once, ~2 min) with: npm run lab -- toolchain up ${suite}`,
+        : `the ${suite} toolchain is not built; make it (once, a few minutes) with: npm run lab -- toolchain up ${suite}`,
     ]);
   }
   const problems: string[] = [];

@@ -29,6 +29,14 @@ function record(id: string, startedAt: number, outcomes: TargetOutcome[], extra:
 }
 
 describe('the deployed revision from the deploy history', () => {
+  it('takes what a droid was sent: the working tree as a dirty deploy, a commit as it is even from a dirty checkout', () => {
+    const worktree: TargetOutcome = { ...outcome('droid:soriphoono', 'succeeded'), revision: 'worktree' };
+    const commit: TargetOutcome = { ...outcome('droid:soriphoono', 'succeeded'), revision: 'f'.repeat(40) };
+    const records = [record('d', 40, [worktree], { dirty: false }), record('e', 30, [commit], { dirty: true })];
+    expect(lastDeployedRevision(records, 'droid:soriphoono')?.revision).toBe(`${'d'.padEnd(40, 'a')}-dirty`);
+    expect(lastDeployedRevision(records.slice(1), 'droid:soriphoono')?.revision).toBe('f'.repeat(40));
+  });
+
   it('takes the newest deploy that succeeded on the host, skipping failed ones and other hosts', () => {
     const records = [
       record('c', 30, [outcome('moonlight', 'rolled-back')]),

@@ -27,4 +27,15 @@ describe('deploy targets from what the user typed', () => {
     expect(() => resolveTargets(inventory, ['home:soriphoono'])).toThrow(/home:<config>@<host>/);
     expect(() => resolveTargets(inventory, ['home:nobody@zephyrus'])).toThrow(/No standalone home "nobody"/);
   });
+
+  it('a system builds on its meta.json build host, else on the settings default, never when it builds on itself', () => {
+    const withMeta = { ...inventory, systems: inventory.systems.map((s) => (s.name === 'moonlight' ? { ...s, deploy: { ...s.deploy, buildHost: 'root@builder' } } : s)) };
+    const onItself = { ...inventory, systems: inventory.systems.map((s) => (s.name === 'moonlight' ? { ...s, deploy: { ...s.deploy, buildOnTarget: true } } : s)) };
+    expect(resolveTargets(withMeta, ['moonlight'], { defaultBuildHost: 'other' })[0]?.buildHost).toBe('root@builder');
+    expect(resolveTargets(inventory, ['zephyrus'], { defaultBuildHost: 'builder' })[0]?.buildHost).toBe('builder');
+    expect(resolveTargets(inventory, ['zephyrus'])[0]?.buildHost).toBeUndefined();
+    expect(resolveTargets(onItself, ['moonlight'], { defaultBuildHost: 'builder' })[0]?.buildHost).toBeUndefined();
+    // The build host itself is built for in place, not through itself.
+    expect(resolveTargets(inventory, ['moonlight'], { defaultBuildHost: 'moonlight' })[0]?.buildHost).toBeUndefined();
+  });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../../src-main/core/events';
 import type { JobInfo } from '../../../src-main/core/jobs/types';
 import type { TargetOutcome } from '../../../src-main/core/deploy/types';
-import { initialTrayState, reduceTray, trayMenu, type NotificationSpec, type TrayState } from '../../../src-main/shell/tray-model';
+import { deploySummary, initialTrayState, reduceTray, trayMenu, type NotificationSpec, type TrayState } from '../../../src-main/shared/tray-model';
 
 function job(id: string, status: JobInfo['status'], kind = 'deploy'): JobInfo {
   return { id, kind, title: `Deploy ${id}`, targets: ['moonlight'], status, startedAt: 1000, ...(status !== 'running' ? { finishedAt: 4000 } : {}), logFile: '/x' };
@@ -98,6 +98,12 @@ describe('tray and notifications are a pure function of the events', () => {
     expect(menu.at(-1)!.id).toBe('quit');
     expect(menu.map((i) => i.id)).toContain('job:r');
     expect(state.status).toBe('failed');
+  });
+
+  it('the summary tells deployed hosts from hosts that were already up to date', () => {
+    const upToDate: TargetOutcome = { ...outcome('zephyrus', 'succeeded', 'already up to date (generation 1)'), upToDate: true };
+    expect(deploySummary([outcome('moonlight', 'succeeded'), upToDate])).toBe('1 deployed; 1 already up to date');
+    expect(deploySummary([upToDate])).toBe('1 already up to date');
   });
 });
 

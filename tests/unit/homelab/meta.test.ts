@@ -41,6 +41,14 @@ describe('meta.json', () => {
     expect(s.warnings).toEqual([]);
   });
 
+  it('reads deploy.buildHost as a host or user@host, and ignores one ssh would read as an option', () => {
+    expect(systemWith('{"deploy": {"buildHost": "builder@big-box.lan"}}').deploy.buildHost).toBe('builder@big-box.lan');
+    const bad = systemWith('{"deploy": {"buildHost": "-oProxyCommand=x"}}');
+    expect(bad.deploy.buildHost).toBeUndefined();
+    expect(bad.deploy.refused).toBeUndefined();
+    expect(bad.warnings[0]?.message).toMatch(/"deploy.buildHost".*starts with "-".*ignored/);
+  });
+
   it('uses sudo by default for a non-root deploy user', () => {
     expect(systemWith('{"deploy": {"user": "deploy"}}').deploy.sudo).toBe(true);
     expect(systemWith('{"deploy": {"user": "root"}}').deploy.sudo).toBe(false);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTrayView } from '../../../src-main/shell/tray';
-import { initialTrayState, reduceTray, type TrayState } from '../../../src-main/shell/tray-model';
+import { initialTrayState, reduceTray, type TrayState } from '../../../src-main/shared/tray-model';
 import type { JobInfo } from '../../../src-main/core/jobs/types';
 
 function job(status: JobInfo['status'], id = 'j1'): JobInfo {

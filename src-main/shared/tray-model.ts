@@ -1,5 +1,4 @@
-import type { FleetEvent } from '../core/events';
-import type { JobInfo } from '../core/jobs/types';
+import type { FleetEvent, JobInfo } from '../core/api';
 
 /** What the tray icon shows: the app is idle, working, or how the last job ended. */
 export type TrayStatus = 'idle' | 'running' | 'succeeded' | 'failed';
@@ -36,7 +35,7 @@ export const initialTrayState: TrayState = { status: 'idle', tooltip: 'Homelab F
 /** Kinds whose end is announced by the richer `deploy.finished` event instead of `job.status`. */
 const deployKinds = new Set(['deploy', 'rollback']);
 
-const notifyKinds = new Set(['deploy', 'droid-deploy', 'droid-rollback', 'build', 'rollback', 'flake-check']);
+const notifyKinds = new Set(['deploy', 'droid-rollback', 'build', 'rollback', 'flake-check']);
 
 /**
  * The tray's state after one event: a pure function of the job events, so every
@@ -91,10 +90,11 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
   }
 }
 
-/** "2 deployed; moonlight rolled back to generation 4; zephyrus skipped (offline: ...)". */
-export function deploySummary(outcomes: readonly { readonly target: string; readonly status: string; readonly message?: string }[]): string {
-  const ok = outcomes.filter((o) => o.status === 'succeeded').length;
-  const parts = ok > 0 ? [`${ok} deployed`] : [];
+/** "2 deployed; 1 already up to date; moonlight rolled back to generation 4; zephyrus skipped (offline: ...)". */
+export function deploySummary(outcomes: readonly { readonly target: string; readonly status: string; readonly message?: string; readonly upToDate?: boolean }[]): string {
+  const ok = outcomes.filter((o) => o.status === 'succeeded' && !o.upToDate).length;
+  const same = outcomes.filter((o) => o.status === 'succeeded' && o.upToDate).length;
+  const parts = [...(ok > 0 ? [`${ok} deployed`] : []), ...(same > 0 ? [`${same} already up to date`] : [])];
   for (const o of outcomes) {
     if (o.status === 'succeeded') continue;
     parts.push(o.status === 'rolled-back' ? `${o.target} ${o.message ?? 'rolled back'}` : `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`);

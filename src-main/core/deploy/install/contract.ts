@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { query, type CommandSpec } from '../../contract';
+import type { HardwareFacts } from './hardware-facts';
+import type { HardwareFileResult } from './hardware-files';
+
+export type { HardwareFacts, Disk, DiskPartition, NetworkInterface } from './hardware-facts';
+export type { HardwareFileResult } from './hardware-files';
+
+/** An ssh target as typed: [user@]host[:port]; parsed and checked again by the handler. */
+const sshTarget = z
+  .string()
+  .min(1, 'give the machine as [user@]host[:port]')
+  .max(300)
+  .refine((s) => !s.startsWith('-'), 'a target cannot start with "-"')
+  .refine((s) => !/[\s\0]/.test(s), 'a target cannot contain whitespace');
+const systemName = z.string().min(1, 'a system name is required').max(255);
+
+export const installCommands = {
+  'install.hardware': query<HardwareFacts>()(
+    "Read a machine's hardware over SSH (an installer or any Linux): CPU, memory, disks with sizes and ids, network interfaces, UEFI or BIOS.",
+    z.object({ to: sshTarget, acceptNewHostKey: z.boolean().optional() }).strict(),
+  ),
+  'install.writeHardware': query<HardwareFileResult>()(
+    "Read a machine's hardware and write systems/<name>/hardware-configuration.nix (or facter.json), staged in git.",
+    z
+      .object({
+        system: systemName,
+        to: sshTarget,
+        format: z.enum(['hardware-configuration.nix', 'facter.json']).optional(),
+        replace: z.boolean().optional(),
+        acceptNewHostKey: z.boolean().optional(),
+      })
+      .strict(),
+  ),
+  'install.chooseDisk': query<{ readonly file: string; readonly device: string; readonly previous: string }>()(
+    "Point a system's disko.nix (one disk) at the disk to install to, keeping the rest of the file.",
+    z.object({ system: systemName, device: z.string().min(1).max(300) }).strict(),
+  ),
+} satisfies Record<string, CommandSpec>;

@@ -1,0 +1,240 @@
+/**
+ * A machine's hardware as an install needs it, read the way NixOS does: the output of
+ * `nixos-generate-config --show-hardware-config` when the machine has it (a NixOS
+ * installer), and always a report from /proc, /sys, blkid and lspci (any Linux).
+ */
+
+export interface DiskPartition {
+  readonly device: string;
+  readonly sizeBytes: number;
+  /** Filesystem found on it (blkid), e.g. ext4, vfat. */
+  readonly fsType?: string;
+  /** GPT partition name, e.g. disk-main-root. */
+  readonly label?: string;
+}
+
+export interface Disk {
+  readonly device: string;
+  readonly sizeBytes: number;
+  readonly model?: string;
+  readonly serial?: string;
+  /** Names under /dev/disk/by-id (stable across reboots; udev makes them). */
+  readonly ids: readonly string[];
+  readonly removable: boolean;
+  readonly readOnly: boolean;
+  /** "loop" for loop devices (a lab's disks, an installer's squashfs). */
+  readonly kind: 'disk' | 'loop';
+  readonly partitions: readonly DiskPartition[];
+}
+
+export interface NetworkInterface {
+  readonly name: string;
+  readonly mac: string;
+  readonly state: string;
+  readonly driver?: string;
+  readonly addresses: readonly string[];
+}
+
+export interface HardwareFacts {
+  /** The name the machine calls itself. */
+  readonly hostname: string;
+  /** uname -m, and the nix system it means (x86_64-linux...). */
+  readonly arch: string;
+  readonly nixSystem: string;
+  readonly cpu: { readonly model: string; readonly cores: number };
+  readonly memoryBytes: number;
+  readonly bootMode: 'uefi' | 'bios';
+  /** Block devices that have a /dev node, the install candidates first (writable, not a loop of the installer image). */
+  readonly disks: readonly Disk[];
+  readonly nics: readonly NetworkInterface[];
+  /** `lspci` lines, when lspci is there. */
+  readonly pci: readonly string[];
+  /** Kernel drivers bound to PCI devices: what the initrd needs (boot.initrd.availableKernelModules). */
+  readonly drivers: readonly string[];
+  /** `nixos-generate-config --show-hardware-config --no-filesystems`, when the machine has it. */
+  readonly nixosHardwareConfig?: string;
+}
+
+/**
+ * The remote report: tab-separated lines, one fact each. A constant: it takes no
+ * arguments, so nothing from outside ever reaches its text.
+ */
+export const hardwareScript = `
+PATH=$PATH:/usr/sbin:/sbin
+export LC_ALL=C
+t=$(printf '\\t')
+echo "hostname$t$(cat /proc/sys/kernel/hostname)"
+echo "arch$t$(uname -m)"
+echo "cpu$t$(grep -m1 -E '^(model name|Processor|cpu model)' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "cores$t$(grep -c '^processor' /proc/cpuinfo)"
+echo "memory$t$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
+if [ -d /sys/firmware/efi ]; then echo "boot\${t}uefi"; else echo "boot\${t}bios"; fi
+for d in /sys/block/*; do
+  name=\${d##*/}
+  [ -b "/dev/$name" ] || continue
+  model=$(cat "$d/device/model" 2>/dev/null | sed 's/ *$//')
+  serial=$(cat "$d/device/serial" 2>/dev/null | sed 's/ *$//')
+  echo "disk$t/dev/$name$t$(cat "$d/size")$t$(cat "$d/ro")$t$(cat "$d/removable")$t$model$t$serial"
+  for p in "$d/$name"*; do
+    [ -e "$p/partition" ] || continue
+    part=\${p##*/}
+    [ -b "/dev/$part" ] || continue
+    echo "part$t/dev/$name$t/dev/$part$t$(cat "$p/size")$t$(blkid -p -o value -s TYPE "/dev/$part" 2>/dev/null)$t$(blkid -p -o value -s PART_ENTRY_NAME "/dev/$part" 2>/dev/null)"
+  done
+done
+for l in /dev/disk/by-id/*; do
+  [ -L "$l" ] || continue
+  echo "id$t$(readlink -f "$l")$t\${l##*/}"
+done
+for n in /sys/class/net/*; do
+  name=\${n##*/}
+  [ "$name" = lo ] && continue
+  driver=""
+  [ -e "$n/device/driver" ] && driver=$(basename "$(readlink "$n/device/driver")")
+  echo "nic$t$name$t$(cat "$n/address" 2>/dev/null)$t$(cat "$n/operstate" 2>/dev/null)$t$driver"
+done
+if command -v ip >/dev/null 2>&1; then
+  ip -o addr show 2>/dev/null | while read -r _ name family address _; do
+    [ "$name" = lo ] && continue
+    echo "addr$t$name$t$address"
+  done
+fi
+for d in /sys/bus/pci/devices/*; do
+  [ -e "$d/driver" ] && echo "driver$t$(basename "$(readlink "$d/driver")")"
+done
+if command -v lspci >/dev/null 2>&1; then lspci 2>/dev/null | sed "s/^/pci$t/"; fi
+if command -v nixos-generate-config >/dev/null 2>&1; then
+  echo "nixos-config-begin"
+  nixos-generate-config --show-hardware-config --no-filesystems 2>/dev/null
+  echo "nixos-config-end"
+fi
+exit 0
+`;
+
+const nixSystems: Readonly<Record<string, string>> = {
+  x86_64: 'x86_64-linux',
+  aarch64: 'aarch64-linux',
+  arm64: 'aarch64-linux',
+  i686: 'i686-linux',
+  armv7l: 'armv7l-linux',
+  riscv64: 'riscv64-linux',
+};
+
+/** Parse the report of `hardwareScript`. Lines it does not know are skipped, so newer scripts stay readable. */
+export function parseHardwareReport(text: string): HardwareFacts {
+  const disks = new Map<string, { disk: Omit<Disk, 'ids' | 'partitions'>; ids: string[]; partitions: DiskPartition[] }>();
+  const nics = new Map<string, { nic: Omit<NetworkInterface, 'addresses'>; addresses: string[] }>();
+  const pci: string[] = [];
+  const drivers = new Set<string>();
+  const ids: [string, string][] = [];
+  let hostname = '';
+  let arch = '';
+  let cpuModel = '';
+  let cores = 0;
+  let memoryKb = 0;
+  let bootMode: HardwareFacts['bootMode'] = 'bios';
+  const nixosLines: string[] = [];
+  let inNixos = false;
+  for (const line of text.split('\n')) {
+    if (line === 'nixos-config-begin') {
+      inNixos = true;
+      continue;
+    }
+    if (line === 'nixos-config-end') {
+      inNixos = false;
+      continue;
+    }
+    if (inNixos) {
+      nixosLines.push(line);
+      continue;
+    }
+    const [key, ...f] = line.split('\t');
+    const field = (i: number): string => f[i] ?? '';
+    switch (key) {
+      case 'hostname':
+        hostname = field(0);
+        break;
+      case 'arch':
+        arch = field(0);
+        break;
+      case 'cpu':
+        cpuModel = field(0);
+        break;
+      case 'cores':
+        cores = Number(field(0)) || 0;
+        break;
+      case 'memory':
+        memoryKb = Number(field(0)) || 0;
+        break;
+      case 'boot':
+        bootMode = field(0) === 'uefi' ? 'uefi' : 'bios';
+        break;
+      case 'disk': {
+        const device = field(0);
+        disks.set(device, {
+          disk: {
+            device,
+            sizeBytes: (Number(field(1)) || 0) * 512,
+            readOnly: field(2) === '1',
+            removable: field(3) === '1',
+            kind: /^\/dev\/loop\d+$/.test(device) ? 'loop' : 'disk',
+            ...(field(4) ? { model: field(4) } : {}),
+            ...(field(5) ? { serial: field(5) } : {}),
+          },
+          ids: [],
+          partitions: [],
+        });
+        break;
+      }
+      case 'part':
+        disks.get(field(0))?.partitions.push({
+          device: field(1),
+          sizeBytes: (Number(field(2)) || 0) * 512,
+          ...(field(3) ? { fsType: field(3) } : {}),
+          ...(field(4) ? { label: field(4) } : {}),
+        });
+        break;
+      case 'id':
+        ids.push([field(0), field(1)]);
+        break;
+      case 'nic':
+        nics.set(field(0), { nic: { name: field(0), mac: field(1), state: field(2), ...(field(3) ? { driver: field(3) } : {}) }, addresses: [] });
+        break;
+      case 'addr':
+        nics.get(field(0))?.addresses.push(field(1));
+        break;
+      case 'driver':
+        if (field(0)) drivers.add(field(0));
+        break;
+      case 'pci':
+        pci.push(f.join('\t'));
+        break;
+      default:
+        break;
+    }
+  }
+  for (const [target, id] of ids) disks.get(target)?.ids.push(id);
+  const allDisks: Disk[] = [...disks.values()].map(({ disk, ids: diskIds, partitions }) => ({ ...disk, ids: diskIds.sort(), partitions }));
+  // Install candidates first: writable, with a size; then the rest in device order.
+  const candidate = (d: Disk): number => (d.readOnly || d.sizeBytes === 0 ? 1 : 0);
+  allDisks.sort((a, b) => candidate(a) - candidate(b) || a.device.localeCompare(b.device, 'en', { numeric: true }));
+  const nixosHardwareConfig = nixosLines.join('\n').trim();
+  return {
+    hostname,
+    arch,
+    nixSystem: nixSystems[arch] ?? `${arch}-linux`,
+    cpu: { model: cpuModel, cores },
+    memoryBytes: memoryKb * 1024,
+    bootMode,
+    disks: allDisks,
+    nics: [...nics.values()].map(({ nic, addresses }) => ({ ...nic, addresses })),
+    pci,
+    drivers: [...drivers].sort(),
+    ...(nixosHardwareConfig ? { nixosHardwareConfig } : {}),
+  };
+}
+
+/** The disks an install may erase: writable block devices with a size (never read-only media). */
+export function installableDisks(facts: HardwareFacts): readonly Disk[] {
+  return facts.disks.filter((d) => !d.readOnly && d.sizeBytes > 0);
+}

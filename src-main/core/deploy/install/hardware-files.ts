@@ -1,0 +1,89 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { FleetError } from '../../contract';
+import { gitAt } from '../../git/repo';
+import { insideGit } from '../../homelab/scan';
+import { writeFileAtomic } from '../../settings/atomic-file';
+import type { HardwareFacts } from './hardware-facts';
+
+/** A Nix string literal of `value` (no interpolation). */
+function nixString(value: string): string {
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+}
+
+/**
+ * systems/<name>/hardware-configuration.nix from a machine's facts: nixos-generate-config's
+ * own output when the machine had it, otherwise the same idea from what /sys reported (the
+ * drivers of its PCI devices for the initrd, the boot loader its firmware needs).
+ */
+export function hardwareConfigurationNix(facts: HardwareFacts, machine: string): string {
+  if (facts.nixosHardwareConfig) return `${facts.nixosHardwareConfig.trim()}\n`;
+  const modules = facts.drivers.map(nixString).join(' ');
+  const lines = [
+    `# ${machine}'s hardware, read by Homelab Fleet over SSH (/proc, /sys, lspci), as`,
+    '# nixos-generate-config --show-hardware-config would write it. Filesystems come from disko.nix.',
+    `# CPU: ${facts.cpu.model || 'unknown'} (${facts.cpu.cores} cores), memory ${Math.round(facts.memoryBytes / 1024 ** 2)} MiB, ${facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot.`,
+    '{ ... }:',
+    '{',
+    `  boot.initrd.availableKernelModules = [ ${modules} ];`,
+    facts.bootMode === 'uefi' ? '  boot.loader.systemd-boot.enable = true;' : '  # BIOS boot: the boot loader (GRUB) needs the disk it boots from.',
+    '}',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** What writing a hardware file did. */
+export interface HardwareFileResult {
+  /** Relative to the checkout. */
+  readonly file: string;
+  /** Whether the system's default.nix imports it; if not, the hint says what to add. */
+  readonly imported: boolean;
+  readonly hint?: string;
+}
+
+/**
+ * Write systems/<name>/hardware-configuration.nix (or facter.json) and `git add` it. An
+ * existing file is only replaced when `replace` is set.
+ */
+export async function writeHardwareFile(
+  root: string,
+  systemDir: string,
+  kind: 'hardware-configuration.nix' | 'facter.json',
+  content: string,
+  replace: boolean,
+): Promise<HardwareFileResult> {
+  const file = path.join(root, systemDir, kind);
+  if (!fs.existsSync(path.join(root, systemDir, 'default.nix'))) {
+    throw new FleetError('invalid-input', `${systemDir} is not a system folder with default.nix; hardware files go beside it.`);
+  }
+  if (fs.existsSync(file) && !replace) throw new FleetError('exists', `${systemDir}/${kind} already exists; replace it explicitly.`);
+  writeFileAtomic(file, content, 0o644);
+  if (insideGit(root)) await gitAt(root).raw(['add', '--', path.relative(root, file)]);
+  const defaultNix = fs.readFileSync(path.join(root, systemDir, 'default.nix'), 'utf8');
+  const imported = kind === 'facter.json' ? /facter\.reportPath|facter\.json/.test(defaultNix) : defaultNix.includes('hardware-configuration.nix');
+  const hint = imported
+    ? undefined
+    : kind === 'facter.json'
+      ? `Set hardware.facter.reportPath = ./facter.json; in ${systemDir}/default.nix.`
+      : `Add ./hardware-configuration.nix to the imports of ${systemDir}/default.nix.`;
+  return { file: `${systemDir}/${kind}`, imported, ...(hint ? { hint } : {}) };
+}
+
+/** The `device = "...";` lines of a disko.nix (one per disk). */
+export function diskoDevices(text: string): readonly string[] {
+  return [...text.matchAll(/\bdevice\s*=\s*"([^"]*)"\s*;/g)].map((m) => m[1] ?? '');
+}
+
+/**
+ * Point a disko.nix with exactly one disk at `device` (best a /dev/disk/by-id name: it stays
+ * the same disk across reboots), keeping the rest of the file as it was.
+ */
+export function setDiskoDevice(text: string, device: string): string {
+  if (!/^\/dev\/[A-Za-z0-9._:/+-]+$/.test(device)) throw new FleetError('invalid-input', `"${device}" is not a device path under /dev.`);
+  const found = diskoDevices(text);
+  if (found.length !== 1) {
+    throw new FleetError('invalid-input', `disko.nix names ${found.length} disks (${found.join(', ') || 'none'}); choose the disk in the file itself.`);
+  }
+  return text.replace(/\bdevice(\s*=\s*)"[^"]*"(\s*;)/, (_m, eq: string, semi: string) => `device${eq}"${device}"${semi}`);
+}

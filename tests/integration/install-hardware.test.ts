@@ -1,0 +1,113 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCore, type FleetCore } from '../../src-main/core/core';
+import type { HardwareFacts } from '../../src-main/core/deploy/install/contract';
+import { startInstaller, type Installer } from '../harness/hosts/installer';
+import { waitForPort } from '../harness/hosts/host';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, encoding: 'utf8' });
+}
+
+/** The loop devices attached right now, as losetup lists them. */
+function loopDevices(): string {
+  return execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' });
+}
+
+describe('hardware facts of the lab installer, read over SSH through the core (real sshd, loop disks)', () => {
+  let installer: Installer;
+  let core: FleetCore;
+  let checkout: string;
+
+  beforeAll(async () => {
+    installer = await startInstaller({ diskSize: '96m', disks: 2 });
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-int-install-home-'));
+    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    fs.writeFileSync(path.join(home, '.ssh/config'), `Include ${installer.lab.sshConfigPath}\n`);
+    checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-int-install-flake-'));
+    fs.cpSync(path.join(repoRoot, 'flake'), checkout, { recursive: true });
+    git(checkout, 'init', '-q', '-b', 'main');
+    git(checkout, 'add', '-A');
+    git(checkout, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
+    core = createCore({ host: 'cli', root: checkout, dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-int-data-')), env: { ...process.env, HOME: home } });
+  }, 120_000);
+  afterAll(async () => {
+    await core?.dispose();
+    await installer?.stop();
+  });
+
+  it('reports CPU, memory, boot mode, the blank disks with their sizes and the NIC, and none of the machine disks', async () => {
+    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+    expect(facts.hostname).toBe(installer.host.name);
+    expect(facts.nixSystem).toBe('x86_64-linux');
+    expect(facts.cpu.cores).toBe(os.cpus().length);
+    expect(facts.memoryBytes).toBe(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024);
+    expect(facts.bootMode).toBe(fs.existsSync('/sys/firmware/efi') ? 'uefi' : 'bios');
+    expect(facts.disks.map((d) => [d.device, d.sizeBytes, d.kind, d.partitions.length])).toEqual(installer.disks.map((d) => [d.device, 96 * 1024 ** 2, 'loop', 0]));
+    const eth0 = facts.nics.find((n) => n.name === 'eth0');
+    expect(eth0?.addresses).toContain(`${installer.host.address}/30`);
+    expect(eth0?.mac).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+  });
+
+  it('sees partitions once a disk is partitioned and formatted on the installer', async () => {
+    const disk = installer.disks[1]?.device ?? '';
+    const made = await installer.host.exec([
+      '/bin/sh', '-c',
+      'sgdisk -n1:0:+16M -t1:EF00 -c1:disk-main-ESP -n2:0:0 -t2:8300 -c2:disk-main-root "$1" >/dev/null && partprobe "$1" && for p in 1 2; do s=/sys/class/block/${1#/dev/}p$p/dev; mknod "$1p$p" b $(cut -d: -f1 $s) $(cut -d: -f2 $s); done && mkfs.vfat "$1p1" >/dev/null && mkfs.ext4 -q "$1p2"',
+      'sh', disk,
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+    const partitioned = facts.disks.find((d) => d.device === disk);
+    expect(partitioned?.partitions.map((p) => [p.device, p.fsType, p.label])).toEqual([
+      [`${disk}p1`, 'vfat', 'disk-main-ESP'],
+      [`${disk}p2`, 'ext4', 'disk-main-root'],
+    ]);
+  });
+
+  it('writes hardware-configuration.nix from the facts (staged in git) and points disko.nix at the chosen disk', async () => {
+    const written = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name })) as { file: string; imported: boolean; hint?: string };
+    expect(written.file).toBe('systems/docker-node/hardware-configuration.nix');
+    expect(written.imported).toBe(false);
+    expect(written.hint).toContain('imports');
+    const text = fs.readFileSync(path.join(checkout, written.file), 'utf8');
+    expect(text).toContain('boot.initrd.availableKernelModules = [');
+    expect(git(checkout, 'diff', '--cached', '--name-only')).toContain(written.file);
+    await expect(core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name })).rejects.toThrow(/already exists/);
+
+    const disk = installer.disks[0]?.device ?? '';
+    const chosen = (await core.invoke('install.chooseDisk', { system: 'docker-node', device: disk })) as { previous: string; device: string };
+    expect(chosen.previous).toBe('/dev/vda');
+    const disko = fs.readFileSync(path.join(checkout, 'systems/docker-node/disko.nix'), 'utf8');
+    expect(disko).toContain(`device = "${disk}";`);
+    expect(disko.replace(`device = "${disk}";`, 'device = "/dev/vda";')).toBe(fs.readFileSync(path.join(repoRoot, 'flake/systems/docker-node/disko.nix'), 'utf8'));
+  });
+
+  it('reboot with nothing installed brings the installer back as it was (the lab reboot, not the machine)', async () => {
+    const before = installer.host.hostPublicKey;
+    execFileSync('ssh', ['-F', installer.lab.sshConfigPath, installer.host.name, 'reboot'], { stdio: 'ignore' });
+    const log = path.join(installer.host.dir, 'log/boot.log');
+    await expect.poll(() => fs.readFileSync(log, 'utf8'), { timeout: 30_000, interval: 200 }).toContain('the installer starts again');
+    await waitForPort(installer.host.address, 22, 30_000);
+    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+    expect(facts.hostname).toBe(installer.host.name);
+    expect(installer.host.hostPublicKey).toBe(before);
+    expect(fs.readFileSync(log, 'utf8')).toContain('no installed system');
+  });
+
+  it('stopping the installer detaches its loop devices and removes their files', async () => {
+    const disks = installer.disks;
+    for (const d of disks) expect(loopDevices()).toContain(d.file);
+    await installer.stop();
+    for (const d of disks) {
+      expect(loopDevices()).not.toContain(d.file);
+      expect(fs.existsSync(d.file)).toBe(false);
+    }
+  });
+});
