@@ -49,6 +49,8 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           ...(o.message ? { message: o.message } : {}),
           ...(o.upToDate ? { upToDate: true } : {}),
           ...(o.checks ? { checks: o.checks } : {}),
+          ...(o.builtOn ? { builtOn: o.builtOn } : {}),
+          ...(o.copiedFrom ? { copiedFrom: o.copiedFrom } : {}),
           stages: o.stages,
         })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
@@ -96,6 +98,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
             >
               <td>
                 <strong>{t.target}</strong>
+                {t.builtOn ? (
+                  <div className="faint" data-testid="deploy-host-built-on">
+                    {whereBuilt(t)}
+                  </div>
+                ) : null}
               </td>
               <td>{t.stage ?? '—'}</td>
               <td>
@@ -129,4 +136,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       ) : null}
     </section>
   );
+}
+
+/** Where a host's closure is built and where the host gets it from, in the user's words. */
+function whereBuilt(t: TargetProgress): string {
+  const built = t.builtOn === 'here' ? 'built here' : t.builtOn === 'the host itself' ? 'built on the host itself' : `built on ${t.builtOn}`;
+  if (!t.copiedFrom || t.copiedFrom === 'here') return built;
+  return `${built} · sent by ${t.copiedFrom}`;
 }
