@@ -3,6 +3,7 @@ import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
+import { HostChecks } from './HostChecks';
 import { HostLog } from './HostLog';
 import { Timeline } from './Timeline';
 
@@ -15,7 +16,7 @@ const tones: Record<string, 'accent' | 'ok' | 'err' | 'warn'> = {
   skipped: 'warn',
   cancelled: 'warn',
 };
-const stageOrder = ['preflight', 'build', 'copy', 'activate', 'confirm'];
+const stageOrder = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm'];
 
 function stageFraction(t: TargetProgress): number | undefined {
   if (t.status === 'pending') return 0;
@@ -47,6 +48,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           ...(o.stage ? { stage: o.stage } : {}),
           ...(o.message ? { message: o.message } : {}),
           ...(o.upToDate ? { upToDate: true } : {}),
+          ...(o.checks ? { checks: o.checks } : {}),
           ...(o.builtOn ? { builtOn: o.builtOn } : {}),
           ...(o.copiedFrom ? { copiedFrom: o.copiedFrom } : {}),
           stages: o.stages,
@@ -125,6 +127,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       {!running && finishedAt && rows.some((r) => (r.stages?.length ?? 0) > 0) ? (
         <Timeline rows={rows.map((r) => ({ target: r.target, status: r.status, stages: r.stages ?? [] }))} startedAt={startedAt} finishedAt={finishedAt} />
       ) : null}
+      {host ? <HostChecks target={host} checks={rows.find((r) => r.target === host)?.checks} /> : null}
       {host ? (
         <div className="deploy-host-log" data-testid="deploy-host-log" data-target={host}>
           <h3>Log of {host}</h3>

@@ -107,9 +107,9 @@ describe('a diff against a host (recorded host listing)', () => {
     system.references.push(home);
     const hostOutput = JSON.stringify([{ path: home, narHash: 'sha256:0', narSize: 1, references: [] }, ...listing]);
     // The host answers the listing command (whatever form it takes) with the recorded listing.
-    const listing = closureListingArgv('/run/current-system').join('\0');
+    const listingCommand = closureListingArgv('/run/current-system').join('\0');
     const exec = async (argv: readonly string[]) =>
-      argv.join('\0') === listing ? { code: 0, stdout: hostOutput, stderr: '' } : { code: 0, stdout: '', stderr: '' };
+      argv.join('\0') === listingCommand ? { code: 0, stdout: hostOutput, stderr: '' } : { code: 0, stdout: '', stderr: '' };
     const entries = recorded('moonlight-fish-3.7.2.json');
     const report = await diffAgainstHost(async () => exec, 'moonlight (running)', { label: 'working tree', source: 'working-tree', storePath: entries[0]!.path, entries });
     expect(report.old.storePath).toBe(system.path);
