@@ -127,6 +127,7 @@ function droidSpec(inventory: Inventory, name: string, selection: DroidSelection
     sudo: false,
     buildOnTarget: buildOn === 'phone',
     tags: [],
+    checks: [],
     phone: { ...(route ? { route } : {}), source: selection.source ?? 'head', buildOn, ...(selection.identityFile ? { identityFile: selection.identityFile } : {}) },
   };
 }
