@@ -47,7 +47,7 @@ export function createCore(options: CoreOptions): FleetCore {
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const events = new EventBus();
   const settings = new SettingsStore(options.dataDir);
-  const jobs = new Jobs(options.dataDir, events);
+  const jobs = new Jobs(options.dataDir, events, () => settings.get().jobRetention);
   const prompts = new Prompts(events);
   const services = new Map<string, { value: unknown; dispose?: (value: unknown) => void | Promise<void> }>();
   const fixedRoot = options.root ? path.resolve(options.root) : undefined;
