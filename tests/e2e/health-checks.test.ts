@@ -45,8 +45,8 @@ describe('health checks and "reboot needed" in the UI', () => {
   });
 
   it('lists the health checks in the deploy sheet, and shows the failed check and the rollback in the deploy view', async () => {
-    await row(page, 'moonlight').getByTestId('inventory-pick').click();
-    await page.locator('[data-testid="inventory-systems"] .inv-counts-row [data-testid="deploy-button"]').click();
+    // The detail pane's Deploy button (moonlight is open there).
+    await page.getByTestId('system-detail').getByTestId('deploy-button').click();
     const sheet = page.getByTestId('deploy-sheet');
     const checks = sheet.getByTestId('deploy-sheet-checks');
     await checks.waitFor({ timeout: 20_000 });
@@ -65,6 +65,7 @@ describe('health checks and "reboot needed" in the UI', () => {
     expect(await results.nth(0).getAttribute('data-status')).toBe('failed');
     expect(await results.nth(0).textContent()).toContain('cannot open /var/lib/status-page/state');
     expect(await results.nth(1).getAttribute('data-status')).toBe('skipped');
+    await view.getByTestId('deploy-checks').scrollIntoViewIfNeeded();
     await screenshotBothThemes(page, 'health-deploy-failed-check');
     expect(ui!.errors).toEqual([]);
   });

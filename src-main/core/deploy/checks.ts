@@ -89,7 +89,7 @@ export async function runCheck(session: HostSession, check: DeployCheck, signal:
   }
   if (!last.passed && check.kind === 'unit') {
     // What systemd says about the unit, for the person reading why it failed.
-    const status = await session.connection.exec([systemctlPath, 'status', '--no-pager', '-n', '10', check.unit], { signal }).catch(() => undefined);
+    const status = await session.connection.exec([systemctlPath, 'status', '--no-pager', '--lines=10', check.unit], { signal }).catch(() => undefined);
     if (status?.stdout.trim()) last = { ...last, output: `${last.output}\n${clip(status.stdout)}` };
   }
   return { label: checkLabel(check), kind: check.kind, status: last.passed ? 'passed' : 'failed', output: last.output, durationMs: Date.now() - started };
