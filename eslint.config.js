@@ -15,6 +15,49 @@ const onlySshLayer = {
   message: 'Only src-main/core/ssh opens SSH: use sshSessions(ctx).open(...) (core/ssh/sessions.ts) and the types of core/ssh/connection.ts.',
 };
 
+// Domains depend one way: a lower one never imports a higher one (docs/ARCHITECTURE.md).
+const domainLevels = [['ssh', 'process'], ['nix', 'git'], ['homelab', 'closure'], ['android'], ['deploy']];
+// Besides the levels: closure/ reads closures and must not reach into git/ (issue 14).
+const extraBans = { closure: ['git'] };
+// Imports that still cross the order, to be moved up to the domain that owns them (issue 14,
+// docs/ARCHITECTURE.md "Layers"). New files get no exception.
+const domainOrderDebt = [
+  'src-main/core/git/handlers.ts', // closure.* commands still registered here
+  'src-main/core/git/contract.ts',
+  'src-main/core/git/since-deployed.ts', // reads the deploy history: belongs in deploy/
+  'src-main/core/git/deployed-revision.ts',
+  'src-main/core/git/affected.ts', // needs the inventory: belongs in homelab/
+  'src-main/core/git/affected-rules.ts',
+  'src-main/core/closure/diff-job.ts', // resolves revisions with git/
+  'src-main/core/closure/home-host.ts', // resolves deploy targets
+  'src-main/core/closure/droid-phone.ts', // reads a phone's closure over android/
+];
+const higherThan = (domain) => {
+  const level = domainLevels.findIndex((l) => l.includes(domain));
+  return [...domainLevels.slice(level + 1).flat(), ...(extraBans[domain] ?? [])];
+};
+const domainOrder = domainLevels.flat().map((domain) => ({
+  files: [`src-main/core/${domain}/**/*.ts`],
+  ignores: domainOrderDebt,
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        paths: domain === 'ssh' ? coreUiOrNetwork : [...coreUiOrNetwork, onlySshLayer],
+        patterns: [
+          ...coreFrontEnds,
+          ...higherThan(domain).map((higher) => ({
+            group: [`../${higher}/*`, `../../${higher}/*`, `**/core/${higher}/*`],
+            message: (extraBans[domain] ?? []).includes(higher)
+              ? `core/${domain} must not import core/${higher} (issue 14): take what it needs as an argument.`
+              : `core/${domain} is below core/${higher} (ssh, process < nix, git < homelab, closure < android < deploy): move the code up, or pass what it needs in.`,
+          })),
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'flake/**', 'test-output/**', 'tests/fixtures/**'] },
   js.configs.recommended,
@@ -72,4 +115,5 @@ export default tseslint.config(
       ],
     },
   },
+  ...domainOrder,
 );

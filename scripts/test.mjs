@@ -65,7 +65,7 @@ if (!checkMachine()) process.exit(1);
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;
 if (only.length === 0) {
-  ok = step('type-check', bin('tsc'), ['-b', 'tsconfig.json']) && ok;
+  ok = step('type-check', bin('tsc'), ['-b', 'tsconfig.layers.json']) && ok;
   ok = step('lint', bin('eslint'), ['.']) && ok;
   ok = step('build', bin('electron-vite'), ['build']) && ok;
 }

@@ -50,7 +50,7 @@ let
         let extra = homeFor user host; in
         if extra == null then [ ] else [ { name = user; value = [ homeDirs.${user} extra ]; } ]) baseUsers);
       result = lib.evalModules {
-        modules = [ ./nixos/system.nix ./nixos/programs.nix ./nixos/home-manager.nix ./nixos/secrets.nix ./nixos/hardware.nix ./nixos/toplevel.nix ]
+        modules = [ ./nixos/system.nix ./nixos/programs.nix ./nixos/home-manager.nix ./nixos/secrets.nix ./nixos/hardware.nix ./nixos/disko.nix ./nixos/toplevel.nix ]
           ++ moduleList "nixos" ++ [
             {
               nixpkgs.hostPlatform = meta.system;

@@ -1,4 +1,4 @@
-import { findUp } from '../core/find-up';
+import { findUp } from '../core/checkout/find-up';
 import * as path from 'node:path';
 
 /**

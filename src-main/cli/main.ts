@@ -11,6 +11,7 @@ import { registerCheck } from './commands/check';
 import { registerInventory } from './commands/inventory';
 import { registerAdd } from './commands/add';
 import { registerHardware } from './commands/hardware';
+import { registerInstall } from './commands/install';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
 import { registerStatus } from './commands/status';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerInventory(program);
   registerAdd(program);
   registerHardware(program);
+  registerInstall(program);
   registerBuild(program);
   registerCheck(program);
   registerDiff(program);

@@ -18,6 +18,11 @@ export interface CommandTraits {
   readonly personOnly?: boolean;
   /** It changes the checkout other commands act on: commands sent after it wait until it is done. */
   readonly changesCheckout?: boolean;
+  /**
+   * An expensive read (nix evaluations): identical calls (same input, same checkout) made
+   * while one runs share its answer, so a flood of requests starts one evaluation.
+   */
+  readonly coalesce?: boolean;
 }
 
 export interface CommandSpec<I extends z.ZodType = z.ZodType, R = unknown, K extends CommandKind = CommandKind> extends CommandTraits {

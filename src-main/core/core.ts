@@ -47,7 +47,7 @@ export function createCore(options: CoreOptions): FleetCore {
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const events = new EventBus();
   const settings = new SettingsStore(options.dataDir);
-  const jobs = new Jobs(options.dataDir, events);
+  const jobs = new Jobs(options.dataDir, events, () => settings.get().jobRetention);
   const prompts = new Prompts(events);
   const services = new Map<string, { value: unknown; dispose?: (value: unknown) => void | Promise<void> }>();
   const fixedRoot = options.root ? path.resolve(options.root) : undefined;
@@ -109,7 +109,25 @@ export function createCore(options: CoreOptions): FleetCore {
     return invokeNow(name, rawInput);
   }
 
-  async function invokeNow(name: CommandName, rawInput: unknown): Promise<unknown> {
+  // Identical expensive reads under way, by command, input and checkout (CommandTraits.coalesce).
+  const inFlight = new Map<string, Promise<unknown>>();
+
+  function invokeNow(name: CommandName, rawInput: unknown): Promise<unknown> {
+    if (!(commands[name] as CommandSpec).coalesce) return invokeOnce(name, rawInput);
+    let key: string;
+    try {
+      key = JSON.stringify([name, context.currentRoot() ?? '', rawInput ?? {}]);
+    } catch {
+      return invokeOnce(name, rawInput);
+    }
+    const running = inFlight.get(key);
+    if (running) return running;
+    const run = invokeOnce(name, rawInput).finally(() => inFlight.delete(key));
+    inFlight.set(key, run);
+    return run;
+  }
+
+  async function invokeOnce(name: CommandName, rawInput: unknown): Promise<unknown> {
     const input = parseCommandInput(name, rawInput);
     const spec = commands[name] as CommandSpec;
     const handler = handlers[name] as AnyHandler;

@@ -16,6 +16,8 @@ export interface TrayState {
   readonly recent: readonly JobInfo[];
   /** Hosts that run something else than the checkout builds (from the last status check), for "Deploy all out-of-date". */
   readonly outOfDate: readonly string[];
+  /** Hosts whose booted kernel, initrd or modules are not their current system's (from the last status check). */
+  readonly needsReboot?: readonly string[];
   /** One-line outcome of recent deploys, by job id ("2 deployed, moonlight rolled back to generation 4"). */
   readonly deploySummaries: Readonly<Record<string, string>>;
 }
@@ -80,7 +82,8 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
     }
     case 'deploy.hosts': {
       const outOfDate = event.hosts.filter((h) => h.online && h.outOfDate === true).map((h) => h.target);
-      return { state: { ...state, outOfDate }, notifications: [] };
+      const needsReboot = event.hosts.filter((h) => h.online && h.needsReboot === true).map((h) => h.target);
+      return { state: { ...state, outOfDate, needsReboot }, notifications: [] };
     }
     default:
       return { state, notifications: [] };
@@ -140,6 +143,8 @@ export function trayMenu(state: TrayState, windowVisible: boolean): TrayMenuItem
       label: state.outOfDate.length > 0 ? `Deploy all out-of-date (${state.outOfDate.length})` : 'Deploy all out-of-date (none)',
       enabled: state.outOfDate.length > 0 && !state.running.some((j) => deployKinds.has(j.kind)),
     },
+    // Information only: which hosts run a kernel older than their system's.
+    ...((state.needsReboot ?? []).length > 0 ? [{ id: 'reboot-needed', label: `Reboot needed: ${(state.needsReboot ?? []).join(', ')}`, enabled: false }] : []),
     { id: 'quit', label: 'Quit', enabled: true },
   ];
 }

@@ -15,6 +15,8 @@ export interface DeployRequest {
   readonly keepGoing: boolean;
   /** Home targets: log in as this user instead of the home's own name. */
   readonly asUser?: string;
+  /** Do not run the systems' health checks after the switch. */
+  readonly skipChecks?: boolean;
 }
 
 /** A notification shown in the page (and, when allowed, by the browser). */
@@ -106,6 +108,7 @@ export const useDeployStore = create<DeployState>((set, get) => ({
       canary: request.canary,
       keepGoing: request.keepGoing,
       ...(request.asUser ? { asUser: request.asUser } : {}),
+      ...(request.skipChecks ? { skipChecks: true } : {}),
     });
     return jobId;
   },

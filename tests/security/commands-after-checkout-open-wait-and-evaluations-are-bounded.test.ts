@@ -28,6 +28,32 @@ describe('commands on one connection run in order; evaluations are bounded', () 
     }
   });
 
+  it('ten identical "affected, confirmed by nix" requests at once evaluate as much as one (a counting wrapper around the real nix)', async () => {
+    const tools = tempDir('nix-wrapper');
+    const log = path.join(tools, 'calls.log');
+    const wrapper = path.join(tools, 'nix');
+    const realNix = ['/usr/bin/nix', '/nix/var/nix/profiles/default/bin/nix'].find((p) => fs.existsSync(p)) ?? 'nix';
+    fs.writeFileSync(wrapper, `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\nexec ${realNix} "$@"\n`, { mode: 0o755 });
+    const homelab = makeHomelab({}, { commitAfter: { 'systems/web/default.nix': '{ ... }: { networking.hostName = "web"; }\n' } });
+    const core = createCore({ host: 'server', dataDir: tempDir('data'), root: homelab, env: { ...process.env, FLEET_NIX: wrapper } });
+    const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').length : 0);
+    try {
+      const one = await core.invokeWire('changes.affected', { confirm: true });
+      expect(one.ok).toBe(true);
+      const forOne = calls();
+      expect(forOne).toBeGreaterThan(0);
+      fs.rmSync(log);
+      const ten = await Promise.all(Array.from({ length: 10 }, () => core.invokeWire('changes.affected', { confirm: true })));
+      // One run answered all ten: the very same result object, and one request's worth of nix calls.
+      for (const reply of ten) expect(reply.ok).toBe(true);
+      const results = ten.map((reply) => (reply as { ok: true; result: unknown }).result);
+      for (const result of results) expect(result).toBe(results[0]);
+      expect(calls()).toBeLessThanOrEqual(forOne);
+    } finally {
+      await core.dispose();
+    }
+  });
+
   it('thirty requests for unknown build targets at once share one lookup: three nix evaluations, not ninety (a counting wrapper around the real nix)', async () => {
     const tools = tempDir('nix-wrapper');
     const log = path.join(tools, 'calls.log');

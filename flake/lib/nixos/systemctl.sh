@@ -55,9 +55,9 @@ stop_unit() {
   d="$state/units/$1"
   pid=$(cat "$d/pid" 2>/dev/null || true)
   if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
-    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     i=0; while [ -d "/proc/$pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
-    kill -KILL -- "-$pid" 2>/dev/null || true
+    kill -KILL "-$pid" 2>/dev/null || true
   fi
   rm -rf "$d"
 }

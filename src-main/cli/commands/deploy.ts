@@ -4,7 +4,7 @@ import type { DeployRecord } from '../../core/deploy/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions, type CliSession } from '../core-session';
 import { runJob } from '../follow-job';
-import { printError, printJson } from '../output';
+import { printError, printJson, terminalBlock, terminalText } from '../output';
 
 interface DeployCliOptions {
   readonly mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
@@ -19,6 +19,7 @@ interface DeployCliOptions {
   readonly substituteOnTarget?: boolean;
   readonly force?: boolean;
   readonly as?: string;
+  readonly skipChecks?: boolean;
   readonly serial?: string;
   readonly identity?: string;
   readonly worktree?: boolean;
@@ -38,6 +39,7 @@ export function registerDeploy(program: Command): void {
     .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--skip-checks', "do not run the systems' health checks (meta.json deploy.checks) after the switch")
     .option('--force', 'activate even hosts that already run exactly this generation (default: report "already up to date")')
     .option('--as <user>', 'for home targets: log in as this user')
     .option('--serial <serial>', 'for droid targets: the phone (adb serial) when not the one linked')
@@ -65,6 +67,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
             ...(opts.force ? { force: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
+            ...(opts.skipChecks ? { skipChecks: true } : {}),
             ...(phoneOptions(opts) ? { phone: phoneOptions(opts) } : {}),
           },
           { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
@@ -83,7 +86,13 @@ export async function reportDeploy(session: CliSession, info: JobInfo, json: boo
   const out = json ? process.stderr : process.stdout;
   for (const o of (record as DeployRecord | undefined)?.outcomes ?? []) {
     const copied = o.copiedPaths !== undefined ? `, copied ${o.copiedPaths} paths` : '';
-    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}\n`);
+    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}${o.needsReboot ? ' (reboot needed)' : ''}\n`);
+    for (const c of o.checks ?? []) {
+      if (c.status === 'pending') continue;
+      out.write(`  ${c.status === 'passed' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'skip'} ${terminalText(c.label)}\n`);
+      // The output is the host's: shown without its control sequences.
+      if (c.status === 'failed' && c.output) out.write(`${terminalBlock(c.output).split('\n').map((l) => `       ${l}`).join('\n')}\n`);
+    }
   }
   if (info.status === 'succeeded') return 0;
   if (info.error) printError(FleetError.fromWire(info.error));

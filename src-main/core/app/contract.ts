@@ -88,6 +88,13 @@ export const appCommands = {
           })
           .strict()
           .optional(),
+        jobRetention: z
+          .object({
+            days: z.number().int().min(1).max(3650).optional(),
+            maxMegabytes: z.number().int().min(10).max(100_000).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict(),
   ),

@@ -25,6 +25,7 @@ export function appHandlers(ctx: CoreContext): HandlersFor<typeof appCommands> {
         ...(input.theme ? { theme: input.theme } : {}),
         ...(input.buildConcurrency ? { buildConcurrency: input.buildConcurrency } : {}),
         ...(input.deploy ? { deploy: { ...s.deploy, ...input.deploy, buildHost: input.deploy.buildHost === undefined ? s.deploy.buildHost : (input.deploy.buildHost ?? undefined) } } : {}),
+        ...(input.jobRetention ? { jobRetention: { ...s.jobRetention, ...input.jobRetention } } : {}),
       })),
     'settings.setEditor': (input) => ctx.settings.update((s) => ({ ...s, editor: input.editor ?? undefined })),
     'checkout.open': async (input) => {

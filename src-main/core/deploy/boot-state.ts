@@ -53,3 +53,7 @@ export function bootStateOf(facts: ReadonlyMap<string, string>): BootState {
   ];
   return { bootedSystem: booted, needsReboot: reasons.length > 0, ...(reasons.length > 0 ? { rebootReasons: reasons } : {}) };
 }
+
+/** The boot lines alone, for after a deploy. Args: the system profile. */
+export const bootStateScript = `kind=system; profile=$1
+${bootStateLines}`;

@@ -70,6 +70,8 @@ export const deployCommands = {
         substituteOnTarget: z.boolean().optional(),
         /** Activate even hosts that already run exactly the generation this deploy would give them. */
         force: z.boolean().optional(),
+        /** Do not run the systems' health checks (meta.json deploy.checks) after the switch. */
+        skipChecks: z.boolean().optional(),
         /** For home targets: log in as this user instead of the home's own name. */
         asUser: loginName.optional(),
         /** For droid targets: the phone (default: the one connected phone linked to the droid) and how it is built. */

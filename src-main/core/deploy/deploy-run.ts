@@ -4,6 +4,8 @@ import { FleetError, toWireError } from '../contract';
 import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
 import type { JobProgress } from '../jobs/types';
+import { systemProfile } from './activate';
+import { bootStateOf, bootStateScript } from './boot-state';
 import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
 import { pushFromBuildHost } from './push-from-build-host';
@@ -14,6 +16,7 @@ import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEn
 import type { DeployService } from './service';
 import { whoAmI } from './service';
 import { evaluatedOutputs } from './outputs';
+import { keyValues } from './remote-scripts';
 import { alreadyUpToDate } from './up-to-date';
 import { listGenerations } from './status';
 import { hostKindOf, TargetRun } from './target-run';
@@ -27,6 +30,8 @@ export interface DeployOptions {
   readonly magicRollback: boolean;
   readonly confirmTimeoutSeconds: number;
   readonly substituteOnTarget: boolean;
+  /** --skip-checks: no health checks after the switch. */
+  readonly skipChecks?: boolean;
   /** Activate even hosts that already run exactly the target generation. */
   readonly force?: boolean;
   readonly revision?: string;
@@ -69,6 +74,7 @@ export async function runDeploy(
     confirmTimeoutSeconds: options.confirmTimeoutSeconds,
     magicRollback: options.magicRollback,
     substituteOnTarget: options.substituteOnTarget,
+    skipChecks: options.skipChecks ?? false,
     force: options.force ?? false,
     sudoPasswords: new Map(),
     promptChain: Promise.resolve(),
@@ -179,6 +185,7 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
       else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
       if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
       await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
+      if (run.status === 'succeeded') await noteBootState(env, run);
     } catch (error) {
       const wire = toWireError(error);
       logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
@@ -200,6 +207,20 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     }),
   );
   queue = [];
+}
+
+/** After a system's deploy: does the host now need a reboot (a new kernel, initrd or modules)? Best effort. */
+async function noteBootState(env: DeployEnv, run: TargetRun): Promise<void> {
+  if (run.spec.kind !== 'system' || env.mode === 'dry-activate' || !run.session?.connection.isOpen) return;
+  try {
+    const result = await run.session.script(bootStateScript, [systemProfile], { signal: env.job.signal });
+    const state = bootStateOf(keyValues(result.stdout));
+    if (state.needsReboot === undefined) return;
+    run.needsReboot = state.needsReboot;
+    if (state.needsReboot) logFor(env, run)(`reboot needed: ${(state.rebootReasons ?? []).join('; ')}`, 'info');
+  } catch {
+    // The deploy is done; whether it needs a reboot shows in the next status check.
+  }
 }
 
 /** A droid whose phone builds it (`nix-on-droid switch --flake` during activation). */

@@ -71,6 +71,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
           ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
           ...(input.force ? { force: true } : {}),
+          skipChecks: input.skipChecks ?? false,
           ...revision,
         }),
     };

@@ -9,6 +9,8 @@ import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
+import { checksBudgetSeconds, checksStage, checksWanted, failedBeforeDeploy } from './checks-stage';
+import type { HealthCheckResult } from '../jobs/types';
 import { hostKindOf, type TargetRun } from './target-run';
 import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
@@ -23,6 +25,8 @@ export interface DeployEnv {
   readonly confirmTimeoutSeconds: number;
   readonly magicRollback: boolean;
   readonly substituteOnTarget: boolean;
+  /** --skip-checks: no health checks after the switch. */
+  readonly skipChecks: boolean;
   /** Activate even a host that already runs exactly the target generation. */
   readonly force: boolean;
   /** sudo passwords typed during this deploy, by login user: asked once per deploy. */
@@ -239,6 +243,8 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   const log = logFor(env, run);
   const magic = env.magicRollback && (env.mode === 'switch' || env.mode === 'test');
   const stateId = `${env.deployId}-${run.spec.kind}`;
+  const withChecks = checksWanted(env, run);
+  const failedBefore = withChecks ? await failedBeforeDeploy(env, run) : undefined;
   run.enter('activate', `${env.mode}${magic ? `, rollback unless confirmed within ${env.confirmTimeoutSeconds} s` : ''}`);
   // Never interrupted by cancel: a half-run activation is worse than a finished one rolled back.
   const report = await runActivation(session, {
@@ -246,7 +252,8 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
     stateId,
     outPath: run.outPath!,
     mode: env.mode,
-    confirmTimeoutSeconds: magic ? env.confirmTimeoutSeconds : 0,
+    // The host's watchdog also waits while the health checks run.
+    confirmTimeoutSeconds: magic ? env.confirmTimeoutSeconds + (withChecks ? checksBudgetSeconds(run) : 0) : 0,
     rollbackOnFailure: env.magicRollback && env.mode !== 'dry-activate',
     ...(options.toGeneration !== undefined ? { toGeneration: options.toGeneration } : {}),
     log: (line) => log(line),
@@ -263,6 +270,10 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
     return run.finish('failed', `activation failed (${status || 'no status'})${report.result === 'none' ? '; there was no earlier generation to roll back to' : report.result ? `; ${report.result}` : ''}`);
   }
   if (report.lost) log('the connection dropped during activation; the host carries on by itself', 'error');
+  if (withChecks && !report.lost && !env.job.signal.aborted) {
+    const failed = await checksStage(env, run, failedBefore);
+    if (failed) return rollBackAfterCheck(env, run, stateId, failed);
+  }
   const cancelled = env.job.signal.aborted;
   if (!magic && !report.lost && !cancelled) return run.finish('succeeded', doneMessage(env, run));
 
@@ -291,6 +302,21 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
     return run.finish('rolled-back', `not confirmed within ${env.confirmTimeoutSeconds} s (the new generation broke SSH?): rolled back to generation ${rolled}`);
   }
   return run.finish('failed', `not confirmed; the host says: ${decision.decision} ${decision.result ?? ''}`.trim());
+}
+
+/** A health check failed: go back to the generation before (unless --no-rollback) and say which check and why. */
+async function rollBackAfterCheck(env: DeployEnv, run: TargetRun, stateId: string, failed: HealthCheckResult): Promise<void> {
+  const firstLine = failed.output?.split('\n')[0];
+  const why = `check ${failed.label} failed${firstLine ? ` (${firstLine})` : ''}`;
+  if (!env.magicRollback) return run.finish('failed', `${why}; kept generation ${run.generation ?? '?'} (no rollback)`);
+  run.enter('rollback', why);
+  const decision = await decideWithRetry(env, run, stateId, 'rollback');
+  const rolled = rolledBackGeneration(decision?.result);
+  if (rolled !== undefined) {
+    run.rolledBackTo = rolled;
+    return run.finish('rolled-back', `rolled back: ${why}; back on generation ${rolled}`);
+  }
+  return run.finish('failed', `${why}; the rollback did not finish (${decision?.result ?? `${run.spec.host} not reachable`})`);
 }
 
 function doneMessage(env: DeployEnv, run: TargetRun): string {

@@ -1,6 +1,6 @@
 import type { PhoneSession } from '../android/phone-session';
 import type { WireError } from '../contract';
-import type { FailedDerivation, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
+import type { FailedDerivation, HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
 import { FleetError } from '../contract';
 import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
@@ -43,6 +43,8 @@ export class TargetRun {
   pathsDone?: number;
   pathsTotal?: number;
   currentSystem?: string;
+  checks?: readonly HealthCheckResult[];
+  needsReboot?: boolean;
   /** A system's or home's host connection, from pre-flight on. */
   /** Where the host's profile points now (the system profile; a home's is currentSystem). */
   currentProfile?: string;
@@ -75,7 +77,7 @@ export class TargetRun {
     this.onChange(this, true);
   }
 
-  update(change: Partial<Pick<TargetRun, 'message' | 'bytesDone' | 'bytesTotal' | 'pathsDone' | 'pathsTotal'>>): void {
+  update(change: Partial<Pick<TargetRun, 'message' | 'bytesDone' | 'bytesTotal' | 'pathsDone' | 'pathsTotal' | 'checks'>>): void {
     Object.assign(this, change);
     this.onChange(this, false);
   }
@@ -119,6 +121,7 @@ export class TargetRun {
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
+      ...(this.checks ? { checks: this.checks } : {}),
       stages: [...this.stages],
     };
   }
@@ -143,6 +146,8 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.checks ? { checks: this.checks } : {}),
+      ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
       stages: [...this.stages],
     };
   }

@@ -54,6 +54,7 @@ export function resolveTargets(
       buildOnTarget: item.deploy.buildOnTarget,
       ...(buildHost !== undefined && buildHost !== item.deploy.host ? { buildHost } : {}),
       tags: item.deploy.tags,
+      checks: item.deploy.checks,
     };
   };
   for (const raw of selectors) {
@@ -102,6 +103,7 @@ function homeSpec(inventory: Inventory, text: string, asUser?: string): DeployTa
     sudo: false,
     buildOnTarget: false,
     tags: system?.deploy.tags ?? [],
+    checks: [],
   };
 }
 
@@ -125,6 +127,7 @@ function droidSpec(inventory: Inventory, name: string, selection: DroidSelection
     sudo: false,
     buildOnTarget: buildOn === 'phone',
     tags: [],
+    checks: [],
     phone: { ...(route ? { route } : {}), source: selection.source ?? 'head', buildOn, ...(selection.identityFile ? { identityFile: selection.identityFile } : {}) },
   };
 }

@@ -1,5 +1,6 @@
 import type { PhoneRoute } from '../android/types';
-import type { StageTiming, TargetStatus } from '../jobs/types';
+import type { DeployCheck } from '../homelab/deploy-checks';
+import type { HealthCheckResult, StageTiming, TargetStatus } from '../jobs/types';
 
 /** How switch-to-configuration is run (NixOS's own words). */
 export type DeployMode = 'switch' | 'boot' | 'test' | 'dry-activate';
@@ -7,7 +8,7 @@ export type DeployMode = 'switch' | 'boot' | 'test' | 'dry-activate';
 export const deployModes: readonly DeployMode[] = ['switch', 'boot', 'test', 'dry-activate'];
 
 /** The visible stages of one target's deploy, in order. */
-export type DeployStage = 'preflight' | 'build' | 'copy' | 'activate' | 'confirm' | 'rollback';
+export type DeployStage = 'preflight' | 'build' | 'copy' | 'activate' | 'checks' | 'confirm' | 'reboot' | 'rollback';
 
 /** What a deploy puts somewhere: a NixOS system, a Home Manager home, a Nix-on-Droid phone. */
 export type DeployKind = 'system' | 'home' | 'droid';
@@ -41,6 +42,8 @@ export interface DeployTargetSpec {
   /** Build on this machine instead ("user@host" or an ssh alias), then copy from it straight to the host. */
   readonly buildHost?: string;
   readonly tags: readonly string[];
+  /** Health checks after the switch (meta.json deploy.checks; none for homes and droids). */
+  readonly checks: readonly DeployCheck[];
   /** Droids only: the phone and how it is built. */
   readonly phone?: PhoneDeploy;
 }
@@ -74,6 +77,10 @@ export interface TargetOutcome {
   readonly builtOn?: string;
   /** Where the host got the closure from: "here", the build host's name, or "cache". */
   readonly copiedFrom?: string;
+  /** The health checks and how each went. */
+  readonly checks?: readonly HealthCheckResult[];
+  /** After the deploy: the host's booted kernel, initrd or modules are not its new system's. */
+  readonly needsReboot?: boolean;
   readonly stages: readonly StageTiming[];
 }
 

@@ -43,6 +43,7 @@ export const gitCommands = {
   'changes.affected': query<AffectedReport>()(
     'Which systems, homes and droids the changes since `base` (default HEAD) can touch, with a reason each; `confirm` evaluates old and new derivations.',
     z.object({ base: revisionInput.optional(), confirm: z.boolean().optional() }).strict(),
+    { coalesce: true },
   ),
   'changes.sinceDeployed': job<SinceDeployedReport>()(
     'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it. For a droid (host "droid:<name>"): the revision of its last successful deploy.',

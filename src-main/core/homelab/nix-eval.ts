@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { runNix, type NixResult } from '../nix/runner';
-import { gitTopOf } from '../find-up';
+import { gitTopOf } from '../checkout/find-up';
 import { checkoutErrorOf } from '../nix/nix-errors';
 import type { FlakeEvaluation } from './types';
 

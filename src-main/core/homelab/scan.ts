@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gitTopOf } from '../find-up';
+import { gitTopOf } from '../checkout/find-up';
 import { discoverEntries, type DiscoveredEntry } from './discover';
 import { buildHomes } from './homes';
 import { detectLayoutRoot } from './layout';

@@ -6,6 +6,10 @@ import type { EventBus } from '../events';
 import type { SettingsStore } from '../settings/settings';
 import { writeFileAtomic } from '../settings/atomic-file';
 import { setTopLevelKey } from './meta-edit';
+import { deployTargetInput } from './contract';
+
+/** The meta.json deploy fields the target editor sets; the others are left alone. */
+const deployTargetFields: ReadonlySet<string> = new Set(Object.keys(deployTargetInput.shape));
 import { unsafeHostReason, unsafeUserReason } from './names';
 import { evaluateFlake } from './nix-eval';
 import { reconcile } from './reconcile';
@@ -119,8 +123,15 @@ export class InventoryService {
     else throw new FleetError('invalid-input', `${system.path}/meta.json ${read.detail}; fix it by hand first.`);
     let next: string;
     try {
-      const clean = deploy ? Object.fromEntries(Object.entries(deploy).filter(([, v]) => v !== undefined)) : undefined;
-      next = setTopLevelKey(text, 'deploy', clean);
+      const clean = deploy ? Object.fromEntries(Object.entries(deploy).filter(([, v]) => v !== undefined)) : {};
+      // The target editor owns only its own fields: other deploy settings in meta.json
+      // (checks, buildHost, ...) stay as the person wrote them.
+      const current = (JSON.parse(text) as { deploy?: unknown }).deploy;
+      const kept = current && typeof current === 'object' && !Array.isArray(current)
+        ? Object.fromEntries(Object.entries(current).filter(([key]) => !deployTargetFields.has(key)))
+        : {};
+      const merged = { ...kept, ...clean };
+      next = setTopLevelKey(text, 'deploy', Object.keys(merged).length > 0 ? merged : undefined);
     } catch (error) {
       throw new FleetError('invalid-input', `${system.path}/meta.json is not a JSON object (${(error as Error).message}); fix it by hand first.`, {
         location: { file, line: 1 },

@@ -34,6 +34,39 @@ export class JobIndex {
     );
   }
 
+  /**
+   * Rewrite the index without the forgotten jobs, one line per job kept (atomically: a crash
+   * leaves the old or the new file). Lines another process appended meanwhile are kept: the
+   * file is read again just before it is replaced, and left alone if it changed under us.
+   */
+  forget(ids: ReadonlySet<string>): boolean {
+    if (ids.size === 0) return true;
+    let before: string;
+    try {
+      before = fs.readFileSync(this.file, 'utf8');
+    } catch {
+      return true;
+    }
+    const kept = new Map<string, string>();
+    for (const line of before.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const job = JSON.parse(line) as { id?: unknown };
+        if (typeof job.id === 'string' && !ids.has(job.id)) kept.set(job.id, line);
+      } catch {
+        // a torn line: dropped with the rewrite
+      }
+    }
+    const temp = `${this.file}.${process.pid}.prune`;
+    fs.writeFileSync(temp, [...kept.values()].map((l) => l + '\n').join(''), { mode: 0o600 });
+    if (fs.statSync(this.file).size !== Buffer.byteLength(before)) {
+      fs.rmSync(temp, { force: true });
+      return false;
+    }
+    fs.renameSync(temp, this.file);
+    return true;
+  }
+
   append(job: JobInfo): void {
     // Progress snapshots are large and transient; the index keeps the facts.
     const { progress: _progress, ...facts } = job;

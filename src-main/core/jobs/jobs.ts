@@ -5,6 +5,8 @@ import { FleetError, toWireError } from '../contract';
 import type { EventBus } from '../events';
 import type { JobInfo, JobProgress, JobStatus, LogLine, LogStream } from './types';
 import { JobIndex } from './job-index';
+import { defaultJobRetention, jobsToForget, removeJobLogs, type JobRetention } from './prune';
+import { readLogLines } from './read-log';
 
 /** What a running job can do: log, report progress, and notice cancellation. */
 export interface JobContext {
@@ -55,11 +57,31 @@ export class Jobs {
   constructor(
     dataDir: string,
     private readonly events: EventBus,
+    private readonly retention: () => JobRetention = () => defaultJobRetention,
   ) {
     this.logDir = path.join(dataDir, 'logs');
     fs.mkdirSync(this.logDir, { recursive: true });
     this.index = new JobIndex(path.join(dataDir, 'jobs.jsonl'));
     for (const job of this.index.load()) this.finished.set(job.id, job);
+    this.prune();
+  }
+
+  /**
+   * Forget finished jobs beyond the retention (settings.jobRetention): their logs and index
+   * lines go, so the data folder stays bounded. Runs at start-up and after every job.
+   */
+  prune(): void {
+    try {
+      const retention = this.retention();
+      const forget = jobsToForget([...this.finished.values()], retention);
+      const ids = new Set(forget.map((j) => j.id));
+      if (!this.index.forget(ids)) return;
+      for (const id of ids) this.finished.delete(id);
+      const known = new Set([...this.finished.values(), ...[...this.running.values()].map((j) => j.info)].map((j) => j.logFile));
+      removeJobLogs(this.logDir, forget, known, retention);
+    } catch {
+      // Pruning is housekeeping: a failure (a read-only folder) never stops a job.
+    }
   }
 
   /** Start `run` as a job; returns at once. The job's result ends up in its JobInfo. */
@@ -141,20 +163,16 @@ export class Jobs {
     return [...running, ...done].slice(0, limit);
   }
 
-  /** Read a job's log back from its file, from line `from` (0-based), at most `max` lines. */
-  readLog(id: string, from = 0, max = 5000): { lines: string[]; total: number } {
+  /**
+   * Read a job's log back from its file, from line `from` (0-based), at most `max` lines.
+   * The file is streamed: only the lines asked for are held, whatever the log's size.
+   */
+  async readLog(id: string, from = 0, max = 5000): Promise<{ lines: string[]; total: number }> {
     const info = this.get(id);
     if (!info) throw new FleetError('not-found', `No job with id ${id}.`);
     const job = this.running.get(id);
     if (job) this.flush(job);
-    let text: string;
-    try {
-      text = fs.readFileSync(info.logFile, 'utf8');
-    } catch {
-      return { lines: [], total: 0 };
-    }
-    const all = text.length === 0 ? [] : text.replace(/\n$/, '').split('\n');
-    return { lines: all.slice(from, from + max), total: all.length };
+    return readLogLines(info.logFile, from, max);
   }
 
   /** Cancel everything and wait for the jobs to wind down (app quitting). */
@@ -231,6 +249,7 @@ export class Jobs {
     this.finished.set(info.id, info);
     this.index.append(info);
     this.events.emit({ type: 'job.status', job: info });
+    this.prune();
     return info;
   }
 }

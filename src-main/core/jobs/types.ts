@@ -16,6 +16,18 @@ export interface StageTiming {
   readonly status: TargetStatus;
 }
 
+/** One health check after a deploy's switch (meta.json deploy.checks), and how it went. */
+export interface HealthCheckResult {
+  /** "unit nginx.service", "command curl -fsS ...", "http https://... → 200", "no unit newly failed". */
+  readonly label: string;
+  readonly kind: 'unit' | 'command' | 'http' | 'failed-units';
+  /** skipped: not run because an earlier check failed. */
+  readonly status: 'pending' | 'running' | 'passed' | 'failed' | 'skipped';
+  /** What the check saw: the unit's state, the command's output, the HTTP status and body (cut short). */
+  readonly output?: string;
+  readonly durationMs?: number;
+}
+
 /** A derivation being built right now, with nix's current phase for it. */
 export interface RunningBuild {
   readonly drv: string;
@@ -49,6 +61,8 @@ export interface TargetProgress {
   readonly downloadsTotal?: number;
   /** Bytes of the built output's closure. */
   readonly closureSize?: number;
+  /** Health checks of a deploy target, in order. */
+  readonly checks?: readonly HealthCheckResult[];
   /** Derivations that failed to build, with the last lines of their build log. */
   readonly failedDerivations?: readonly FailedDerivation[];
   /** Where the target's closure is built: "here", "the host itself", or a build host's name. */

@@ -25,6 +25,7 @@ export const nixCommands = {
   'build.targets': query<readonly BuildTarget[]>()(
     'Resolve target names ("moonlight", "home:soriphoono", ".#attr.path") to the flake attributes a build uses.',
     z.object({ targets: z.array(targetName).min(1, 'name at least one target') }).strict(),
+    { coalesce: true },
   ),
   'build.start': job<BuildResult>()(
     'Build systems, homes and droids with live progress; the result holds each output path and closure size.',

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
-import { gitTopOf } from '../find-up';
+import { gitTopOf } from '../checkout/find-up';
 
 /** A source position, already mapped from the store copy back to the checkout when possible. */
 export interface SourceLocation {

@@ -35,6 +35,13 @@ export const settingsSchema = z.object({
   binaryCaches: z.record(z.string(), z.object({ url: z.string().min(1).max(2000), secretKeyFile: z.string().min(1).max(4096) })).default({}),
   /** Command used to open a file at a line, e.g. ["code", "--goto", "{file}:{line}"]. */
   editor: z.array(z.string().max(1024)).max(32).optional(),
+  /** How much job history (logs and the job list) the data folder keeps; the oldest goes first. */
+  jobRetention: z
+    .object({
+      days: z.number().int().min(1).max(3650).default(30),
+      maxMegabytes: z.number().int().min(10).max(100_000).default(512),
+    })
+    .prefault({}),
   /** Serial of an Android device -> droid configuration name. */
   droidLinks: z.record(z.string(), z.string()).default({}),
 });

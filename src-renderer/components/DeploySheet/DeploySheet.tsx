@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { DeployPreview } from '../../../src-main/core/api';
 import { askNotificationPermission, useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
+import { DeployChecks } from './DeployChecks';
 import './deploy-sheet.css';
 
 export interface DeploySheetProps {
@@ -27,6 +28,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
   const [parallel, setParallel] = useState(4);
   const [canary, setCanary] = useState(false);
   const [keepGoing, setKeepGoing] = useState(true);
+  const [runChecks, setRunChecks] = useState(true);
   const hasHomes = targets.some((t) => t.startsWith('home:'));
   // Home targets may log in as another user than the home's name (fleet deploy --as).
   const [asUser, setAsUser] = useState('');
@@ -65,7 +67,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
     setStarting(true);
     useDeployStore
       .getState()
-      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}) })
+      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}), ...(runChecks ? {} : { skipChecks: true }) })
       .then((jobId) => {
         onStarted?.(jobId);
         onClose();
@@ -142,6 +144,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
               {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && mode === 'boot' ? '; a failed activation rolls back' : '; no automatic rollback'}.
             </p>
           ) : null}
+          {preview ? <DeployChecks targets={preview.targets} mode={mode} skip={!runChecks} /> : null}
           {preview && diffSlot ? <div className="deploy-sheet-diff">{diffSlot(preview)}</div> : null}
           <div className="deploy-sheet-options">
             <label className="stack">
@@ -164,6 +167,10 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
                 <span className="faint">seconds.</span>
               </label>
             </div>
+            <label className="row">
+              <input type="checkbox" checked={runChecks} onChange={(e) => setRunChecks(e.target.checked)} data-testid="deploy-run-checks" />
+              <span>Run health checks after the switch</span>
+            </label>
             {hasHomes ? (
               <label className="row">
                 <span className="muted">Log in as</span>

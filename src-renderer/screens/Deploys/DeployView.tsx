@@ -3,6 +3,7 @@ import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
 import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
+import { HostChecks } from './HostChecks';
 import { HostLog } from './HostLog';
 import { Timeline } from './Timeline';
 
@@ -15,7 +16,7 @@ const tones: Record<string, 'accent' | 'ok' | 'err' | 'warn'> = {
   skipped: 'warn',
   cancelled: 'warn',
 };
-const stageOrder = ['preflight', 'build', 'copy', 'activate', 'confirm'];
+const stageOrder = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm'];
 
 function stageFraction(t: TargetProgress): number | undefined {
   if (t.status === 'pending') return 0;
@@ -47,6 +48,9 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           ...(o.stage ? { stage: o.stage } : {}),
           ...(o.message ? { message: o.message } : {}),
           ...(o.upToDate ? { upToDate: true } : {}),
+          ...(o.checks ? { checks: o.checks } : {}),
+          ...(o.builtOn ? { builtOn: o.builtOn } : {}),
+          ...(o.copiedFrom ? { copiedFrom: o.copiedFrom } : {}),
           stages: o.stages,
         })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
@@ -94,6 +98,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
             >
               <td>
                 <strong>{t.target}</strong>
+                {t.builtOn ? (
+                  <div className="faint" data-testid="deploy-host-built-on">
+                    {whereBuilt(t)}
+                  </div>
+                ) : null}
               </td>
               <td>{t.stage ?? '—'}</td>
               <td>
@@ -118,6 +127,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       {!running && finishedAt && rows.some((r) => (r.stages?.length ?? 0) > 0) ? (
         <Timeline rows={rows.map((r) => ({ target: r.target, status: r.status, stages: r.stages ?? [] }))} startedAt={startedAt} finishedAt={finishedAt} />
       ) : null}
+      {host ? <HostChecks target={host} checks={rows.find((r) => r.target === host)?.checks} /> : null}
       {host ? (
         <div className="deploy-host-log" data-testid="deploy-host-log" data-target={host}>
           <h3>Log of {host}</h3>
@@ -126,4 +136,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
       ) : null}
     </section>
   );
+}
+
+/** Where a host's closure is built and where the host gets it from, in the user's words. */
+function whereBuilt(t: TargetProgress): string {
+  const built = t.builtOn === 'here' ? 'built here' : t.builtOn === 'the host itself' ? 'built on the host itself' : `built on ${t.builtOn}`;
+  if (!t.copiedFrom || t.copiedFrom === 'here') return built;
+  return `${built} · sent by ${t.copiedFrom}`;
 }

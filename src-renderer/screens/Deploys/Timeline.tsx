@@ -6,7 +6,7 @@ export interface TimelineRow {
   readonly stages: readonly StageTiming[];
 }
 
-const stageNames = ['preflight', 'build', 'copy', 'activate', 'confirm', 'rollback'] as const;
+const stageNames = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm', 'rollback'] as const;
 const failed = new Set(['failed', 'rolled-back', 'cancelled']);
 
 /**
@@ -61,7 +61,7 @@ export function Timeline({ rows, startedAt, finishedAt }: { readonly rows: reado
           );
         })}
         {stageNames.map((name, i) => (
-          <g key={name} transform={`translate(${labelW + i * 92}, ${height - 16})`}>
+          <g key={name} transform={`translate(${labelW + i * ((width - labelW) / stageNames.length)}, ${height - 16})`}>
             <rect width={12} height={10} rx={2} className={`tl-stage tl-${name}`} />
             <text x={16} y={9} className="tl-tick">
               {name}

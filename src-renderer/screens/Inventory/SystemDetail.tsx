@@ -1,3 +1,4 @@
+import { InstallWizard } from './InstallWizard';
 import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { client } from '../../client';
@@ -39,6 +40,7 @@ function BuildButton({ name }: { readonly name: string }) {
 /** Everything known about one NixOS host, and its deploy target editor. */
 export function SystemDetail({ system, inventory }: { readonly system: SystemItem; readonly inventory: Inventory }) {
   const [editing, setEditing] = useState(false);
+  const [installing, setInstalling] = useState(false);
   const homes = inventory.homes.filter((h) => system.homes.includes(h.name));
   const last = useHostStatusStore((s) => s.byTarget[system.name]?.lastDeploy);
   return (
@@ -48,8 +50,14 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         <FlakeBadge state={system.flake} />
         <span className="inv-grow" />
         <BuildButton key={system.name} name={system.name} />
+        {system.files.includes('disko.nix') ? (
+          <button className="btn" type="button" onClick={() => setInstalling(true)} data-testid="install-open">
+            Install…
+          </button>
+        ) : null}
         <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
+      {installing ? <InstallWizard system={system} onClose={() => setInstalling(false)} /> : null}
       <WarningList warnings={system.warnings} />
       <dl className="inv-fields">
         <Field label="Path">

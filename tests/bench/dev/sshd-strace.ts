@@ -27,7 +27,6 @@ try {
   };
   await traced('ours', async () => {
     const c = await SshConnection.open({ host: 'ours', home: world.home, appKnownHosts: path.join(world.dataDir, 'known_hosts'), passphrases: new PassphraseCache(), askUnknownKey: async () => true });
-    c['client' as never as keyof SshConnection];
     try {
       await copyClosure(new HostSession(c, { kind: 'root' }), [closure.root], { env: world.env });
     } finally {

@@ -75,7 +75,12 @@ while read -r device mountpoint fstype options rest; do
   for part in $(partitions "$@"); do
     [ "$(blkid -p -o value -s PART_ENTRY_NAME "$part" 2>/dev/null)" = "$label" ] && found=$part
   done
-  if [ -n "$found" ]; then mount -t "$fstype" -o "$options" "$found" "$mountpoint" && echo "boot: $found on $mountpoint"; else echo "boot: $device not found"; fi
+  if [ -n "$found" ] && mount -t "$fstype" -o "$options" "$found" "$mountpoint" 2>/dev/null; then echo "boot: $found on $mountpoint"
+  else
+    # Not there, or this kernel cannot mount it (no vfat in the lab): the root filesystem's directory serves.
+    echo "boot: $device ($fstype) not mounted; $mountpoint is the root filesystem's directory"
+    mkdir -p "$sysroot$mountpoint" && mount --bind "$sysroot$mountpoint" "$mountpoint"
+  fi
 done < "$system/etc/fstab"
 for key in "$sysroot"/etc/ssh/ssh_host_*_key "$sysroot"/etc/ssh/ssh_host_*_key.pub; do
   [ -e "$key" ] && cp -p "$key" /etc/ssh/

@@ -70,7 +70,7 @@ describe('jobs', () => {
     const done = await jobs.wait(info.id);
     expect(done.status).toBe('failed');
     expect(done.error?.message).toMatch(/exit code 1/);
-    expect(jobs.readLog(info.id).lines).toEqual(['building...', 'Failed: builder for foo.drv failed with exit code 1']);
+    expect((await jobs.readLog(info.id)).lines).toEqual(['building...', 'Failed: builder for foo.drv failed with exit code 1']);
   });
 
   it('after a crash, a job that was running is listed as interrupted with its log kept', async () => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { biggestSizeChanges, compareClosures } from '../../../src-main/core/closure/compare';
-import { closureRootOf, parseClosureJson } from '../../../src-main/core/closure/listing';
+import { closureListingArgv, closureRootOf, parseClosureJson } from '../../../src-main/core/closure/listing';
 import type { ClosureEntry } from '../../../src-main/core/closure/types';
 import { diffAgainstHost } from '../../../src-main/core/closure/report';
 
@@ -106,8 +106,10 @@ describe('a diff against a host (recorded host listing)', () => {
     const home = '/nix/store/00000000000000000000000000000000-home-manager-generation';
     system.references.push(home);
     const hostOutput = JSON.stringify([{ path: home, narHash: 'sha256:0', narSize: 1, references: [] }, ...listing]);
+    // The host answers the listing command (whatever form it takes) with the recorded listing.
+    const listingCommand = closureListingArgv('/run/current-system').join('\0');
     const exec = async (argv: readonly string[]) =>
-      argv.includes('path-info') ? { code: 0, stdout: hostOutput, stderr: '' } : { code: 0, stdout: '', stderr: '' };
+      argv.join('\0') === listingCommand ? { code: 0, stdout: hostOutput, stderr: '' } : { code: 0, stdout: '', stderr: '' };
     const entries = recorded('moonlight-fish-3.7.2.json');
     const report = await diffAgainstHost(async () => exec, 'moonlight (running)', { label: 'working tree', source: 'working-tree', storePath: entries[0]!.path, entries });
     expect(report.old.storePath).toBe(system.path);

@@ -106,3 +106,14 @@ describe('tray and notifications are a pure function of the events', () => {
     expect(deploySummary([upToDate])).toBe('1 already up to date');
   });
 });
+
+describe('tray: hosts that need a reboot', () => {
+  it('lists them from the last status check, as an item that only informs', () => {
+    const host = (target: string, needsReboot: boolean, online = true) => ({ target, host: target, online, needsReboot, checkedAt: 1 });
+    const { state } = run([{ type: 'deploy.hosts', hosts: [host('moonlight', true), host('zephyrus', false), host('docker-node', true, false)] }]);
+    expect(state.needsReboot).toEqual(['moonlight']);
+    expect(trayMenu(state, true)).toContainEqual({ id: 'reboot-needed', label: 'Reboot needed: moonlight', enabled: false });
+    const after = run([{ type: 'deploy.hosts', hosts: [host('moonlight', false)] }], state);
+    expect(trayMenu(after.state, true).map((i) => i.id)).not.toContain('reboot-needed');
+  });
+});

@@ -32,6 +32,17 @@ describe('inventory commands', () => {
     expect(fs.readFileSync(path.join(root, 'systems/moon/meta.json'), 'utf8')).toBe(meta);
   });
 
+  it("keeps the deploy settings the target editor does not own (checks, buildHost) when it saves or clears the target", async () => {
+    const withChecks = '{\n  "system": "x86_64-linux",\n  "deploy": {"host": "old", "buildHost": "builder", "checks": [{"unit": "nginx.service"}]}\n}\n';
+    const root = makeTree({ 'flake.nix': flakeNix, 'systems/moon/default.nix': nixConfig, 'systems/moon/meta.json': withChecks });
+    const core = coreFor(root);
+    await core.invoke('inventory.setDeployTarget', { system: 'moon', deploy: { host: 'moon.lan' } });
+    const read = () => JSON.parse(fs.readFileSync(path.join(root, 'systems/moon/meta.json'), 'utf8')) as { deploy?: unknown };
+    expect(read().deploy).toEqual({ buildHost: 'builder', checks: [{ unit: 'nginx.service' }], host: 'moon.lan' });
+    await core.invoke('inventory.setDeployTarget', { system: 'moon', deploy: null });
+    expect(read().deploy).toEqual({ buildHost: 'builder', checks: [{ unit: 'nginx.service' }] });
+  });
+
   it('creates meta.json when the folder has none', async () => {
     const root = makeTree({ 'flake.nix': flakeNix, 'systems/sun/default.nix': nixConfig });
     await coreFor(root).invoke('inventory.setDeployTarget', { system: 'sun', deploy: { buildOnTarget: true } });

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { query, type CommandSpec } from '../../contract';
+import { job, query, type CommandSpec } from '../../contract';
+import type { InstallResult } from './install-run';
 import type { HardwareFacts } from './hardware-facts';
 import type { HardwareFileResult } from './hardware-files';
 
 export type { HardwareFacts, Disk, DiskPartition, NetworkInterface } from './hardware-facts';
 export type { HardwareFileResult } from './hardware-files';
+export type { InstallResult, InstallStage } from './install-run';
 
 /** An ssh target as typed: [user@]host[:port]; parsed and checked again by the handler. */
 const sshTarget = z
@@ -35,5 +37,17 @@ export const installCommands = {
   'install.chooseDisk': query<{ readonly file: string; readonly device: string; readonly previous: string }>()(
     "Point a system's disko.nix (one disk) at the disk to install to, keeping the rest of the file.",
     z.object({ system: systemName, device: z.string().min(1).max(300) }).strict(),
+  ),
+  'install.start': job<InstallResult>()(
+    "Install a system onto a machine booted from an installer (nixos-anywhere's steps): hardware, erase confirmation naming the disk, build, copy, disko, install into /mnt, new host key recorded, reboot, wait for it.",
+    z
+      .object({
+        system: systemName,
+        to: sshTarget,
+        disk: z.string().regex(/^\/dev\/[A-Za-z0-9._:/+-]+$/, 'a disk is a path under /dev, e.g. /dev/sda or /dev/disk/by-id/...').optional(),
+        yes: z.boolean().optional(),
+        acceptNewHostKey: z.boolean().optional(),
+      })
+      .strict(),
   ),
 } satisfies Record<string, CommandSpec>;

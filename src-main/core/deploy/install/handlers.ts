@@ -12,6 +12,7 @@ import type { installCommands } from './contract';
 import { hardwareConfigurationNix, diskoDevices, setDiskoDevice, writeHardwareFile } from './hardware-files';
 import { parseInstallTarget } from './install-target';
 import { readHardware } from './read-hardware';
+import { runInstall } from './install-run';
 
 /** A system of the checkout that lives in its own folder (hardware files and disko.nix go there). */
 export function systemFolder(ctx: CoreContext, name: string): SystemItem {
@@ -37,6 +38,26 @@ export function installHandlers(ctx: CoreContext): HandlersFor<typeof installCom
         ? `${JSON.stringify({ version: 1, source: 'homelab-fleet', system: facts.nixSystem, hardware: { pci: facts.drivers.map((driver_module) => ({ driver_module })) }, facts }, null, 2)}\n`
         : hardwareConfigurationNix(facts, input.system);
       return writeHardwareFile(ctx.root(), system.path, format, content, input.replace ?? false);
+    },
+    'install.start': (input) => {
+      const system = systemFolder(ctx, input.system);
+      const target = parseInstallTarget(input.to);
+      if (!fs.existsSync(path.join(ctx.root(), system.path, 'disko.nix'))) {
+        throw new FleetError('not-found', `${system.path} has no disko.nix: an install needs the disk layout (https://github.com/nix-community/disko).`);
+      }
+      return {
+        spec: { kind: 'install', title: `Install ${input.system} on ${input.to}`, targets: [input.system] },
+        run: (job) =>
+          runInstall(ctx, job, {
+            system: input.system,
+            systemPath: system.path,
+            target,
+            targetText: input.to,
+            ...(input.disk ? { disk: input.disk } : {}),
+            yes: input.yes ?? false,
+            acceptNewHostKey: input.acceptNewHostKey ?? false,
+          }),
+      };
     },
     'install.chooseDisk': async (input) => {
       const system = systemFolder(ctx, input.system);

@@ -1,0 +1,91 @@
+# system.build.diskoScript: what disko's script does for this host's disko.devices, for the
+# stand-in's layouts (GPT, filesystem partitions): wipe, partition (sgdisk), format
+# (mkfs.vfat, mkfs.ext4), mount under /mnt. `fleet install` and nixos-anywhere run it on
+# the target. A disk's device can be replaced at run time: --disk <name> <device>.
+{ config, lib, pkgs, ... }:
+let
+  inherit (builtins) attrNames concatStringsSep concatMap filter genList length elemAt sort;
+  inherit (lib.build) writeScript escapeShellArg;
+  disks = config.disko.devices.disk or { };
+  names = attrNames disks;
+  indexed = genList (i: { index = i; name = elemAt names i; disk = disks.${elemAt names i}; }) (length names);
+  var = d: "dev_${toString d.index}";
+  # "$dev_0": the shell variable holding a disk's device, quoted.
+  ref = d: "\"\$" + var d + "\"";
+  partsOf = d: let p = d.disk.content.partitions or { }; in
+    genList (i: { number = i + 1; name = elemAt (attrNames p) i; part = p.${elemAt (attrNames p) i}; }) (length (attrNames p));
+  sizeArg = size: if size == "100%" then "0" else "+${size}";
+  typeCode = part: part.type or "8300";
+
+  partition = d: concatStringsSep "\n" ([
+    ''echo "disko: partitioning ${d.name} (${ref d})"''
+    ''[ -b ${ref d} ] || { echo "disko: ${ref d} is not a block device" >&2; exit 1; }''
+    ''sgdisk --zap-all ${ref d} >/dev/null''
+  ] ++ map (p: ''sgdisk -n${toString p.number}:0:${sizeArg (p.part.size or "100%")} -t${toString p.number}:${typeCode p.part} -c${toString p.number}:${escapeShellArg "disk-${d.name}-${p.name}"} ${ref d} >/dev/null'') (partsOf d)
+    ++ [ ''partprobe ${ref d} 2>/dev/null || true'' ]);
+
+  format = d: concatStringsSep "\n" (concatMap (p:
+    let c = p.part.content or { }; in
+    if (c.type or null) != "filesystem" then [ ] else [
+      ''p=$(part ${ref d} ${toString p.number})''
+      (if c.format == "vfat" then ''mkfs.vfat -n ${escapeShellArg p.name} "$p" >/dev/null''
+       else ''mkfs.${c.format} -F -q -L ${escapeShellArg p.name} "$p"'')
+      ''echo "disko: ${c.format} on $p (${p.name})"''
+    ]) (partsOf d));
+
+  mounts = sort (a: b: a.mountpoint < b.mountpoint) (concatMap (d: concatMap (p:
+    let c = p.part.content or { }; in
+    if (c.type or null) == "filesystem" && c ? mountpoint then [ { inherit d p; inherit (c) mountpoint format; options = c.mountOptions or [ "defaults" ]; } ] else [ ]) (partsOf d)) indexed);
+  mount = m: concatStringsSep "\n" [
+    ''mkdir -p ${escapeShellArg "/mnt${m.mountpoint}"}''
+    # A kernel without this filesystem (the test lab's has no vfat) cannot mount it: the
+    # directory then stays on the root filesystem, and the log says so.
+    ''if grep -qw ${escapeShellArg m.format} /proc/filesystems; then''
+    ''  mount -t ${m.format} -o ${escapeShellArg (concatStringsSep "," m.options)} "$(part ${ref m.d} ${toString m.p.number})" ${escapeShellArg "/mnt${m.mountpoint}"}''
+    ''  echo "disko: mounted ${m.mountpoint}"''
+    ''else''
+    ''  echo "disko: this kernel cannot mount ${m.format}: ${m.mountpoint} stays a directory on the root filesystem"''
+    ''fi''
+  ];
+
+  script = writeScript {
+    name = "disko-${config.networking.hostName}";
+    inherit (pkgs) system;
+    text = ''
+      # disko (stand-in) for ${config.networking.hostName}: partition, format and mount under /mnt.
+      # Usage: disko [--disk NAME DEVICE]...
+      set -eu
+      PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+      ${concatStringsSep "\n" (map (d: "${var d}=${escapeShellArg (d.disk.device or "")}") indexed)}
+      while [ $# -gt 0 ]; do
+        case "$1" in
+          --disk)
+            [ $# -ge 3 ] || { echo "disko: --disk needs a name and a device" >&2; exit 2; }
+            case "$2" in
+              ${concatStringsSep "\n" (map (d: "${escapeShellArg d.name}) ${var d}=$3 ;;") indexed)}
+              *) echo "disko: no disk named $2 (disks: ${concatStringsSep " " names})" >&2; exit 2 ;;
+            esac
+            shift 3 ;;
+          *) echo "disko: unknown argument $1" >&2; exit 2 ;;
+        esac
+      done
+      # No udev on every installer: a partition's node is made from /sys when it is missing.
+      part() {
+        case "$1" in *[0-9]) p=$1p$2 ;; *) p=$1$2 ;; esac
+        s=/sys/class/block/''${p#/dev/}/dev
+        i=0
+        while [ ! -e "$s" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        [ -e "$s" ] || { echo "disko: $p did not appear" >&2; exit 1; }
+        [ -b "$p" ] || mknod "$p" b "$(cut -d: -f1 "$s")" "$(cut -d: -f2 "$s")"
+        echo "$p"
+      }
+      ${concatStringsSep "\n" (map partition indexed)}
+      ${concatStringsSep "\n" (map format indexed)}
+      ${concatStringsSep "\n" (map mount mounts)}
+      echo "disko: done"
+    '';
+  };
+in
+{
+  config.system.build.diskoScript = if names == [ ] then null else script;
+}
