@@ -70,7 +70,7 @@ export function requireCommandName(name: unknown): CommandName {
 
 export type { FleetEvent, FleetEventType } from './events';
 export type { DomainEvent } from './domain-events';
-export type { JobInfo, JobProgress, JobStatus, LogLine, TargetProgress, TargetStatus } from './jobs/types';
+export type { HealthCheckResult, JobInfo, JobProgress, JobStatus, LogLine, TargetProgress, TargetStatus } from './jobs/types';
 export type { WireError, WireReply, JobStarted } from './contract';
 export { FleetError } from './contract';
 // Types the front ends read, so the renderer imports types from this one file only.
@@ -78,13 +78,14 @@ export type { AndroidDevice, DroidGeneration } from './android/types';
 export type { FleetBridge } from './bridge';
 export type { ClosureDiffReport } from './closure/report';
 export type { PackageDiff } from './closure/types';
-export type { DeployPreview } from './deploy/contract';
+export type { DeployPreview, DeployTargetSpec } from './deploy/contract';
 export type { DeployRecord, HostStatus, TargetOutcome } from './deploy/types';
 export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
 export type { LockDiff } from './git/lock-diff';
 export type { SinceDeployedReport } from './git/since-deployed';
 export type { AffectedMachine, AffectedReport } from './git/types';
 export type { AddAnswer } from './homelab/contract';
+export type { DeployCheck } from './homelab/deploy-checks';
 export type { DroidItem, FlakeState, HomeItem, Inventory, InventoryWarning, SecretsFileStatus, StandaloneHome, SystemItem } from './homelab/types';
 export type { LogStream, StageTiming } from './jobs/types';
 export type { NixInfo } from './nix/contract';

@@ -1,5 +1,4 @@
-import type { DeployTargetSpec } from '../../../src-main/core/deploy/contract';
-import type { DeployCheck } from '../../../src-main/core/homelab/deploy-checks';
+import type { DeployCheck, DeployTargetSpec } from '../../../src-main/core/api';
 
 /** How a check reads in the sheet (the same words as the CLI and the deploy log). */
 export function checkText(check: DeployCheck): string {

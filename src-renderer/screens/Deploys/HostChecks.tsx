@@ -1,4 +1,4 @@
-import type { HealthCheckResult } from '../../../src-main/core/jobs/types';
+import type { HealthCheckResult } from '../../../src-main/core/api';
 import { formatDuration } from '../../components/JobPanel';
 
 const tone: Record<HealthCheckResult['status'], string> = { pending: '', running: 'accent', passed: 'ok', failed: 'err', skipped: 'warn' };
