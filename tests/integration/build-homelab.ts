@@ -49,6 +49,8 @@ export function bumpKernel(dir: string): void {
   // rooted by nothing else (the CI run shares the store of earlier sessions).
   const patch = 1000 + ((Date.now() * 1000 + Math.floor(Math.random() * 1000)) % 9_000_000);
   replaceIn(path.join(dir, 'lib/pins.nix'), '"6.6.30"', `"6.6.${patch}"`);
+  // moonlight pins the kernel it boots (its reboot-needed example): bump that one too.
+  replaceIn(path.join(dir, 'systems/moonlight/default.nix'), 'boot.kernel.version = "6.6.30";', `boot.kernel.version = "6.6.${patch}";`);
 }
 
 export interface Session {

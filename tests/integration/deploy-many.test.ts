@@ -90,7 +90,7 @@ describe('deploy many hosts', () => {
     const outcome = outcomeOf(record, 'host-06');
     expect(await world.lab.host('host-06').currentSystem()).toBe(outcome.outPath);
     // Built there: nothing to copy afterwards.
-    expect(outcome.stages.map((st) => st.name)).toEqual(['preflight', 'build', 'activate', 'confirm']);
+    expect(outcome.stages.map((st) => st.name)).toEqual(['preflight', 'build', 'activate', 'checks', 'confirm']);
     expect(fs.readFileSync(job.logFile, 'utf8')).toMatch(/built on the host: \/nix\/store\/\S+-nixos-system-host-06/);
   });
 });

@@ -20,7 +20,7 @@ describe('deploy a NixOS system over SSH', () => {
     expect(zephyrus.generation).toBe(1);
     expect(zephyrus.copiedPaths).toBeGreaterThan(10);
     expect(await world.lab.host('zephyrus').currentSystem()).toBe(zephyrus.outPath);
-    expect(zephyrus.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'confirm']);
+    expect(zephyrus.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'checks', 'confirm']);
     expect(record?.revision).toBe(world.git('rev-parse', 'HEAD').trim());
   });
 
@@ -43,7 +43,7 @@ describe('deploy a NixOS system over SSH', () => {
     expect(again.upToDate).toBeUndefined();
     expect(again.copiedPaths).toBe(0);
     expect(again.generation).toBe(1);
-    expect(again.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'confirm']);
+    expect(again.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'checks', 'confirm']);
     expect(Number(await activations())).toBe(Number(deploysBefore) + 1);
   });
 
