@@ -195,6 +195,35 @@ export class SshConnection {
     });
   }
 
+  /**
+   * The link's round trip in ms: the fastest of `samples` keepalive requests, which sshd
+   * answers from its own event loop (no process started on the host, no store lookup), so
+   * a busy host or a busy machine here adds little. Undefined when this ssh2 has no way to
+   * send one or the connection is closed.
+   */
+  async roundTripMs(samples = 3): Promise<number | undefined> {
+    // ssh2's own keepalive does exactly this (client.js sendKA); it has no public API for it.
+    const inner = this.client as unknown as { _protocol?: { ping?: () => void }; _callbacks?: ((failed: boolean) => void)[] };
+    let best: number | undefined;
+    for (let i = 0; i < samples; i++) {
+      if (this.closed || typeof inner._protocol?.ping !== 'function' || !Array.isArray(inner._callbacks)) return best;
+      const sent = performance.now();
+      const answered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5000);
+        // Replies come in request order: this callback gets the answer to this ping.
+        inner._callbacks!.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        inner._protocol!.ping!();
+      });
+      if (!answered) return best;
+      const ms = performance.now() - sent;
+      best = best === undefined ? ms : Math.min(best, ms);
+    }
+    return best;
+  }
+
   /** Close the connection and its hops. */
   close(): void {
     this.client.end();
