@@ -195,28 +195,34 @@ export class HostServe {
 
 /** The least in flight: well above the ~96 KiB sshd takes in before it returns window, so the copy never waits on it. */
 const minInFlight = 256 * 1024;
-/** In-flight bytes per ms of round trip: one bandwidth-delay product of a 1 Gbit/s link. */
-const inFlightPerMs = 128 * 1024;
+/** A round trip (ms) no busy machine here fakes: below it the link is short (LAN, loopback) whatever a sample says. */
+const longLinkMs = 25;
+/** On a long link, in-flight bytes per ms of round trip: fills it up to ~64 MB/s (sshd's 2 MiB window caps it at ~35 ms). */
+const inFlightPerMs = 64 * 1024;
 
 /**
- * Keep about one bandwidth-delay product of NAR bytes on their way to the host's nix-store,
- * instead of sshd's whole 2 MiB channel window. Whatever the host's importer has not taken
- * yet waits in sshd's channel buffer, and OpenSSH moves that buffer's contents (memmove)
- * for every 32 KiB packet it appends to a full buffer: with the window full, sshd spent
- * ~1 ms of CPU per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; measured with
- * process accounting and perf, tests/bench/host-cpu.ts); six parallel copies of a 7.7 MB
- * closure cost the hosts' sshd 7.3 s with the full window, 0.5 s with 512 KiB in flight and
- * 0.3 s with 256 KiB (docs/BENCHMARKS.md). ssh2 counts down the window it may use and waits
- * for the host's window adjustments at zero, so a smaller starting figure is all it takes;
- * sshd returns window once it has passed ~96 KiB on, so 256 KiB cannot stall (64 KiB does).
- * The round trip comes from keepalive requests sshd answers itself (SshConnection.roundTripMs):
- * a store query's round trip also holds the host's process start and lookup, which on a busy
- * machine took 50-180 ms on loopback and lifted the limit off entirely.
+ * Keep about what the link holds of NAR bytes on their way to the host's nix-store, instead
+ * of sshd's whole 2 MiB channel window. Whatever the host's importer has not taken yet waits
+ * in sshd's channel buffer, and OpenSSH moves that buffer's contents (memmove) for every
+ * 32 KiB packet it appends to a full buffer: with the window full, sshd spent ~1 ms of CPU
+ * per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; process accounting and perf,
+ * tests/bench/host-cpu.ts); six parallel copies of a 7.7 MB closure cost the hosts' sshd
+ * 7.3 s with the full window, 0.5 s with 512 KiB in flight and 0.3 s with 256 KiB
+ * (docs/BENCHMARKS.md). ssh2 counts down the window it may use and waits for the host's
+ * window adjustments at zero, so a smaller starting figure is all it takes; sshd returns
+ * window once it has passed ~96 KiB on, so 256 KiB cannot stall (64 KiB does). 256 KiB per
+ * round trip fills a 50 Mbit/s link at 30 ms; longer links get more, where the link is the
+ * bottleneck and sshd's buffer stays short anyway. The round trip is the fastest keepalive
+ * sshd answered on this connection (SshConnection.roundTripMs): with 6 copies starting at
+ * once on a machine at load 15, samples still came out at 4-20 ms on loopback (this
+ * process waiting for a CPU), hence the threshold; a store query's round trip (used before)
+ * took 50-180 ms there and lifted the limit off entirely.
  */
 function limitInFlight(channel: RemoteChannel, roundTripMs: number | undefined): void {
   const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
   if (typeof outgoing?.window !== 'number') return;
-  const wanted = Math.max(minInFlight, Math.round((roundTripMs ?? 0) * inFlightPerMs));
+  const rtt = roundTripMs ?? 0;
+  const wanted = rtt >= longLinkMs ? Math.max(minInFlight, Math.round(rtt * inFlightPerMs)) : minInFlight;
   outgoing.window = Math.min(outgoing.window, wanted);
 }
 
