@@ -4,6 +4,7 @@ import type { DeployRecord } from '../../core/deploy/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions, type CliSession } from '../core-session';
 import { runJob } from '../follow-job';
+import { printDeployPlan } from './deploy-plan';
 import { printError, printJson, terminalBlock, terminalText } from '../output';
 
 interface DeployCliOptions {
@@ -24,6 +25,7 @@ interface DeployCliOptions {
   readonly identity?: string;
   readonly worktree?: boolean;
   readonly buildHere?: boolean;
+  readonly plan?: boolean;
 }
 
 /** `fleet deploy <targets...>`: deploy systems (and homes) to their hosts. */
@@ -47,12 +49,17 @@ export function registerDeploy(program: Command): void {
     .option('--worktree', 'for droid targets: send the working tree (uncommitted changes) instead of HEAD')
     .option('--build-here', 'for droid targets: build on this computer, copy the closure, activate on the phone')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
-    .option('--json', 'print the deploy record as JSON on stdout')
+    .option('--plan', 'change nothing: print where each target is built, whether its host trusts the binary cache, and what would come from here, the cache or the build host')
+    .option('--json', 'print the deploy record (with --plan: the plan) as JSON on stdout')
     .action(async (targets: string[], opts: DeployCliOptions, command: Command) => {
       const all = [...targets, ...(opts.on ?? [])];
       if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, home:<user>@<host> or droid:<name>.');
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
+        if (opts.plan) {
+          process.exitCode = await printDeployPlan(session, all, opts.as, Boolean(opts.json));
+          return;
+        }
         const info = await runJob(
           session.core,
           'deploy.start',

@@ -9,6 +9,7 @@ import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
+import { copyPlan } from './copy-plan';
 import { runDeploy } from './deploy-run';
 import { HostSession } from './host-session';
 import { deployService } from './service';
@@ -134,6 +135,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       );
       return { targets: specs, hosts };
     },
+    'deploy.plan': (input) => copyPlan(ctx, service(), ctx.root(), resolve(input.targets, input.asUser)),
     'deploy.history': (input) => service().history.list(input.limit ?? 100),
     'deploy.get': (input) => {
       const record = service().history.get(input.id);
