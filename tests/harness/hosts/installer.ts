@@ -110,11 +110,10 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
   const lab = await startHosts({ names: [name], ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.detached ? { detached: true } : {}) });
   const host = lab.host(name);
   const disks: InstallerDisk[] = [];
-  let vfat: Installer['vfat'] = 'kernel';
+  const vfat: Installer['vfat'] = (await kernelHasVfat()) ? 'kernel' : 'fusefat-emulation';
   try {
     await mkdir(path.join(host.dir, 'disks'), { recursive: true });
     for (let i = 0; i < (options.disks ?? 1); i++) disks.push(await attachDisk(path.join(host.dir, 'disks', `disk${i}.img`), bytes));
-    vfat = (await kernelHasVfat()) ? 'kernel' : 'fusefat-emulation';
     await writeFile(path.join(host.dir, INSTALLER_FILE), `${JSON.stringify({ disks, vfat }, null, 2)}\n`);
     // reboot and the boot it starts, first on the host's PATH (/usr/local/sbin, bound inside its mount namespace only).
     const sbin = path.join(host.dir, 'sbin');
