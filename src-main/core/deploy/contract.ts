@@ -3,6 +3,7 @@ import { droidName, phoneRoute } from '../android/contract';
 import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
 import type { CachePushResult } from './cache-push';
+import type { SinceDeployedReport } from './since-deployed';
 import type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus } from './types';
 
 export type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus, TargetOutcome, DeployMode, DeployStage } from './types';
@@ -130,6 +131,10 @@ export const deployCommands = {
         magicRollback: z.boolean().optional(),
       })
       .strict(),
+  ),
+  'changes.sinceDeployed': job<SinceDeployedReport>()(
+    'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it. For a droid (host "droid:<name>"): the revision of its last successful deploy.',
+    z.object({ host: z.string().min(1).max(255) }).strict(),
   ),
   'deploy.history': query<readonly DeployRecord[]>()(
     'Past and running deploys, newest first; a deploy cut short by a crash is "interrupted".',

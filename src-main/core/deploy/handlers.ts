@@ -17,6 +17,9 @@ import { checkoutRevision, hostStatus, lastDeploys, listGenerations, wantedSyste
 import { hostKindOf } from './target-run';
 import { resolveTargets, scanForDeploy } from './targets';
 import type { DeployResult, DeployTargetSpec } from './types';
+import { sinceDeployed } from './since-deployed';
+import { recordedDeployOf } from './deployed-revision';
+import { openHostExec } from '../closure/host-connection';
 
 /** deploy.start's input, as its handler gets it. */
 type DeployStartInput = Parameters<HandlersFor<typeof deployCommands>['deploy.start']>[0];
@@ -174,6 +177,35 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
         ),
       );
       return { targets: specs, hosts };
+    },
+    'changes.sinceDeployed': (input) => {
+      const root = ctx.root();
+      const layoutRoot = ctx.settings.get().layoutRoots?.[root];
+      const inventory = scanForDeploy(root, layoutRoot);
+      const spec = { kind: 'since-deployed', title: `Changes since ${input.host}'s deploy`, targets: [input.host] };
+      if (input.host.startsWith('droid:')) {
+        // A phone reports no configuration revision: what the deploy history recorded is the answer.
+        const droid = input.host.slice(6);
+        if (!inventory.droids.some((d) => d.name === droid)) throw new FleetError('not-found', `There is no droid named "${droid}" in the checkout.`);
+        return { spec, run: () => sinceDeployed(root, input.host, undefined, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root), 'droid') };
+      }
+      const system = inventory.systems.find((s) => s.name === input.host);
+      if (!system) throw new FleetError('not-found', `There is no system named "${input.host}" in the checkout.`);
+      return {
+        spec,
+        run: async (job) => {
+          let close: (() => void) | undefined;
+          try {
+            return await sinceDeployed(root, input.host, async (argv) => {
+              const opened = await openHostExec(ctx, system.deploy, { jobId: job.id, signal: job.signal });
+              close = opened.close;
+              return opened.exec(argv);
+            }, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root));
+          } finally {
+            close?.();
+          }
+        },
+      };
     },
     'deploy.history': (input) => service().history.list(input.limit ?? 100),
     'deploy.get': (input) => {
