@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, run, runOk, FLAKE_DIR, type Lab } from '../harness/hosts/index.js';
-import { computeAffected } from '../../src-main/core/git/affected';
+import { computeAffected } from '../../src-main/core/homelab/affected';
 import { localClosure } from '../../src-main/core/closure/listing';
 import { diffAgainstHost } from '../../src-main/core/closure/report';
 import { PassphraseCache } from '../../src-main/core/ssh/auth';

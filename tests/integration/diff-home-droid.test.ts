@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPhone, type Phone } from '../harness/phone/index';
 import { androidWorld, type AndroidWorld } from './android-world';
 import type { ClosureDiffReport } from '../../src-main/core/closure/report';
-import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
+import type { SinceDeployedReport } from '../../src-main/core/deploy/since-deployed';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // Issue 7, items 3 and 4 against the test fleet: a standalone home's closure diff against

@@ -16,6 +16,7 @@ import type { BuildHostLink } from './build-host';
 import type { CacheContents } from './cache-contents';
 import { fetchFromCache } from './fetch-from-cache';
 import type { DeployMode } from './types';
+import type { RebootEnv } from './reboot-stage';
 
 /** What every stage of one deploy shares. */
 export interface DeployEnv {
@@ -43,6 +44,8 @@ export interface DeployEnv {
   buildHosts?: Map<string, BuildHostLink>;
   /** The homelab's binary cache, asked which paths it has (hosts that trust it fetch those first). */
   cacheContents?: CacheContents;
+  /** `fleet reboot` / `fleet deploy --reboot`: how the hosts reboot. */
+  reboot?: RebootEnv;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
@@ -132,6 +135,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     run.session = session;
     run.currentSystem = facts.get('current') || undefined;
     run.currentProfile = run.spec.kind === 'home' ? run.currentSystem : facts.get('profile') || undefined;
+    if (run.spec.kind === 'system') run.bootedSystem = facts.get('booted') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');

@@ -143,11 +143,19 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
     const erased = `${disk} (${formatBytes(chosen.sizeBytes)}${chosen.model ? `, ${chosen.model}` : ''}${chosen.partitions.length > 0 ? `, partitions ${chosen.partitions.map((p) => `${p.device}${p.fsType ? ` ${p.fsType}` : ''}`).join(', ')}` : ', no partitions'})`;
     job.log(`will erase ${erased} on ${request.targetText}`, 'info', 'install');
     if (!request.yes) {
+      // Typed, not y/N (as nixos-anywhere and disk tools ask): the answer must name the disk.
       const answer = await ctx.prompts.ask(
-        { kind: 'confirm', title: `Erase ${disk} on ${request.targetText}?`, message: `Everything on ${erased} will be erased and ${request.system} installed there. This cannot be undone.`, jobId: job.id },
+        {
+          kind: 'confirm',
+          title: `Erase ${disk} on ${request.targetText}?`,
+          message: `Everything on ${erased} will be erased and ${request.system} installed there. This cannot be undone.`,
+          confirmText: disk,
+          jobId: job.id,
+        },
         { signal: job.signal },
       );
       if (!answer.accept) throw new FleetError('cancelled', `Not confirmed: ${disk} was not touched.`);
+      if (answer.value !== disk) throw new FleetError('cancelled', `Not confirmed: the answer did not name ${disk}, so ${disk} was not touched.`);
     }
 
     enter('host-key');
