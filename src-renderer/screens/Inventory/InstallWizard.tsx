@@ -164,7 +164,7 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
               </label>
             </>
           ) : null}
-          {wrote.map((message) => (
+          {(step === 'progress' ? [] : wrote).map((message) => (
             <div key={message} className="notice ok" data-testid="install-wrote">
               {message}
             </div>
