@@ -81,7 +81,7 @@ export type { FleetBridge } from './bridge';
 export type { ClosureDiffReport } from './closure/report';
 export type { PackageDiff } from './closure/types';
 export type { DeployPreview, DeployTargetSpec } from './deploy/contract';
-export type { DeployRecord, HostStatus, TargetOutcome } from './deploy/types';
+export type { DeployRecord, HostStatus, TargetOutcome, RebootReport } from './deploy/types';
 export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
 export type { LockDiff } from './git/lock-diff';
 export type { SinceDeployedReport } from './deploy/since-deployed';

@@ -9,7 +9,8 @@ import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
-import { runDeploy } from './deploy-run';
+import { runDeploy, type RebootOptions } from './deploy-run';
+import { defaultRebootTimeoutSeconds } from './reboot-stage';
 import { HostSession } from './host-session';
 import { deployService } from './service';
 import { checkoutRevision, hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
@@ -37,6 +38,21 @@ function routeInput(phone: PhoneOptions): PhoneRouteInput {
   return { ...(phone.serial ? { serial: phone.serial } : {}), ...(phone.host ? { host: phone.host } : {}), ...(phone.port ? { port: phone.port } : {}) };
 }
 
+/** Only systems reboot: refuse homes and droids before the job starts, naming them. */
+function rebootable(specs: readonly DeployTargetSpec[], what: string): readonly DeployTargetSpec[] {
+  const others = specs.filter((s) => s.kind !== 'system');
+  if (others.length > 0) {
+    throw new FleetError('invalid-input', `${what} reboots NixOS systems only; ${others.map((s) => s.id).join(', ')} ${others.length === 1 ? 'is not one' : 'are not'}.`, {
+      hint: 'Name systems (or a @tag of systems); homes and droids are deployed without a reboot.',
+    });
+  }
+  return specs;
+}
+
+function rebootOptionsOf(input: { parallel?: number | undefined; timeoutSeconds?: number | undefined; allAtOnce?: boolean | undefined }, only: boolean): RebootOptions {
+  return { parallel: input.parallel ?? 1, timeoutSeconds: input.timeoutSeconds ?? defaultRebootTimeoutSeconds, allAtOnce: input.allAtOnce ?? false, only };
+}
+
 /** Handlers of the deploy domain's commands. */
 export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployCommands> {
   const service = () => deployService(ctx);
@@ -61,11 +77,16 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const revision = await checkoutRevision(root);
     // A cache whose key cannot be read is left out here; `cache.get` says why.
     const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
+    if (input.reboot) rebootable(specs, '--reboot');
+    if (input.reboot && input.mode && input.mode !== 'boot') {
+      throw new FleetError('invalid-input', `--reboot makes the new generation the boot default (mode boot) and boots it; it cannot be combined with --mode ${input.mode}.`);
+    }
     const plan: JobPlan<DeployResult> = {
-      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}${input.reboot ? ' and reboot' : ''}`, targets: specs.map((s) => s.id) },
       run: (job) =>
         runDeploy(ctx, service(), job, root, specs, {
-          mode: input.mode ?? 'switch',
+          mode: input.reboot ? 'boot' : (input.mode ?? 'switch'),
+          ...(input.reboot ? { reboot: rebootOptionsOf(input.reboot, false) } : {}),
           parallel: input.parallel ?? defaults.parallel,
           keepGoing: input.keepGoing ?? true,
           canary: input.canary ?? false,
@@ -105,6 +126,26 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
             ...(outcome?.reconnected ? { reconnected: true } : {}),
           };
         },
+      };
+    },
+    'deploy.reboot': (input) => {
+      const root = ctx.root();
+      const specs = rebootable(resolve(input.targets), 'fleet reboot');
+      const defaults = ctx.settings.get().deploy;
+      return {
+        spec: { kind: 'reboot', title: `Reboot ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+        run: (job) =>
+          runDeploy(ctx, service(), job, root, specs, {
+            mode: 'boot',
+            parallel: input.parallel ?? 1,
+            keepGoing: input.keepGoing ?? true,
+            canary: input.canary ?? false,
+            magicRollback: false,
+            confirmTimeoutSeconds: defaults.confirmTimeoutSeconds,
+            substituteOnTarget: false,
+            skipChecks: input.skipChecks ?? false,
+            reboot: rebootOptionsOf(input, true),
+          }),
       };
     },
     'deploy.rollback': (input) => {

@@ -14,6 +14,7 @@ import type { HealthCheckResult } from '../jobs/types';
 import { hostKindOf, type TargetRun } from './target-run';
 import type { BuildHostLink } from './build-host';
 import type { DeployMode } from './types';
+import type { RebootEnv } from './reboot-stage';
 
 /** What every stage of one deploy shares. */
 export interface DeployEnv {
@@ -39,6 +40,8 @@ export interface DeployEnv {
   closures?: SharedClosures;
   /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
   buildHosts?: Map<string, BuildHostLink>;
+  /** `fleet reboot` / `fleet deploy --reboot`: how the hosts reboot. */
+  reboot?: RebootEnv;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
@@ -128,6 +131,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     run.session = session;
     run.currentSystem = facts.get('current') || undefined;
     run.currentProfile = run.spec.kind === 'home' ? run.currentSystem : facts.get('profile') || undefined;
+    if (run.spec.kind === 'system') run.bootedSystem = facts.get('booted') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');

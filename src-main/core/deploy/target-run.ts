@@ -3,7 +3,7 @@ import type { WireError } from '../contract';
 import type { FailedDerivation, HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
 import { FleetError } from '../contract';
-import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
+import type { DeployStage, DeployTargetSpec, RebootReport, TargetOutcome } from './types';
 
 /** A system's or home's kind, for the host stages (a droid goes through droid-stages.ts). */
 export function hostKindOf(spec: DeployTargetSpec): 'system' | 'home' {
@@ -45,6 +45,10 @@ export class TargetRun {
   currentSystem?: string;
   checks?: readonly HealthCheckResult[];
   needsReboot?: boolean;
+  /** What the host booted (/run/booted-system), read at pre-flight. */
+  bootedSystem?: string;
+  /** What a reboot saw of the host. */
+  reboot?: RebootReport;
   /** A system's or home's host connection, from pre-flight on. */
   /** Where the host's profile points now (the system profile; a home's is currentSystem). */
   currentProfile?: string;
@@ -148,6 +152,7 @@ export class TargetRun {
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
+      ...(this.reboot ? { reboot: this.reboot } : {}),
       stages: [...this.stages],
     };
   }

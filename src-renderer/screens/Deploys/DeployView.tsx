@@ -54,7 +54,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           stages: o.stages,
         })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
-  if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback') return <JobPanel jobId={jobId} />;
+  if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback' && entry.info.kind !== 'reboot') return <JobPanel jobId={jobId} />;
   const status = entry?.info.status ?? record?.status ?? 'running';
   const running = status === 'running';
   const startedAt = entry?.info.startedAt ?? record?.startedAt ?? Date.now();
