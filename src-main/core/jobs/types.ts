@@ -89,6 +89,10 @@ export interface JobProgress {
   /** Derivations built / to build, paths downloaded / to download, across all targets. */
   readonly builds?: { readonly done: number; readonly running: number; readonly failed: number; readonly total: number };
   readonly downloads?: { readonly done: number; readonly total: number; readonly bytesDone: number; readonly bytesTotal: number };
+  /** What the work has changed so far, in words a person acts on (an install: what is on the disk now). */
+  readonly state?: string;
+  /** False once cancelling would leave a change half done (an install after disko started). */
+  readonly safeToCancel?: boolean;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'info' | 'error';
