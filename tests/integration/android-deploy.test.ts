@@ -12,7 +12,7 @@ import { readyPhoneWorld } from './android-world';
 import type { DeployRecord } from '../../src-main/core/deploy/types';
 import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
-import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
+import type { SinceDeployedReport } from '../../src-main/core/deploy/since-deployed';
 
 const repo = resolve(import.meta.dirname, '../..');
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readyPhoneWorld } from './android-world';
 import type { ClosureDiffReport } from '../../src-main/core/closure/report';
-import type { SinceDeployedReport } from '../../src-main/core/git/since-deployed';
+import type { SinceDeployedReport } from '../../src-main/core/deploy/since-deployed';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // Issue 7, items 3 and 4 against the test fleet: a standalone home's closure diff against
