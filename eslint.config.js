@@ -17,28 +17,13 @@ const onlySshLayer = {
 
 // Domains depend one way: a lower one never imports a higher one (docs/ARCHITECTURE.md).
 const domainLevels = [['ssh', 'process'], ['nix', 'git'], ['homelab', 'closure'], ['android'], ['deploy']];
-// Besides the levels: closure/ reads closures and must not reach into git/ (issue 14).
-const extraBans = { closure: ['git'] };
-// Imports that still cross the order, to be moved up to the domain that owns them (issue 14,
-// docs/ARCHITECTURE.md "Layers"). New files get no exception.
-const domainOrderDebt = [
-  'src-main/core/git/handlers.ts', // closure.* commands still registered here
-  'src-main/core/git/contract.ts',
-  'src-main/core/git/since-deployed.ts', // reads the deploy history: belongs in deploy/
-  'src-main/core/git/deployed-revision.ts',
-  'src-main/core/git/affected.ts', // needs the inventory: belongs in homelab/
-  'src-main/core/git/affected-rules.ts',
-  'src-main/core/closure/diff-job.ts', // resolves revisions with git/
-  'src-main/core/closure/home-host.ts', // resolves deploy targets
-  'src-main/core/closure/droid-phone.ts', // reads a phone's closure over android/
-];
+// No exceptions: a verb that needs a higher domain lives in that domain (or is passed in by core.ts).
 const higherThan = (domain) => {
   const level = domainLevels.findIndex((l) => l.includes(domain));
-  return [...domainLevels.slice(level + 1).flat(), ...(extraBans[domain] ?? [])];
+  return domainLevels.slice(level + 1).flat();
 };
 const domainOrder = domainLevels.flat().map((domain) => ({
   files: [`src-main/core/${domain}/**/*.ts`],
-  ignores: domainOrderDebt,
   rules: {
     'no-restricted-imports': [
       'error',
@@ -48,9 +33,7 @@ const domainOrder = domainLevels.flat().map((domain) => ({
           ...coreFrontEnds,
           ...higherThan(domain).map((higher) => ({
             group: [`../${higher}/*`, `../../${higher}/*`, `**/core/${higher}/*`],
-            message: (extraBans[domain] ?? []).includes(higher)
-              ? `core/${domain} must not import core/${higher} (issue 14): take what it needs as an argument.`
-              : `core/${domain} is below core/${higher} (ssh, process < nix, git < homelab, closure < android < deploy): move the code up, or pass what it needs in.`,
+            message: `core/${domain} is below core/${higher} (ssh, process < nix, git < homelab, closure < android < deploy): move the code up, or pass what it needs in.`,
           })),
         ],
       },

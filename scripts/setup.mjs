@@ -32,6 +32,7 @@ export const PACKAGES = {
   parted: 'partprobe: partitions of loop devices without udev',
   dosfstools: 'mkfs.vfat: the EFI system partition of an install',
   e2fsprogs: 'mkfs.ext4: the root filesystem of an install',
+  fusefat: "FAT over FUSE: the lab installer mounts the EFI system partition with it when the kernel has no vfat (a named emulation)",
   pciutils: 'lspci: the hardware facts of a machine',
   age: "age-keygen -y checks the age recipient fleet install derives from a host key",
 };

@@ -1,5 +1,6 @@
 import * as readline from 'node:readline';
 import type { PromptRequest } from '../core/app/contract';
+import { terminalText } from './output';
 
 export interface PromptPolicy {
   /** --accept-new-host-keys: accept unknown (never changed) host keys. */
@@ -32,10 +33,16 @@ export async function answerOnTerminal(
       return { accept: /^y(es)?$/i.test(answer.trim()) };
     }
     case 'confirm': {
-      if (policy.yes) return { accept: true };
+      if (policy.yes) return { accept: true, ...(request.confirmText !== undefined ? { value: request.confirmText } : {}) };
       if (!tty) {
         process.stderr.write(`${request.message}\nNot confirmed: rerun with --yes to confirm.\n`);
         return { accept: false };
+      }
+      if (request.confirmText !== undefined) {
+        // What is destroyed is typed out, never a reflex "y".
+        const typed = (await ask(`${request.message}\nType ${request.confirmText} to confirm: `)).trim();
+        if (typed !== request.confirmText) process.stderr.write(`"${terminalText(typed)}" is not ${request.confirmText}: not confirmed.\n`);
+        return { accept: typed === request.confirmText, value: typed };
       }
       const answer = await ask(`${request.message} [y/N] `);
       return { accept: /^y(es)?$/i.test(answer.trim()) };

@@ -10,6 +10,7 @@ import { appCommands } from './app/contract';
 import { homelabCommands } from './homelab/contract';
 import { nixCommands } from './nix/contract';
 import { gitCommands } from './git/contract';
+import { closureCommands } from './closure/contract';
 import { deployCommands } from './deploy/contract';
 import { androidCommands } from './android/contract';
 import { installCommands } from './deploy/install/contract';
@@ -19,6 +20,7 @@ export const commands = {
   ...homelabCommands,
   ...nixCommands,
   ...gitCommands,
+  ...closureCommands,
   ...deployCommands,
   ...androidCommands,
   ...installCommands,
@@ -78,12 +80,12 @@ export type { AndroidDevice, DroidGeneration } from './android/types';
 export type { FleetBridge } from './bridge';
 export type { ClosureDiffReport } from './closure/report';
 export type { PackageDiff } from './closure/types';
-export type { DeployPreview, DeployTargetSpec } from './deploy/contract';
-export type { DeployRecord, HostStatus, TargetOutcome } from './deploy/types';
+export type { DeployPreview, DeployTargetSpec, DeployCopyPlan, TargetCopyPlan, PathAmount, CacheInfo, HostCacheTrust } from './deploy/contract';
+export type { DeployRecord, HostStatus, TargetOutcome, RebootReport } from './deploy/types';
 export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
 export type { LockDiff } from './git/lock-diff';
-export type { SinceDeployedReport } from './git/since-deployed';
-export type { AffectedMachine, AffectedReport } from './git/types';
+export type { SinceDeployedReport } from './deploy/since-deployed';
+export type { AffectedMachine, AffectedReport } from './homelab/affected-types';
 export type { AddAnswer } from './homelab/contract';
 export type { DeployCheck } from './homelab/deploy-checks';
 export type { DroidItem, FlakeState, HomeItem, Inventory, InventoryWarning, SecretsFileStatus, StandaloneHome, SystemItem } from './homelab/types';

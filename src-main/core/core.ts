@@ -13,6 +13,8 @@ import { appHandlers } from './app/handlers';
 import { homelabHandlers } from './homelab/handlers';
 import { nixHandlers } from './nix/handlers';
 import { gitHandlers } from './git/handlers';
+import { closureHandlers } from './closure/handlers';
+import { diffDroidAgainstPhone } from './android/phone-closure';
 import { deployHandlers } from './deploy/handlers';
 import { androidHandlers } from './android/handlers';
 import { installHandlers } from './deploy/install/handlers';
@@ -86,6 +88,7 @@ export function createCore(options: CoreOptions): FleetCore {
     ...(homelabHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(nixHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(gitHandlers(context) as unknown as Record<string, AnyHandler>),
+    ...(closureHandlers(context, { droidAgainstPhone: diffDroidAgainstPhone }) as unknown as Record<string, AnyHandler>),
     ...(deployHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(androidHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(installHandlers(context) as unknown as Record<string, AnyHandler>),

@@ -5,7 +5,8 @@ import { Icon } from './Icon';
 /**
  * The question a running job is waiting on: accept a new host key (with its SHA256
  * fingerprint), type a sudo password or key passphrase (kept in the core's memory only),
- * or confirm a step. One at a time, oldest first.
+ * or confirm a step (typing the name of what it destroys, when it says so). One at a time,
+ * oldest first.
  */
 export function PromptSheet() {
   const request = usePromptsStore((s) => s.pending[0]);
@@ -21,7 +22,7 @@ export function PromptSheet() {
   if (!request) return null;
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void answer(request.id, true, request.kind === 'secret' ? secret : undefined);
+    void answer(request.id, true, request.kind === 'secret' || request.confirmText !== undefined ? secret : undefined);
     setSecret('');
   };
   const decline = () => {
@@ -60,12 +61,29 @@ export function PromptSheet() {
               <span className="faint">Kept in memory for this run only; never written to logs or history.</span>
             </label>
           ) : null}
+          {request.kind === 'confirm' && request.confirmText !== undefined ? (
+            <label className="stack">
+              <span className="muted">
+                Type <strong className="mono">{request.confirmText}</strong> to confirm
+              </span>
+              <input
+                ref={input}
+                className="input mono"
+                autoComplete="off"
+                spellCheck={false}
+                value={secret}
+                placeholder={request.confirmText}
+                onChange={(e) => setSecret(e.target.value.trim())}
+                data-testid="prompt-confirm-text"
+              />
+            </label>
+          ) : null}
         </div>
         <footer>
           <button type="button" className="btn" onClick={decline} data-testid="prompt-decline">
             {request.kind === 'host-key' ? 'Refuse' : 'Cancel'}
           </button>
-          <button type="submit" className="btn primary" data-testid="prompt-accept" disabled={request.kind === 'secret' && !secret}>
+          <button type="submit" className="btn primary" data-testid="prompt-accept" disabled={(request.kind === 'secret' && !secret) || (request.confirmText !== undefined && secret !== request.confirmText)}>
             {acceptLabel}
           </button>
         </footer>

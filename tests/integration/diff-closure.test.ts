@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, run, runOk, FLAKE_DIR, type Lab } from '../harness/hosts/index.js';
-import { computeAffected } from '../../src-main/core/git/affected';
+import { computeAffected } from '../../src-main/core/homelab/affected';
 import { localClosure } from '../../src-main/core/closure/listing';
 import { diffAgainstHost } from '../../src-main/core/closure/report';
 import { PassphraseCache } from '../../src-main/core/ssh/auth';
@@ -81,7 +81,7 @@ describe('diffs against the test fleet', () => {
     fs.appendFileSync(path.join(work, 'modules/nixos/common.nix'), '# just a comment\n');
     const report = await computeAffected(work);
     const systems = report.affected.filter((m) => m.kind === 'system');
-    expect(systems.map((m) => m.name).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(systems.map((m) => m.name).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     // moonlight still has its fish bump; the comment changes nothing else.
     expect(systems.filter((m) => m.confirmed).map((m) => m.name)).toEqual(['moonlight']);
     await git('checkout', '-q', '--', 'modules/nixos/common.nix');

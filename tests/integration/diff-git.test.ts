@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readRepoState } from '../../src-main/core/git/repo';
 import { readFileDiff, readWorkingChanges, maxPatchBytes } from '../../src-main/core/git/file-diff';
 import { commitChanges, deployTreeWarnings, stashChanges } from '../../src-main/core/git/actions';
-import { computeAffected } from '../../src-main/core/git/affected';
+import { computeAffected } from '../../src-main/core/homelab/affected';
 import { snapshotRevision } from '../../src-main/core/git/snapshot';
 
 // The git side of issue 7 against real repositories in the bad shapes people have them:

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type FleetCore } from '../../src-main/core/core';
@@ -29,6 +29,57 @@ function firstMiB(file: string): Buffer {
   }
 }
 
+/** The last MiB of a disk image (where GPT keeps its backup header). */
+function lastMiB(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1024 * 1024);
+    fs.readSync(fd, buffer, 0, buffer.length, fs.fstatSync(fd).size - buffer.length);
+    return buffer;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Processes whose command line contains `text`. */
+function processesMatching(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmdline.includes(text) && pid !== String(process.pid)) found.push(`${pid} ${cmdline}`);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/**
+ * The real `fleet install docker-node --to TO --disk DISK` on a pseudo-terminal (util-linux
+ * script), so it asks as it asks a person. The command line is a constant: the values
+ * reach it as environment variables.
+ */
+function fleetInstallOnTerminal(values: { readonly flake: string; readonly to: string; readonly disk: string }, env: NodeJS.ProcessEnv) {
+  const child = spawn('script', ['-qfec', 'exec "$FLEET_NODE" "$FLEET_BIN" --flake "$FLEET_FLAKE" install docker-node --to "$FLEET_TO" --disk "$FLEET_DISK"', '/dev/null'], {
+    env: { ...env, FLEET_NODE: process.execPath, FLEET_BIN: path.join(repoRoot, 'bin/fleet.js'), FLEET_FLAKE: values.flake, FLEET_TO: values.to, FLEET_DISK: values.disk },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => output,
+    /** Wait until the output matches, then type `text` (with Enter unless it is a control key). */
+    async answer(when: RegExp, text: string): Promise<void> {
+      await expect.poll(() => output, { timeout: 60_000, interval: 100 }).toMatch(when);
+      child.stdin.write(text);
+    },
+    exited,
+  };
+}
+
 describe('fleet install: docker-node onto the lab installer end to end (real sshd, nix, sgdisk, mkfs, loop disk)', () => {
   let installer: Installer;
   let checkout: string;
@@ -36,13 +87,19 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
   let dataDir: string;
   let env: NodeJS.ProcessEnv;
 
-  /** A core whose confirmations are answered with `confirm` (host keys are already known from the lab). */
-  function core(confirm: boolean): FleetCore {
+  /**
+   * A core whose confirmations are answered with `confirm`: true types the name asked for,
+   * a string types that (host keys are already known from the lab).
+   */
+  function core(confirm: boolean | string): FleetCore {
     const c = createCore({ host: 'cli', root: checkout, dataDir, env });
     c.subscribe((event) => {
       if (event.type !== 'prompt.request') return;
       const r = event.request;
-      setImmediate(() => void c.invoke('prompts.answer', { id: r.id, accept: r.kind === 'confirm' ? confirm : false }).catch(() => undefined));
+      // A typed confirmation is answered with the name it asks for.
+      const accept = r.kind === 'confirm' && confirm !== false;
+      const value = typeof confirm === 'string' ? confirm : r.confirmText;
+      setImmediate(() => void c.invoke('prompts.answer', { id: r.id, accept, ...(accept && value !== undefined ? { value } : {}) }).catch(() => undefined));
     });
     cores.push(c);
     return c;
@@ -96,6 +153,101 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     expect(git(checkout, 'status', '--porcelain')).toBe('');
   });
 
+  /** The disk is as the installer got it (zero at both ends, no partitions), nothing is on /mnt, the checkout has no new host key. */
+  async function expectMachineUntouched(disk: { readonly device: string; readonly file: string }): Promise<void> {
+    expect(firstMiB(disk.file).every((b) => b === 0)).toBe(true);
+    expect(lastMiB(disk.file).every((b) => b === 0)).toBe(true);
+    expect(fs.existsSync(`/sys/class/block/${path.basename(disk.device)}p1`)).toBe(false);
+    const mounts = (await installer.host.exec(['cat', '/proc/self/mounts'])).stdout.split('\n');
+    // (The machine's own mounts under /mnt show through the host's namespace; the install's are /mnt itself and the disk's partitions.)
+    expect(mounts.filter((line) => line.split(' ')[1] === '/mnt' || line.startsWith(`${disk.device}p`))).toEqual([]);
+    expect(fs.existsSync(path.join(checkout, 'systems/docker-node/ssh_host_ed25519_key.pub'))).toBe(false);
+  }
+
+  /** docker-node with a package whose build sleeps `marker` seconds: an install stays in its build stage. */
+  function slowBuild(): { readonly marker: string; restore(): void } {
+    const marker = `${700 + Math.floor(Math.random() * 600)}.${Date.now() % 100000}`;
+    const file = path.join(checkout, 'systems/docker-node/default.nix');
+    const before = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(
+      file,
+      before
+        .replace('{ ... }:', '{ lib, pkgs, ... }:')
+        .replace(
+          'homelab.shell = "bash";',
+          `homelab.shell = "bash";\n  environment.systemPackages = [ (lib.build.runCommand { name = "slow-tool-1.0"; inherit (pkgs) system; script = ''\n    phase buildPhase\n    sleep ${marker}\n  ''; }) ];`,
+        ),
+    );
+    return { marker, restore: () => fs.writeFileSync(file, before) };
+  }
+
+  it('an answer that does not name the disk is no confirmation: the disk stays untouched', async () => {
+    const disk = installer.disks[0]!;
+    const outcome = await install(core('yes'), { system: 'docker-node', to: installer.host.name, disk: disk.device });
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error?.message).toMatch(/Not confirmed: the answer did not name \/dev\/loop\d+, so \/dev\/loop\d+ was not touched/);
+    const asked = outcome.events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
+    expect(asked.map((r) => r.confirmText)).toEqual([disk.device]);
+    await expectMachineUntouched(disk);
+  });
+
+  it('fleet install on a terminal asks to type the disk name, not y/N: "y" erases nothing', async () => {
+    const disk = installer.disks[0]!;
+    const cli = fleetInstallOnTerminal({ flake: checkout, to: installer.host.name, disk: disk.device }, { ...env, FLEET_DATA_DIR: dataDir });
+    await cli.answer(new RegExp(`Type ${disk.device} to confirm: `), 'y\r');
+    expect(await cli.exited).not.toBe(0);
+    expect(cli.output()).toContain(`Everything on ${disk.device}`);
+    expect(cli.output()).toContain(`"y" is not ${disk.device}: not confirmed.`);
+    expect(cli.output()).toContain(`Not confirmed: ${disk.device} was not touched.`);
+    expect(cli.output()).not.toContain('[y/N]');
+    await expectMachineUntouched(disk);
+  });
+
+  it('typing the disk name confirms; Ctrl-C in the middle of the build cancels, and the machine and checkout are untouched', async () => {
+    const disk = installer.disks[0]!;
+    const slow = slowBuild();
+    try {
+      const cli = fleetInstallOnTerminal({ flake: checkout, to: installer.host.name, disk: disk.device }, { ...env, FLEET_DATA_DIR: dataDir });
+      await cli.answer(new RegExp(`Type ${disk.device} to confirm: `), `${disk.device}\r`);
+      // The build runs: its slow derivation's sleep exists.
+      await expect.poll(() => processesMatching(`sleep ${slow.marker}`).length, { timeout: 120_000, interval: 100 }).toBeGreaterThan(0);
+      await cli.answer(/Build the system/, '\x03');
+      expect(await cli.exited).not.toBe(0);
+      expect(cli.output()).toMatch(/cancel/i);
+      expect(processesMatching(`sleep ${slow.marker}`)).toEqual([]);
+      await expectMachineUntouched(disk);
+    } finally {
+      slow.restore();
+    }
+    expect(git(checkout, 'status', '--porcelain')).toBe('');
+  });
+
+  it('cancelling the install job in the middle of the build (jobs.cancel, as the wizard does) leaves the machine and checkout untouched', async () => {
+    const disk = installer.disks[0]!;
+    const slow = slowBuild();
+    try {
+      const c = core(true);
+      const events: FleetEvent[] = [];
+      const off = c.subscribe((e) => events.push(e));
+      const { jobId } = (await c.invoke('install.start', { system: 'docker-node', to: installer.host.name, disk: disk.device })) as { jobId: string };
+      await expect.poll(() => processesMatching(`sleep ${slow.marker}`).length, { timeout: 120_000, interval: 100 }).toBeGreaterThan(0);
+      expect(c.context.jobs.get(jobId)?.progress?.label).toBe('Build the system and its disko script');
+      await c.invoke('jobs.cancel', { jobId });
+      const job = await c.context.jobs.wait(jobId);
+      off();
+      expect(job.status).toBe('cancelled');
+      expect(job.error?.message ?? '').toContain(`${disk.device} was not touched.`);
+      expect(processesMatching(`sleep ${slow.marker}`)).toEqual([]);
+      const labels = events.flatMap((e) => (e.type === 'job.progress' && e.progress.label ? [e.progress.label] : []));
+      expect(labels).not.toContain('Copy them to the machine');
+      expect(labels).not.toContain('Partition, format and mount the disk');
+      await expectMachineUntouched(disk);
+    } finally {
+      slow.restore();
+    }
+    expect(git(checkout, 'status', '--porcelain')).toBe('');
+  });
+
   it('refuses a disk the installer does not have (the machine disk disko.nix names)', async () => {
     const outcome = await install(core(true), { system: 'docker-node', to: installer.host.name, yes: true });
     expect(outcome.status).toBe('failed');
@@ -126,6 +278,31 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     expect((await installer.host.exec(['readlink', '/run/current-system'])).stdout.trim()).toBe(result.toplevel);
     const mounts = (await installer.host.exec(['cat', '/proc/self/mounts'])).stdout;
     expect(mounts).toMatch(new RegExp(`^${disk.device}p2 /nix ext4`, 'm'));
+
+    // The system profile and the whole closure are in the disk's store (the host's /nix now).
+    expect((await installer.host.exec(['readlink', '/nix/var/nix/profiles/system'])).stdout.trim()).toBe('system-1-link');
+    expect((await installer.host.exec(['readlink', '-f', '/nix/var/nix/profiles/system'])).stdout.trim()).toBe(result.toplevel);
+    const closureHere = execFileSync('nix-store', ['--query', '--requisites', result.toplevel], { encoding: 'utf8' }).trim().split('\n').sort();
+    const closureThere = (await installer.host.exec(['env', 'NIX_REMOTE=', 'nix-store', '--query', '--requisites', result.toplevel])).stdout.trim().split('\n').sort();
+    expect(closureThere).toEqual(closureHere);
+    const verified = await installer.host.exec(['env', 'NIX_REMOTE=', 'nix-store', '--verify-path', ...closureThere]);
+    expect(verified.code, verified.stderr).toBe(0);
+
+    // The ESP: a FAT filesystem on the disk's first partition, mounted at /boot by the kernel,
+    // or where the kernel has no vfat by fusefat (the lab installer's named emulation), holding
+    // the boot loader entry that the install's switch-to-configuration boot wrote through /mnt/boot.
+    expect(mounts).toMatch(new RegExp(`^${disk.device}p1 /boot ${installer.vfat === 'kernel' ? 'vfat' : 'fuse\\.vfat'} `, 'm'));
+    const entry = (await installer.host.exec(['cat', '/boot/loader/entries/nixos-generation-1.conf'])).stdout;
+    expect(entry).toContain(`system ${result.toplevel}`);
+    expect(entry).toMatch(/^title NixOS$/m);
+    expect((await installer.host.exec(['cat', '/boot/loader/loader.conf'])).stdout.trim()).toBe('default nixos-generation-1.conf');
+    // Read by dosfstools, not by the driver that wrote them: the entries are files of that FAT.
+    const listing = spawnSync('fsck.fat', ['-n', '-l', `${disk.device}p1`], { encoding: 'utf8' }).stdout;
+    expect(listing).toMatch(/\/loader\/entries\/nixos-generation-1\.conf/i);
+    expect(listing).toMatch(/\/loader\/loader\.conf/i);
+    const logText = outcome.events.flatMap((e) => (e.type === 'job.log' ? e.lines.map((l) => l.text) : [])).join('\n');
+    expect(logText).toContain('disko: mounted /boot (vfat)');
+    expect(logText).toContain('updating the boot loader (systemd-boot), default generation 1');
     const presented = (await installer.host.exec(['cat', '/etc/ssh/ssh_host_ed25519_key.pub'])).stdout.trim();
     expect(presented).toBe(result.hostKey);
     expect(result.hostKey).not.toBe(installer.host.hostPublicKey.trim());

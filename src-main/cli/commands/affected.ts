@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { printJson, terminalText } from '../output';
-import type { AffectedMachine, AffectedReport } from '../../core/git/types';
+import type { AffectedMachine, AffectedReport } from '../../core/homelab/affected-types';
 
 /** The word for a machine's state in the affected list. */
 function stateOf(m: AffectedMachine): string {

@@ -5,7 +5,7 @@ import { printJson, terminalText } from '../output';
 import { FleetError } from '../../core/contract';
 import { formatBytes, formatBytesChange } from '../../shared/units';
 import type { ClosureDiffReport } from '../../core/closure/report';
-import type { SinceDeployedReport } from '../../core/git/since-deployed';
+import type { SinceDeployedReport } from '../../core/deploy/since-deployed';
 
 
 /** A closure diff as nvd prints it: one line per package, then the totals. */

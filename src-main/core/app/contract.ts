@@ -43,6 +43,11 @@ export interface PromptRequest {
   readonly fingerprint?: string;
   /** What the secret is for, e.g. "sudo password for deploy@moonlight". Never the value. */
   readonly secretLabel?: string;
+  /**
+   * A confirm that destroys something names it here (e.g. the disk /dev/sda): the person
+   * types it to confirm, as disk tools ask, and the core checks what was typed (`value`).
+   */
+  readonly confirmText?: string;
 }
 
 const absoluteOrRelativePath = z

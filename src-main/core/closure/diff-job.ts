@@ -7,10 +7,11 @@ import type { NixRunOptions } from '../nix/runner';
 import { scanInventory } from '../homelab/scan';
 import { gitAt, resolveRevision } from '../git/repo';
 import { localClosure } from './listing';
-import { diffAgainstHost, reportOf, type ClosureDiffReport } from './report';
+import { diffAgainstHost, reportOf, type ClosureDiffReport, type ClosureSide } from './report';
+import type { ClosureEntry } from './types';
 import { openHostExec } from './host-connection';
-import { diffHomeAgainstHost, homeDeployTarget } from './home-host';
-import { diffDroidAgainstPhone } from './droid-phone';
+import { diffHomeAgainstHost } from './home-host';
+import { homeOnHost } from '../homelab/home-on-host';
 import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
 
 /** What to compare: a machine against its host or a revision, or two store paths. */
@@ -62,18 +63,18 @@ export function validateClosureRequest(root: string, request: ClosureDiffRequest
   const parsed = parseMachine(request.machine);
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
   // "home:<config>@<host>": a standalone home as deployed to a host (checked like a deploy target).
-  const homeOnHost = parsed.kind === 'home' && parsed.name.includes('@') ? homeDeployTarget(inventory, parsed.name, request.asUser) : undefined;
-  if (request.asUser && !homeOnHost && parsed.kind !== 'droid') throw new FleetError('invalid-input', '`asUser` goes with a home on a host (home:<config>@<host>) or a droid.');
+  const homeTarget = parsed.kind === 'home' && parsed.name.includes('@') ? homeOnHost(inventory, parsed.name, request.asUser) : undefined;
+  if (request.asUser && !homeTarget && parsed.kind !== 'droid') throw new FleetError('invalid-input', '`asUser` goes with a home on a host (home:<config>@<host>) or a droid.');
   if ((request.serial || request.identityFile) && parsed.kind !== 'droid') throw new FleetError('invalid-input', '`serial` and `identityFile` go with a droid (droid:<name>).');
-  const machine = homeOnHost ? { kind: 'home' as const, name: homeOnHost.config } : parsed;
+  const machine = homeTarget ? { kind: 'home' as const, name: homeTarget.config } : parsed;
   const names = machine.kind === 'system' ? inventory.systems.map((s) => s.name) : machine.kind === 'home' ? inventory.standaloneHomes.map((h) => h.name) : inventory.droids.map((d) => d.name);
   if (!names.includes(machine.name)) {
     throw new FleetError('not-found', `There is no ${machine.kind} named "${machine.name}" in the checkout.`, { hint: names.length ? `Known: ${names.join(', ')}` : undefined });
   }
-  if (!request.base && machine.kind === 'home' && !homeOnHost) {
+  if (!request.base && machine.kind === 'home' && !homeTarget) {
     throw new FleetError('invalid-input', `Comparing home ${machine.name} with what a host runs needs the host: home:${machine.name}@<host>; or compare with a revision (base).`);
   }
-  return homeOnHost ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
+  return homeTarget ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
 }
 
 async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions): Promise<string> {
@@ -94,8 +95,46 @@ async function targetAtRevision(root: string, target: BuildTarget, rev: string):
   return { ...target, label: `${target.label}@${rev.slice(0, 7)}`, installable: `git+file://${top}?${query.toString()}#${target.attrPath}` };
 }
 
+/** How to reach the phone a droid runs on (the same choices as `droid.deploy`). */
+export interface PhoneReach {
+  /** adb serial; default: the one connected phone linked to the droid. */
+  readonly serial?: string;
+  /** Login user of the phone's sshd (default nix-on-droid). */
+  readonly user?: string;
+  /** Private key for the phone's sshd (default: the agent and ~/.ssh keys). */
+  readonly identityFile?: string;
+}
+
+/** A closure side already built and listed here: what the running machine is compared with. */
+export interface LocalSide {
+  readonly label: string;
+  readonly source: ClosureSide['source'];
+  readonly storePath: string;
+  readonly entries: readonly ClosureEntry[];
+}
+
+/**
+ * Compares a droid's local build with the generation its phone runs. Phones are reached
+ * through android/, which sits above closure/, so the core passes this in (core.ts).
+ */
+export type DroidAgainstPhone = (
+  ctx: CoreContext,
+  droid: string,
+  newSide: LocalSide,
+  reach: PhoneReach,
+  options: { readonly jobId?: string; readonly signal?: AbortSignal; readonly profile?: string; readonly log?: (text: string) => void },
+) => Promise<ClosureDiffReport>;
+
 /** Run a closure diff: build what is needed, list both closures, compare. */
-export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: string, request: ClosureDiffRequest, machine: ClosureMachine | undefined, layoutRoot?: string): Promise<ClosureDiffReport> {
+export async function runClosureDiff(
+  ctx: CoreContext,
+  job: JobContext,
+  root: string,
+  request: ClosureDiffRequest,
+  machine: ClosureMachine | undefined,
+  layoutRoot: string | undefined,
+  diffDroidAgainstPhone: DroidAgainstPhone,
+): Promise<ClosureDiffReport> {
   let nix: NixRunOptions = { env: ctx.env, signal: job.signal };
   const started = performance.now();
   if (!machine) {
@@ -123,7 +162,7 @@ export async function runClosureDiff(ctx: CoreContext, job: JobContext, root: st
     return report;
   }
   if (machine.onHost) {
-    const spec = homeDeployTarget(inventory, machine.onHost, request.asUser);
+    const spec = homeOnHost(inventory, machine.onHost, request.asUser);
     const report = await diffHomeAgainstHost(ctx, spec, newSide, { jobId: job.id, signal: job.signal, machine: { kind: 'home', name: machine.onHost }, log: (text) => job.log(text) });
     if (report.old.state === 'unknown') job.log(`home closure unknown: ${report.old.error}`, 'stderr');
     return report;

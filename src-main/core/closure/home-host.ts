@@ -1,8 +1,6 @@
 import type { CoreContext } from '../context';
 import { FleetError } from '../contract';
-import { resolveTargets } from '../deploy/targets';
-import type { DeployTargetSpec } from '../deploy/types';
-import type { Inventory } from '../homelab/types';
+import type { HomeOnHost } from '../homelab/home-on-host';
 import type { HostExec } from './listing';
 import { openHostExec } from './host-connection';
 import { diffAgainstHost, type ClosureDiffReport, type ClosureSide } from './report';
@@ -42,28 +40,18 @@ export async function hostHomeProfile(exec: HostExec): Promise<string> {
 }
 
 /**
- * The deploy target of "home:<config>@<host>" (the same resolution a deploy uses): the SSH
- * host, and the user whose home it is (`asUser`, else the configuration's name).
- */
-export function homeDeployTarget(inventory: Inventory, configAtHost: string, asUser?: string): DeployTargetSpec {
-  const spec = resolveTargets(inventory, [`home:${configAtHost}`], asUser ? { asUser } : {})[0];
-  if (!spec || spec.kind !== 'home') throw new FleetError('invalid-input', `"home:${configAtHost}" is not home:<config>@<host>.`);
-  return spec;
-}
-
-/**
  * Compare a home's local build with the generation its host runs: connect as the home's
  * user, find the profile, list its closure in one command. An unreachable host or a home
  * never deployed there gives an "unknown" old side, as for systems.
  */
 export async function diffHomeAgainstHost(
   ctx: CoreContext,
-  spec: DeployTargetSpec,
+  spec: HomeOnHost,
   newSide: { label: string; source: ClosureSide['source']; storePath: string; entries: readonly ClosureEntry[] },
   options: { readonly jobId?: string; readonly signal?: AbortSignal; readonly machine?: ClosureDiffReport['machine']; readonly log?: (text: string) => void } = {},
 ): Promise<ClosureDiffReport> {
   const started = performance.now();
-  const label = `${spec.config} as ${spec.user ?? 'the ssh user'} on ${spec.host} (running)`;
+  const label = `${spec.config} as ${spec.user} on ${spec.host} (running)`;
   let close: (() => void) | undefined;
   try {
     let exec: HostExec;
@@ -71,7 +59,7 @@ export async function diffHomeAgainstHost(
     try {
       const opened = await openHostExec(
         ctx,
-        { host: spec.host, ...(spec.user ? { user: spec.user } : {}), ...(spec.port ? { port: spec.port } : {}), tags: [], buildOnTarget: false, sudo: false, checks: [] },
+        { host: spec.host, user: spec.user, ...(spec.port ? { port: spec.port } : {}), tags: [], buildOnTarget: false, sudo: false, checks: [] },
         { ...(options.jobId ? { jobId: options.jobId } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       );
       close = opened.close;

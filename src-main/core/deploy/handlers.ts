@@ -9,7 +9,9 @@ import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
-import { runDeploy } from './deploy-run';
+import { copyPlan } from './copy-plan';
+import { runDeploy, type RebootOptions } from './deploy-run';
+import { defaultRebootTimeoutSeconds } from './reboot-stage';
 import { HostSession } from './host-session';
 import { deployService } from './service';
 import { hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
@@ -17,6 +19,9 @@ import { hostKindOf } from './target-run';
 import { resolveTargets, scanForDeploy } from './targets';
 import { trackedState } from '../git/tracked-state';
 import type { DeployResult, DeployTargetSpec } from './types';
+import { sinceDeployed } from './since-deployed';
+import { recordedDeployOf } from './deployed-revision';
+import { openHostExec } from '../closure/host-connection';
 
 /** deploy.start's input, as its handler gets it. */
 type DeployStartInput = Parameters<HandlersFor<typeof deployCommands>['deploy.start']>[0];
@@ -33,6 +38,21 @@ function droidSelection(phone: PhoneOptions): DroidSelection {
 
 function routeInput(phone: PhoneOptions): PhoneRouteInput {
   return { ...(phone.serial ? { serial: phone.serial } : {}), ...(phone.host ? { host: phone.host } : {}), ...(phone.port ? { port: phone.port } : {}) };
+}
+
+/** Only systems reboot: refuse homes and droids before the job starts, naming them. */
+function rebootable(specs: readonly DeployTargetSpec[], what: string): readonly DeployTargetSpec[] {
+  const others = specs.filter((s) => s.kind !== 'system');
+  if (others.length > 0) {
+    throw new FleetError('invalid-input', `${what} reboots NixOS systems only; ${others.map((s) => s.id).join(', ')} ${others.length === 1 ? 'is not one' : 'are not'}.`, {
+      hint: 'Name systems (or a @tag of systems); homes and droids are deployed without a reboot.',
+    });
+  }
+  return specs;
+}
+
+function rebootOptionsOf(input: { parallel?: number | undefined; timeoutSeconds?: number | undefined; allAtOnce?: boolean | undefined }, only: boolean): RebootOptions {
+  return { parallel: input.parallel ?? 1, timeoutSeconds: input.timeoutSeconds ?? defaultRebootTimeoutSeconds, allAtOnce: input.allAtOnce ?? false, only };
 }
 
 /** Handlers of the deploy domain's commands. */
@@ -60,11 +80,16 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const tracked = await trackedState(root);
     // A cache whose key cannot be read is left out here; `cache.get` says why.
     const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
+    if (input.reboot) rebootable(specs, '--reboot');
+    if (input.reboot && input.mode && input.mode !== 'boot') {
+      throw new FleetError('invalid-input', `--reboot makes the new generation the boot default (mode boot) and boots it; it cannot be combined with --mode ${input.mode}.`);
+    }
     const plan: JobPlan<DeployResult> = {
-      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}${input.reboot ? ' and reboot' : ''}`, targets: specs.map((s) => s.id) },
       run: (job) =>
         runDeploy(ctx, service(), job, root, specs, {
-          mode: input.mode ?? 'switch',
+          mode: input.reboot ? 'boot' : (input.mode ?? 'switch'),
+          ...(input.reboot ? { reboot: rebootOptionsOf(input.reboot, false) } : {}),
           parallel: input.parallel ?? defaults.parallel,
           keepGoing: input.keepGoing ?? true,
           canary: input.canary ?? false,
@@ -107,6 +132,26 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
         },
       };
     },
+    'deploy.reboot': (input) => {
+      const root = ctx.root();
+      const specs = rebootable(resolve(input.targets), 'fleet reboot');
+      const defaults = ctx.settings.get().deploy;
+      return {
+        spec: { kind: 'reboot', title: `Reboot ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+        run: (job) =>
+          runDeploy(ctx, service(), job, root, specs, {
+            mode: 'boot',
+            parallel: input.parallel ?? 1,
+            keepGoing: input.keepGoing ?? true,
+            canary: input.canary ?? false,
+            magicRollback: false,
+            confirmTimeoutSeconds: defaults.confirmTimeoutSeconds,
+            substituteOnTarget: false,
+            skipChecks: input.skipChecks ?? false,
+            reboot: rebootOptionsOf(input, true),
+          }),
+      };
+    },
     'deploy.rollback': (input) => {
       const root = ctx.root();
       const [spec] = resolve([input.target]);
@@ -136,6 +181,36 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
         ),
       );
       return { targets: specs, hosts };
+    },
+    'deploy.plan': (input) => copyPlan(ctx, service(), ctx.root(), resolve(input.targets, input.asUser)),
+    'changes.sinceDeployed': (input) => {
+      const root = ctx.root();
+      const layoutRoot = ctx.settings.get().layoutRoots?.[root];
+      const inventory = scanForDeploy(root, layoutRoot);
+      const spec = { kind: 'since-deployed', title: `Changes since ${input.host}'s deploy`, targets: [input.host] };
+      if (input.host.startsWith('droid:')) {
+        // A phone reports no configuration revision: what the deploy history recorded is the answer.
+        const droid = input.host.slice(6);
+        if (!inventory.droids.some((d) => d.name === droid)) throw new FleetError('not-found', `There is no droid named "${droid}" in the checkout.`);
+        return { spec, run: () => sinceDeployed(root, input.host, undefined, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root), 'droid') };
+      }
+      const system = inventory.systems.find((s) => s.name === input.host);
+      if (!system) throw new FleetError('not-found', `There is no system named "${input.host}" in the checkout.`);
+      return {
+        spec,
+        run: async (job) => {
+          let close: (() => void) | undefined;
+          try {
+            return await sinceDeployed(root, input.host, async (argv) => {
+              const opened = await openHostExec(ctx, system.deploy, { jobId: job.id, signal: job.signal });
+              close = opened.close;
+              return opened.exec(argv);
+            }, layoutRoot, () => recordedDeployOf(ctx.dataDir, input.host, root));
+          } finally {
+            close?.();
+          }
+        },
+      };
     },
     'deploy.history': (input) => service().history.list(input.limit ?? 100),
     'deploy.get': (input) => {

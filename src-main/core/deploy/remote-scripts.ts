@@ -60,8 +60,8 @@ export function keyValues(text: string): Map<string, string> {
 /**
  * What a host (or phone) is running, read in one round trip. Args: kind (system|home|droid),
  * profile ("" for a home's default), owner line ("" for none), details ("1": also the NixOS
- * version and the boot state, for the status view; a deploy's pre-flight needs neither and
- * saves their dozen processes per host). Prints "key=value" lines. With an owner, the lock is
+ * version and whether the booted kernel differs, for the status view; a deploy's pre-flight
+ * needs only which system booted, and saves a dozen processes per host). Prints "key=value" lines. With an owner, the lock is
  * taken in the same round trip when it can be without sudo (root, or a home):
  * "locked=acquired" or "locked=held <owner>".
  */
@@ -82,7 +82,7 @@ owner=""; [ -f "$lock/owner" ] && read -r owner < "$lock/owner" && echo "lock=$o
 uid=$(id -u)
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-if [ "$4" = 1 ]; then${bootStateLines}fi
+if [ "$4" = 1 ]; then${bootStateLines}elif [ "$kind" = system ] && [ -e /run/booted-system ]; then echo "booted=$(readlink -f /run/booted-system)"; fi
 if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then printf 'locked='; take_lock "$kind" "$3" "" || echo; fi
 exit 0
 `;

@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import { scanInventory } from '../homelab/scan';
 import type { Inventory } from '../homelab/types';
-import { unsafeHostReason, unsafeUserReason } from '../homelab/names';
+import { homeOnHost } from '../homelab/home-on-host';
 import type { PhoneRoute } from '../android/types';
 import type { DeployTargetSpec } from './types';
 
@@ -79,30 +79,17 @@ export function resolveTargets(
 }
 
 function homeSpec(inventory: Inventory, text: string, asUser?: string): DeployTargetSpec {
-  const at = text.lastIndexOf('@');
-  if (at <= 0 || at === text.length - 1) {
-    throw new FleetError('invalid-input', `"home:${text}" is not home:<config>@<host>, e.g. home:soriphoono@moonlight.`);
-  }
-  const config = text.slice(0, at);
-  const hostName = text.slice(at + 1);
-  const known = inventory.standaloneHomes.map((h) => h.name);
-  if (!known.includes(config)) {
-    throw new FleetError('not-found', `No standalone home "${config}" (homeConfigurations: ${known.join(', ') || 'none'}).`);
-  }
-  const system = inventory.systems.find((s) => s.name === hostName);
-  const host = system?.deploy.host ?? hostName;
-  const reason = unsafeHostReason(host) ?? unsafeUserReason(asUser ?? config);
-  if (reason) throw new FleetError('invalid-input', `home:${text} cannot be deployed: ${reason}.`);
+  const home = homeOnHost(inventory, text, asUser);
   return {
-    id: `home:${config}@${hostName}`,
+    id: `home:${home.config}@${home.hostName}`,
     kind: 'home',
-    config,
-    host,
-    user: asUser ?? config,
-    ...(system?.deploy.port ? { port: system.deploy.port } : {}),
+    config: home.config,
+    host: home.host,
+    user: home.user,
+    ...(home.port ? { port: home.port } : {}),
     sudo: false,
     buildOnTarget: false,
-    tags: system?.deploy.tags ?? [],
+    tags: home.tags,
     checks: [],
   };
 }

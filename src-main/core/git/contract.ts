@@ -1,11 +1,9 @@
 import { z } from 'zod';
 import { job, query, type CommandSpec } from '../contract';
-import type { ClosureDiffReport } from '../closure/report';
 import type { CommitResult } from './actions';
 import type { FileDiff, WorkingChanges } from './file-diff';
 import type { LockDiff } from './lock-diff';
-import type { SinceDeployedReport } from './since-deployed';
-import type { AffectedReport, RepoState } from './types';
+import type { RepoState } from './types';
 
 /** A git revision as a user types it: a hash, a branch, a tag, HEAD~2. Never an option. */
 export const revisionInput = z
@@ -21,9 +19,7 @@ const checkoutPath = z
   .max(4096)
   .refine((p) => !p.startsWith('/') && !p.startsWith('-') && !p.split('/').includes('..') && !p.includes('\0'), 'give a path inside the checkout, relative to it');
 
-const storePath = z.string().regex(/^\/nix\/store\/[0-9a-z]{32}-[^/\0]+$/, 'a /nix/store/<hash>-<name> path is required');
-
-/** Commands of the git domain: changes of the checkout, affected machines, diffs, git actions. */
+/** Commands of the git domain: changes of the checkout, diffs, flake.lock, git actions. */
 export const gitCommands = {
   'git.status': query<RepoState>()('Branch, ahead/behind, dirty, shallow, conflicts of the checkout.', z.object({}).strict()),
   'git.changes': query<WorkingChanges>()('Staged, unstaged and untracked files of the checkout, with line counts.', z.object({}).strict()),
@@ -40,30 +36,6 @@ export const gitCommands = {
     z.object({ message: z.string().max(1000).optional() }).strict(),
   ),
   'git.deployWarnings': query<readonly string[]>()('What to warn about before deploying this checkout (dirty tree, conflicts...).', z.object({}).strict()),
-  'changes.affected': query<AffectedReport>()(
-    'Which systems, homes and droids the changes since `base` (default HEAD) can touch, with a reason each; `confirm` evaluates old and new derivations.',
-    z.object({ base: revisionInput.optional(), confirm: z.boolean().optional() }).strict(),
-    { coalesce: true },
-  ),
-  'changes.sinceDeployed': job<SinceDeployedReport>()(
-    'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it. For a droid (host "droid:<name>"): the revision of its last successful deploy.',
-    z.object({ host: z.string().min(1).max(255) }).strict(),
-  ),
-  'closure.diff': job<ClosureDiffReport>()(
-    "Closure diff like nvd: a machine's working-tree build against its running host (over SSH; a home as `home:<config>@<host>`, optionally `asUser`; a droid on its phone over adb, optionally `serial`, `identityFile`) or against revision `base`; or two store paths `from`/`to`.",
-    z
-      .object({
-        machine: z.string().min(1).max(300).optional(),
-        base: revisionInput.optional(),
-        from: storePath.optional(),
-        to: storePath.optional(),
-        hostPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path on the host').max(4096).optional(),
-        asUser: z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'a login name').max(64).optional(),
-        serial: z.string().min(1).max(200).optional(),
-        identityFile: z.string().regex(/^\/[^\0]*$/, 'an absolute path to a private key').max(4096).optional(),
-      })
-      .strict(),
-  ),
   'flake.lockDiff': query<LockDiff>()(
     "flake.lock's inputs that differ between `base` (default HEAD) and the working tree.",
     z.object({ base: revisionInput.optional() }).strict(),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { query, type CommandSpec } from '../contract';
+import { revisionInput } from '../git/contract';
 import type { AddResult } from './add-configuration';
+import type { AffectedReport } from './affected-types';
 import type { Inventory, SystemItem } from './types';
 
 /** A system name as it appears in systems/; checked again against the scan by the handler. */
@@ -66,6 +68,11 @@ export const homelabCommands = {
   'inventory.setLayoutRoot': query<Inventory>()(
     'Set the folder holding systems/ and homes/ for this checkout (null: detect it again).',
     z.object({ layoutRoot: layoutRootPath.nullable() }).strict(),
+  ),
+  'changes.affected': query<AffectedReport>()(
+    'Which systems, homes and droids the changes since `base` (default HEAD) can touch, with a reason each; `confirm` evaluates old and new derivations.',
+    z.object({ base: revisionInput.optional(), confirm: z.boolean().optional() }).strict(),
+    { coalesce: true },
   ),
   'inventory.add': query<AddAnswer>()(
     "Add a system, home or droid from the checkout's templates: files, meta.json, git add, checked against the flake; nothing stays when a step fails.",

@@ -2,6 +2,7 @@ import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
 import type { homelabCommands } from './contract';
 import { addConfiguration } from './add-configuration';
+import { computeAffected } from './affected';
 import { InventoryService } from './service';
 
 /** The inventory service of this core: one per core, disposed with it (watcher, running nix). */
@@ -26,6 +27,16 @@ export function homelabHandlers(ctx: CoreContext): HandlersFor<typeof homelabCom
       const result = await addConfiguration(service.get(root, true), input, { env: ctx.env });
       service.refresh(root);
       return { ...result, inventory: await service.evaluate(root) };
+    },
+    'changes.affected': (input) => {
+      const root = ctx.root();
+      const layoutRoot = ctx.settings.get().layoutRoots?.[root];
+      return computeAffected(root, {
+        ...(input.base !== undefined ? { base: input.base } : {}),
+        ...(input.confirm !== undefined ? { confirm: input.confirm } : {}),
+        ...(layoutRoot !== undefined ? { layoutRoot } : {}),
+        nix: { env: ctx.env },
+      });
     },
     'inventory.setLayoutRoot': (input) => {
       const root = ctx.root();

@@ -1,10 +1,11 @@
 /**
  * What `reboot` does on the lab installer. The host cannot really restart a kernel, so the
- * reboot is played inside its namespaces: every process of the host but its holder is
+ * reboot is played inside its namespaces: /mnt and FUSE mounts are unmounted, every process of the host but its holder is
  * killed (sessions, sshd, nix-daemon: the running system stops), /mnt is unmounted, the
  * partition of the installer's disks that holds an installed NixOS becomes the host's /nix,
  * the other filesystems of its /etc/fstab are mounted (by partition label, resolved with
- * blkid since there is no udev), its host key is put in place, /run starts empty, the
+ * blkid since there is no udev; /boot's vfat through the kernel or the fusefat emulation of
+ * installer-esp.ts), its host key is put in place, /run starts empty, the
  * system's activation runs as at boot, and sshd starts again. With no installed system on
  * the disks, the installer simply comes back as it was.
  *
@@ -20,12 +21,28 @@ me=$$
 ns=$(readlink /proc/self/ns/net)
 echo "boot: $(date -u +%FT%TZ) reboot requested"
 sleep 1
-# The running system stops: every process of this host but the holder and this script.
-for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -lname "$ns" 2>/dev/null); do
-  pid=\${p#/proc/}; pid=\${pid%%/*}
-  if [ "$pid" = "$me" ] || [ "$pid" = "$holder" ]; then continue; fi
-  kill -9 "$pid" 2>/dev/null
+# The processes of this host but the holder and this script.
+host_pids() {
+  for p in $(find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/net' -lname "$ns" 2>/dev/null); do
+    pid=\${p#/proc/}; pid=\${pid%%/*}
+    if [ "$pid" = "$me" ] || [ "$pid" = "$holder" ]; then continue; fi
+    echo "$pid"
+  done
+}
+# As a shutdown does, filesystems are unmounted before the power goes: a FAT's dirty bit is
+# cleared, and fusefat (the vfat emulation, installer-esp.ts) finishes and exits by itself.
+sync
+umount -R /mnt 2>/dev/null
+for m in $(awk '$3 == "fuse.vfat" { print $2 }' /proc/self/mounts); do umount "$m" && echo "boot: unmounted $m"; done
+i=0
+while [ $i -lt 50 ]; do
+  busy=""
+  for pid in $(host_pids); do [ "$(cat /proc/$pid/comm 2>/dev/null)" = fusefat ] && busy=$pid; done
+  [ -z "$busy" ] && break
+  sleep 0.1; i=$((i + 1))
 done
+# The running system stops.
+for pid in $(host_pids); do kill -9 "$pid" 2>/dev/null; done
 sleep 0.2
 umount -R /mnt 2>/dev/null
 sysroot=$dir/sysroot
@@ -77,7 +94,7 @@ while read -r device mountpoint fstype options rest; do
   done
   if [ -n "$found" ] && mount -t "$fstype" -o "$options" "$found" "$mountpoint" 2>/dev/null; then echo "boot: $found on $mountpoint"
   else
-    # Not there, or this kernel cannot mount it (no vfat in the lab): the root filesystem's directory serves.
+    # Not there, or this kernel cannot mount it: the root filesystem's directory serves.
     echo "boot: $device ($fstype) not mounted; $mountpoint is the root filesystem's directory"
     mkdir -p "$sysroot$mountpoint" && mount --bind "$sysroot$mountpoint" "$mountpoint"
   fi

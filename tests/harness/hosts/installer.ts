@@ -4,6 +4,7 @@ import { execInHost } from './host.js';
 import { openLab, startHosts, type Lab } from './lab.js';
 import type { LabHost } from './lab-host.js';
 import { BOOT_SCRIPT, rebootScript } from './installer-boot.js';
+import { INSTALL_VFAT_HELPER, kernelHasVfat, mountVfatHelper } from './installer-esp.js';
 import { run, runOk } from './run.js';
 
 /**
@@ -31,6 +32,11 @@ export interface Installer {
   readonly lab: Lab;
   readonly host: LabHost;
   readonly disks: readonly InstallerDisk[];
+  /**
+   * How the installer mounts vfat (the EFI system partition): the kernel's own driver, or,
+   * when the kernel has none, fusefat over FUSE (EMULATION, installer-esp.ts).
+   */
+  readonly vfat: 'kernel' | 'fusefat-emulation';
   /** Stop the lab: detach the loop devices, remove their files, the namespaces and all state. */
   stop(): Promise<void>;
 }
@@ -54,14 +60,15 @@ const INSTALLER_FILE = 'installer.json';
  * devices only its blank disks. The machine's own disks are not there, so nothing run on
  * the installer (a disko.nix naming /dev/vda, a typo in --disk) can reach them. Partition
  * nodes appear as they are made (installer-boot.ts, and the install's partitioning creates
- * them from /sys since no udev runs). Arguments: $1 staging dir, then the disk devices.
+ * them from /sys since no udev runs). Arguments: $1 staging dir, $2 further character
+ * devices (words of a constant: "fuse" for the vfat emulation, or ""), then the disk devices.
  */
 const PRIVATE_DEV = `
 set -e
-dev=$1; shift
+dev=$1; extra=$2; shift 2
 mkdir -p "$dev"
 mount -t tmpfs -o mode=755,size=1m fleet-lab-dev "$dev"
-for n in null zero full random urandom tty; do touch "$dev/$n"; mount --bind "/dev/$n" "$dev/$n"; done
+for n in null zero full random urandom tty $extra; do touch "$dev/$n"; mount --bind "/dev/$n" "$dev/$n"; done
 mkdir "$dev/pts" "$dev/shm"
 mount --bind /dev/pts "$dev/pts"
 mount -t tmpfs -o mode=1777 fleet-lab-shm "$dev/shm"
@@ -103,10 +110,11 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
   const lab = await startHosts({ names: [name], ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.detached ? { detached: true } : {}) });
   const host = lab.host(name);
   const disks: InstallerDisk[] = [];
+  const vfat: Installer['vfat'] = (await kernelHasVfat()) ? 'kernel' : 'fusefat-emulation';
   try {
     await mkdir(path.join(host.dir, 'disks'), { recursive: true });
     for (let i = 0; i < (options.disks ?? 1); i++) disks.push(await attachDisk(path.join(host.dir, 'disks', `disk${i}.img`), bytes));
-    await writeFile(path.join(host.dir, INSTALLER_FILE), `${JSON.stringify({ disks }, null, 2)}\n`);
+    await writeFile(path.join(host.dir, INSTALLER_FILE), `${JSON.stringify({ disks, vfat }, null, 2)}\n`);
     // reboot and the boot it starts, first on the host's PATH (/usr/local/sbin, bound inside its mount namespace only).
     const sbin = path.join(host.dir, 'sbin');
     await mkdir(sbin, { recursive: true });
@@ -115,22 +123,29 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
     await chmod(sbin, 0o755);
     const bound = await execInHost(host, ['mount', '--bind', sbin, '/usr/local/sbin']);
     if (bound.code !== 0) throw new Error(`could not put reboot on the installer's PATH: ${bound.stderr.trim()}`);
-    const dev = await execInHost(host, ['/bin/sh', '-c', PRIVATE_DEV, 'sh', path.join(host.dir, 'dev'), ...disks.map((d) => d.device)]);
+    const dev = await execInHost(host, ['/bin/sh', '-c', PRIVATE_DEV, 'sh', path.join(host.dir, 'dev'), vfat === 'kernel' ? '' : 'fuse', ...disks.map((d) => d.device)]);
     if (dev.code !== 0) throw new Error(`could not give the installer its own /dev: ${dev.stderr.trim()}`);
+    if (vfat === 'fusefat-emulation') {
+      const helpers = path.join(host.dir, 'fs-helpers');
+      await mkdir(helpers, { recursive: true });
+      await writeFile(path.join(helpers, 'mount.vfat'), mountVfatHelper(path.join(host.dir, 'log', 'fusefat.log')), { mode: 0o755 });
+      const helper = await execInHost(host, ['/bin/sh', '-c', INSTALL_VFAT_HELPER, 'sh', helpers]);
+      if (helper.code !== 0) throw new Error(`could not give the installer its vfat emulation: ${helper.stderr.trim()}`);
+    }
   } catch (error) {
     await detachDisks(disks);
     await lab.stop();
     throw error;
   }
-  return { lab, host, disks, stop: () => stopInstaller(lab, disks) };
+  return { lab, host, disks, vfat, stop: () => stopInstaller(lab, disks) };
 }
 
 /** Reopen a running installer (e.g. `lab installer down` after `lab installer up`). */
 export async function openInstaller(stateDir: string, name = 'installer'): Promise<Installer> {
   const lab = await openLab(stateDir);
   const host = lab.host(name);
-  const { disks } = JSON.parse(await readFile(path.join(host.dir, INSTALLER_FILE), 'utf8')) as { disks: InstallerDisk[] };
-  return { lab, host, disks, stop: () => stopInstaller(lab, disks) };
+  const { disks, vfat } = JSON.parse(await readFile(path.join(host.dir, INSTALLER_FILE), 'utf8')) as { disks: InstallerDisk[]; vfat?: Installer['vfat'] };
+  return { lab, host, disks, vfat: vfat ?? 'kernel', stop: () => stopInstaller(lab, disks) };
 }
 
 async function stopInstaller(lab: Lab, disks: readonly InstallerDisk[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareUrlOf, diffLocks } from '../../../src-main/core/git/lock-diff';
 import { flakeUpdateArgs } from '../../../src-main/core/git/flake-update';
-import { parseNixosVersion } from '../../../src-main/core/git/since-deployed';
+import { parseNixosVersion } from '../../../src-main/core/deploy/since-deployed';
 
 const lock = (nodes: Record<string, unknown>) => JSON.stringify({ nodes: { root: { inputs: Object.fromEntries(Object.keys(nodes).map((k) => [k, k])) }, ...nodes }, root: 'root', version: 7 });
 const github = (rev: string, lastModified: number) => ({ locked: { type: 'github', owner: 'NixOS', repo: 'nixpkgs', rev, narHash: `sha256-${rev}`, lastModified } });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DeployHistory } from '../../../src-main/core/deploy/history';
 import type { DeployRecord, TargetOutcome } from '../../../src-main/core/deploy/types';
-import { lastDeployedRevision, recordedDeployOf } from '../../../src-main/core/git/deployed-revision';
+import { lastDeployedRevision, recordedDeployOf } from '../../../src-main/core/deploy/deployed-revision';
 
 function outcome(target: string, status: TargetOutcome['status']): TargetOutcome {
   return { target, host: target, status, stages: [] };

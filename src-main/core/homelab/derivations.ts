@@ -1,6 +1,6 @@
 import { FleetError } from '../contract';
 import { runNix, type NixRunOptions } from '../nix/runner';
-import type { MachineKind } from './types';
+import type { MachineKind } from './affected-types';
 
 /** Derivation paths of every machine of a flake, by "<kind>:<name>", or why one failed. */
 export interface MachineDerivations {

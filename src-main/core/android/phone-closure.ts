@@ -1,21 +1,11 @@
 import type { CoreContext } from '../context';
 import { FleetError } from '../contract';
-import { adbService } from '../android/adb-service';
-import { droidProfile } from '../android/generations';
-import { openPhoneSession, resolveRoute, type PhoneSession } from '../android/phone-session';
-import type { HostExec } from './listing';
-import { diffAgainstHost, type ClosureDiffReport, type ClosureSide } from './report';
-import type { ClosureEntry } from './types';
-
-/** How to reach the phone a droid runs on (the same choices as `droid.deploy`). */
-export interface PhoneReach {
-  /** adb serial; default: the one connected phone linked to the droid. */
-  readonly serial?: string;
-  /** Login user of the phone's sshd (default nix-on-droid). */
-  readonly user?: string;
-  /** Private key for the phone's sshd (default: the agent and ~/.ssh keys). */
-  readonly identityFile?: string;
-}
+import { adbService } from './adb-service';
+import { droidProfile } from './generations';
+import { openPhoneSession, resolveRoute, type PhoneSession } from './phone-session';
+import type { HostExec } from '../closure/listing';
+import { diffAgainstHost, type ClosureDiffReport } from '../closure/report';
+import type { DroidAgainstPhone, LocalSide, PhoneReach } from '../closure/diff-job';
 
 /** A phone session as a HostExec; "lost" (the adb stream dropped) becomes an error. */
 function phoneExec(session: PhoneSession, signal?: AbortSignal): HostExec {
@@ -31,13 +21,13 @@ function phoneExec(session: PhoneSession, signal?: AbortSignal): HostExec {
  * phone's SSH session (over adb, or the linked phone), list the profile's closure in one
  * command. A phone that is not connected, or has no sshd, gives an "unknown" old side.
  */
-export async function diffDroidAgainstPhone(
+export const diffDroidAgainstPhone: DroidAgainstPhone = async (
   ctx: CoreContext,
   droid: string,
-  newSide: { label: string; source: ClosureSide['source']; storePath: string; entries: readonly ClosureEntry[] },
+  newSide: LocalSide,
   reach: PhoneReach,
   options: { readonly jobId?: string; readonly signal?: AbortSignal; readonly profile?: string; readonly log?: (text: string) => void } = {},
-): Promise<ClosureDiffReport> {
+): Promise<ClosureDiffReport> => {
   const started = performance.now();
   const profile = options.profile ?? droidProfile;
   const machine = { kind: 'droid' as const, name: droid };
@@ -69,4 +59,4 @@ export async function diffDroidAgainstPhone(
   } finally {
     session?.close();
   }
-}
+};

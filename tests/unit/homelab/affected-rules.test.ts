@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanInventory } from '../../../src-main/core/homelab/scan';
-import { machineIndexOf, mapChangesToMachines, type PathChange } from '../../../src-main/core/git/affected-rules';
+import { machineIndexOf, mapChangesToMachines, type PathChange } from '../../../src-main/core/homelab/affected-rules';
 import { generateHomelab } from './generated-homelab';
 
 const roots: string[] = [];

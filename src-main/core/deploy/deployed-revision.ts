@@ -1,5 +1,5 @@
-import { DeployHistory } from '../deploy/history';
-import type { DeployRecord } from '../deploy/types';
+import { DeployHistory } from './history';
+import type { DeployRecord } from './types';
 
 /** The revision the deploy history says a host got, when the host itself cannot be asked. */
 export interface RecordedDeploy {

@@ -1,8 +1,8 @@
 import { scanInventory } from '../homelab/scan';
 import type { HostExec } from '../closure/listing';
-import { machineIndexOf, mapChangesToMachines } from './affected-rules';
-import { changesSince, gitAt, readRepoState } from './repo';
-import type { ChangedFile } from './types';
+import { machineIndexOf, mapChangesToMachines } from '../homelab/affected-rules';
+import { changesSince, gitAt, readRepoState } from '../git/repo';
+import type { ChangedFile } from '../git/types';
 import type { RecordedDeploy } from './deployed-revision';
 
 /** A commit between the deployed revision and HEAD. */

@@ -1,5 +1,6 @@
-import type { Inventory } from '../homelab/types';
-import type { AffectReason, AffectRule, AffectedMachine, ChangeKind, MachineKind, UnmappedFile } from './types';
+import type { Inventory } from './types';
+import type { ChangeKind } from '../git/types';
+import type { AffectReason, AffectRule, AffectedMachine, MachineKind, UnmappedFile } from './affected-types';
 
 /** The machines of a checkout and how homes attach to them: what the mapping rules need. */
 export interface MachineIndex {

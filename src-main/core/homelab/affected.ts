@@ -1,12 +1,13 @@
-import { scanInventory } from '../homelab/scan';
+import { scanInventory } from './scan';
 import { FleetError } from '../contract';
 import type { NixRunOptions } from '../nix/runner';
 import { locateNix } from '../nix/nix-info';
 import { byKindAndName, machineIndexOf, mapChangesToMachines, type MachineIndex } from './affected-rules';
 import { evaluateMachineDerivations, type MachineDerivations } from './derivations';
-import { changesSince, readRepoStateAndChanges, resolveRevision } from './repo';
-import { snapshotRevision, snapshotWorkingTree } from './snapshot';
-import type { AffectedMachine, AffectedReport, ChangedFile, Confirmation, MachineKind } from './types';
+import { changesSince, readRepoStateAndChanges, resolveRevision } from '../git/repo';
+import { snapshotRevision, snapshotWorkingTree } from '../git/snapshot';
+import type { ChangedFile } from '../git/types';
+import type { AffectedMachine, AffectedReport, Confirmation, MachineKind } from './affected-types';
 
 export interface AffectedOptions {
   /** Measure changes from this revision (default HEAD). */
