@@ -15,6 +15,8 @@ export type DomainEvent =
   | { readonly type: 'bridge.status'; readonly connected: boolean }
   /** Emitted by the desktop shell when a notification or tray item asks to show a job. */
   | { readonly type: 'ui.open-job'; readonly jobId: string }
+  /** Emitted by the desktop shell when a tray item asks to show a host (e.g. "Reboot needed: moonlight"). */
+  | { readonly type: 'ui.open-host'; readonly target: string }
   /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
   | { readonly type: 'inventory.changed'; readonly inventory: Inventory }
   /** Watching the checkout failed (e.g. the inotify limit): live refresh stopped; the inventory carries a warning too. */

@@ -143,8 +143,9 @@ export function trayMenu(state: TrayState, windowVisible: boolean): TrayMenuItem
       label: state.outOfDate.length > 0 ? `Deploy all out-of-date (${state.outOfDate.length})` : 'Deploy all out-of-date (none)',
       enabled: state.outOfDate.length > 0 && !state.running.some((j) => deployKinds.has(j.kind)),
     },
-    // Information only: which hosts run a kernel older than their system's.
-    ...((state.needsReboot ?? []).length > 0 ? [{ id: 'reboot-needed', label: `Reboot needed: ${(state.needsReboot ?? []).join(', ')}`, enabled: false }] : []),
+    // One line per host whose kernel is older than its system's; a click opens that host (its Reboot button is there).
+    ...(state.needsReboot ?? []).slice(0, 5).map((name) => ({ id: `host:${name}`, label: `Reboot needed: ${name}`, enabled: true })),
+    ...((state.needsReboot ?? []).length > 5 ? [{ id: 'reboot-needed-more', label: `Reboot needed: ${(state.needsReboot ?? []).length - 5} more hosts`, enabled: false }] : []),
     { id: 'quit', label: 'Quit', enabled: true },
   ];
 }
