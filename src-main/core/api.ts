@@ -80,7 +80,7 @@ export type { AndroidDevice, DroidGeneration } from './android/types';
 export type { FleetBridge } from './bridge';
 export type { ClosureDiffReport } from './closure/report';
 export type { PackageDiff } from './closure/types';
-export type { DeployPreview, DeployTargetSpec } from './deploy/contract';
+export type { DeployPreview, DeployTargetSpec, DeployCopyPlan, TargetCopyPlan, PathAmount, CacheInfo, HostCacheTrust } from './deploy/contract';
 export type { DeployRecord, HostStatus, TargetOutcome, RebootReport } from './deploy/types';
 export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
 export type { LockDiff } from './git/lock-diff';

@@ -4,6 +4,7 @@ import type { DeployRecord, RebootReport } from '../../core/deploy/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions, type CliSession } from '../core-session';
 import { runJob } from '../follow-job';
+import { printDeployPlan } from './deploy-plan';
 import { printError, printJson, terminalBlock, terminalText } from '../output';
 
 interface DeployCliOptions {
@@ -24,6 +25,7 @@ interface DeployCliOptions {
   readonly identity?: string;
   readonly worktree?: boolean;
   readonly buildHere?: boolean;
+  readonly plan?: boolean;
   readonly reboot?: boolean;
   readonly rebootParallel?: number;
   readonly rebootTimeout?: number;
@@ -57,12 +59,17 @@ export function registerDeploy(program: Command): void {
     .option('--reboot-timeout <s>', 'with --reboot: seconds each host has to go down and come back (default 300)', (v) => parseNumber(v, '--reboot-timeout', 5, 3600))
     .option('--all-at-once', 'with --reboot: allow every selected host (every host of a tag) to be down at the same time')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
-    .option('--json', 'print the deploy record as JSON on stdout')
+    .option('--plan', 'change nothing: print where each target is built, whether its host trusts the binary cache, and what would come from here, the cache or the build host')
+    .option('--json', 'print the deploy record (with --plan: the plan) as JSON on stdout')
     .action(async (targets: string[], opts: DeployCliOptions, command: Command) => {
       const all = [...targets, ...(opts.on ?? [])];
       if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, home:<user>@<host> or droid:<name>.');
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
+        if (opts.plan) {
+          process.exitCode = await printDeployPlan(session, all, opts.as, Boolean(opts.json));
+          return;
+        }
         const info = await runJob(
           session.core,
           'deploy.start',

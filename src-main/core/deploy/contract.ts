@@ -3,9 +3,11 @@ import { droidName, phoneRoute } from '../android/contract';
 import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
 import type { CachePushResult } from './cache-push';
+import type { DeployCopyPlan } from './copy-plan';
 import type { SinceDeployedReport } from './since-deployed';
 import type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus } from './types';
 
+export type { DeployCopyPlan, TargetCopyPlan, PathAmount } from './copy-plan';
 export type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus, TargetOutcome, DeployMode, DeployStage } from './types';
 
 const selector = z
@@ -120,6 +122,10 @@ export const deployCommands = {
   'deploy.preflight': query<DeployPreview>()(
     'Resolve targets and check their hosts (reachable, current generation, lock) without changing anything.',
     z.object({ targets: z.array(selector).min(1), asUser: loginName.optional() }).strict(),
+  ),
+  'deploy.plan': query<DeployCopyPlan>()(
+    "Per target, without changing anything: where it is built, whether its host trusts the homelab's cache (its nix.conf), and what a deploy would copy from here, let it fetch from the cache, or have its build host send.",
+    z.object({ targets: z.array(selector).min(1, 'name at least one target'), asUser: loginName.optional() }).strict(),
   ),
   'deploy.rollback': job<DeployResult>()(
     'Switch a host back to an earlier generation of its profile (default: the one before the current).',

@@ -8,6 +8,7 @@ import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
 import { pushFromBuildHost } from './push-from-build-host';
 import { chooseSubstitution, type DeployCache } from './cache-deploy';
+import { CacheContents } from './cache-contents';
 import { SharedClosures } from './copy-closure';
 import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
@@ -145,7 +146,10 @@ export async function runDeploy(
       ...(building ? [connectBuildHosts(env, runs)] : []),
     ]);
     dropTargetsWithoutBuildHost(env, runs);
-    if (options.cache && building) await chooseSubstitution(env, runs, options.cache);
+    if (options.cache && building) {
+      env.cacheContents = new CacheContents(options.cache.location, service, { jobId: job.id, signal: job.signal });
+      await chooseSubstitution(env, runs, options.cache);
+    }
     // A phone that builds its own configuration does so while activating: nothing to build here.
     const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
     if (options.reboot?.only) for (const run of ready) bootDefault(run);
@@ -170,6 +174,7 @@ export async function runDeploy(
     for (const run of runs.filter((r) => !r.done)) run.finish(job.signal.aborted ? 'cancelled' : 'failed', job.signal.aborted ? 'cancelled' : 'not deployed');
     await Promise.all(runs.map((run) => (run.spec.kind === 'droid' ? releaseDroid(env, run) : releaseHost(env, run))));
     closeBuildHosts(env);
+    env.cacheContents?.close();
     if (progressTimer) clearTimeout(progressTimer);
     emitProgress();
   }

@@ -9,6 +9,7 @@ import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
+import { copyPlan } from './copy-plan';
 import { runDeploy, type RebootOptions } from './deploy-run';
 import { defaultRebootTimeoutSeconds } from './reboot-stage';
 import { HostSession } from './host-session';
@@ -178,6 +179,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       );
       return { targets: specs, hosts };
     },
+    'deploy.plan': (input) => copyPlan(ctx, service(), ctx.root(), resolve(input.targets, input.asUser)),
     'changes.sinceDeployed': (input) => {
       const root = ctx.root();
       const layoutRoot = ctx.settings.get().layoutRoots?.[root];

@@ -29,6 +29,8 @@ export class TargetRun {
   substitute?: boolean;
   /** Where the host gets the closure from: "here", the build host's name, or the cache. */
   copiedFrom?: string;
+  /** What the host fetched from the homelab's binary cache itself. */
+  fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** Derivations that failed to build for this target, with their log tails. */
   failedDerivations?: readonly FailedDerivation[];
   /** Manual rollback: the existing generation to switch to. */
@@ -124,6 +126,7 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       stages: [...this.stages],
@@ -150,6 +153,7 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
       ...(this.reboot ? { reboot: this.reboot } : {}),

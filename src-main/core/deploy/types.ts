@@ -75,8 +75,10 @@ export interface TargetOutcome {
   readonly upToDate?: boolean;
   /** Where the closure was built: "here", "the host itself", or the build host's name. */
   readonly builtOn?: string;
-  /** Where the host got the closure from: "here", the build host's name, or "cache". */
+  /** Where the host got the closure from: "here", the build host's name, or "cache" (it fetched all it lacked from the cache). */
   readonly copiedFrom?: string;
+  /** What the host fetched from the homelab's binary cache itself; the rest came from copiedFrom. */
+  readonly fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** The health checks and how each went. */
   readonly checks?: readonly HealthCheckResult[];
   /** After the deploy: the host's booted kernel, initrd or modules are not its new system's. */
