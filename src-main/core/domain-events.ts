@@ -26,6 +26,14 @@ export type DomainEvent =
   /** A deploy started (its job carries the live progress). */
   | { readonly type: 'deploy.started'; readonly deployId: string; readonly jobId: string; readonly targets: readonly string[] }
   /** A deploy ended: how each target ended (also in `deploy.history`). */
-  | { readonly type: 'deploy.finished'; readonly deployId: string; readonly jobId: string; readonly status: DeployRecordStatus; readonly outcomes: readonly TargetOutcome[] }
+  | {
+      readonly type: 'deploy.finished';
+      readonly deployId: string;
+      readonly jobId: string;
+      readonly status: DeployRecordStatus;
+      readonly outcomes: readonly TargetOutcome[];
+      /** The hosts were rebooted: after the deploy, or a reboot alone (`fleet reboot`). */
+      readonly reboot?: 'after-deploy' | 'only';
+    }
   /** Fresh status of hosts (online, generation, revision, out of date), after a deploy or a status check. */
   | { readonly type: 'deploy.hosts'; readonly hosts: readonly HostStatus[] };

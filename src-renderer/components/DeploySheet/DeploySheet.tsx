@@ -57,7 +57,8 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
 
   const offline = preview?.hosts.filter((h) => !h.online) ?? [];
   const online = preview ? preview.targets.length - offline.length : 0;
-  const rollbackApplies = mode === 'switch' || mode === 'test';
+  // With "Reboot afterwards" the deploy runs in boot mode: no confirm window applies.
+  const rollbackApplies = !reboot && (mode === 'switch' || mode === 'test');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -151,7 +152,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
                   : mode === 'boot'
                     ? 'make it the boot default (active after a reboot)'
                     : `activate it (${mode})`}
-              {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && mode === 'boot' ? '; a failed activation rolls back' : '; no automatic rollback'}.
+              {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && (reboot || mode === 'boot') ? '; a failed activation rolls back' : '; no automatic rollback'}.
             </p>
           ) : null}
           {preview && online > 0 ? <DeploySources targets={targets} {...(previewUser ? { asUser: previewUser } : {})} /> : null}

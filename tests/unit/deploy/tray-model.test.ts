@@ -125,3 +125,15 @@ describe('tray: hosts that need a reboot', () => {
     expect(items.at(-1)).toEqual({ id: 'reboot-needed-more', label: 'Reboot needed: 2 more hosts', enabled: false });
   });
 });
+
+describe('tray: a reboot', () => {
+  it('announces a reboot as one, and a host back on its boot default no longer needs a reboot', () => {
+    const host = (target: string) => ({ target, host: target, online: true, needsReboot: true, checkedAt: 1 });
+    const { state } = run([{ type: 'deploy.hosts', hosts: [host('moonlight'), host('zephyrus')] }]);
+    const back = { target: 'moonlight', host: 'moonlight', status: 'succeeded' as const, stages: [], reboot: { requestedAt: 1, lastSeenAt: 1, backAt: 2, result: 'came-back' as const } };
+    const lost = { target: 'zephyrus', host: 'zephyrus', status: 'failed' as const, message: 'did not come back within 30 s', stages: [], reboot: { requestedAt: 1, lastSeenAt: 1, downAt: 2, result: 'not-back' as const } };
+    const after = reduceTray(state, { type: 'deploy.finished', deployId: 'd', jobId: 'j', status: 'failed', outcomes: [back, lost], reboot: 'only' });
+    expect(after.notifications[0]).toMatchObject({ title: 'Reboot failed', body: '1 rebooted; zephyrus failed (did not come back within 30 s)' });
+    expect(after.state.needsReboot).toEqual(['zephyrus']);
+  });
+});
