@@ -48,7 +48,7 @@ function ClosureSources({ name }: { readonly name: string }) {
       </button>
     );
   }
-  return <DeploySources targets={[name]} />;
+  return <DeploySources targets={[name]} compact />;
 }
 
 /** Everything known about one NixOS host, and its deploy target editor. */
