@@ -185,7 +185,7 @@ export async function runDeploy(
   const ok = outcomes.every((o) => o.status === 'succeeded');
   const status = job.signal.aborted ? 'cancelled' : ok ? 'succeeded' : 'failed';
   service.history.end({ ...base, finishedAt: Date.now(), status, outcomes });
-  core.events.emit({ type: 'deploy.finished', deployId, jobId: job.id, status, outcomes });
+  core.events.emit({ type: 'deploy.finished', deployId, jobId: job.id, status, outcomes, ...(base.reboot ? { reboot: base.reboot } : {}) });
   for (const o of outcomes) job.log(`${o.status}: ${o.message ?? ''}`, o.status === 'succeeded' ? 'info' : 'error', o.target);
   if (!ok) {
     const failed = outcomes.filter((o) => o.status !== 'succeeded');

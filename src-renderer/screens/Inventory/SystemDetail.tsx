@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { DeployButton, DeploySources } from '../../components/DeploySheet';
+import { RebootButton } from '../../components/RebootSheet';
 import { Icon } from '../../components/Icon';
 import { useAppStore } from '../../stores/app';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -68,6 +69,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
             Install…
           </button>
         ) : null}
+        <RebootButton targets={[system.name]} disabled={Boolean(system.deploy.refused)} />
         <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
       {installing ? <InstallWizard system={system} onClose={() => setInstalling(false)} /> : null}
