@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { requireNixStore, runNix } from '../nix/runner';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 import { checkoutRevision } from './status';
 
 /**

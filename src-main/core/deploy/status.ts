@@ -1,6 +1,6 @@
 import { toWireError } from '../contract';
 import { runNix } from '../nix/runner';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 import { bootStateOf } from './boot-state';
 import { HostSession } from './host-session';
 import { generationsScript, keyValues, probeScript } from './remote-scripts';

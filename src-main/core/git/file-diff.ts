@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { realRoot, resolveInsideCheckout } from '../checkout/paths';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 import { readRepoState, resolveRevision, workingTreeChanges } from './repo';
 import type { ChangedFile, RepoState } from './types';
 
