@@ -100,7 +100,13 @@ export default tseslint.config(
           paths: [
             { name: 'electron', message: 'The renderer talks to the core only through client.ts (window.fleet or the WebSocket).' },
           ],
-          patterns: [{ group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' }],
+          patterns: [
+            { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
+            {
+              group: ['**/src-main/core/*', '!**/src-main/core/api', '**/src-main/core/*/**', '**/src-main/shell/**', '**/src-main/cli/**', '**/src-main/server/**'],
+              message: 'The renderer imports from src-main only types from src-main/core/api.ts (re-export what it needs there) and src-main/shared/.',
+            },
+          ],
         },
       ],
     },

@@ -42,4 +42,13 @@ describe('the linter keeps the layers', { timeout: 120_000 }, () => {
     }
     expect(await restrictedImports('src-main/core/process/run.ts', code)).toEqual([]);
   });
+
+  it('lets the renderer import from src-main only core/api.ts and shared/', async () => {
+    const page = 'src-renderer/screens/Inventory/InstallWizard.tsx';
+    for (const from of ['../../../src-main/core/deploy/install/contract', '../../../src-main/core/homelab/types', '../../../src-main/shell/tray', '../../../src-main/core/contract']) {
+      expect((await restrictedImports(page, `import type { X } from '${from}';\nexport type Y = X;\n`)).join('\n'), from).toMatch(/imports from src-main only types from src-main\/core\/api\.ts/);
+    }
+    expect(await restrictedImports(page, "import type { X } from '../../../src-main/core/api';\nexport type Y = X;\n")).toEqual([]);
+    expect(await restrictedImports(page, "import { formatBytes } from '../../../src-main/shared/units';\nexport const y = formatBytes;\n")).toEqual([]);
+  });
 });
