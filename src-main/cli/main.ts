@@ -14,6 +14,7 @@ import { registerHardware } from './commands/hardware';
 import { registerInstall } from './commands/install';
 import { registerDeploy } from './commands/deploy';
 import { registerRollback } from './commands/rollback';
+import { registerReboot } from './commands/reboot';
 import { registerStatus } from './commands/status';
 import { registerSettings } from './commands/settings';
 import { registerCache } from './commands/cache';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerAffected(program);
   registerDeploy(program);
   registerRollback(program);
+  registerReboot(program);
   registerStatus(program);
   registerDroid(program);
   registerJobs(program);

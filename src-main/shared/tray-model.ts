@@ -33,9 +33,9 @@ export interface NotificationSpec {
 export const initialTrayState: TrayState = { status: 'idle', tooltip: 'Homelab Fleet: idle', running: [], recent: [], outOfDate: [], deploySummaries: {} };
 
 /** Kinds whose end is announced by the richer `deploy.finished` event instead of `job.status`. */
-const deployKinds = new Set(['deploy', 'rollback']);
+const deployKinds = new Set(['deploy', 'rollback', 'reboot']);
 
-const notifyKinds = new Set(['deploy', 'build', 'rollback', 'flake-check']);
+const notifyKinds = new Set(['deploy', 'build', 'rollback', 'reboot', 'flake-check']);
 
 /**
  * The tray's state after one event: a pure function of the job events, so every

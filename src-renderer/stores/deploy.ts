@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { FleetEvent, DeployPreview, DeployRecord, HostStatus } from '../../src-main/core/api';
+import type { CacheInfo, FleetEvent, DeployCopyPlan, DeployPreview, DeployRecord, HostCacheTrust, HostStatus } from '../../src-main/core/api';
 import { initialTrayState, reduceTray, type NotificationSpec, type TrayState } from '../../src-main/shared/tray-model';
 import { client } from '../client';
 import { useAppStore } from './app';
@@ -36,6 +36,16 @@ interface DeployState {
   loadHistory(): Promise<void>;
   refreshHosts(): Promise<void>;
   preview(targets: readonly string[], asUser?: string): Promise<DeployPreview>;
+  /** Where each target is built and where its closure would come from (cache, build host, here). */
+  plan(targets: readonly string[], asUser?: string): Promise<DeployCopyPlan>;
+  /** The checkout's binary cache (undefined: not read yet; null: none set). */
+  readonly cache: CacheInfo | null | undefined;
+  readonly cacheError: string | null;
+  loadCache(): Promise<void>;
+  /** Set (or with url null clear) the cache; the core validates and throws a person-readable error. */
+  setCache(url: string | null, secretKeyFile?: string): Promise<void>;
+  /** Per host: does it trust the cache's key and substitute from it. */
+  cacheTrust(): Promise<readonly HostCacheTrust[]>;
   start(request: DeployRequest): Promise<string>;
   rollback(target: string, generation?: number): Promise<string>;
   dismissToast(id: number): void;
@@ -77,6 +87,23 @@ export const useDeployStore = create<DeployState>((set, get) => ({
   hostsError: null,
   toasts: [],
   tray: initialTrayState,
+  cache: undefined,
+  cacheError: null,
+
+  async loadCache() {
+    try {
+      set({ cache: await client().invoke('cache.get', {}), cacheError: null });
+    } catch (error) {
+      set({ cache: null, cacheError: (error as Error).message });
+    }
+  },
+
+  async setCache(url, secretKeyFile) {
+    const cache = await client().invoke('cache.set', { url, ...(secretKeyFile ? { secretKeyFile } : {}) });
+    set({ cache, cacheError: null });
+  },
+
+  cacheTrust: () => client().invoke('cache.trust', {}),
 
   async loadHistory() {
     try {
@@ -97,6 +124,7 @@ export const useDeployStore = create<DeployState>((set, get) => ({
   },
 
   preview: (targets, asUser) => client().invoke('deploy.preflight', { targets: [...targets], ...(asUser ? { asUser } : {}) }),
+  plan: (targets, asUser) => client().invoke('deploy.plan', { targets: [...targets], ...(asUser ? { asUser } : {}) }),
 
   async start(request) {
     const { jobId } = await client().invoke('deploy.start', {

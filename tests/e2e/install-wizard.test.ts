@@ -15,13 +15,14 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
   let context: BrowserContext;
   let page: Page;
   let errors: string[];
+  let homelab: string;
 
   beforeAll(async () => {
     installer = await startInstaller({ diskSize: '1g' });
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-install-home-'));
     fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     fs.writeFileSync(path.join(home, '.ssh/config'), `Include ${installer.lab.sshConfigPath}\n`);
-    const homelab = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-install-'));
+    homelab = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-install-'));
     fs.cpSync(path.join(repoRoot, 'flake'), homelab, { recursive: true });
     const git = (...args: string[]) => execFileSync('git', args, { cwd: homelab, stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
@@ -41,19 +42,96 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
     await installer?.stop();
   });
 
-  it('walks address, hardware, disk (typed confirmation), summary and progress, and installs', async () => {
+  /** Open the wizard on docker-node and go through address and hardware. */
+  async function openToHardware(shots?: string): Promise<void> {
     await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
     await page.locator('[data-testid="inventory-row"][data-name="docker-node"]').click();
     await page.getByTestId('install-open').click();
-    const wizard = page.getByTestId('install-wizard');
     await page.getByTestId('install-to').fill(installer.host.name);
-    await screenshotBothThemes(page, 'install-1-address');
+    if (shots) await screenshotBothThemes(page, `${shots}-1-address`);
     await page.getByTestId('install-next').click();
-    await expect.poll(() => wizard.getAttribute('data-step'), { timeout: 30_000 }).toBe('hardware');
+    await expect.poll(() => page.getByTestId('install-wizard').getAttribute('data-step'), { timeout: 30_000 }).toBe('hardware');
+  }
+
+  /** From the hardware step: choose the first blank disk, type its name, go to the summary and start. */
+  async function confirmDiskAndStart(): Promise<void> {
+    await page.getByTestId('install-next').click();
+    await page.getByTestId('install-confirm-disk').fill(installer.disks[0]!.device);
+    await page.getByTestId('install-next').click();
+    await page.getByTestId('install-summary').waitFor();
+    await page.getByTestId('install-start').click();
+    await page.getByTestId('install-progress').waitFor({ timeout: 30_000 });
+  }
+
+  it('cancels in the middle of the build: the wizard says the disk is untouched, and it is', async () => {
+    // A package that builds for minutes keeps the install in its build stage.
+    const defaultNix = path.join(homelab, 'systems/docker-node/default.nix');
+    const before = fs.readFileSync(defaultNix, 'utf8');
+    const marker = `${700 + Math.floor(Math.random() * 600)}.${Date.now() % 100000}`;
+    fs.writeFileSync(
+      defaultNix,
+      before
+        .replace('{ ... }:', '{ lib, pkgs, ... }:')
+        .replace('homelab.shell = "bash";', `homelab.shell = "bash";\n  environment.systemPackages = [ (lib.build.runCommand { name = "slow-tool-1.0"; inherit (pkgs) system; script = ''\n    phase buildPhase\n    sleep ${marker}\n  ''; }) ];`),
+    );
+    try {
+      await openToHardware();
+      await confirmDiskAndStart();
+      await expect.poll(() => page.locator('.install-log').textContent(), { timeout: 120_000 }).toContain('slow-tool-1.0');
+      expect(await page.getByTestId('install-state').textContent()).toContain("Nothing on the machine's disk has changed");
+      await screenshotBothThemes(page, 'install-5a-building-cancellable');
+      await page.getByTestId('install-cancel').click();
+      await expect.poll(() => page.getByTestId('install-progress').getAttribute('data-status'), { timeout: 60_000 }).toBe('cancelled');
+      expect(await page.getByTestId('install-failed').textContent()).toContain(`${installer.disks[0]!.device} was not touched.`);
+      await screenshotBothThemes(page, 'install-5b-cancelled');
+      await page.getByTestId('install-close').click();
+    } finally {
+      fs.writeFileSync(defaultNix, before);
+    }
+    const head = Buffer.alloc(1024 * 1024);
+    const fd = fs.openSync(installer.disks[0]!.file, 'r');
+    fs.readSync(fd, head, 0, head.length, 0);
+    fs.closeSync(fd);
+    expect(head.every((b) => b === 0)).toBe(true);
+    expect(fs.existsSync(path.join(homelab, 'systems/docker-node/ssh_host_ed25519_key.pub'))).toBe(false);
+  });
+
+  it('walks address, hardware (writing hardware-configuration.nix and facter.json after their diffs), disk (disko.nix diff, typed confirmation), summary and progress, and installs', async () => {
+    await openToHardware('install');
+    const wizard = page.getByTestId('install-wizard');
     expect(await page.getByTestId('install-hardware').textContent()).toContain(installer.disks[0]!.device);
     await screenshotBothThemes(page, 'install-2-hardware');
+
+    // hardware-configuration.nix: its diff first, then written and staged.
+    await page.getByTestId('install-write-hardware').click();
+    const proposal = page.getByTestId('install-proposal');
+    await proposal.waitFor({ timeout: 30_000 });
+    expect(await proposal.getAttribute('data-file')).toBe('systems/docker-node/hardware-configuration.nix');
+    expect(await proposal.textContent()).toContain('boot.initrd.availableKernelModules');
+    expect(fs.existsSync(path.join(homelab, 'systems/docker-node/hardware-configuration.nix'))).toBe(false);
+    await screenshotBothThemes(page, 'install-2a-hardware-configuration-diff');
+    await page.getByTestId('install-proposal-write').click();
+    await expect.poll(() => page.getByTestId('install-wrote').first().textContent(), { timeout: 30_000 }).toContain('Wrote systems/docker-node/hardware-configuration.nix');
+    expect(fs.readFileSync(path.join(homelab, 'systems/docker-node/hardware-configuration.nix'), 'utf8')).toContain('boot.initrd.availableKernelModules');
+
+    await page.getByTestId('install-write-facter').click();
+    await proposal.waitFor({ timeout: 30_000 });
+    expect(await proposal.getAttribute('data-file')).toBe('systems/docker-node/facter.json');
+    await screenshotBothThemes(page, 'install-2b-facter-diff');
+    await page.getByTestId('install-proposal-write').click();
+    await expect.poll(() => page.getByTestId('install-wrote').nth(1).textContent(), { timeout: 30_000 }).toContain('hardware.facter.reportPath = ./facter.json;');
+    expect(JSON.parse(fs.readFileSync(path.join(homelab, 'systems/docker-node/facter.json'), 'utf8'))).toMatchObject({ version: 1, system: 'x86_64-linux' });
+    await screenshotBothThemes(page, 'install-2c-hardware-written');
+
     await page.getByTestId('install-next').click();
     expect(await page.getByTestId('install-next').isDisabled()).toBe(true);
+    // disko.nix: the chosen disk, shown as a diff, then written.
+    await page.getByTestId('install-disko-disk').click();
+    await proposal.waitFor({ timeout: 30_000 });
+    expect(await proposal.textContent()).toContain(`device = "${installer.disks[0]!.device}";`);
+    await screenshotBothThemes(page, 'install-3a-disko-diff');
+    await page.getByTestId('install-proposal-write').click();
+    await expect.poll(() => fs.readFileSync(path.join(homelab, 'systems/docker-node/disko.nix'), 'utf8'), { timeout: 30_000 }).toContain(`device = "${installer.disks[0]!.device}";`);
     await page.getByTestId('install-confirm-disk').fill(installer.disks[0]!.device);
     await screenshotBothThemes(page, 'install-3-disk');
     await page.getByTestId('install-next').click();
@@ -61,11 +139,14 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
     await screenshotBothThemes(page, 'install-4-summary');
     await page.getByTestId('install-start').click();
     await page.getByTestId('install-progress').waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('.install-log').textContent(), { timeout: 60_000 }).toContain('disko:');
+    // After disko: the wizard says what is on the disk, and no longer offers Cancel.
+    await expect.poll(() => page.getByTestId('install-state').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/is partitioned and formatted|holds the installed system/);
+    expect(await page.getByTestId('install-cancel').count()).toBe(0);
     await screenshotBothThemes(page, 'install-5-progress');
     await expect.poll(() => page.getByTestId('install-progress').getAttribute('data-status'), { timeout: 240_000 }).toBe('succeeded');
-    expect(await page.getByTestId('install-done').textContent()).toMatch(/age1[02-9ac-hj-np-z]{58}/);
+    expect(await page.getByTestId('install-age-recipient').textContent()).toMatch(/^age1[02-9ac-hj-np-z]{58}$/);
     await screenshotBothThemes(page, 'install-6-done');
+    expect(await wizard.count()).toBe(1);
     expect((await installer.host.exec(['hostname'])).stdout.trim()).toBe('docker-node');
     expect(errors.filter((e) => !/WebSocket|adb/i.test(e))).toEqual([]);
   });

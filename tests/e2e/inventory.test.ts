@@ -65,9 +65,9 @@ describe('inventory screens in Chromium against fleet serve', () => {
 
   it('lists the systems of flake/, checked against the flake', async () => {
     await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
-    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
-    await expect.poll(() => page.locator('[data-testid="inventory-row"] [data-flake="discovered-and-in-flake"]').count()).toBe(4);
+    await expect.poll(() => page.locator('[data-testid="inventory-row"] [data-flake="discovered-and-in-flake"]').count()).toBe(5);
     await screenshotBothThemes(page, 'inventory-systems');
   });
 
@@ -80,7 +80,7 @@ describe('inventory screens in Chromium against fleet serve', () => {
     // Shown by the watcher, not by a reload. How fast is printed, not asserted (no timings in npm test).
     await page.locator('[data-testid="inventory-row"][data-name="newhost"]').waitFor({ timeout: 30_000 });
     process.stdout.write(`new system folder shown after ${Date.now() - started} ms\n`);
-    expect(await page.getByTestId('count-systems').textContent()).toBe('5');
+    expect(await page.getByTestId('count-systems').textContent()).toBe('6');
     // Untracked files are invisible to nix (git+file), and the app says so.
     await expect
       .poll(() => page.locator('[data-testid="inventory-row"][data-name="newhost"] [data-flake]').getAttribute('data-flake'), { timeout: 30_000 })
@@ -155,7 +155,7 @@ describe('inventory screens in Chromium against fleet serve', () => {
     expect(await picked()).toEqual([]);
     await expect.poll(() => deploy.count()).toBe(0);
     await page.getByTestId('inventory-pick-all').check();
-    expect((await picked()).length).toBe(5);
+    expect((await picked()).length).toBe(6);
     await page.getByTestId('inventory-unpick').click();
     expect(await picked()).toEqual([]);
     await row('moonlight').click();
@@ -180,7 +180,7 @@ describe('inventory screens in Chromium against fleet serve', () => {
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
     expect(await page.getByTestId('flake-location').textContent()).toMatch(/^flake\.nix:\d+:\d+$/);
     expect(await page.getByTestId('flake-location').getAttribute('title')).toBe(file);
-    expect((await rowNames(page)).length).toBe(5);
+    expect((await rowNames(page)).length).toBe(6);
     await screenshotBothThemes(page, 'inventory-eval-failed');
     fs.writeFileSync(file, original);
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
@@ -194,13 +194,13 @@ describe('inventory screens in Chromium against fleet serve', () => {
     // Nothing is discovered there, so what nix lists shows up as "flake only", each with its warning.
     await expect
       .poll(() => page.locator('[data-testid="inventory-row"] [data-flake]').evaluateAll((els) => els.map((e) => e.getAttribute('data-flake'))))
-      .toEqual(Array(5).fill('in-flake-only'));
+      .toEqual(Array(6).fill('in-flake-only'));
     await screenshotBothThemes(page, 'inventory-wrong-layout');
     await page.getByTestId('layout-root').getByRole('button', { name: 'Detect' }).click();
     await expect
       .poll(() => page.locator('[data-testid="inventory-row"] [data-flake]').evaluateAll((els) => els.map((e) => e.getAttribute('data-flake'))))
-      .toEqual(Array(5).fill('discovered-and-in-flake'));
-    expect(await rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'newhost', 'zephyrus']);
+      .toEqual(Array(6).fill('discovered-and-in-flake'));
+    expect(await rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'newhost', 'tv-box', 'zephyrus']);
     const settings = JSON.parse(fs.readFileSync(path.join(serve.dataDir, 'settings.json'), 'utf8')) as { layoutRoots: Record<string, string> };
     expect(settings.layoutRoots[homelab]).toBeUndefined();
   });

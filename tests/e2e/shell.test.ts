@@ -41,12 +41,12 @@ describe('the app shell in Chromium against fleet serve', () => {
     await context.close();
   });
 
-  it('opens the example homelab and shows 4 systems, 1 standalone home and 1 droid', async () => {
+  it('opens the example homelab and shows 5 systems, 1 standalone home and 1 droid', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(serveHandle.url);
-    await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('4');
+    await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('5');
     expect(await page.getByTestId('count-homes').textContent()).toBe('1');
     expect(await page.getByTestId('count-droids').textContent()).toBe('1');
     expect(await page.getByTestId('checkout-name').textContent()).toBe(path.basename(homelab));
@@ -89,7 +89,7 @@ describe('the app shell in Chromium against fleet serve', () => {
       const page = await context.newPage();
       await page.goto(first.url);
       await expect.poll(() => page.getByTestId('checkout-name').textContent(), { timeout: 15_000 }).toBe('flake');
-      await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('4');
+      await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('5');
       await context.close();
     } finally {
       await first.close();

@@ -6,22 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
-// A build host: zephyrus's meta.json names the lab host "builder". The system is evaluated
-// here, built by builder's own nix, and builder sends the closure straight to zephyrus over
-// the lab LAN (signing in with this machine's ssh-agent, forwarded). This machine's link to
-// the lab is measured with the counters of its veths, which LAN traffic never touches.
+// A build host: the example homelab's tv-box names moonlight as its build host (its
+// meta.json, unchanged). The system is evaluated here, built by the lab host moonlight's own
+// nix, and moonlight sends the closure straight to tv-box over the lab LAN (signing in with
+// this machine's ssh-agent, forwarded). This machine's link to the lab is measured with the
+// counters of its veths, which LAN traffic never touches.
 describe('deploy through a build host', () => {
   let world: DeployWorld;
   let agentPid: number | undefined;
 
   beforeAll(async () => {
-    world = await startDeployWorld({
-      names: ['builder', 'zephyrus'],
-      editCheckout: (dir) => {
-        fs.writeFileSync(path.join(dir, 'systems/zephyrus/meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { buildHost: 'builder' } }, null, 2));
-      },
-    });
-    world.git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'zephyrus builds on builder', '--allow-empty');
+    world = await startDeployWorld({ names: ['moonlight', 'tv-box'] });
+    const meta = JSON.parse(fs.readFileSync(path.join(world.checkout, 'systems/tv-box/meta.json'), 'utf8')) as { deploy?: { buildHost?: string } };
+    expect(meta.deploy?.buildHost).toBe('moonlight');
     await joinLan(world.lab.record);
     // The admin's ssh-agent holding the lab key: what the build host signs in to targets with.
     const socket = path.join(world.home, 'agent.sock');
@@ -40,34 +37,34 @@ describe('deploy through a build host', () => {
 
   it('builds on the build host, which copies straight to the target; this machine carries almost none of the closure', async () => {
     const marker = randomBytes(6).toString('hex');
-    world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', `networking.hostName = "zephyrus";\n  environment.etc."built-on-builder".text = "${marker}";`);
+    world.edit('systems/tv-box/default.nix', 'networking.hostName = "tv-box";', `networking.hostName = "tv-box";\n  environment.etc."built-on-moonlight".text = "${marker}";`);
     const before = await bytesThroughThisMachine(world.lab.record);
-    const { job, record, events } = await world.deploy({ targets: ['zephyrus'] });
+    const { job, record, events } = await world.deploy({ targets: ['tv-box'] });
     const through = (await bytesThroughThisMachine(world.lab.record)) - before;
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
-    const zephyrus = outcomeOf(record, 'zephyrus');
-    const outPath = zephyrus.outPath!;
-    expect(zephyrus.builtOn).toBe('builder');
-    expect(zephyrus.copiedFrom).toBe('builder');
+    const tvBox = outcomeOf(record, 'tv-box');
+    const outPath = tvBox.outPath!;
+    expect(tvBox.builtOn).toBe('moonlight');
+    expect(tvBox.copiedFrom).toBe('moonlight');
     // Built there, never here.
-    expect((await world.lab.host('builder').exec(['nix-store', '--check-validity', outPath])).code).toBe(0);
+    expect((await world.lab.host('moonlight').exec(['nix-store', '--check-validity', outPath])).code).toBe(0);
     expect(locallyValid(outPath)).toBe(false);
     // The target runs it.
-    expect(await world.lab.host('zephyrus').currentSystem()).toBe(outPath);
-    // The closure went builder -> zephyrus; this machine's link carried the .drv files, ssh and the activation.
-    expect(zephyrus.copiedBytes).toBeGreaterThan(1_000_000);
-    console.log(`build host deploy: closure ${zephyrus.copiedBytes} bytes sent by the build host; this machine's link carried ${through} bytes`);
-    expect(through).toBeLessThan(zephyrus.copiedBytes! / 4);
+    expect(await world.lab.host('tv-box').currentSystem()).toBe(outPath);
+    // The closure went moonlight -> tv-box; this machine's link carried the .drv files, ssh and the activation.
+    expect(tvBox.copiedBytes).toBeGreaterThan(1_000_000);
+    console.log(`build host deploy: closure ${tvBox.copiedBytes} bytes sent by the build host; this machine's link carried ${through} bytes`);
+    expect(through).toBeLessThan(tvBox.copiedBytes! / 4);
     const log = events.flatMap((e) => (e.type === 'job.log' ? e.lines.map((l) => l.text) : [])).join('\n');
-    expect(log).toMatch(/builder sends \d+ of \d+ paths/);
+    expect(log).toMatch(/moonlight sends \d+ of \d+ paths/);
   });
 
   it('a build failing on the build host names the derivation and shows its log, as a local failure does', async () => {
-    world.edit('systems/zephyrus/default.nix', '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
+    world.edit('systems/tv-box/default.nix', '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
     world.edit(
-      'systems/zephyrus/default.nix',
-      'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-      `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
+      'systems/tv-box/default.nix',
+      'environment.systemPackages = [ pkgs.tmux pkgs.htop ];',
+      `environment.systemPackages = [ pkgs.tmux pkgs.htop (lib.build.runCommand {
     name = "backup-scripts-1.0";
     inherit (pkgs) system;
     script = ''
@@ -77,30 +74,30 @@ describe('deploy through a build host', () => {
     '';
   }) ];`,
     );
-    const { job, record, events } = await world.deploy({ targets: ['zephyrus'] });
+    const { job, record, events } = await world.deploy({ targets: ['tv-box'] });
     expect(job.status).toBe('failed');
-    const zephyrus = outcomeOf(record, 'zephyrus');
-    expect(zephyrus.status).toBe('failed');
-    expect(zephyrus.stage).toBe('build');
-    expect(zephyrus.message).toMatch(/backup-scripts-1\.0 failed to build on builder/);
-    const progress = events.flatMap((e) => (e.type === 'job.progress' ? (e.progress.targets ?? []) : [])).filter((t) => t.target === 'zephyrus');
+    const tvBox = outcomeOf(record, 'tv-box');
+    expect(tvBox.status).toBe('failed');
+    expect(tvBox.stage).toBe('build');
+    expect(tvBox.message).toMatch(/backup-scripts-1\.0 failed to build on moonlight/);
+    const progress = events.flatMap((e) => (e.type === 'job.progress' ? (e.progress.targets ?? []) : [])).filter((t) => t.target === 'tv-box');
     const failed = progress.at(-1)?.failedDerivations?.[0];
     expect(failed?.drv).toMatch(/backup-scripts-1\.0\.drv$/);
     expect(failed?.logTail.join('\n')).toContain('restic: command not found');
     const log = events.flatMap((e) => (e.type === 'job.log' ? e.lines.map((l) => l.text) : [])).join('\n');
-    expect(log).toMatch(/backup-scripts-1\.0 failed on builder; its full build log: ssh builder nix log \/nix\/store\/\S+backup-scripts-1\.0\.drv/);
+    expect(log).toMatch(/backup-scripts-1\.0 failed on moonlight; its full build log: ssh moonlight nix log \/nix\/store\/\S+backup-scripts-1\.0\.drv/);
   });
 
   it('an offline build host is reported before anything is built', async () => {
-    const builder = world.lab.host('builder');
+    const builder = world.lab.host('moonlight');
     await builder.cutNetwork('unreachable');
     try {
-      const { job, record } = await world.deploy({ targets: ['zephyrus'] });
+      const { job, record } = await world.deploy({ targets: ['tv-box'] });
       expect(job.status).toBe('failed');
-      const zephyrus = outcomeOf(record, 'zephyrus');
-      expect(zephyrus.status).toBe('skipped');
-      expect(zephyrus.message).toMatch(/build host builder is offline/);
-      expect(zephyrus.stages.map((s) => s.name)).not.toContain('build');
+      const tvBox = outcomeOf(record, 'tv-box');
+      expect(tvBox.status).toBe('skipped');
+      expect(tvBox.message).toMatch(/build host moonlight is offline/);
+      expect(tvBox.stages.map((s) => s.name)).not.toContain('build');
     } finally {
       await builder.restoreNetwork();
     }

@@ -8,6 +8,8 @@ const all = ['zephyrus', 'lg-laptop', 'moonlight', 'docker-node', ...extra];
 
 /** Six more systems in the checkout copy, tagged @extra, so every lab host has a configuration. */
 function addExtraSystems(dir: string): void {
+  // tv-box builds on moonlight and has no lab host here: the build-host tests deploy it.
+  fs.rmSync(path.join(dir, 'systems', 'tv-box'), { recursive: true });
   for (const name of extra) {
     const target = path.join(dir, 'systems', name);
     fs.cpSync(path.join(dir, 'systems', 'lg-laptop'), target, { recursive: true });

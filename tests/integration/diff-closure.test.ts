@@ -81,7 +81,7 @@ describe('diffs against the test fleet', () => {
     fs.appendFileSync(path.join(work, 'modules/nixos/common.nix'), '# just a comment\n');
     const report = await computeAffected(work);
     const systems = report.affected.filter((m) => m.kind === 'system');
-    expect(systems.map((m) => m.name).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(systems.map((m) => m.name).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     // moonlight still has its fish bump; the comment changes nothing else.
     expect(systems.filter((m) => m.confirmed).map((m) => m.name)).toEqual(['moonlight']);
     await git('checkout', '-q', '--', 'modules/nixos/common.nix');

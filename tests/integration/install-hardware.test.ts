@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type FleetCore } from '../../src-main/core/core';
-import type { HardwareFacts } from '../../src-main/core/deploy/install/contract';
+import type { DiskChoice, HardwareFacts, HardwareFileResult } from '../../src-main/core/deploy/install/contract';
+import type { FleetError } from '../../src-main/shared/fleet-error';
 import { startInstaller, type Installer } from '../harness/hosts/installer';
 import { waitForPort } from '../harness/hosts/host';
 
@@ -71,22 +72,67 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
     ]);
   });
 
-  it('writes hardware-configuration.nix from the facts (staged in git) and points disko.nix at the chosen disk', async () => {
-    const written = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name })) as { file: string; imported: boolean; hint?: string };
-    expect(written.file).toBe('systems/docker-node/hardware-configuration.nix');
-    expect(written.imported).toBe(false);
+  it('previews, then writes hardware-configuration.nix from the facts (staged in git), and refuses to overwrite it unasked', async () => {
+    const shown = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, preview: true })) as HardwareFileResult;
+    expect(shown).toMatchObject({ file: 'systems/docker-node/hardware-configuration.nix', written: false, existed: false, imported: false });
+    expect(fs.existsSync(path.join(checkout, shown.file))).toBe(false);
+    expect(shown.diff.patch).toMatch(/^diff --git a\/systems\/docker-node\/hardware-configuration\.nix b\/systems\/docker-node\/hardware-configuration\.nix\nnew file mode 100644\n--- \/dev\/null\n\+\+\+ b\//);
+    expect(shown.diff.patch).toContain('+  boot.initrd.availableKernelModules = [');
+
+    const written = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, expectSha256: shown.sha256 })) as HardwareFileResult;
+    expect(written).toMatchObject({ file: shown.file, written: true, sha256: shown.sha256 });
     expect(written.hint).toContain('imports');
     const text = fs.readFileSync(path.join(checkout, written.file), 'utf8');
-    expect(text).toContain('boot.initrd.availableKernelModules = [');
+    // The file holds exactly the previewed lines.
+    expect(shown.diff.patch.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++')).map((l) => l.slice(1))).toEqual(text.trimEnd().split('\n'));
     expect(git(checkout, 'diff', '--cached', '--name-only')).toContain(written.file);
     await expect(core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name })).rejects.toThrow(/already exists/);
+  });
 
+  it('writes facter.json in nixos-facter\'s shape; the system built with it loads the machine\'s drivers in its initrd', async () => {
+    const stale = await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, format: 'facter.json', expectSha256: '0'.repeat(64) }).catch((e: unknown) => e);
+    expect((stale as FleetError).code).toBe('conflict');
+    expect(fs.existsSync(path.join(checkout, 'systems/docker-node/facter.json'))).toBe(false);
+
+    const written = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, format: 'facter.json' })) as HardwareFileResult;
+    expect(written).toMatchObject({ file: 'systems/docker-node/facter.json', written: true, imported: false });
+    expect(written.hint).toContain('hardware.facter.reportPath = ./facter.json;');
+    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+    const report = JSON.parse(fs.readFileSync(path.join(checkout, written.file), 'utf8')) as { version: number; system: string; hardware: Record<string, { driver_module?: string; unix_device_names?: string[] }[]> };
+    expect(report).toMatchObject({ version: 1, system: 'x86_64-linux' });
+    expect(report.hardware.disk?.map((d) => d.unix_device_names?.[0])).toEqual(facts.disks.map((d) => d.device));
+    expect(report.hardware.pci?.map((d) => d.driver_module)).toEqual(facts.drivers);
+    expect(git(checkout, 'diff', '--cached', '--name-only')).toContain(written.file);
+
+    // Used as the hint says, the real evaluation takes the drivers from it.
+    const defaultNix = path.join(checkout, 'systems/docker-node/default.nix');
+    const before = fs.readFileSync(defaultNix, 'utf8');
+    fs.writeFileSync(defaultNix, before.replace('homelab.shell = "bash";', 'homelab.shell = "bash";\n  hardware.facter.reportPath = ./facter.json;'));
+    try {
+      const modules = JSON.parse(
+        execFileSync('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${checkout}#nixosConfigurations.docker-node.config.boot.initrd.availableKernelModules`], { encoding: 'utf8' }),
+      ) as string[];
+      expect(facts.drivers.length).toBeGreaterThan(0);
+      expect(modules).toEqual(expect.arrayContaining([...facts.drivers, 'virtio_pci', 'virtio_blk']));
+    } finally {
+      fs.writeFileSync(defaultNix, before);
+    }
+  });
+
+  it('previews, then points disko.nix at the chosen disk, the rest of the file as it was', async () => {
     const disk = installer.disks[0]?.device ?? '';
-    const chosen = (await core.invoke('install.chooseDisk', { system: 'docker-node', device: disk })) as { previous: string; device: string };
-    expect(chosen.previous).toBe('/dev/vda');
+    const original = fs.readFileSync(path.join(checkout, 'systems/docker-node/disko.nix'), 'utf8');
+    const shown = (await core.invoke('install.chooseDisk', { system: 'docker-node', device: disk, preview: true })) as DiskChoice;
+    expect(shown).toMatchObject({ file: 'systems/docker-node/disko.nix', previous: '/dev/vda', device: disk, written: false });
+    expect(shown.diff.patch).toContain('-    device = "/dev/vda";\n+    device = "' + disk + '";');
+    expect(fs.readFileSync(path.join(checkout, 'systems/docker-node/disko.nix'), 'utf8')).toBe(original);
+
+    const chosen = (await core.invoke('install.chooseDisk', { system: 'docker-node', device: disk })) as DiskChoice;
+    expect(chosen).toMatchObject({ previous: '/dev/vda', device: disk, written: true });
     const disko = fs.readFileSync(path.join(checkout, 'systems/docker-node/disko.nix'), 'utf8');
     expect(disko).toContain(`device = "${disk}";`);
     expect(disko.replace(`device = "${disk}";`, 'device = "/dev/vda";')).toBe(fs.readFileSync(path.join(repoRoot, 'flake/systems/docker-node/disko.nix'), 'utf8'));
+    expect(git(checkout, 'diff', '--cached', '--name-only')).toContain('systems/docker-node/disko.nix');
   });
 
   it('reboot with nothing installed brings the installer back as it was (the lab reboot, not the machine)', async () => {

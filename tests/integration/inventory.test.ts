@@ -51,7 +51,7 @@ describe('inventory of flake/ against real nix', () => {
     expect(scan.systems.map((s) => s.name)).toEqual(nixNames(homelab, 'nixosConfigurations'));
     expect(scan.standaloneHomes.map((h) => h.name)).toEqual(nixNames(homelab, 'homeConfigurations'));
     expect(scan.droids.map((d) => d.name)).toEqual(nixNames(homelab, 'nixOnDroidConfigurations'));
-    expect(scan.systems.map((s) => s.name)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(scan.systems.map((s) => s.name)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
 
     const inventory = (await core(homelab, 'cli').invoke('inventory.evaluate', {})) as Inventory;
     expect(inventory.flake.state).toBe('ok');
@@ -102,7 +102,7 @@ describe('inventory of flake/ against real nix', () => {
     expect(evaluation.error).toContain("undefined variable 'undefinedThing'");
     expect(evaluation.location).toMatchObject({ file: lib, line });
     const inventory = (await core(broken, 'cli').invoke('inventory.evaluate', {})) as Inventory;
-    expect(inventory.systems.map((s) => s.name)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(inventory.systems.map((s) => s.name)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     expect(inventory.warnings.map((w) => w.message)).toContainEqual(expect.stringContaining(`The flake could not be evaluated: undefined variable 'undefinedThing' (${lib}:${line})`));
   });
 
@@ -180,7 +180,7 @@ describe('live refresh', () => {
       fs.mkdirSync(path.join(homelab, 'systems', `burst-${i}`));
       fs.writeFileSync(path.join(homelab, 'systems', `burst-${i}`, 'default.nix'), '{ }\n');
     }
-    await expect.poll(() => events.at(-1)?.inventory.systems.length, { timeout: 5000 }).toBe(205);
+    await expect.poll(() => events.at(-1)?.inventory.systems.length, { timeout: 5000 }).toBe(206);
     const rescans = events.filter((e) => e.inventory.flake.state === 'pending').length;
     expect(rescans).toBeLessThanOrEqual(4);
 

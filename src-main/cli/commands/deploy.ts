@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { FleetError } from '../../core/contract';
-import type { DeployRecord } from '../../core/deploy/types';
+import { assertNever, FleetError } from '../../core/contract';
+import type { DeployRecord, RebootReport } from '../../core/deploy/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { openSession, type GlobalOptions, type CliSession } from '../core-session';
 import { runJob } from '../follow-job';
+import { printDeployPlan } from './deploy-plan';
 import { printError, printJson, terminalBlock, terminalText } from '../output';
 
 interface DeployCliOptions {
@@ -24,6 +25,11 @@ interface DeployCliOptions {
   readonly identity?: string;
   readonly worktree?: boolean;
   readonly buildHere?: boolean;
+  readonly plan?: boolean;
+  readonly reboot?: boolean;
+  readonly rebootParallel?: number;
+  readonly rebootTimeout?: number;
+  readonly allAtOnce?: boolean;
 }
 
 /** `fleet deploy <targets...>`: deploy systems (and homes) to their hosts. */
@@ -46,13 +52,24 @@ export function registerDeploy(program: Command): void {
     .option('--identity <file>', "for droid targets: the private key for the phone's sshd")
     .option('--worktree', 'for droid targets: send the working tree (uncommitted changes) instead of HEAD')
     .option('--build-here', 'for droid targets: build on this computer, copy the closure, activate on the phone')
+    .option('--reboot', 'make the new generation the boot default (mode boot), reboot the systems one at a time, wait for each, check it booted that generation, run the checks')
+    .option('--reboot-parallel <n>', 'with --reboot: hosts down at once (default 1); one host of the selection and of each tag stays up unless --all-at-once', (v) =>
+      parseNumber(v, '--reboot-parallel', 1, 64),
+    )
+    .option('--reboot-timeout <s>', 'with --reboot: seconds each host has to go down and come back (default 300)', (v) => parseNumber(v, '--reboot-timeout', 5, 3600))
+    .option('--all-at-once', 'with --reboot: allow every selected host (every host of a tag) to be down at the same time')
     .option('--accept-new-host-keys', 'accept host keys not yet in known_hosts (a CHANGED key is always refused)')
-    .option('--json', 'print the deploy record as JSON on stdout')
+    .option('--plan', 'change nothing: print where each target is built, whether its host trusts the binary cache, and what would come from here, the cache or the build host')
+    .option('--json', 'print the deploy record (with --plan: the plan) as JSON on stdout')
     .action(async (targets: string[], opts: DeployCliOptions, command: Command) => {
       const all = [...targets, ...(opts.on ?? [])];
       if (all.length === 0) throw new FleetError('invalid-input', 'Name what to deploy: a system, @tag (or --on @tag), all, home:<user>@<host> or droid:<name>.');
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
+        if (opts.plan) {
+          process.exitCode = await printDeployPlan(session, all, opts.as, Boolean(opts.json));
+          return;
+        }
         const info = await runJob(
           session.core,
           'deploy.start',
@@ -69,6 +86,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.as ? { asUser: opts.as } : {}),
             ...(opts.skipChecks ? { skipChecks: true } : {}),
             ...(phoneOptions(opts) ? { phone: phoneOptions(opts) } : {}),
+            ...(rebootOptions(opts) ? { reboot: rebootOptions(opts) } : {}),
           },
           { acceptNewHostKeys: Boolean(opts.acceptNewHostKeys) },
         );
@@ -86,7 +104,8 @@ export async function reportDeploy(session: CliSession, info: JobInfo, json: boo
   const out = json ? process.stderr : process.stdout;
   for (const o of (record as DeployRecord | undefined)?.outcomes ?? []) {
     const copied = o.copiedPaths !== undefined ? `, copied ${o.copiedPaths} paths` : '';
-    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${o.message ?? ''}${copied}${o.needsReboot ? ' (reboot needed)' : ''}\n`);
+    out.write(`${o.target.padEnd(20)} ${o.status.padEnd(11)} ${terminalText(o.message ?? '')}${copied}${o.needsReboot ? ' (reboot needed)' : ''}\n`);
+    if (o.reboot) out.write(`  ${rebootLine(o.reboot)}\n`);
     for (const c of o.checks ?? []) {
       if (c.status === 'pending') continue;
       out.write(`  ${c.status === 'passed' ? 'ok  ' : c.status === 'failed' ? 'FAIL' : 'skip'} ${terminalText(c.label)}\n`);
@@ -98,6 +117,35 @@ export async function reportDeploy(session: CliSession, info: JobInfo, json: boo
   if (info.error) printError(FleetError.fromWire(info.error));
   process.stderr.write(`Job log: ${info.logFile}\n`);
   return info.status === 'cancelled' ? 130 : 1;
+}
+
+/** --reboot and its options; the options alone are refused (they would do nothing). */
+function rebootOptions(opts: DeployCliOptions) {
+  const given = opts.rebootParallel !== undefined || opts.rebootTimeout !== undefined || opts.allAtOnce;
+  if (given && !opts.reboot) throw new FleetError('invalid-input', '--reboot-parallel, --reboot-timeout and --all-at-once go with --reboot.');
+  if (!opts.reboot) return undefined;
+  return {
+    ...(opts.rebootParallel ? { parallel: opts.rebootParallel } : {}),
+    ...(opts.rebootTimeout ? { timeoutSeconds: opts.rebootTimeout } : {}),
+    ...(opts.allAtOnce ? { allAtOnce: true } : {}),
+  };
+}
+
+/** What the reboot saw, in one line: "booted generation 5 (expected 5), back after 12 s". */
+function rebootLine(r: RebootReport): string {
+  const booted = r.bootedGeneration !== undefined ? `generation ${r.bootedGeneration}` : (r.bootedSystem ?? 'unknown');
+  const expected = `expected ${r.expectedGeneration ?? r.expectedSystem ?? '?'}`;
+  switch (r.result) {
+    case 'came-back':
+    case 'other-generation':
+      return `reboot: booted ${booted} (${expected}), back after ${Math.round(((r.backAt ?? r.requestedAt) - r.requestedAt) / 1000)} s`;
+    case 'not-down':
+      return `reboot: did not go down; last answered ${new Date(r.lastSeenAt).toTimeString().slice(0, 8)}`;
+    case 'not-back':
+      return `reboot: not back; last seen ${new Date(r.lastSeenAt).toTimeString().slice(0, 8)}${r.answeredLaterAt ? `; answered later, booted ${booted} (${expected})` : ''}`;
+    default:
+      return assertNever(r.result);
+  }
 }
 
 /** The droid options given, if any. */
@@ -116,7 +164,8 @@ function parseMode(value: string): DeployCliOptions['mode'] {
   throw new FleetError('invalid-input', `--mode must be switch, boot, test or dry-activate, not "${value}".`);
 }
 
-function parseNumber(value: string, flag: string, min: number, max: number): number {
+/** A whole number option in [min, max], or an error naming the flag. */
+export function parseNumber(value: string, flag: string, min: number, max: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new FleetError('invalid-input', `${flag} must be a whole number from ${min} to ${max}, not "${value}".`);
   return n;

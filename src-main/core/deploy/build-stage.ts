@@ -107,14 +107,17 @@ async function buildTogether(
   }).catch(() => undefined);
   if (!result || result.code !== 0 || env.job.signal.aborted) return undefined;
   try {
-    // One entry per installable, in the order given.
-    const built = JSON.parse(result.stdout) as { outputs?: { out?: string } }[];
-    if (built.length !== targets.length) return undefined;
+    // `nix build --json` does not list its installables in the order given (Nix 2.8 does not):
+    // each label's out path comes from the deploy's evaluation, and must be among those built.
+    const built = new Set((JSON.parse(result.stdout) as { outputs?: { out?: string } }[]).flatMap((b) => (b.outputs?.out ? [b.outputs.out] : [])));
+    const evaluated = await (env.outputs ?? Promise.resolve(undefined));
+    if (!evaluated) return undefined;
     const outs = new Map<string, string>();
-    targets.forEach((t, i) => {
-      const out = built[i]?.outputs?.out;
-      if (out) outs.set(t.label, out);
-    });
+    for (const [label, same] of byLabel) {
+      const spec = same[0]!.spec;
+      const out = spec.kind === 'droid' ? undefined : evaluated[spec.kind][spec.config];
+      if (out && built.has(out)) outs.set(label, out);
+    }
     return outs.size === targets.length ? outs : undefined;
   } catch {
     return undefined;

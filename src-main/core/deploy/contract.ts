@@ -3,9 +3,11 @@ import { droidName, phoneRoute } from '../android/contract';
 import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
 import type { CachePushResult } from './cache-push';
+import type { DeployCopyPlan } from './copy-plan';
 import type { SinceDeployedReport } from './since-deployed';
 import type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus } from './types';
 
+export type { DeployCopyPlan, TargetCopyPlan, PathAmount } from './copy-plan';
 export type { DeployRecord, DeployResult, DeployTargetSpec, Generation, HostStatus, TargetOutcome, DeployMode, DeployStage } from './types';
 
 const selector = z
@@ -16,6 +18,16 @@ const selector = z
   .refine((s) => !/[\s\0]/.test(s), 'a target cannot contain whitespace');
 
 const mode = z.enum(['switch', 'boot', 'test', 'dry-activate']);
+
+/** How hosts reboot: rolling, `parallel` down at once (default 1), each given `timeoutSeconds` to come back. */
+const rebootOptions = {
+  /** At most this many hosts down at once (default 1). Without allAtOnce, one host of the selection (and of each tag) stays up. */
+  parallel: z.number().int().min(1, '--parallel is at least 1').max(64, '--parallel is at most 64').optional(),
+  /** Seconds a host has to go down and answer again from a new boot (default 300). */
+  timeoutSeconds: z.number().int().min(5, 'a reboot timeout of at least 5 seconds').max(3600, 'a reboot timeout of at most 3600 seconds').optional(),
+  /** Let every selected host, every host of a tag, be down at the same time. */
+  allAtOnce: z.boolean().optional(),
+};
 
 /** For droid targets: which phone, what source, where it is built. */
 const phoneOptions = {
@@ -77,6 +89,22 @@ export const deployCommands = {
         asUser: loginName.optional(),
         /** For droid targets: the phone (default: the one connected phone linked to the droid) and how it is built. */
         phone: z.object(phoneOptions).strict().optional(),
+        /** Make the new generation the boot default (mode boot), reboot the systems (rolling), wait, verify what they booted, run the checks. */
+        reboot: z.object(rebootOptions).strict().optional(),
+      })
+      .strict(),
+  ),
+  'deploy.reboot': job<DeployResult>()(
+    'Reboot systems, rolling: each boots its boot default; wait for it to come back (with a timeout), check it booted that generation, run its health checks. A canary first when asked; a host not back in time is reported, never rebooted again.',
+    z
+      .object({
+        targets: z.array(selector).min(1, 'name at least one system to reboot (a name, @tag or all)'),
+        ...rebootOptions,
+        /** Reboot one host first (the first named); the rest only if it came back healthy. */
+        canary: z.boolean().optional(),
+        /** Stop starting reboots after the first host that failed (default: the other hosts go on). */
+        keepGoing: z.boolean().optional(),
+        skipChecks: z.boolean().optional(),
       })
       .strict(),
   ),
@@ -94,6 +122,10 @@ export const deployCommands = {
   'deploy.preflight': query<DeployPreview>()(
     'Resolve targets and check their hosts (reachable, current generation, lock) without changing anything.',
     z.object({ targets: z.array(selector).min(1), asUser: loginName.optional() }).strict(),
+  ),
+  'deploy.plan': query<DeployCopyPlan>()(
+    "Per target, without changing anything: where it is built, whether its host trusts the homelab's cache (its nix.conf), and what a deploy would copy from here, let it fetch from the cache, or have its build host send.",
+    z.object({ targets: z.array(selector).min(1, 'name at least one target'), asUser: loginName.optional() }).strict(),
   ),
   'deploy.rollback': job<DeployResult>()(
     'Switch a host, home or droid back to an earlier generation of its profile (default: the one before the current); a deploy run like any other (history, deploy.* events).',

@@ -22,6 +22,11 @@ export interface CopyOptions {
   readonly importAsRoot?: boolean;
   /** Let the host fetch missing paths from its own binary caches first (what it cannot fetch is sent). */
   readonly substituteOnTarget?: boolean;
+  /**
+   * Called with what the host lacks before anything is sent (after substituteOnTarget): let it
+   * fetch some of it elsewhere (the homelab's cache) and answer what is still missing.
+   */
+  readonly beforeSend?: (missing: readonly string[], sizeOf: (path: string) => number, stillMissing: (paths: readonly string[]) => Promise<string[]>) => Promise<string[]>;
   /** Where NARs come from (see HostServe.add); the default serialises them here. */
   readonly narSource?: 'here' | 'nix-store';
   /** The closure, when the caller already read it (several hosts deployed the same configuration). */
@@ -129,6 +134,7 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
       });
       missing = await serve.missing(missing);
     }
+    if (options.beforeSend && missing.length > 0) missing = await options.beforeSend(missing, sizeOf, (paths) => serve.missing(paths));
     const bytesTotal = missing.reduce((n, p) => n + sizeOf(p), 0);
     const base = { closurePaths: closure.size, closureBytes };
     if (missing.length === 0) {

@@ -4,12 +4,11 @@ import { FleetError, toWireError } from '../contract';
 import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
 import type { JobProgress } from '../jobs/types';
-import { systemProfile } from './activate';
-import { bootStateOf, bootStateScript } from './boot-state';
 import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
 import { pushFromBuildHost } from './push-from-build-host';
 import { chooseSubstitution, type DeployCache } from './cache-deploy';
+import { CacheContents } from './cache-contents';
 import { SharedClosures } from './copy-closure';
 import { phoneGenerations } from '../android/phone-generations';
 import { droidActivate, droidCopy, droidPreflight, droidSwitchGeneration, releaseDroid } from './droid-stages';
@@ -17,7 +16,9 @@ import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEn
 import type { DeployService } from './service';
 import { whoAmI } from './service';
 import { evaluatedOutputs } from './outputs';
-import { keyValues } from './remote-scripts';
+import { noteBootState } from './note-boot-state';
+import { RebootGate } from './reboot-gate';
+import { rebootStage } from './reboot-stage';
 import { alreadyUpToDate } from './up-to-date';
 import { listGenerations } from './status';
 import { hostKindOf, TargetRun } from './target-run';
@@ -41,6 +42,19 @@ export interface DeployOptions {
   readonly cache?: DeployCache;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
   readonly rollbackTo?: number | 'previous';
+  /** Reboot the systems: after the deploy (mode boot), or only that (`fleet reboot`). */
+  readonly reboot?: RebootOptions;
+}
+
+/** How the hosts of a deploy reboot. */
+export interface RebootOptions {
+  /** At most this many hosts down at once. */
+  readonly parallel: number;
+  readonly timeoutSeconds: number;
+  /** Let every selected host (every host of a tag) be down at the same time. */
+  readonly allAtOnce: boolean;
+  /** `fleet reboot`: no build, copy or activation; the boot default is what should boot. */
+  readonly only: boolean;
 }
 
 /** A new deploy id: sortable by time, unique. */
@@ -80,6 +94,12 @@ export async function runDeploy(
     sudoPasswords: new Map(),
     promptChain: Promise.resolve(),
   };
+  const othersDone = new AbortController();
+  if (options.reboot) {
+    const r = options.reboot;
+    env.reboot = { gate: new RebootGate(specs, { parallel: r.parallel, allAtOnce: r.allAtOnce }), timeoutSeconds: r.timeoutSeconds, only: r.only, late: [], othersDone: othersDone.signal };
+  }
+  const building = options.rollbackTo === undefined && !options.reboot?.only;
   let progressTimer: NodeJS.Timeout | undefined;
   const emitProgress = () => {
     progressTimer = undefined;
@@ -105,12 +125,18 @@ export async function runDeploy(
     status: 'running',
     outcomes: runs.map((r) => r.outcome()),
     logFile: job.logFile,
+    ...(options.reboot ? { reboot: options.reboot.only ? ('only' as const) : ('after-deploy' as const) } : {}),
   };
   service.history.start(base);
   core.events.emit({ type: 'deploy.started', deployId, jobId: job.id, targets: base.targets });
-  job.log(`deploy ${deployId}: ${specs.map((s) => s.id).join(', ')} (${options.mode}${options.magicRollback ? ', magic rollback' : ''})`, 'info');
+  job.log(
+    options.reboot?.only
+      ? `reboot ${deployId}: ${specs.map((s) => s.id).join(', ')} (at most ${env.reboot!.gate.width} down at once)`
+      : `deploy ${deployId}: ${specs.map((s) => s.id).join(', ')} (${options.mode}${options.magicRollback ? ', magic rollback' : ''}${env.reboot ? `, then reboot, at most ${env.reboot.gate.width} down at once` : ''})`,
+    'info',
+  );
   try {
-    if (options.rollbackTo === undefined) {
+    if (building) {
       // Evaluate while the hosts are being reached: both take a while, neither needs the other.
       const kinds = new Set(specs.flatMap((s) => (!s.buildOnTarget && !s.buildHost && s.kind !== 'droid' ? [s.kind] : [])));
       env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal }).catch(() => undefined);
@@ -118,21 +144,31 @@ export async function runDeploy(
     // Build hosts are reached alongside the targets: an offline one is known before any build.
     await Promise.all([
       ...runs.map((run) => (run.spec.kind === 'droid' ? droidPreflight(env, run) : preflight(env, run))),
-      ...(options.rollbackTo === undefined ? [connectBuildHosts(env, runs)] : []),
+      ...(building ? [connectBuildHosts(env, runs)] : []),
     ]);
     dropTargetsWithoutBuildHost(env, runs);
-    if (options.cache && options.rollbackTo === undefined) await chooseSubstitution(env, runs, options.cache);
+    if (options.cache && building) {
+      env.cacheContents = new CacheContents(options.cache.location, service, { jobId: job.id, signal: job.signal });
+      await chooseSubstitution(env, runs, options.cache);
+    }
     if (options.rollbackTo !== undefined) {
       // A rollback builds nothing: every target (a phone too) switches to a generation it has.
       await Promise.all(runs.filter((r) => !r.done).map((run) => pickGeneration(env, run, options.rollbackTo!)));
     } else {
       // A phone that builds its own configuration does so while activating: nothing to build here.
       const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
-      if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
+      if (options.reboot?.only) for (const run of ready) bootDefault(run);
+      else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
     }
     const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && !r.spec.buildHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
     if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
-    await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || r.toGeneration !== undefined || buildsOnPhone(r))), options);
+    try {
+      await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || r.toGeneration !== undefined || buildsOnPhone(r))), options);
+    } finally {
+      // Hosts not back in time were watched while the others went on; that ends now.
+      othersDone.abort();
+      await Promise.all(env.reboot?.late ?? []);
+    }
   } catch (error) {
     const wire = toWireError(error);
     for (const run of runs.filter((r) => !r.done)) {
@@ -143,6 +179,7 @@ export async function runDeploy(
     for (const run of runs.filter((r) => !r.done)) run.finish(job.signal.aborted ? 'cancelled' : 'failed', job.signal.aborted ? 'cancelled' : 'not deployed');
     await Promise.all(runs.map((run) => (run.spec.kind === 'droid' ? releaseDroid(env, run) : releaseHost(env, run))));
     closeBuildHosts(env);
+    env.cacheContents?.close();
     if (progressTimer) clearTimeout(progressTimer);
     emitProgress();
   }
@@ -172,26 +209,7 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     if (stop) return run.finish('skipped', stop);
     if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before copying');
     try {
-      if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return await droidSwitchGeneration(env, run, run.toGeneration);
-      if (run.spec.kind === 'droid') {
-        await droidCopy(env, run);
-        if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
-        await droidActivate(env, run);
-        return;
-      }
-      const kind = hostKindOf(run.spec);
-      if (run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, { kind, ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) })) {
-        // Nothing to copy (a running system's closure is on the host) and nothing to activate.
-        run.upToDate = true;
-        run.generation = run.previousGeneration;
-        logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
-        return run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
-      }
-      if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
-      else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
-      if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
-      await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
-      if (run.status === 'succeeded') await noteBootState(env, run);
+      await deployOne(env, run);
     } catch (error) {
       const wire = toWireError(error);
       logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
@@ -215,18 +233,47 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
   queue = [];
 }
 
-/** After a system's deploy: does the host now need a reboot (a new kernel, initrd or modules)? Best effort. */
-async function noteBootState(env: DeployEnv, run: TargetRun): Promise<void> {
-  if (run.spec.kind !== 'system' || env.mode === 'dry-activate' || !run.session?.connection.isOpen) return;
-  try {
-    const result = await run.session.script(bootStateScript, [systemProfile], { signal: env.job.signal });
-    const state = bootStateOf(keyValues(result.stdout));
-    if (state.needsReboot === undefined) return;
-    run.needsReboot = state.needsReboot;
-    if (state.needsReboot) logFor(env, run)(`reboot needed: ${(state.rebootReasons ?? []).join('; ')}`, 'info');
-  } catch {
-    // The deploy is done; whether it needs a reboot shows in the next status check.
+/** One target after the build: copy, activate (and reboot when asked), or only the reboot. Ends the target. */
+async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
+  if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return droidSwitchGeneration(env, run, run.toGeneration);
+  if (run.spec.kind === 'droid') {
+    await droidCopy(env, run);
+    if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
+    return droidActivate(env, run);
   }
+  const expected = () => ({ system: run.outPath!, ...(run.generation !== undefined ? { generation: run.generation } : {}) });
+  if (env.reboot?.only) return rebootStage(env, run, expected());
+  const kind = hostKindOf(run.spec);
+  const upToDate = run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, { kind, ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) });
+  if (upToDate && env.reboot && run.bootedSystem !== run.outPath) {
+    // Already the boot default, not booted yet: only the reboot is left to do.
+    run.generation = run.previousGeneration;
+    logFor(env, run)(`${run.spec.host} already has ${run.outPath} as its boot default (generation ${run.generation ?? '?'}) but booted ${run.bootedSystem ?? 'something else'}: rebooting it`, 'info');
+    return rebootStage(env, run, expected());
+  }
+  if (upToDate) {
+    // Nothing to copy (a running system's closure is on the host) and nothing to activate.
+    run.upToDate = true;
+    run.generation = run.previousGeneration;
+    logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
+    return run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
+  }
+  if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
+  else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
+  if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
+  await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
+  if (run.status !== 'succeeded') return;
+  if (!env.reboot || run.spec.kind !== 'system') return noteBootState(env, run);
+  if (env.job.signal.aborted) return run.finish('cancelled', `cancelled before the reboot; generation ${run.generation ?? '?'} is the boot default`);
+  return rebootStage(env, run, expected());
+}
+
+/** `fleet reboot`: what should boot is the host's boot default (its system profile), as pre-flight found it. */
+function bootDefault(run: TargetRun): void {
+  if (run.spec.kind !== 'system') return run.finish('failed', `${run.spec.id} is not a system: only systems reboot`);
+  if (!run.currentProfile) return run.finish('failed', `${run.spec.host} has no system profile (/nix/var/nix/profiles/system): nothing to boot`);
+  run.outPath = run.currentProfile;
+  run.generation = run.previousGeneration;
 }
 
 /** A droid whose phone builds it (`nix-on-droid switch --flake` during activation). */
@@ -264,7 +311,7 @@ export function generationToRollBackTo<G extends { readonly number: number; read
 
 /** The job's progress: one entry per target plus an overall fraction. */
 export function progressOf(runs: readonly TargetRun[]): JobProgress {
-  const weights: Record<string, number> = { preflight: 0.05, build: 0.25, copy: 0.6, activate: 0.85, confirm: 0.95, rollback: 0.95 };
+  const weights: Record<string, number> = { preflight: 0.05, build: 0.25, copy: 0.6, activate: 0.85, checks: 0.9, reboot: 0.9, confirm: 0.95, rollback: 0.95 };
   const fractions = runs.map((r) => {
     if (r.done) return 1;
     const base = weights[r.stage ?? ''] ?? 0;

@@ -9,7 +9,9 @@ import { cacheHandlers, checkoutCache } from './cache-handlers';
 import { withPhoneRoutes } from './droid-stages';
 import { phoneStatus } from './phone-status';
 import type { DroidSelection } from './targets';
-import { runDeploy } from './deploy-run';
+import { copyPlan } from './copy-plan';
+import { runDeploy, type RebootOptions } from './deploy-run';
+import { defaultRebootTimeoutSeconds } from './reboot-stage';
 import { HostSession } from './host-session';
 import { deployService } from './service';
 import { checkoutRevision, hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
@@ -57,6 +59,21 @@ function droidJobResult(droid: string, spec: DeployTargetSpec, result: DeployRes
   };
 }
 
+/** Only systems reboot: refuse homes and droids before the job starts, naming them. */
+function rebootable(specs: readonly DeployTargetSpec[], what: string): readonly DeployTargetSpec[] {
+  const others = specs.filter((s) => s.kind !== 'system');
+  if (others.length > 0) {
+    throw new FleetError('invalid-input', `${what} reboots NixOS systems only; ${others.map((s) => s.id).join(', ')} ${others.length === 1 ? 'is not one' : 'are not'}.`, {
+      hint: 'Name systems (or a @tag of systems); homes and droids are deployed without a reboot.',
+    });
+  }
+  return specs;
+}
+
+function rebootOptionsOf(input: { parallel?: number | undefined; timeoutSeconds?: number | undefined; allAtOnce?: boolean | undefined }, only: boolean): RebootOptions {
+  return { parallel: input.parallel ?? 1, timeoutSeconds: input.timeoutSeconds ?? defaultRebootTimeoutSeconds, allAtOnce: input.allAtOnce ?? false, only };
+}
+
 /** Handlers of the deploy domain's commands. */
 export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployCommands> {
   const service = () => deployService(ctx);
@@ -81,11 +98,16 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const revision = await checkoutRevision(root);
     // A cache whose key cannot be read is left out here; `cache.get` says why.
     const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
+    if (input.reboot) rebootable(specs, '--reboot');
+    if (input.reboot && input.mode && input.mode !== 'boot') {
+      throw new FleetError('invalid-input', `--reboot makes the new generation the boot default (mode boot) and boots it; it cannot be combined with --mode ${input.mode}.`);
+    }
     const plan: JobPlan<DeployResult> = {
-      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+      spec: { kind: 'deploy', title: title ?? `Deploy ${specs.map((s) => s.id).join(', ')}${input.reboot ? ' and reboot' : ''}`, targets: specs.map((s) => s.id) },
       run: (job) =>
         runDeploy(ctx, service(), job, root, specs, {
-          mode: input.mode ?? 'switch',
+          mode: input.reboot ? 'boot' : (input.mode ?? 'switch'),
+          ...(input.reboot ? { reboot: rebootOptionsOf(input.reboot, false) } : {}),
           parallel: input.parallel ?? defaults.parallel,
           keepGoing: input.keepGoing ?? true,
           canary: input.canary ?? false,
@@ -134,6 +156,26 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       if (!spec) throw new FleetError('failed', `No phone found for droid ${droid}.`);
       return { spec: plan.spec, run: async (job) => droidJobResult(droid, spec, await plan.run(job)) };
     },
+    'deploy.reboot': (input) => {
+      const root = ctx.root();
+      const specs = rebootable(resolve(input.targets), 'fleet reboot');
+      const defaults = ctx.settings.get().deploy;
+      return {
+        spec: { kind: 'reboot', title: `Reboot ${specs.map((s) => s.id).join(', ')}`, targets: specs.map((s) => s.id) },
+        run: (job) =>
+          runDeploy(ctx, service(), job, root, specs, {
+            mode: 'boot',
+            parallel: input.parallel ?? 1,
+            keepGoing: input.keepGoing ?? true,
+            canary: input.canary ?? false,
+            magicRollback: false,
+            confirmTimeoutSeconds: defaults.confirmTimeoutSeconds,
+            substituteOnTarget: false,
+            skipChecks: input.skipChecks ?? false,
+            reboot: rebootOptionsOf(input, true),
+          }),
+      };
+    },
     'deploy.rollback': async (input) => (await rollbackPlan(input)).plan,
     'droid.rollback': async ({ droid, generation, ...phone }) => {
       // `fleet droid rollback <name>` is a rollback of target droid:<name>: the same job, history and events.
@@ -153,6 +195,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       );
       return { targets: specs, hosts };
     },
+    'deploy.plan': (input) => copyPlan(ctx, service(), ctx.root(), resolve(input.targets, input.asUser)),
     'changes.sinceDeployed': (input) => {
       const root = ctx.root();
       const layoutRoot = ctx.settings.get().layoutRoots?.[root];

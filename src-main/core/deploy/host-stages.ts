@@ -13,7 +13,10 @@ import { checksBudgetSeconds, checksStage, checksWanted, failedBeforeDeploy } fr
 import type { HealthCheckResult } from '../jobs/types';
 import { hostKindOf, type TargetRun } from './target-run';
 import type { BuildHostLink } from './build-host';
+import type { CacheContents } from './cache-contents';
+import { fetchFromCache } from './fetch-from-cache';
 import type { DeployMode } from './types';
+import type { RebootEnv } from './reboot-stage';
 
 /** What every stage of one deploy shares. */
 export interface DeployEnv {
@@ -39,6 +42,10 @@ export interface DeployEnv {
   closures?: SharedClosures;
   /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
   buildHosts?: Map<string, BuildHostLink>;
+  /** The homelab's binary cache, asked which paths it has (hosts that trust it fetch those first). */
+  cacheContents?: CacheContents;
+  /** `fleet reboot` / `fleet deploy --reboot`: how the hosts reboot. */
+  reboot?: RebootEnv;
 }
 
 /** Log a line under the target's name (so each host's log stays its own). */
@@ -128,6 +135,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     run.session = session;
     run.currentSystem = facts.get('current') || undefined;
     run.currentProfile = run.spec.kind === 'home' ? run.currentSystem : facts.get('profile') || undefined;
+    if (run.spec.kind === 'system') run.bootedSystem = facts.get('booted') || undefined;
     const generation = facts.get('generation');
     if (generation) run.previousGeneration = Number(generation);
     log(`connected as ${connection.user}${root.kind === 'root' ? '' : ' (sudo)'}; running ${run.currentSystem ?? 'nothing yet'}${generation ? ` (generation ${generation})` : ''}`, 'info');
@@ -218,17 +226,22 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
     ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
-    substituteOnTarget: run.substitute ?? env.substituteOnTarget,
+    substituteOnTarget: env.substituteOnTarget,
+    beforeSend: (missing, sizeOf, stillMissing) => fetchFromCache(env, run, session, missing, sizeOf, stillMissing),
     log: (t) => log(t, 'info'),
     onProgress: (p) =>
       run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, message: p.pathsTotal === 0 ? 'nothing to copy' : `copying ${p.pathsDone}/${p.pathsTotal} paths` }),
   });
   run.copiedPaths = result.copiedPaths;
   run.copiedBytes = result.copiedBytes;
+  if (result.copiedPaths > 0) run.copiedFrom = 'here';
+  else if (run.fetchedFromCache && run.fetchedFromCache.paths > 0) run.copiedFrom = 'cache';
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   log(
     result.copiedPaths === 0
-      ? `the host has all ${result.closurePaths} paths already: nothing copied`
+      ? run.copiedFrom === 'cache'
+        ? `the host fetched what it lacked from the cache: nothing sent from here`
+        : `the host has all ${result.closurePaths} paths already: nothing copied`
       : `copied ${result.copiedPaths} paths (${formatBytes(result.copiedBytes)}) in ${secs} s`,
     'info',
   );

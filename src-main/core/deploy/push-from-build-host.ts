@@ -1,5 +1,7 @@
 import { FleetError } from '../contract';
 import { formatBytes } from '../../shared/units';
+import { fetchFromCache } from './fetch-from-cache';
+import type { HostSession } from './host-session';
 import { logFor, type DeployEnv } from './host-stages';
 import { HostServe } from './serve-copy';
 import type { TargetRun } from './target-run';
@@ -46,6 +48,11 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   let missing: string[];
   try {
     missing = await serve.missing(paths);
+    // Paths the cache has come from the cache (the host fetches them itself), the rest from the build host.
+    if (missing.length > 0 && run.substitute && env.cacheContents) {
+      const sizes = await narSizesOn(buildHost, missing, env.job.signal);
+      missing = await fetchFromCache(env, run, target, missing, (p) => sizes.get(p) ?? 0, (p) => serve.missing(p));
+    }
   } finally {
     serve.close();
   }
@@ -53,11 +60,15 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   if (missing.length === 0) {
     run.copiedPaths = 0;
     run.copiedBytes = 0;
-    log(`${run.spec.host} has all ${paths.length} paths already: nothing copied`, 'info');
+    if (run.fetchedFromCache && run.fetchedFromCache.paths > 0) {
+      run.copiedFrom = 'cache';
+      log(`${run.spec.host} fetched what it lacked from the cache: nothing sent by ${name}`, 'info');
+    } else {
+      log(`${run.spec.host} has all ${paths.length} paths already: nothing copied`, 'info');
+    }
     return;
   }
-  const sizes = await buildHost.connection.exec(['nix-store', '--query', '--size', ...missing], signal);
-  const bytes = sizes.stdout.split('\n').map((l) => Number(l.trim()) || 0).reduce((a, b) => a + b, 0);
+  const bytes = [...(await narSizesOn(buildHost, missing, env.job.signal)).values()].reduce((a, b) => a + b, 0);
   const hostKey = target.connection.hostKey;
   if (!hostKey) throw new FleetError('copy-failed', `The host key of ${run.spec.host} is not known here, so ${name} could not check it.`);
   const login = run.spec.user ?? target.connection.user;
@@ -65,7 +76,7 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   run.update({ message: `${name} sends ${missing.length} paths (${formatBytes(bytes)}) to ${run.spec.host}`, pathsDone: 0, pathsTotal: missing.length, bytesDone: 0, bytesTotal: bytes });
   log(`${name} sends ${missing.length} of ${paths.length} paths (${formatBytes(bytes)}) straight to ${login}@${run.spec.host}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`, 'info');
   const started = Date.now();
-  const args = ['--to', `${login}@${run.spec.host}`, ...((run.substitute ?? env.substituteOnTarget) ? ['--use-substitutes'] : []), run.outPath!];
+  const args = ['--to', `${login}@${run.spec.host}`, ...(env.substituteOnTarget ? ['--use-substitutes'] : []), run.outPath!];
   const pushed = await buildHost.connection.exec(['sh', '-c', pushScript, 'fleet', `${keyAlias} ${hostKey}`, run.spec.port ? String(run.spec.port) : '', ...args], {
     ...signal,
     forwardAgent,
@@ -85,4 +96,11 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   run.copiedBytes = bytes;
   run.update({ pathsDone: missing.length, bytesDone: bytes });
   log(`${name} copied ${missing.length} paths (${formatBytes(bytes)}) to ${run.spec.host} in ${((Date.now() - started) / 1000).toFixed(1)} s`, 'info');
+}
+
+/** The NAR sizes of store paths in a host's store (the build host's, for what it sends). */
+export async function narSizesOn(buildHost: HostSession, paths: readonly string[], signal?: AbortSignal): Promise<Map<string, number>> {
+  const result = await buildHost.connection.exec(['xargs', 'nix-store', '--query', '--size'], { stdin: paths.join('\n') + '\n', ...(signal ? { signal } : {}) });
+  const sizes = result.stdout.split('\n').map((l) => Number(l.trim()) || 0);
+  return new Map(paths.map((p, i) => [p, sizes[i] ?? 0]));
 }

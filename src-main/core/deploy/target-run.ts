@@ -3,7 +3,7 @@ import type { WireError } from '../contract';
 import type { FailedDerivation, HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
 import { FleetError } from '../contract';
-import type { DeployStage, DeployTargetSpec, TargetOutcome } from './types';
+import type { DeployStage, DeployTargetSpec, RebootReport, TargetOutcome } from './types';
 
 /** A system's or home's kind, for the host stages (a droid goes through droid-stages.ts). */
 export function hostKindOf(spec: DeployTargetSpec): 'system' | 'home' {
@@ -29,6 +29,8 @@ export class TargetRun {
   substitute?: boolean;
   /** Where the host gets the closure from: "here", the build host's name, or the cache. */
   copiedFrom?: string;
+  /** What the host fetched from the homelab's binary cache itself. */
+  fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** Derivations that failed to build for this target, with their log tails. */
   failedDerivations?: readonly FailedDerivation[];
   /** Manual rollback: the existing generation to switch to. */
@@ -45,6 +47,10 @@ export class TargetRun {
   currentSystem?: string;
   checks?: readonly HealthCheckResult[];
   needsReboot?: boolean;
+  /** What the host booted (/run/booted-system), read at pre-flight. */
+  bootedSystem?: string;
+  /** What a reboot saw of the host. */
+  reboot?: RebootReport;
   /** A system's or home's host connection, from pre-flight on. */
   /** Where the host's profile points now (the system profile; a home's is currentSystem). */
   currentProfile?: string;
@@ -120,6 +126,7 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       stages: [...this.stages],
@@ -146,8 +153,10 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),
+      ...(this.reboot ? { reboot: this.reboot } : {}),
       stages: [...this.stages],
     };
   }

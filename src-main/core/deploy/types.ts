@@ -75,13 +75,38 @@ export interface TargetOutcome {
   readonly upToDate?: boolean;
   /** Where the closure was built: "here", "the host itself", or the build host's name. */
   readonly builtOn?: string;
-  /** Where the host got the closure from: "here", the build host's name, or "cache". */
+  /** Where the host got the closure from: "here", the build host's name, or "cache" (it fetched all it lacked from the cache). */
   readonly copiedFrom?: string;
+  /** What the host fetched from the homelab's binary cache itself; the rest came from copiedFrom. */
+  readonly fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** The health checks and how each went. */
   readonly checks?: readonly HealthCheckResult[];
   /** After the deploy: the host's booted kernel, initrd or modules are not its new system's. */
   readonly needsReboot?: boolean;
+  /** When the host was rebooted (`fleet reboot`, `fleet deploy --reboot`): what was seen of it. */
+  readonly reboot?: RebootReport;
   readonly stages: readonly StageTiming[];
+}
+
+/** What a reboot saw of a host, times in ms since the epoch. */
+export interface RebootReport {
+  /** The generation it should boot (the boot default), and its system. */
+  readonly expectedGeneration?: number;
+  readonly expectedSystem?: string;
+  readonly requestedAt: number;
+  /** First moment it did not answer (or dropped the connection). */
+  readonly downAt?: number;
+  /** It answered again from a new boot. */
+  readonly backAt?: number;
+  /** Last time it answered before it went down (or before the wait ended). */
+  readonly lastSeenAt: number;
+  /** What it booted (/run/booted-system), and which generation of its system profile that is. */
+  readonly bootedSystem?: string;
+  readonly bootedGeneration?: number;
+  /** came-back: on the expected generation; other-generation: booted something else; not-down: never went down; not-back: never answered again within the timeout. */
+  readonly result: 'came-back' | 'other-generation' | 'not-down' | 'not-back';
+  /** For a host not back in time that answered later in the same job: when. */
+  readonly answeredLaterAt?: number;
 }
 
 export type DeployRecordStatus = 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
@@ -103,6 +128,8 @@ export interface DeployRecord {
   readonly status: DeployRecordStatus;
   readonly outcomes: readonly TargetOutcome[];
   readonly logFile: string;
+  /** The hosts were rebooted: after the deploy (`--reboot`), or a reboot alone (`fleet reboot`). */
+  readonly reboot?: 'after-deploy' | 'only';
 }
 
 /** What a deploy job finishes with (also when some targets failed: then the job fails with this in its message). */

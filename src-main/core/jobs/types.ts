@@ -69,6 +69,8 @@ export interface TargetProgress {
   readonly builtOn?: string;
   /** Where the host gets the closure from: "here", a build host's name, or the cache. */
   readonly copiedFrom?: string;
+  /** What the host fetched from the homelab's binary cache itself (before anything was sent). */
+  readonly fetchedFromCache?: { readonly paths: number; readonly bytes: number };
 }
 
 /** A derivation whose builder failed: `nix log <drv>` prints its whole log. */
@@ -87,6 +89,10 @@ export interface JobProgress {
   /** Derivations built / to build, paths downloaded / to download, across all targets. */
   readonly builds?: { readonly done: number; readonly running: number; readonly failed: number; readonly total: number };
   readonly downloads?: { readonly done: number; readonly total: number; readonly bytesDone: number; readonly bytesTotal: number };
+  /** What the work has changed so far, in words a person acts on (an install: what is on the disk now). */
+  readonly state?: string;
+  /** False once cancelling would leave a change half done (an install after disko started). */
+  readonly safeToCancel?: boolean;
 }
 
 export type LogStream = 'stdout' | 'stderr' | 'info' | 'error';

@@ -180,7 +180,8 @@ export function parseBuildJson(stdout: string): { drvPath?: string; outPath?: st
 
 /** The whole build's progress: per-target snapshots, summed counts, an overall fraction. */
 export function overallProgress(runs: readonly { target: BuildTarget; model?: BuildProgressModel; final?: TargetProgress }[]): JobProgress {
-  const targets: TargetProgress[] = runs.map((r) => r.final ?? r.model?.snapshot('running') ?? { target: r.target.label, status: 'pending' });
+  // This machine's nix runs every build of a build job (a deploy builds on build hosts itself).
+  const targets: TargetProgress[] = runs.map((r) => ({ builtOn: 'here', ...(r.final ?? r.model?.snapshot('running') ?? { target: r.target.label, status: 'pending' }) }));
   const builds = { done: 0, running: 0, failed: 0, total: 0 };
   const downloads = { done: 0, total: 0, bytesDone: 0, bytesTotal: 0 };
   let fractionSum = 0;

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { DeployPreview } from '../../../src-main/core/api';
 import { askNotificationPermission, useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
 import { DeployChecks } from './DeployChecks';
+import { DeploySources } from './DeploySources';
 import './deploy-sheet.css';
 
 export interface DeploySheetProps {
@@ -144,6 +145,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
               {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && mode === 'boot' ? '; a failed activation rolls back' : '; no automatic rollback'}.
             </p>
           ) : null}
+          {preview && online > 0 ? <DeploySources targets={targets} {...(previewUser ? { asUser: previewUser } : {})} /> : null}
           {preview ? <DeployChecks targets={preview.targets} mode={mode} skip={!runChecks} /> : null}
           {preview && diffSlot ? <div className="deploy-sheet-diff">{diffSlot(preview)}</div> : null}
           <div className="deploy-sheet-options">

@@ -1,2 +1,3 @@
 export { DeployButton, type DeployButtonProps } from './DeployButton';
 export { DeploySheet, type DeploySheetProps } from './DeploySheet';
+export { DeploySources } from './DeploySources';

@@ -1,7 +1,7 @@
 import type { TargetProgress } from '../../../src-main/core/api';
 import { DerivationLog } from './DerivationLog';
 import { formatBytes } from '../../../src-main/shared/units';
-import { formatDuration } from './format';
+import { builtWhere, formatDuration } from './format';
 import { ProgressBar } from './ProgressBar';
 
 const tones = { succeeded: 'ok', failed: 'err', cancelled: 'warn', running: 'accent', pending: 'accent', skipped: 'warn', 'rolled-back': 'warn' } as const;
@@ -28,6 +28,11 @@ export function TargetRow({ target, now }: { readonly target: TargetProgress; re
       <div className="job-target-head">
         <span className="job-target-name">{t.target}</span>
         <span className={`badge ${tones[t.status]}`}>{t.status}</span>
+        {t.builtOn ? (
+          <span className="badge" data-testid="job-target-built-on" data-built-on={t.builtOn}>
+            {builtWhere(t.builtOn)}
+          </span>
+        ) : null}
         <span className="muted job-counts">{counts.join(' · ')}</span>
         <span className="job-spacer" />
         {elapsed ? <span className="faint job-time">{elapsed}</span> : null}

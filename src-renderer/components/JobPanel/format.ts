@@ -8,3 +8,8 @@ export function formatDuration(ms: number): string {
   if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
+
+/** Where a closure is built, in the user's words: "built here", "built on moonlight", "built on the host itself". */
+export function builtWhere(builtOn: string): string {
+  return builtOn === 'here' ? 'built here' : builtOn === 'the host itself' ? 'built on the host itself' : `built on ${builtOn}`;
+}

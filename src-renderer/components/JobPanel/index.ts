@@ -1,4 +1,4 @@
 export { JobPanel } from './JobPanel';
 export { ProgressBar } from './ProgressBar';
 export { TargetRow } from './TargetRow';
-export { formatDuration } from './format';
+export { builtWhere, formatDuration } from './format';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { TargetProgress, DeployRecord } from '../../../src-main/core/api';
-import { JobPanel, ProgressBar, formatDuration } from '../../components/JobPanel';
+import { JobPanel, ProgressBar, builtWhere, formatDuration } from '../../components/JobPanel';
 import { formatBytes } from '../../../src-main/shared/units';
 import { useJob, useJobsStore, wireJobsStore } from '../../stores/jobs';
 import { HostChecks } from './HostChecks';
@@ -51,10 +51,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           ...(o.checks ? { checks: o.checks } : {}),
           ...(o.builtOn ? { builtOn: o.builtOn } : {}),
           ...(o.copiedFrom ? { copiedFrom: o.copiedFrom } : {}),
+          ...(o.fetchedFromCache ? { fetchedFromCache: o.fetchedFromCache } : {}),
           stages: o.stages,
         })) ?? []);
   if (!entry && !record) return <div className="empty"><span className="spinner" /></div>;
-  if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback') return <JobPanel jobId={jobId} />;
+  if (entry && entry.info.kind !== 'deploy' && entry.info.kind !== 'rollback' && entry.info.kind !== 'reboot') return <JobPanel jobId={jobId} />;
   const status = entry?.info.status ?? record?.status ?? 'running';
   const running = status === 'running';
   const startedAt = entry?.info.startedAt ?? record?.startedAt ?? Date.now();
@@ -140,7 +141,10 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
 
 /** Where a host's closure is built and where the host gets it from, in the user's words. */
 function whereBuilt(t: TargetProgress): string {
-  const built = t.builtOn === 'here' ? 'built here' : t.builtOn === 'the host itself' ? 'built on the host itself' : `built on ${t.builtOn}`;
-  if (!t.copiedFrom || t.copiedFrom === 'here') return built;
-  return `${built} · sent by ${t.copiedFrom}`;
+  const parts = [builtWhere(t.builtOn ?? 'here')];
+  const fetched = t.fetchedFromCache && t.fetchedFromCache.paths > 0 ? t.fetchedFromCache : undefined;
+  if (fetched) parts.push(`${formatBytes(fetched.bytes)} fetched from the cache`);
+  if (t.copiedFrom && t.copiedFrom !== 'cache' && t.copiedFrom !== 'here') parts.push(fetched ? `the rest sent by ${t.copiedFrom}` : `sent by ${t.copiedFrom}`);
+  if (t.copiedFrom === 'here' && fetched) parts.push('the rest sent from here');
+  return parts.join(' · ');
 }

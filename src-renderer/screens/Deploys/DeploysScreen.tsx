@@ -48,7 +48,7 @@ export function DeploysScreen() {
 
   const shown = jobId ?? history?.[0]?.jobId ?? null;
   const record = history?.find((r) => r.jobId === shown);
-  const otherJobs = order.map((id) => jobs[id]?.info).filter((j) => j && j.kind !== 'deploy' && j.kind !== 'rollback').slice(0, 30);
+  const otherJobs = order.map((id) => jobs[id]?.info).filter((j) => j && j.kind !== 'deploy' && j.kind !== 'rollback' && j.kind !== 'reboot').slice(0, 30);
 
   return (
     <div className="page deploys-page" data-testid="deploys-screen">

@@ -1,8 +1,22 @@
 import { useState } from 'react';
-import type { Disk, HardwareFacts, InstallResult, SystemItem } from '../../../src-main/core/api';
+import type { Disk, HardwareFacts, SystemItem } from '../../../src-main/core/api';
 import { formatBytes } from '../../../src-main/shared/units';
 import { client } from '../../client';
-import { useJobsStore } from '../../stores/jobs';
+import { InstallProgress } from './InstallProgress';
+import { ProposedFile, type Proposal } from './ProposedFile';
+
+type HardwareFile = 'hardware-configuration.nix' | 'facter.json';
+
+/** A file the wizard offers to write, previewed by the core, and how to write it. */
+interface PendingEdit {
+  readonly proposal: Proposal;
+  readonly write: () => Promise<string>;
+}
+
+/** The name disko.nix should use for a disk: a /dev/disk/by-id name when it has one (it survives reboots and new disks). */
+function diskoName(disk: Disk): string {
+  return disk.ids[0] ? `/dev/disk/by-id/${disk.ids[0]}` : disk.device;
+}
 
 type Step = 'address' | 'hardware' | 'disk' | 'summary' | 'progress';
 const steps: readonly { readonly id: Step; readonly title: string }[] = [
@@ -22,35 +36,6 @@ function DiskLine({ disk }: { readonly disk: Disk }) {
   );
 }
 
-/** Progress of the install job: its stage, its last log lines, its result or what state the disk is in. */
-function InstallProgress({ jobId }: { readonly jobId: string }) {
-  const entry = useJobsStore((s) => s.jobs[jobId]);
-  useJobsStore((s) => s.jobs[jobId]?.logVersion);
-  const info = entry?.info;
-  const log = entry?.log;
-  const lines = log ? Array.from({ length: Math.min(12, log.length) }, (_, i) => log.plain(log.length - Math.min(12, log.length) + i)) : [];
-  const result = info?.status === 'succeeded' ? (info.result as InstallResult) : undefined;
-  return (
-    <div className="stack" data-testid="install-progress" data-status={info?.status ?? 'running'}>
-      <div className="row">
-        {info?.status === 'running' || !info ? <span className="spinner" /> : null}
-        <strong>{info?.progress?.label ?? 'Starting…'}</strong>
-      </div>
-      <progress max={1} value={info?.progress?.fraction ?? 0} className="install-bar" />
-      <pre className="install-log mono">{lines.join('\n')}</pre>
-      {result ? (
-        <div className="notice ok" data-testid="install-done">
-          <div>
-            Installed on {result.disk}; it runs <span className="mono">{result.toplevel.slice(44)}</span>. Host key {result.hostKeyFingerprint}, age recipient for .sops.yaml:{' '}
-            <span className="mono">{result.ageRecipient}</span>
-          </div>
-        </div>
-      ) : null}
-      {info?.status === 'failed' || info?.status === 'cancelled' ? <div className="notice err install-error">{info.error?.message}</div> : null}
-    </div>
-  );
-}
-
 /**
  * The Install wizard of a system: where the installer is, its hardware, the disk to erase
  * (confirmed by typing its name), a summary, then the install's stages as they run.
@@ -65,6 +50,64 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [jobId, setJobId] = useState<string | null>(null);
+  const [edit, setEdit] = useState<PendingEdit | null>(null);
+  const [wrote, setWrote] = useState<readonly string[]>([]);
+
+  /** Ask the core what it would write, show the diff; Write writes exactly that. */
+  const propose = (load: () => Promise<PendingEdit>) => {
+    setBusy(true);
+    setProblem(null);
+    load()
+      .then(setEdit)
+      .catch((e: Error) => setProblem(e.message))
+      .finally(() => setBusy(false));
+  };
+  const writeEdit = () => {
+    if (!edit) return;
+    setBusy(true);
+    setProblem(null);
+    edit
+      .write()
+      .then((message) => {
+        setWrote((w) => [...w, message]);
+        setEdit(null);
+      })
+      .catch((e: Error) => setProblem(e.message))
+      .finally(() => setBusy(false));
+  };
+  const proposeHardwareFile = (format: HardwareFile) =>
+    propose(async () => {
+      const base = { system: system.name, to, format, acceptNewHostKey: trustKey };
+      const shown = await client().invoke('install.writeHardware', { ...base, preview: true });
+      return {
+        proposal: {
+          file: shown.file,
+          diff: shown.diff,
+          notes: [...(shown.existed ? [`This replaces the ${format} that is there now.`] : []), ...(shown.hint ? [`Then: ${shown.hint}`] : [])],
+        },
+        write: async () => {
+          const written = await client().invoke('install.writeHardware', { ...base, replace: shown.existed, expectSha256: shown.sha256 });
+          return `Wrote ${written.file} (staged in git).${written.hint ? ` ${written.hint}` : ''}`;
+        },
+      };
+    });
+  const proposeDisk = (chosenDisk: Disk) =>
+    propose(async () => {
+      const device = diskoName(chosenDisk);
+      const shown = await client().invoke('install.chooseDisk', { system: system.name, device, preview: true });
+      return {
+        proposal: { file: shown.file, diff: shown.diff, notes: shown.previous === device ? [] : [`disko.nix named ${shown.previous || 'no disk'}; later installs and rebuilds use ${device}.`] },
+        write: async () => {
+          const written = await client().invoke('install.chooseDisk', { system: system.name, device });
+          return `Wrote ${written.file}: the disk is ${written.device} (staged in git).`;
+        },
+      };
+    });
+  const go = (next: Step) => {
+    setEdit(null);
+    setProblem(null);
+    setStep(next);
+  };
 
   const readHardware = () => {
     setBusy(true);
@@ -120,35 +163,55 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
               </label>
             </>
           ) : null}
+          {(step === 'progress' ? [] : wrote).map((message) => (
+            <div key={message} className="notice ok" data-testid="install-wrote">
+              {message}
+            </div>
+          ))}
           {step === 'hardware' && facts ? (
-            <dl className="inv-fields" data-testid="install-hardware">
-              <dt>System</dt>
-              <dd>
-                {facts.hostname}: {facts.nixSystem}, {facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot
-              </dd>
-              <dt>CPU</dt>
-              <dd>
-                {facts.cpu.model || 'unknown'} ({facts.cpu.cores} cores)
-              </dd>
-              <dt>Memory</dt>
-              <dd>{formatBytes(facts.memoryBytes)}</dd>
-              <dt>Disks</dt>
-              <dd>
-                {facts.disks.map((d) => (
-                  <div key={d.device}>
-                    <DiskLine disk={d} />
-                  </div>
-                ))}
-              </dd>
-              <dt>Network</dt>
-              <dd>
-                {facts.nics.map((n) => (
-                  <div key={n.name} className="mono">
-                    {n.name} {n.mac} {n.addresses.join(' ')}
-                  </div>
-                ))}
-              </dd>
-            </dl>
+            <>
+              <dl className="inv-fields" data-testid="install-hardware">
+                <dt>System</dt>
+                <dd>
+                  {facts.hostname}: {facts.nixSystem}, {facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot
+                </dd>
+                <dt>CPU</dt>
+                <dd>
+                  {facts.cpu.model || 'unknown'} ({facts.cpu.cores} cores)
+                </dd>
+                <dt>Memory</dt>
+                <dd>{formatBytes(facts.memoryBytes)}</dd>
+                <dt>Disks</dt>
+                <dd>
+                  {facts.disks.map((d) => (
+                    <div key={d.device}>
+                      <DiskLine disk={d} />
+                    </div>
+                  ))}
+                </dd>
+                <dt>Network</dt>
+                <dd>
+                  {facts.nics.map((n) => (
+                    <div key={n.name} className="mono">
+                      {n.name} {n.mac} {n.addresses.join(' ')}
+                    </div>
+                  ))}
+                </dd>
+              </dl>
+              {edit ? (
+                <ProposedFile proposal={edit.proposal} busy={busy} onWrite={writeEdit} onBack={() => setEdit(null)} />
+              ) : (
+                <div className="row install-files">
+                  <span className="muted">Keep these facts in {system.path}:</span>
+                  <button className="btn" type="button" disabled={busy} onClick={() => proposeHardwareFile('hardware-configuration.nix')} data-testid="install-write-hardware">
+                    Write hardware-configuration.nix…
+                  </button>
+                  <button className="btn" type="button" disabled={busy} onClick={() => proposeHardwareFile('facter.json')} data-testid="install-write-facter">
+                    Write facter.json…
+                  </button>
+                </div>
+              )}
+            </>
           ) : null}
           {step === 'disk' && facts ? (
             <>
@@ -158,7 +221,15 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
                   .filter((d) => !d.readOnly && d.sizeBytes > 0)
                   .map((d) => (
                     <label key={d.device} className="row">
-                      <input type="radio" name="disk" checked={disk === d.device} onChange={() => setDisk(d.device)} />
+                      <input
+                        type="radio"
+                        name="disk"
+                        checked={disk === d.device}
+                        onChange={() => {
+                          setDisk(d.device);
+                          setEdit(null);
+                        }}
+                      />
                       <span>
                         <DiskLine disk={d} />
                       </span>
@@ -172,6 +243,15 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
                 </div>
               ) : null}
               <input className="input mono" value={typed} placeholder={disk} onChange={(e) => setTyped(e.target.value.trim())} spellCheck={false} aria-label="Type the disk name to confirm" data-testid="install-confirm-disk" />
+              {chosen && edit ? <ProposedFile proposal={edit.proposal} busy={busy} onWrite={writeEdit} onBack={() => setEdit(null)} /> : null}
+              {chosen && !edit ? (
+                <div className="row install-files">
+                  <span className="muted">{system.path}/disko.nix decides the disk of later installs:</span>
+                  <button className="btn" type="button" disabled={busy} onClick={() => proposeDisk(chosen)} data-testid="install-disko-disk">
+                    Use {diskoName(chosen)} in disko.nix…
+                  </button>
+                </div>
+              ) : null}
             </>
           ) : null}
           {step === 'summary' && chosen ? (
@@ -204,12 +284,12 @@ export function InstallWizard({ system, onClose }: { readonly system: SystemItem
                 </button>
               ) : null}
               {step === 'hardware' ? (
-                <button className="btn primary" type="button" onClick={() => setStep('disk')} data-testid="install-next">
+                <button className="btn primary" type="button" onClick={() => go('disk')} data-testid="install-next">
                   Choose the disk
                 </button>
               ) : null}
               {step === 'disk' ? (
-                <button className="btn primary" type="button" disabled={!chosen || typed !== disk} onClick={() => setStep('summary')} data-testid="install-next">
+                <button className="btn primary" type="button" disabled={!chosen || typed !== disk} onClick={() => go('summary')} data-testid="install-next">
                   Continue
                 </button>
               ) : null}

@@ -2,7 +2,7 @@ import { InstallWizard } from './InstallWizard';
 import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { client } from '../../client';
-import { DeployButton } from '../../components/DeploySheet';
+import { DeployButton, DeploySources } from '../../components/DeploySheet';
 import { Icon } from '../../components/Icon';
 import { useAppStore } from '../../stores/app';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -35,6 +35,19 @@ function BuildButton({ name }: { readonly name: string }) {
       {problem ? <div className="error-text inv-small inv-action-problem">{problem}</div> : null}
     </>
   );
+}
+
+/** Where a deploy would get this host's closure from: asked only when the person wants to know (it reaches the host). */
+function ClosureSources({ name }: { readonly name: string }) {
+  const [asked, setAsked] = useState<string | null>(null);
+  if (asked !== name) {
+    return (
+      <button className="btn" type="button" onClick={() => setAsked(name)} data-testid="system-sources">
+        Check cache, build host and here
+      </button>
+    );
+  }
+  return <DeploySources targets={[name]} />;
 }
 
 /** Everything known about one NixOS host, and its deploy target editor. */
@@ -77,7 +90,13 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
             </span>
           )}
           <div className="muted inv-small">
-            {system.deploy.buildOnTarget ? 'builds on the host' : 'builds here, copies the closure'}
+            <span data-testid="system-built-on">
+              {system.deploy.buildOnTarget
+                ? 'builds on the host'
+                : system.deploy.buildHost
+                  ? `builds on ${system.deploy.buildHost}, which copies the closure to the host`
+                  : 'builds here, copies the closure'}
+            </span>
             {system.deploy.sudo ? ' · activates with sudo' : ''}
             {system.deploy.tags.length > 0 ? ` · tags: ${system.deploy.tags.join(', ')}` : ''}
           </div>
@@ -92,6 +111,9 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         </Field>
         <Field label="Files">
           {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
+        </Field>
+        <Field label="Closure from">
+          <ClosureSources name={system.name} />
         </Field>
         <Field label="Last deploy">
           <LastDeploy exact={system.name} refresh={`${inventory.revision} ${last?.id ?? ''} ${last?.status ?? ''}`} />

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { client } from '../../client';
 import { useAppStore } from '../../stores/app';
+import { CacheSetting } from './CacheSetting';
 
 /** App settings: theme, build concurrency, deploy defaults. Saved at once, atomically. */
 export function SettingsScreen() {
@@ -49,6 +50,12 @@ export function SettingsScreen() {
             />
           </label>
           <EditorSetting editor={settings.editor} />
+        </div>
+      </div>
+      <div className="card">
+        <div className="card-body stack">
+          <h2>Binary cache</h2>
+          <CacheSetting />
         </div>
       </div>
     </div>

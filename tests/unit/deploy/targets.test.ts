@@ -10,7 +10,7 @@ describe('deploy targets from what the user typed', () => {
   it('resolves names, @tags and all from meta.json deploy objects', () => {
     expect(resolveTargets(inventory, ['moonlight']).map((t) => t.id)).toEqual(['moonlight']);
     expect(resolveTargets(inventory, ['@server']).map((t) => t.id).sort()).toEqual(['docker-node', 'moonlight']);
-    expect(resolveTargets(inventory, ['all']).map((t) => t.id).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(resolveTargets(inventory, ['all']).map((t) => t.id).sort()).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     const [moonlight] = resolveTargets(inventory, ['moonlight']);
     expect(moonlight).toMatchObject({ kind: 'system', config: 'moonlight', host: 'moonlight', tags: ['server'] });
   });

@@ -3,9 +3,11 @@ import { job, query, type CommandSpec } from '../../contract';
 import type { InstallResult } from './install-run';
 import type { HardwareFacts } from './hardware-facts';
 import type { HardwareFileResult } from './hardware-files';
+import type { DiskChoice } from './choose-disk';
 
 export type { HardwareFacts, Disk, DiskPartition, NetworkInterface } from './hardware-facts';
 export type { HardwareFileResult } from './hardware-files';
+export type { DiskChoice } from './choose-disk';
 export type { InstallResult, InstallStage } from './install-run';
 
 /** An ssh target as typed: [user@]host[:port]; parsed and checked again by the handler. */
@@ -23,20 +25,22 @@ export const installCommands = {
     z.object({ to: sshTarget, acceptNewHostKey: z.boolean().optional() }).strict(),
   ),
   'install.writeHardware': query<HardwareFileResult>()(
-    "Read a machine's hardware and write systems/<name>/hardware-configuration.nix (or facter.json), staged in git.",
+    "Read a machine's hardware and write systems/<name>/hardware-configuration.nix (or facter.json), staged in git; `preview` answers the diff only, `expectSha256` refuses content other than the previewed.",
     z
       .object({
         system: systemName,
         to: sshTarget,
         format: z.enum(['hardware-configuration.nix', 'facter.json']).optional(),
         replace: z.boolean().optional(),
+        preview: z.boolean().optional(),
+        expectSha256: z.string().regex(/^[0-9a-f]{64}$/, 'expectSha256 is the hex SHA-256 a preview answered').optional(),
         acceptNewHostKey: z.boolean().optional(),
       })
       .strict(),
   ),
-  'install.chooseDisk': query<{ readonly file: string; readonly device: string; readonly previous: string }>()(
-    "Point a system's disko.nix (one disk) at the disk to install to, keeping the rest of the file.",
-    z.object({ system: systemName, device: z.string().min(1).max(300) }).strict(),
+  'install.chooseDisk': query<DiskChoice>()(
+    "Point a system's disko.nix (one disk) at the disk to install to, keeping the rest of the file; `preview` answers the diff only.",
+    z.object({ system: systemName, device: z.string().min(1).max(300), preview: z.boolean().optional() }).strict(),
   ),
   'install.start': job<InstallResult>()(
     "Install a system onto a machine booted from an installer (nixos-anywhere's steps): hardware, erase confirmation naming the disk, build, copy, disko, install into /mnt, new host key recorded, reboot, wait for it.",

@@ -3,13 +3,11 @@ import * as path from 'node:path';
 import type { CoreContext } from '../../context';
 import { FleetError } from '../../contract';
 import type { HandlersFor } from '../../handlers';
-import { gitAt } from '../../git/repo';
 import { inventoryService } from '../../homelab/handlers';
-import { insideGit } from '../../homelab/scan';
 import type { SystemItem } from '../../homelab/types';
-import { writeFileAtomic } from '../../settings/atomic-file';
 import type { installCommands } from './contract';
-import { hardwareConfigurationNix, diskoDevices, setDiskoDevice, writeHardwareFile } from './hardware-files';
+import { chooseInstallDisk } from './choose-disk';
+import { facterJson, hardwareConfigurationNix, writeHardwareFile } from './hardware-files';
 import { parseInstallTarget } from './install-target';
 import { readHardware } from './read-hardware';
 import { runInstall } from './install-run';
@@ -25,7 +23,7 @@ export function systemFolder(ctx: CoreContext, name: string): SystemItem {
   return system;
 }
 
-/** Handlers of the install verbs: hardware facts, hardware files, the disk of disko.nix. */
+/** Handlers of the install verbs: hardware facts, hardware files, the disk of disko.nix, the install. */
 export function installHandlers(ctx: CoreContext): HandlersFor<typeof installCommands> {
   return {
     'install.hardware': (input) => readHardware(ctx, parseInstallTarget(input.to), { acceptNewHostKey: input.acceptNewHostKey ?? false }),
@@ -33,11 +31,12 @@ export function installHandlers(ctx: CoreContext): HandlersFor<typeof installCom
       const system = systemFolder(ctx, input.system);
       const facts = await readHardware(ctx, parseInstallTarget(input.to), { acceptNewHostKey: input.acceptNewHostKey ?? false });
       const format = input.format ?? 'hardware-configuration.nix';
-      // facter.json holds the facts as read; nixos-facter's own report has more, the lab stand-in reads driver_module from it.
-      const content = format === 'facter.json'
-        ? `${JSON.stringify({ version: 1, source: 'homelab-fleet', system: facts.nixSystem, hardware: { pci: facts.drivers.map((driver_module) => ({ driver_module })) }, facts }, null, 2)}\n`
-        : hardwareConfigurationNix(facts, input.system);
-      return writeHardwareFile(ctx.root(), system.path, format, content, input.replace ?? false);
+      const content = format === 'facter.json' ? facterJson(facts) : hardwareConfigurationNix(facts, input.system);
+      return writeHardwareFile(ctx.root(), system.path, format, content, {
+        replace: input.replace ?? false,
+        preview: input.preview ?? false,
+        ...(input.expectSha256 ? { expectSha256: input.expectSha256 } : {}),
+      });
     },
     'install.start': (input) => {
       const system = systemFolder(ctx, input.system);
@@ -59,19 +58,6 @@ export function installHandlers(ctx: CoreContext): HandlersFor<typeof installCom
           }),
       };
     },
-    'install.chooseDisk': async (input) => {
-      const system = systemFolder(ctx, input.system);
-      const file = path.join(ctx.root(), system.path, 'disko.nix');
-      let text: string;
-      try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch {
-        throw new FleetError('not-found', `${system.path} has no disko.nix: the install needs a disk layout (https://github.com/nix-community/disko).`);
-      }
-      const previous = diskoDevices(text)[0] ?? '';
-      writeFileAtomic(file, setDiskoDevice(text, input.device), fs.statSync(file).mode & 0o777);
-      if (insideGit(ctx.root())) await gitAt(ctx.root()).raw(['add', '--', path.relative(ctx.root(), file)]);
-      return { file: `${system.path}/disko.nix`, device: input.device, previous };
-    },
+    'install.chooseDisk': (input) => chooseInstallDisk(ctx.root(), systemFolder(ctx, input.system).path, input.device, input.preview ?? false),
   };
 }

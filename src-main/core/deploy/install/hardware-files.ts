@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../../contract';
+import type { FileDiff } from '../../git/file-diff';
+import { proposedFileDiff } from '../../git/proposed-diff';
 import { gitAt } from '../../git/repo';
 import { insideGit } from '../../homelab/scan';
 import { writeFileAtomic } from '../../settings/atomic-file';
@@ -34,33 +37,80 @@ export function hardwareConfigurationNix(facts: HardwareFacts, machine: string):
   return lines.join('\n');
 }
 
-/** What writing a hardware file did. */
+/**
+ * systems/<name>/facter.json from a machine's facts, in nixos-facter's report shape
+ * (`hardware.<class>` lists of devices; `driver_module` is what NixOS's facter module and
+ * the homelab's hardware.nix load in the initrd), with the facts as read kept beside it.
+ */
+export function facterJson(facts: HardwareFacts): string {
+  const report = {
+    version: 1,
+    source: 'homelab-fleet',
+    system: facts.nixSystem,
+    hardware: {
+      cpu: [{ model_name: facts.cpu.model, cores: facts.cpu.cores }],
+      memory: [{ bytes: facts.memoryBytes }],
+      disk: facts.disks.map((d) => ({ unix_device_names: [d.device, ...d.ids.map((id) => `/dev/disk/by-id/${id}`)], size_bytes: d.sizeBytes, ...(d.model ? { model: d.model } : {}) })),
+      network_interface: facts.nics.map((n) => ({ unix_device_names: [n.name], mac: n.mac })),
+      pci: facts.drivers.map((driver_module) => ({ driver_module })),
+    },
+    boot: { mode: facts.bootMode },
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+export type HardwareFileKind = 'hardware-configuration.nix' | 'facter.json';
+
+/** What writing (or previewing) a hardware file did. */
 export interface HardwareFileResult {
   /** Relative to the checkout. */
   readonly file: string;
+  /** False for a preview: nothing was written. */
+  readonly written: boolean;
+  /** Whether the file was there before (writing it then needs `replace`). */
+  readonly existed: boolean;
+  /** What is (or would be) written, against the file as it was. */
+  readonly diff: FileDiff;
+  /** SHA-256 of the content: a write given it refuses content other than the previewed. */
+  readonly sha256: string;
   /** Whether the system's default.nix imports it; if not, the hint says what to add. */
   readonly imported: boolean;
   readonly hint?: string;
 }
 
+export interface WriteFileOptions {
+  readonly replace: boolean;
+  /** Only show what would be written. */
+  readonly preview: boolean;
+  /** The sha256 of the previewed content: anything else is refused, not written. */
+  readonly expectSha256?: string;
+}
+
+/** SHA-256 of a text, hex. */
+export function sha256Of(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /**
- * Write systems/<name>/hardware-configuration.nix (or facter.json) and `git add` it. An
- * existing file is only replaced when `replace` is set.
+ * Write systems/<name>/hardware-configuration.nix (or facter.json) and `git add` it, or
+ * with `preview` only answer its diff. An existing file is only replaced when `replace` is set.
  */
-export async function writeHardwareFile(
-  root: string,
-  systemDir: string,
-  kind: 'hardware-configuration.nix' | 'facter.json',
-  content: string,
-  replace: boolean,
-): Promise<HardwareFileResult> {
+export async function writeHardwareFile(root: string, systemDir: string, kind: HardwareFileKind, content: string, options: WriteFileOptions): Promise<HardwareFileResult> {
   const file = path.join(root, systemDir, kind);
   if (!fs.existsSync(path.join(root, systemDir, 'default.nix'))) {
     throw new FleetError('invalid-input', `${systemDir} is not a system folder with default.nix; hardware files go beside it.`);
   }
-  if (fs.existsSync(file) && !replace) throw new FleetError('exists', `${systemDir}/${kind} already exists; replace it explicitly.`);
-  writeFileAtomic(file, content, 0o644);
-  if (insideGit(root)) await gitAt(root).raw(['add', '--', path.relative(root, file)]);
+  const rel = `${systemDir}/${kind}`;
+  const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+  const sha256 = sha256Of(content);
+  if (!options.preview) {
+    if (before !== undefined && !options.replace) throw new FleetError('exists', `${rel} already exists; replace it explicitly.`);
+    if (options.expectSha256 && options.expectSha256 !== sha256) {
+      throw new FleetError('conflict', `What ${rel} would get now differs from the preview (the machine's hardware changed?); nothing was written.`, { hint: 'Look at the new diff and write it again.' });
+    }
+    writeFileAtomic(file, content, 0o644);
+    if (insideGit(root)) await gitAt(root).raw(['add', '--', path.relative(root, file)]);
+  }
   const defaultNix = fs.readFileSync(path.join(root, systemDir, 'default.nix'), 'utf8');
   const imported = kind === 'facter.json' ? /facter\.reportPath|facter\.json/.test(defaultNix) : defaultNix.includes('hardware-configuration.nix');
   const hint = imported
@@ -68,7 +118,7 @@ export async function writeHardwareFile(
     : kind === 'facter.json'
       ? `Set hardware.facter.reportPath = ./facter.json; in ${systemDir}/default.nix.`
       : `Add ./hardware-configuration.nix to the imports of ${systemDir}/default.nix.`;
-  return { file: `${systemDir}/${kind}`, imported, ...(hint ? { hint } : {}) };
+  return { file: rel, written: !options.preview, existed: before !== undefined, diff: proposedFileDiff(rel, before, content), sha256, imported, ...(hint ? { hint } : {}) };
 }
 
 /** The `device = "...";` lines of a disko.nix (one per disk). */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CoreContext } from '../../context';
-import { FleetError } from '../../contract';
+import { assertNever, FleetError } from '../../contract';
 import { gitAt } from '../../git/repo';
 import { flakeRefFor } from '../../homelab/nix-eval';
 import { insideGit } from '../../homelab/scan';
@@ -82,6 +82,29 @@ function diskoDisk(root: string, systemPath: string): { readonly name: string; r
   return { name: names[0] ?? 'main', device: devices[0] ?? '' };
 }
 
+/** What is on the machine's disk while a stage runs, as the wizard and the CLI say it. */
+export function machineState(stage: InstallStage, disk: string): string {
+  switch (stage) {
+    case 'connect':
+    case 'hardware':
+    case 'confirm':
+    case 'host-key':
+    case 'build':
+    case 'copy':
+      return `Nothing on the machine's disk has changed: cancelling now leaves ${disk} as it is.`;
+    case 'disko':
+      return `disko is erasing ${disk}: it is being partitioned, formatted and mounted under /mnt, and what was on it is gone.`;
+    case 'install':
+      return `${disk} is partitioned and formatted as disko.nix says and mounted under /mnt; the system is being copied into it and is not bootable until this step ends.`;
+    case 'reboot':
+      return `${disk} holds the installed system (its store, system profile, boot loader entry on the ESP) and its new host key; the machine is rebooting into it.`;
+    case 'wait':
+      return `${disk} holds the installed system and the machine rebooted; waiting for it to answer on its new host key.`;
+    default:
+      return assertNever(stage);
+  }
+}
+
 /** `nix build --json` of installables, answering their out paths in order. */
 async function build(root: string, attrs: readonly string[], job: JobContext, env: NodeJS.ProcessEnv): Promise<string[]> {
   const ref = flakeRefFor(root);
@@ -112,7 +135,8 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
   const enter = (next: InstallStage): void => {
     job.throwIfCancelled();
     stage = next;
-    job.progress({ fraction: stageOrder.indexOf(next) / stageOrder.length, label: stageNames[next] });
+    const safeToCancel = stageOrder.indexOf(next) < stageOrder.indexOf('disko');
+    job.progress({ fraction: stageOrder.indexOf(next) / stageOrder.length, label: stageNames[next], state: machineState(next, disk), safeToCancel });
     job.log(`== ${stageNames[next]}`, 'info', 'install');
   };
   const layout = diskoDisk(root, request.systemPath);
@@ -215,7 +239,7 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
 
     enter('wait');
     await waitForInstalled(ctx, job, request, toplevel, request.bootTimeoutMs ?? 180_000);
-    job.progress({ fraction: 1, label: 'Installed' });
+    job.progress({ fraction: 1, label: 'Installed', state: `${disk} holds ${request.system}, and the machine runs it on its new host key.`, safeToCancel: false });
     return {
       system: request.system,
       target: request.targetText,

@@ -1,0 +1,19 @@
+import { systemProfile } from './activate';
+import { bootStateOf, bootStateScript } from './boot-state';
+import { logFor, type DeployEnv } from './host-stages';
+import { keyValues } from './remote-scripts';
+import type { TargetRun } from './target-run';
+
+/** After a system's deploy (or reboot): does the host now need a reboot (a new kernel, initrd or modules)? Best effort. */
+export async function noteBootState(env: DeployEnv, run: TargetRun): Promise<void> {
+  if (run.spec.kind !== 'system' || env.mode === 'dry-activate' || !run.session?.connection.isOpen) return;
+  try {
+    const result = await run.session.script(bootStateScript, [systemProfile], { signal: env.job.signal });
+    const state = bootStateOf(keyValues(result.stdout));
+    if (state.needsReboot === undefined) return;
+    run.needsReboot = state.needsReboot;
+    if (state.needsReboot) logFor(env, run)(`reboot needed: ${(state.rebootReasons ?? []).join('; ')}`, 'info');
+  } catch {
+    // The deploy is done; whether it needs a reboot shows in the next status check.
+  }
+}

@@ -1,0 +1,190 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeployRecord, HostStatus } from '../../src-main/core/deploy/types';
+import type { FleetEvent } from '../../src-main/core/events';
+import type { PowerEvent } from '../harness/hosts/power.js';
+import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
+
+// Reboots the app orchestrates, against lab hosts that really go down and boot their boot
+// loader's default generation (tests/harness/hosts/power.ts): a kernel bump deployed with
+// --reboot, a boot that falls back to the previous generation, a host that never comes back,
+// a canary, and a rolling reboot of three hosts read back from the hosts' power logs.
+
+const repo = path.resolve(import.meta.dirname, '../..');
+
+interface Cli {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+describe('reboots: fleet reboot and fleet deploy --reboot', () => {
+  let world: DeployWorld;
+
+  const fleet = (...args: string[]): Promise<Cli> =>
+    promisify(execFile)(process.execPath, [path.join(repo, 'bin/fleet.js'), ...args, '--flake', world.checkout], {
+      env: { ...world.env, FLEET_DATA_DIR: world.dataDir },
+      maxBuffer: 64 * 1024 * 1024,
+    }).then(
+      (done) => ({ code: 0, stdout: done.stdout, stderr: done.stderr }),
+      (error: Cli) => error,
+    );
+  const status = async (target: string): Promise<HostStatus> => {
+    const hosts = (await world.core().invoke('deploy.status', { targets: [target], evaluate: false })) as readonly HostStatus[];
+    return hosts[0]!;
+  };
+  const powerSince = async (name: string, from: number): Promise<readonly PowerEvent[]> => (await world.lab.host(name).powerEvents()).slice(from);
+  const powerCount = async (name: string): Promise<number> => (await world.lab.host(name).powerEvents()).length;
+
+  beforeAll(async () => {
+    world = await startDeployWorld({ names: ['moonlight', 'zephyrus', 'lg-laptop'] });
+    // The first install of each counts as its boot.
+    const first = await world.deploy({ targets: ['moonlight', 'zephyrus', 'lg-laptop'] });
+    expect(first.job.status, JSON.stringify(first.record?.outcomes.map((o) => o.message))).toBe('succeeded');
+  }, 600_000);
+  afterAll(async () => {
+    await world?.stop();
+  });
+
+  it('a kernel bump shows "reboot needed"; fleet deploy --reboot brings the host back on the new generation', async () => {
+    const moonlight = world.lab.host('moonlight');
+    world.edit('systems/moonlight/default.nix', 'boot.kernel.version = "6.6.30";', 'boot.kernel.version = "6.6.32";');
+    const switched = await world.deploy({ targets: ['moonlight'] });
+    expect(switched.job.status).toBe('succeeded');
+    expect(outcomeOf(switched.record, 'moonlight').needsReboot).toBe(true);
+    expect((await status('moonlight')).needsReboot).toBe(true);
+
+    world.edit('systems/moonlight/default.nix', 'boot.kernel.version = "6.6.32";', 'boot.kernel.version = "6.6.33";');
+    const before = await powerCount('moonlight');
+    const cli = await fleet('deploy', 'moonlight', '--reboot', '--reboot-timeout', '90', '--json');
+    expect(cli.code, cli.stderr).toBe(0);
+    const record = JSON.parse(cli.stdout) as DeployRecord;
+    expect(record.reboot).toBe('after-deploy');
+    expect(record.mode).toBe('boot');
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(outcome.status, outcome.message).toBe('succeeded');
+    expect(outcome.stages.map((s) => [s.name, s.status])).toEqual([
+      ['preflight', 'succeeded'],
+      ['build', 'succeeded'],
+      ['copy', 'succeeded'],
+      ['activate', 'succeeded'],
+      ['reboot', 'succeeded'],
+      ['checks', 'succeeded'],
+    ]);
+    expect(outcome.message).toMatch(new RegExp(`^rebooted into generation ${outcome.generation} \\(back after \\d+ s\\)$`));
+    expect(outcome.reboot).toMatchObject({ result: 'came-back', bootedSystem: outcome.outPath, bootedGeneration: outcome.generation, expectedGeneration: outcome.generation });
+    expect(outcome.checks?.map((c) => [c.label, c.status])).toEqual([
+      ['unit status-page.service', 'passed'],
+      ['command status-page --check', 'passed'],
+      ['no unit newly failed', 'passed'],
+    ]);
+    expect(outcome.needsReboot).toBe(false);
+    expect(cli.stderr).toMatch(/reboot: booted generation \d+ \(expected \d+\), back after \d+ s/);
+    // The host really went down and booted the new generation.
+    expect((await powerSince('moonlight', before)).map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'booting', 'up']);
+    expect(await moonlight.bootedSystem()).toBe(outcome.outPath);
+    expect(await moonlight.currentSystem()).toBe(outcome.outPath);
+    const after = await status('moonlight');
+    expect(after.needsReboot).toBe(false);
+    expect(after.bootedSystem).toBe(outcome.outPath);
+    // The deploy lock it took again after the reboot is released.
+    expect(after.lock).toBeUndefined();
+  }, 600_000);
+
+  it('a host that boots the old generation is reported as such, and the deploy fails', async () => {
+    const zephyrus = world.lab.host('zephyrus');
+    await zephyrus.bootPreviousGenerationNextTime();
+    world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', 'networking.hostName = "zephyrus";\n  environment.etc."reboot-test".text = "new";');
+    const { job, record } = await world.deploy({ targets: ['zephyrus'], reboot: { timeoutSeconds: 90 } });
+    expect(job.status).toBe('failed');
+    const outcome = outcomeOf(record, 'zephyrus');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.errorCode).toBe('booted-other-generation');
+    expect(outcome.previousGeneration).toBeDefined();
+    expect(outcome.message).toBe(`booted the previous generation ${outcome.previousGeneration} instead of ${outcome.generation}`);
+    expect(outcome.reboot).toMatchObject({ result: 'other-generation', bootedGeneration: outcome.previousGeneration, expectedGeneration: outcome.generation });
+    expect(outcome.stages.map((s) => s.name)).toEqual(['preflight', 'build', 'copy', 'activate', 'reboot']);
+    expect(await zephyrus.bootedSystem()).not.toBe(outcome.outPath);
+    expect(job.error?.message).toContain('booted the previous generation');
+  }, 600_000);
+
+  it('a host that never comes back is reported after the timeout while the other hosts go on', async () => {
+    const moonlight = world.lab.host('moonlight');
+    await moonlight.neverComeBack();
+    const before = { moonlight: await powerCount('moonlight'), lg: await powerCount('lg-laptop') };
+    const { job, record, events } = await world.deploy({ targets: ['moonlight', 'lg-laptop'], timeoutSeconds: 12 }, { command: 'deploy.reboot' });
+    try {
+      expect(job.status).toBe('failed');
+      expect(record?.reboot).toBe('only');
+      const lost = outcomeOf(record, 'moonlight');
+      expect(lost.status).toBe('failed');
+      expect(lost.errorCode).toBe('did-not-come-back');
+      expect(lost.message).toMatch(/^did not come back within 12 s \(last seen \d\d:\d\d:\d\d, not answering since \d\d:\d\d:\d\d\)/);
+      expect(lost.reboot?.result).toBe('not-back');
+      expect(lost.reboot?.downAt).toBeDefined();
+      expect(lost.hint).toContain('Nothing was retried');
+      // The other host rebooted after it, on its boot default, and passed its checks.
+      const other = outcomeOf(record, 'lg-laptop');
+      expect(other.status, other.message).toBe('succeeded');
+      expect(other.reboot?.result).toBe('came-back');
+      expect((await powerSince('lg-laptop', before.lg)).map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'booting', 'up']);
+      // Asked once, never again: one shutdown in moonlight's power log.
+      expect((await powerSince('moonlight', before.moonlight)).filter((e) => e.event.startsWith('shutting-down'))).toHaveLength(1);
+      // The wait was shown as it went.
+      expect(progressMessages(events, 'moonlight').some((m) => /^waiting for moonlight to come back, \d+ s$/.test(m))).toBe(true);
+    } finally {
+      await moonlight.powerOn();
+      await moonlight.waitForPowerState('up', 60_000);
+    }
+  }, 600_000);
+
+  it('--canary: the first host reboots alone, and when it fails the others are not rebooted', async () => {
+    await world.lab.host('moonlight').bootPreviousGenerationNextTime();
+    const before = await powerCount('zephyrus');
+    const cli = await fleet('reboot', 'moonlight', 'zephyrus', '--canary', '--timeout', '90', '--json');
+    expect(cli.code).toBe(1);
+    const record = JSON.parse(cli.stdout) as DeployRecord;
+    expect(outcomeOf(record, 'moonlight').message).toMatch(/^booted the previous generation \d+ instead of \d+$/);
+    expect(outcomeOf(record, 'zephyrus')).toMatchObject({ status: 'skipped', message: 'skipped: the canary moonlight did not succeed' });
+    expect(await powerCount('zephyrus')).toBe(before);
+  }, 600_000);
+
+  it('a rolling reboot of three hosts with --parallel 1 never has two down at once (from the hosts\' power logs)', async () => {
+    const names = ['moonlight', 'zephyrus', 'lg-laptop'] as const;
+    const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await powerCount(n)] as const)));
+    const cli = await fleet('reboot', ...names, '--parallel', '1', '--timeout', '90', '--json');
+    expect(cli.code, cli.stderr).toBe(0);
+    const record = JSON.parse(cli.stdout) as DeployRecord;
+    for (const name of names) {
+      const outcome = outcomeOf(record, name);
+      expect(outcome.status, `${name}: ${outcome.message}`).toBe('succeeded');
+      // Each boots its boot default: zephyrus and moonlight had fallen back to an older one.
+      expect(outcome.reboot?.bootedGeneration).toBe(outcome.generation);
+      expect(await world.lab.host(name).bootedSystem()).toBe(outcome.outPath);
+    }
+    // Each host's time away: from "shutting-down" to "up", as its own power supervisor logged it.
+    const windows = await Promise.all(
+      names.map(async (name) => {
+        const events = await powerSince(name, before[name]!);
+        const start = events.find((e) => e.event.startsWith('shutting-down'));
+        const up = events.find((e) => e.event === 'up');
+        expect(start, `${name} rebooted`).toBeDefined();
+        expect(up, `${name} came back`).toBeDefined();
+        return { name, start: start!.at, end: up!.at };
+      }),
+    );
+    const ordered = [...windows].sort((a, b) => a.start - b.start);
+    for (let i = 1; i < ordered.length; i++) {
+      expect(ordered[i]!.start, `${ordered[i]!.name} went down while ${ordered[i - 1]!.name} was not back`).toBeGreaterThan(ordered[i - 1]!.end);
+    }
+    // In the order they were named.
+    expect(ordered.map((w) => w.name)).toEqual([...names]);
+  }, 600_000);
+});
+
+/** The progress messages a job showed for one target. */
+function progressMessages(events: readonly FleetEvent[], target: string): string[] {
+  return events.flatMap((e) => (e.type === 'job.progress' ? (e.progress.targets ?? []).filter((t) => t.target === target && t.message).map((t) => t.message!) : []));
+}
