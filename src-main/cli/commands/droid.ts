@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
 import { reportDeploy } from './deploy';
+import { parseGeneration } from './rollback';
 import { printJson } from '../output';
 import type { AndroidDevice, SetupReport } from '../../core/android/types';
 import type { JobInfo } from '../../core/jobs/types';
@@ -136,11 +137,7 @@ export function registerDroid(program: Command): void {
     });
 
   withRoute(droid.command('rollback <droid>').description('roll the phone back to its previous Nix-on-Droid generation (the same rollback as `fleet rollback droid:<droid>`)'))
-    .option('--to <generation>', 'the generation number to switch to', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new FleetError('invalid-input', `--to must be a generation number, not "${v}".`);
-      return n;
-    })
+    .option('--to <generation>', 'the generation number to switch to', parseGeneration)
     .action(async (name: string, opts: RouteOptions & { to?: number }, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
