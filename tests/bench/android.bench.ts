@@ -6,23 +6,14 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { startPhone } from '../harness/phone/index';
 import { adbServerAddress, openAdbClient } from '../../src-main/core/android/adb-server';
 import { packFlakeSource } from '../../src-main/core/android/flake-source';
 import { pushStream } from '../../src-main/core/android/push-source';
+import { freeLoopbackPort } from '../harness/free-port';
 
 const run = promisify(execFile);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** A flake-like tree: the example homelab plus 2000 small files (4 KiB) and 42 large ones (1 MiB): ~50 MB. */
 function makeSource(dir: string): number {
@@ -52,7 +43,7 @@ async function time<T>(work: () => Promise<T>): Promise<[number, T]> {
 
 export default async function bench(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-android-'));
-  const adbPort = await freePort();
+  const adbPort = await freeLoopbackPort();
   process.env.ANDROID_ADB_SERVER_PORT = String(adbPort);
   const phone = await startPhone({ scenario: 'installed' });
   try {

@@ -3,22 +3,14 @@
 // sshd, ready) walks to a working SSH connection over adb; an x86_64 emulator is refused;
 // an unauthorized phone is explained; a network phone (ssh, no adb) deploys the same way.
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { emulatedApk, startPhone, type Phone, type PhoneScenario } from '../harness/phone/index';
 import type { DeviceList, DroidDeployResult, SetupReport } from '../../src-main/core/android/types';
 import { androidWorld, type AndroidWorld } from './android-world';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { freeLoopbackPort } from '../harness/free-port';
 
 async function waitForPort(port: number): Promise<void> {
   for (let i = 0; i < 50; i += 1) {
@@ -115,7 +107,7 @@ describe('phone setup wizard on emulated phones', () => {
 
   it('deploys a phone reachable by network ssh without adb (emulated: a TCP relay into the phone\'s network namespace)', async () => {
     phone = await startPhone({ scenario: 'ready', authorizedKey: world.publicKey });
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     // Stands in for tailscale: a listener on this machine's loopback that reaches the phone's sshd directly.
     const relay = spawn('socat', [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`, `EXEC:ip netns exec fleet-phone-${phone.port} socat STDIO TCP\\:127.0.0.1\\:8022`], { stdio: 'ignore' });
     try {

@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPhone, type Phone } from '../harness/phone/index';
-import { androidWorld, type AndroidWorld } from './android-world';
+import { readyPhoneWorld } from './android-world';
 import type { ClosureDiffReport } from '../../src-main/core/closure/report';
 import type { SinceDeployedReport } from '../../src-main/core/deploy/since-deployed';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
@@ -96,37 +95,28 @@ describe('since deployed, host unreachable', () => {
 });
 
 describe('closure diff of a droid on an emulated phone', () => {
-  let phoneWorld: AndroidWorld;
-  let phone: Phone;
-  beforeAll(async () => {
-    phoneWorld = await androidWorld();
-    phone = await startPhone({ scenario: 'ready', authorizedKey: phoneWorld.publicKey });
-  }, 120_000);
-  afterAll(async () => {
-    await phone?.stop();
-    await phoneWorld?.close();
-  });
+  const lab = readyPhoneWorld();
 
   async function droidDiff(input: Record<string, unknown>): Promise<ClosureDiffReport> {
-    const job = await phoneWorld.job('closure.diff', { machine: 'droid:soriphoono', ...input });
+    const job = await lab.world.job('closure.diff', { machine: 'droid:soriphoono', ...input });
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     return job.result as ClosureDiffReport;
   }
 
   it('is unknown for a phone that is not connected', async () => {
-    const report = await droidDiff({ serial: 'emulator-5998', identityFile: phoneWorld.key });
+    const report = await droidDiff({ serial: 'emulator-5998', identityFile: lab.world.key });
     expect(report.old.state).toBe('unknown');
     expect(report.old.error).toBeTruthy();
     expect(report.new.storePath).toMatch(/-nix-on-droid-generation/);
   }, 300_000);
 
   it('is empty against the generation just deployed, then lists a version bump', async () => {
-    const deployed = await phoneWorld.job('droid.deploy', { droid: 'soriphoono', serial: phone.serial, identityFile: phoneWorld.key, buildOn: 'laptop' });
+    const deployed = await lab.world.job('droid.deploy', { droid: 'soriphoono', serial: lab.phone.serial, identityFile: lab.world.key, buildOn: 'laptop' });
     expect(deployed.status, JSON.stringify(deployed.error)).toBe('succeeded');
-    const running = (await phone.runInApp(['readlink', '-f', '/nix/var/nix/profiles/nix-on-droid'])).output.trim();
+    const running = (await lab.phone.runInApp(['readlink', '-f', '/nix/var/nix/profiles/nix-on-droid'])).output.trim();
     expect(running).toMatch(/^\/nix\/store\/.*-nix-on-droid-generation/);
 
-    const same = await droidDiff({ serial: phone.serial, identityFile: phoneWorld.key });
+    const same = await droidDiff({ serial: lab.phone.serial, identityFile: lab.world.key });
     expect(same.machine).toEqual({ kind: 'droid', name: 'soriphoono' });
     expect(same.old.state, same.old.error).toBe('ok');
     expect(same.old.storePath).toBe(running);
@@ -134,9 +124,9 @@ describe('closure diff of a droid on an emulated phone', () => {
     expect(same.diff!.packages).toEqual([]);
     expect(same.diff!.download).toMatchObject({ paths: 0, bytes: 0 });
 
-    const file = join(phoneWorld.checkout, 'droids/soriphoono/default.nix');
+    const file = join(lab.world.checkout, 'droids/soriphoono/default.nix');
     writeFileSync(file, readFileSync(file, 'utf8').replace('pkgs.fish ]', '(pkgs.withVersion "fish" "3.7.2") ]'));
-    const bumped = await droidDiff({ serial: phone.serial, identityFile: phoneWorld.key });
+    const bumped = await droidDiff({ serial: lab.phone.serial, identityFile: lab.world.key });
     expect(bumped.old.storePath).toBe(running);
     // The phone keeps the home's fish (3.7.0) and gains the package list's 3.7.2.
     const fish = bumped.diff!.packages.find((p) => p.pname === 'fish');

@@ -112,6 +112,20 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         <Field label="Files">
           {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
         </Field>
+        {system.hostKey ? (
+          <Field label="Host key">
+            <div className="mono" data-testid="system-host-key">
+              {system.hostKey.fingerprint}
+            </div>
+            <div className="faint">{system.hostKey.file}</div>
+            <div>
+              <span className="muted">age recipient (.sops.yaml): </span>
+              <span className="mono" data-testid="system-age-recipient">
+                {system.hostKey.ageRecipient}
+              </span>
+            </div>
+          </Field>
+        ) : null}
         <Field label="Closure from">
           <ClosureSources name={system.name} />
         </Field>
