@@ -32,6 +32,8 @@ export interface LabUiOptions {
   readonly viewport?: { readonly width: number; readonly height: number };
   /** The hosts' toolchain (default: FLEET_TEST_HOST_TOOLCHAIN, else Debian 12's); the local nix follows FLEET_TEST_LOCAL_TOOLCHAIN. */
   readonly toolchain?: Suite;
+  /** `fleet serve` uses the world's data folder, so settings made in `prepare` (a binary cache) are its own. */
+  readonly shareDataDir?: boolean;
 }
 
 export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
@@ -49,7 +51,7 @@ export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
     }
     await options.prepare?.(world);
     // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
-    const serve = (opened.serve = await startServe({ flake: world.checkout, env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=', ...(world.env.FLEET_NIX ? { FLEET_NIX: world.env.FLEET_NIX } : {}) } }));
+    const serve = (opened.serve = await startServe({ flake: world.checkout, ...(options.shareDataDir ? { dataDir: world.dataDir } : {}), env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=', ...(world.env.FLEET_NIX ? { FLEET_NIX: world.env.FLEET_NIX } : {}), ...(world.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: world.env.SSH_AUTH_SOCK } : {}) } }));
     const browser = (opened.browser = await launchBrowser());
     const context = (opened.context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 900 } }));
     if (options.initScript) await context.addInitScript(options.initScript);
