@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
-import { trustLabCache } from '../integration/lab-cache';
 import { formatBytes } from '../../src-main/shared/units';
 
 /**
@@ -68,9 +67,24 @@ async function throughCache(names: readonly string[]): Promise<Run & { pushMs: n
   try {
     await joinLan(world.lab.record);
     const outs = buildAll(world, names);
-    const { secretKeyFile } = await trustLabCache(world, names, 'fleet-bench-cache-1');
+    const keyDir = fs.mkdtempSync(path.join(world.home, 'cache-key-'));
+    execFileSync('nix-store', ['--generate-binary-cache-key', 'fleet-bench-cache-1', path.join(keyDir, 'secret'), path.join(keyDir, 'public')]);
+    const publicKey = fs.readFileSync(path.join(keyDir, 'public'), 'utf8').trim();
+    const cacheKey = world.lab.host('cache').hostPublicKey;
+    for (const name of names) {
+      const setup = await world.lab.host(name).exec([
+        'sh',
+        '-c',
+        'set -e; cp "$1" /root/.ssh/id_ed25519; chmod 600 /root/.ssh/id_ed25519; printf "cache %s\\n" "$2" > /root/.ssh/known_hosts; printf "%s\\n" "substituters = ssh://cache" "trusted-public-keys = $3" >> /etc/nix/nix.conf',
+        'sh',
+        world.lab.identityFile,
+        cacheKey,
+        publicKey,
+      ]);
+      if (setup.code !== 0) throw new Error(setup.stderr);
+    }
     const core = world.core();
-    await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile });
+    await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile: path.join(keyDir, 'secret') });
     // The push is part of the cost: the shared closure leaves this machine once.
     const before = await bytesThroughThisMachine(world.lab.record);
     const started = Date.now();
