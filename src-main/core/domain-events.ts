@@ -15,6 +15,8 @@ export type DomainEvent =
   | { readonly type: 'bridge.status'; readonly connected: boolean }
   /** Emitted by the desktop shell when a notification or tray item asks to show a job. */
   | { readonly type: 'ui.open-job'; readonly jobId: string }
+  /** Emitted by the desktop shell when a tray item asks to show a host (e.g. "Reboot needed: moonlight"). */
+  | { readonly type: 'ui.open-host'; readonly target: string }
   /** The inventory of the open checkout changed: a rescan (file watcher) or a finished flake evaluation. */
   | { readonly type: 'inventory.changed'; readonly inventory: Inventory }
   /** Watching the checkout failed (e.g. the inotify limit): live refresh stopped; the inventory carries a warning too. */
@@ -24,6 +26,14 @@ export type DomainEvent =
   /** A deploy started (its job carries the live progress). */
   | { readonly type: 'deploy.started'; readonly deployId: string; readonly jobId: string; readonly targets: readonly string[] }
   /** A deploy ended: how each target ended (also in `deploy.history`). */
-  | { readonly type: 'deploy.finished'; readonly deployId: string; readonly jobId: string; readonly status: DeployRecordStatus; readonly outcomes: readonly TargetOutcome[] }
+  | {
+      readonly type: 'deploy.finished';
+      readonly deployId: string;
+      readonly jobId: string;
+      readonly status: DeployRecordStatus;
+      readonly outcomes: readonly TargetOutcome[];
+      /** The hosts were rebooted: after the deploy, or a reboot alone (`fleet reboot`). */
+      readonly reboot?: 'after-deploy' | 'only';
+    }
   /** Fresh status of hosts (online, generation, revision, out of date), after a deploy or a status check. */
   | { readonly type: 'deploy.hosts'; readonly hosts: readonly HostStatus[] };

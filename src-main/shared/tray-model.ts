@@ -65,19 +65,22 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
       return { state: withStatus({ ...state, running, recent }, job), notifications };
     }
     case 'deploy.finished': {
-      const summary = deploySummary(event.outcomes);
+      const only = event.reboot === 'only';
+      const summary = deploySummary(event.outcomes, only ? 'rebooted' : 'deployed');
       const deploySummaries = Object.fromEntries(
         [[event.jobId, summary] as const, ...Object.entries(state.deploySummaries).filter(([id]) => id !== event.jobId)].slice(0, 8),
       );
       // A host deployed now is no longer out of date; one that failed keeps its place.
       const deployed = new Set(event.outcomes.filter((o) => o.status === 'succeeded').map((o) => o.target));
       const outOfDate = state.outOfDate.filter((t) => !deployed.has(t));
-      const next = { ...state, deploySummaries, outOfDate };
+      // A host back from a reboot on its boot default no longer needs one.
+      const rebooted = new Set(event.outcomes.filter((o) => o.status === 'succeeded' && o.reboot?.result === 'came-back').map((o) => o.target));
+      const next = { ...state, deploySummaries, outOfDate, ...(state.needsReboot ? { needsReboot: state.needsReboot.filter((t) => !rebooted.has(t)) } : {}) };
       if (event.status === 'cancelled') return { state: next, notifications: [] };
       const ok = event.status === 'succeeded';
       return {
         state: next,
-        notifications: [{ title: ok ? 'Deploy finished' : 'Deploy failed', body: summary, jobId: event.jobId, urgent: !ok }],
+        notifications: [{ title: only ? (ok ? 'Reboot finished' : 'Reboot failed') : ok ? 'Deploy finished' : 'Deploy failed', body: summary, jobId: event.jobId, urgent: !ok }],
       };
     }
     case 'deploy.hosts': {
@@ -91,15 +94,18 @@ export function reduceTray(state: TrayState, event: FleetEvent): { state: TraySt
 }
 
 /** "2 deployed; 1 already up to date; moonlight rolled back to generation 4; zephyrus skipped (offline: ...)". */
-export function deploySummary(outcomes: readonly { readonly target: string; readonly status: string; readonly message?: string; readonly upToDate?: boolean }[]): string {
+export function deploySummary(
+  outcomes: readonly { readonly target: string; readonly status: string; readonly message?: string; readonly upToDate?: boolean }[],
+  done: 'deployed' | 'rebooted' = 'deployed',
+): string {
   const ok = outcomes.filter((o) => o.status === 'succeeded' && !o.upToDate).length;
   const same = outcomes.filter((o) => o.status === 'succeeded' && o.upToDate).length;
-  const parts = [...(ok > 0 ? [`${ok} deployed`] : []), ...(same > 0 ? [`${same} already up to date`] : [])];
+  const parts = [...(ok > 0 ? [`${ok} ${done}`] : []), ...(same > 0 ? [`${same} already up to date`] : [])];
   for (const o of outcomes) {
     if (o.status === 'succeeded') continue;
     parts.push(o.status === 'rolled-back' ? `${o.target} ${o.message ?? 'rolled back'}` : `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`);
   }
-  return parts.join('; ') || 'nothing deployed';
+  return parts.join('; ') || `nothing ${done}`;
 }
 
 function withStatus(state: TrayState, last?: JobInfo): TrayState {
@@ -143,8 +149,9 @@ export function trayMenu(state: TrayState, windowVisible: boolean): TrayMenuItem
       label: state.outOfDate.length > 0 ? `Deploy all out-of-date (${state.outOfDate.length})` : 'Deploy all out-of-date (none)',
       enabled: state.outOfDate.length > 0 && !state.running.some((j) => deployKinds.has(j.kind)),
     },
-    // Information only: which hosts run a kernel older than their system's.
-    ...((state.needsReboot ?? []).length > 0 ? [{ id: 'reboot-needed', label: `Reboot needed: ${(state.needsReboot ?? []).join(', ')}`, enabled: false }] : []),
+    // One line per host whose kernel is older than its system's; a click opens that host (its Reboot button is there).
+    ...(state.needsReboot ?? []).slice(0, 5).map((name) => ({ id: `host:${name}`, label: `Reboot needed: ${name}`, enabled: true })),
+    ...((state.needsReboot ?? []).length > 5 ? [{ id: 'reboot-needed-more', label: `Reboot needed: ${(state.needsReboot ?? []).length - 5} more hosts`, enabled: false }] : []),
     { id: 'quit', label: 'Quit', enabled: true },
   ];
 }

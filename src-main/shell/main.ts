@@ -74,6 +74,10 @@ function start(): void {
         case 'open-job':
           openJob(action.jobId);
           return;
+        case 'open-host':
+          showWindow();
+          window?.webContents.send(channels.event, { type: 'ui.open-host', target: action.target });
+          return;
         case 'deploy':
           void startTrayDeploy(action.targets, {
             invoke: (name, input) => relay.invoke(name, input),

@@ -6,6 +6,8 @@ export type TrayAction =
   | { readonly kind: 'quit' }
   | { readonly kind: 'toggle-window' }
   | { readonly kind: 'open-job'; readonly jobId: string }
+  /** Show a host (a "Reboot needed: <host>" item): its detail pane, where Reboot is. */
+  | { readonly kind: 'open-host'; readonly target: string }
   | { readonly kind: 'deploy'; readonly targets: readonly string[] }
   | { readonly kind: 'none' };
 
@@ -14,6 +16,8 @@ export function trayAction(id: string, state: TrayState): TrayAction {
   if (id === 'quit') return { kind: 'quit' };
   if (id === 'toggle-window') return { kind: 'toggle-window' };
   if (id.startsWith('job:') && id.length > 4) return { kind: 'open-job', jobId: id.slice(4) };
+  // Only hosts the menu was drawn with: an id is never taken as a name on its own word.
+  if (id.startsWith('host:') && (state.needsReboot ?? []).includes(id.slice(5))) return { kind: 'open-host', target: id.slice(5) };
   if (id === 'deploy-out-of-date') {
     const targets = outOfDateTargets(state);
     return targets.length > 0 ? { kind: 'deploy', targets } : { kind: 'none' };

@@ -17,6 +17,19 @@ export interface DeployRequest {
   readonly asUser?: string;
   /** Do not run the systems' health checks after the switch. */
   readonly skipChecks?: boolean;
+  /** Make the new generation the boot default and reboot the systems, one at a time (mode is then boot). */
+  readonly reboot?: boolean;
+}
+
+/** What the reboot sheet sends (`deploy.reboot`). */
+export interface RebootRequest {
+  readonly targets: readonly string[];
+  /** Hosts down at once. */
+  readonly parallel: number;
+  readonly canary: boolean;
+  readonly allAtOnce: boolean;
+  readonly timeoutSeconds: number;
+  readonly skipChecks?: boolean;
 }
 
 /** A notification shown in the page (and, when allowed, by the browser). */
@@ -47,6 +60,8 @@ interface DeployState {
   /** Per host: does it trust the cache's key and substitute from it. */
   cacheTrust(): Promise<readonly HostCacheTrust[]>;
   start(request: DeployRequest): Promise<string>;
+  /** Reboot systems, rolling; answers the job id. */
+  reboot(request: RebootRequest): Promise<string>;
   rollback(target: string, generation?: number): Promise<string>;
   dismissToast(id: number): void;
   apply(event: FleetEvent): void;
@@ -136,6 +151,19 @@ export const useDeployStore = create<DeployState>((set, get) => ({
       canary: request.canary,
       keepGoing: request.keepGoing,
       ...(request.asUser ? { asUser: request.asUser } : {}),
+      ...(request.skipChecks ? { skipChecks: true } : {}),
+      ...(request.reboot ? { reboot: {} } : {}),
+    });
+    return jobId;
+  },
+
+  async reboot(request) {
+    const { jobId } = await client().invoke('deploy.reboot', {
+      targets: [...request.targets],
+      parallel: request.parallel,
+      canary: request.canary,
+      allAtOnce: request.allAtOnce,
+      timeoutSeconds: request.timeoutSeconds,
       ...(request.skipChecks ? { skipChecks: true } : {}),
     });
     return jobId;

@@ -25,6 +25,10 @@ export function wireStores(): () => void {
         // A notification or tray item was clicked: show that job (the Deploys screen reads the id from the hash).
         useAppStore.getState().navigate('deploys', event.jobId);
         return;
+      case 'ui.open-host':
+        // "Reboot needed: <host>" in the tray: the host's detail pane (the Systems list follows the hash).
+        useAppStore.getState().navigate('systems', event.target);
+        return;
       case 'prompt.request':
         usePromptsStore.getState().add(event.request);
         return;

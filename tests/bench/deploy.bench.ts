@@ -46,6 +46,14 @@ function stageMedians(outcomes: readonly { stages: readonly { name: string; star
     .join(', ');
 }
 
+/** "all pre-flights done at 1.20 s, ...": when each phase of the whole deploy ended, from its start (waits between stages are not stage time). */
+function milestones(record: { startedAt: number; outcomes: readonly { stages: readonly { name: string; startedAt: number; finishedAt?: number }[] }[] } | undefined): string {
+  if (!record) return '';
+  const endOf = (name: string) => Math.max(...record.outcomes.flatMap((o) => o.stages.filter((s) => s.name === name).map((s) => (s.finishedAt ?? s.startedAt) - record.startedAt)));
+  const last = Math.max(...record.outcomes.flatMap((o) => o.stages.map((s) => (s.finishedAt ?? s.startedAt) - record.startedAt)));
+  return `; all pre-flights done at ${secs(endOf('preflight'))}, the build at ${secs(endOf('build'))}, the last host at ${secs(last)}`;
+}
+
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function copyBench(): Promise<void> {
@@ -297,7 +305,7 @@ async function deployPhase(names: readonly string[], model: HostModel): Promise<
     const cost = await measured(world, async () => {
       const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
       if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
-      stages = stageMedians(record?.outcomes ?? []);
+      stages = stageMedians(record?.outcomes ?? []) + milestones(record);
     });
     return { cost, stages };
   } finally {

@@ -134,6 +134,12 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
     expect(await page.getByTestId('install-age-recipient').textContent()).toMatch(/^age1[02-9ac-hj-np-z]{58}$/);
     await screenshotBothThemes(page, 'install-6-done');
     expect(await wizard.count()).toBe(1);
+    const recipient = (await page.getByTestId('install-age-recipient').textContent()) ?? '';
+    // The inventory shows the recorded host key and its age recipient once the wizard closes.
+    await page.getByTestId('install-close').click();
+    await expect.poll(() => page.getByTestId('system-age-recipient').textContent().catch(() => ''), { timeout: 30_000 }).toBe(recipient);
+    await page.getByTestId('system-host-key').scrollIntoViewIfNeeded();
+    await screenshotBothThemes(page, 'install-7-system-host-key');
     expect((await installer.host.exec(['hostname'])).stdout.trim()).toBe('docker-node');
     expect(errors.filter((e) => !/WebSocket|adb/i.test(e))).toEqual([]);
   });

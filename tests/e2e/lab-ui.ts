@@ -70,6 +70,8 @@ export interface LabUiOptions extends Omit<CheckoutUiOptions, 'flake' | 'env' | 
   readonly prepare?: (world: DeployWorld) => Promise<void> | void;
   /** The hosts' toolchain (default: FLEET_TEST_HOST_TOOLCHAIN, else Debian 12's); the local nix follows FLEET_TEST_LOCAL_TOOLCHAIN. */
   readonly toolchain?: Suite;
+  /** `fleet serve` uses the world's data folder, so settings made in `prepare` (a binary cache) are its own. */
+  readonly shareDataDir?: boolean;
 }
 
 /** Start lab hosts and a checkout that reaches them, then `fleet serve` on it in Chromium. */
@@ -83,7 +85,13 @@ export async function openLabUi(options: LabUiOptions): Promise<LabUi> {
     // HOME's ~/.ssh/config Includes the lab's ssh_config, which names the lab's known_hosts.
     const ui = await openCheckoutUi({
       flake: world.checkout,
-      env: { HOME: world.home, FLEET_NIX_OPTIONS: 'substituters=', ...(world.env.FLEET_NIX ? { FLEET_NIX: world.env.FLEET_NIX } : {}) },
+      env: {
+        HOME: world.home,
+        FLEET_NIX_OPTIONS: 'substituters=',
+        ...(world.env.FLEET_NIX ? { FLEET_NIX: world.env.FLEET_NIX } : {}),
+        ...(world.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: world.env.SSH_AUTH_SOCK } : {}),
+      },
+      ...(options.shareDataDir ? { dataDir: world.dataDir } : {}),
       route: options.route,
       ...(options.initScript ? { initScript: options.initScript } : {}),
       ...(options.viewport ? { viewport: options.viewport } : {}),

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheInfo, HostCacheTrust } from '../../src-main/core/deploy/contract';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
+import { makeCacheKey, trustCache } from './cache-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
@@ -15,27 +14,14 @@ const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--opti
 // the closure from the cache over the lab LAN instead of sending it from here.
 describe('binary cache: push, then deploy with substitution from it', () => {
   let world: DeployWorld;
-  let keyDir: string;
+  let secretKeyFile: string;
   let publicKey: string;
 
   beforeAll(async () => {
     world = await startDeployWorld({ names: ['cache', 'zephyrus'] });
     await joinLan(world.lab.record);
-    keyDir = fs.mkdtempSync(path.join(world.home, 'cache-key-'));
-    execFileSync('nix-store', ['--generate-binary-cache-key', 'fleet-test-cache-1', path.join(keyDir, 'secret'), path.join(keyDir, 'public')]);
-    publicKey = fs.readFileSync(path.join(keyDir, 'public'), 'utf8').trim();
-    const zephyrus = world.lab.host('zephyrus');
-    const cacheKey = world.lab.host('cache').hostPublicKey;
-    const setup = await zephyrus.exec([
-      'sh',
-      '-c',
-      'set -e; cp "$1" /root/.ssh/id_ed25519; chmod 600 /root/.ssh/id_ed25519; printf "cache %s\\n" "$2" > /root/.ssh/known_hosts; printf "%s\\n" "substituters = ssh://cache" "trusted-public-keys = $3" >> /etc/nix/nix.conf',
-      'sh',
-      world.lab.identityFile,
-      cacheKey,
-      publicKey,
-    ]);
-    expect(setup.code, setup.stderr).toBe(0);
+    ({ secretKeyFile, publicKey } = makeCacheKey(world));
+    await trustCache(world, ['zephyrus'], publicKey);
   });
 
   afterAll(async () => {
@@ -44,9 +30,9 @@ describe('binary cache: push, then deploy with substitution from it', () => {
 
   it('refuses a cache URL nix or ssh would misread, and shows the public key to trust', async () => {
     const core = world.core();
-    await expect(core.invoke('cache.set', { url: 'ssh://-oProxyCommand=x', secretKeyFile: path.join(keyDir, 'secret') })).rejects.toThrow(/not ssh:\/\/host/);
-    await expect(core.invoke('cache.set', { url: 'http://example.org', secretKeyFile: path.join(keyDir, 'secret') })).rejects.toThrow(/not a file:\/\/, ssh:\/\/ or s3:\/\/ URL/);
-    const info = (await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile: path.join(keyDir, 'secret') })) as CacheInfo;
+    await expect(core.invoke('cache.set', { url: 'ssh://-oProxyCommand=x', secretKeyFile })).rejects.toThrow(/not ssh:\/\/host/);
+    await expect(core.invoke('cache.set', { url: 'http://example.org', secretKeyFile })).rejects.toThrow(/not a file:\/\/, ssh:\/\/ or s3:\/\/ URL/);
+    const info = (await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile })) as CacheInfo;
     expect(info.publicKey).toBe(publicKey);
     const trust = (await core.invoke('cache.trust', { targets: ['zephyrus'] })) as HostCacheTrust[];
     expect(trust).toEqual([expect.objectContaining({ target: 'zephyrus', online: true, trustsKey: true, usesCache: true })]);

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployCopyPlan, TargetCopyPlan } from '../../src-main/core/deploy/contract';
 import { joinLan } from '../harness/hosts/index.js';
+import { makeCacheKey, startAgent, trustCache } from './cache-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
@@ -17,36 +16,17 @@ const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--opti
 // everything from here. The plan says so before the deploy; the outcomes after.
 describe('each target gets its closure from the cheapest source', () => {
   let world: DeployWorld;
-  let agentPid: number | undefined;
-  let keyDir: string;
+  let stopAgent: (() => void) | undefined;
+  let secretKeyFile: string;
   let publicKey: string;
   let zephyrusOut: string;
 
   beforeAll(async () => {
     world = await startDeployWorld({ names: ['moonlight', 'tv-box', 'zephyrus', 'lg-laptop', 'cache'] });
     await joinLan(world.lab.record);
-    keyDir = fs.mkdtempSync(path.join(world.home, 'cache-key-'));
-    execFileSync('nix-store', ['--generate-binary-cache-key', 'fleet-test-cache-1', path.join(keyDir, 'secret'), path.join(keyDir, 'public')]);
-    publicKey = fs.readFileSync(path.join(keyDir, 'public'), 'utf8').trim();
-    const cacheKey = world.lab.host('cache').hostPublicKey;
-    for (const name of ['zephyrus', 'tv-box']) {
-      const setup = await world.lab.host(name).exec([
-        'sh',
-        '-c',
-        'set -e; cp "$1" /root/.ssh/id_ed25519; chmod 600 /root/.ssh/id_ed25519; printf "cache %s\\n" "$2" > /root/.ssh/known_hosts; printf "%s\\n" "substituters = ssh://cache" "trusted-public-keys = $3" >> /etc/nix/nix.conf',
-        'sh',
-        world.lab.identityFile,
-        cacheKey,
-        publicKey,
-      ]);
-      expect(setup.code, setup.stderr).toBe(0);
-    }
-    // The build host signs in to tv-box with this machine's ssh-agent.
-    const socket = path.join(world.home, 'agent.sock');
-    const started = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
-    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
-    execFileSync('ssh-add', ['-q', world.lab.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
-    world.env.SSH_AUTH_SOCK = socket;
+    ({ secretKeyFile, publicKey } = makeCacheKey(world));
+    await trustCache(world, ['zephyrus', 'tv-box'], publicKey);
+    stopAgent = startAgent(world);
 
     // A fresh zephyrus system, built here and pushed to the cache.
     world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', `networking.hostName = "zephyrus";\n  environment.etc."cheapest-source".text = "${randomBytes(6).toString('hex')}";`);
@@ -55,14 +35,14 @@ describe('each target gets its closure from the cheapest source', () => {
     ) as { outputs: { out: string } }[];
     zephyrusOut = built[0]!.outputs.out;
     const core = world.core();
-    await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile: path.join(keyDir, 'secret') });
+    await core.invoke('cache.set', { url: 'ssh://cache', secretKeyFile });
     const { jobId } = (await core.invoke('cache.push', { paths: [zephyrusOut] })) as { jobId: string };
     const pushed = await core.context.jobs.wait(jobId);
     expect(pushed.status, JSON.stringify(pushed.error)).toBe('succeeded');
   });
 
   afterAll(async () => {
-    if (agentPid) process.kill(agentPid);
+    stopAgent?.();
     await world?.stop();
   });
 

@@ -77,4 +77,24 @@ describe('closure copy over one nix-store --serve session', () => {
       }
     });
   }
+
+  it('on a long link (30 ms round trip) the copy still goes through, its in-flight limit sized from keepalive round trips sshd answers itself', async () => {
+    const { root } = closure(`fleet-copy-long-${randomBytes(4).toString('hex')}`);
+    const host = world.lab.host('zephyrus');
+    await host.slowLink({ delayMs: 30 });
+    const s = await session();
+    try {
+      // A lower bound the link itself imposes (the relay holds every packet 15 ms each way), not a speed.
+      const rtt = await s.connection.roundTripMs();
+      expect(rtt).toBeGreaterThanOrEqual(30);
+      const copied = await copyClosure(s, [root]);
+      expect(copied.copiedPaths).toBe(2);
+      expect((await host.exec(['nix-store', '--verify-path', root])).code).toBe(0);
+    } finally {
+      s.connection.close();
+      await host.restoreLinkSpeed();
+    }
+    // Closed: nothing to measure, and no error.
+    expect(await s.connection.roundTripMs()).toBeUndefined();
+  });
 });

@@ -43,6 +43,14 @@ describe('deploy many hosts', () => {
     const lines = events.flatMap((e) => (e.type === 'job.log' ? e.lines : []));
     const activating = lines.filter((l) => l.text === 'activating the configuration...');
     expect(new Set(activating.map((l) => l.target))).toEqual(new Set(all));
+    // Hosts beyond the 4 copy slots wait after the one shared build: their build stage ends
+    // with the build, and the wait shows as a gap before their copy, not as build time.
+    const stage = (name: string, which: string) => outcomeOf(record, name).stages.find((st) => st.name === which)!;
+    const buildsEnded = Math.max(...all.map((name) => stage(name, 'build').finishedAt!));
+    const firstCopy = Math.min(...all.map((name) => stage(name, 'copy').startedAt));
+    expect(buildsEnded).toBeLessThanOrEqual(firstCopy);
+    // Likewise pre-flight ends with each host's own connect and probe, before the build starts.
+    for (const name of all) expect(stage(name, 'preflight').finishedAt).toBeLessThanOrEqual(stage(name, 'build').startedAt);
   });
 
   it('deploys a tag, with a canary that stops the rest when it fails', async () => {

@@ -77,8 +77,11 @@ describe('deploy a NixOS system over SSH', () => {
       outOfDate: boolean;
       configurationRevision?: string;
       lastDeploy?: { status: string };
+      bootedSystem?: string;
     }[];
-    expect(status[0]).toMatchObject({ online: true, generation: 2, outOfDate: false, lastDeploy: { status: 'succeeded' } });
+    // The status probe reads the boot state too (the deploy's pre-flight leaves it out): the first install was this host's boot.
+    expect(status[0]).toMatchObject({ online: true, generation: 2, outOfDate: false, lastDeploy: { status: 'succeeded' }, needsReboot: false });
+    expect(status[0]!.bootedSystem).toMatch(/^\/nix\/store\/.*-nixos-system-zephyrus-/);
     expect(status[0]!.configurationRevision).toBe(world.git('rev-parse', 'HEAD').trim());
     const history = (await core.invoke('deploy.history', {})) as { status: string; kind?: string }[];
     expect(history.length).toBeGreaterThanOrEqual(5);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type FleetCore } from '../../src-main/core/core';
 import type { InstallResult } from '../../src-main/core/deploy/install/contract';
 import type { HostStatus } from '../../src-main/core/deploy/types';
-import type { FleetEvent } from '../../src-main/core/api';
-import { ageRecipientOf } from '../../src-main/core/deploy/install/age-recipient';
+import type { FleetEvent, Inventory } from '../../src-main/core/api';
+import { ageRecipientOf } from '../../src-main/core/ssh/age-recipient';
 import { startInstaller, type Installer } from '../harness/hosts/installer';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -311,6 +311,14 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     expect(fs.readFileSync(path.join(checkout, 'systems/docker-node/ssh_host_ed25519_key.pub'), 'utf8').trim()).toBe(result.hostKey);
     expect(git(checkout, 'diff', '--cached', '--name-only')).toContain('systems/docker-node/ssh_host_ed25519_key.pub');
     expect(fs.readFileSync(path.join(dataDir, 'known_hosts'), 'utf8')).toContain(result.hostKey.split(' ')[1]);
+    // ...and the inventory shows it with its age recipient.
+    const inventory = (await core(true).invoke('inventory.get', {})) as Inventory;
+    expect(inventory.systems.find((sys) => sys.name === 'docker-node')?.hostKey).toEqual({
+      file: 'systems/docker-node/ssh_host_ed25519_key.pub',
+      publicKey: result.hostKey.split(' ').slice(0, 2).join(' '),
+      fingerprint: result.hostKeyFingerprint,
+      ageRecipient: result.ageRecipient,
+    });
 
     // fleet status of docker-node (reached by address: only the recorded key vouches for it), no CHANGED error.
     const statuses = (await core(true).invoke('deploy.status', { targets: ['docker-node'], evaluate: true })) as HostStatus[];

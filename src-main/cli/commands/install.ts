@@ -12,7 +12,7 @@ export function registerInstall(program: Command): void {
     .description('install a system onto a machine booted from an installer: erase its disk (disko), install, reboot into it')
     .requiredOption('--to <target>', 'the machine, [user@]host[:port] (root on the installer)')
     .option('--disk <device>', "the disk to erase and install to (default: the one the system's disko.nix names)")
-    .option('--yes', 'confirm erasing the disk without asking (scripts)')
+    .option('--yes', 'confirm erasing the disk without typing its name (scripts); without it the disk is asked for by name')
     .option('--accept-new-host-keys', "trust the installer's host key if no known_hosts lists it")
     .option('--json', 'print the result as JSON on stdout')
     .action(async (system: string, opts: { to: string; disk?: string; yes?: boolean; acceptNewHostKeys?: boolean; json?: boolean }, command: Command) => {

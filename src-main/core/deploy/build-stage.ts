@@ -8,6 +8,7 @@ import { copyClosure } from './copy-closure';
 import { evaluatedOutputs, locallyMissing } from './outputs';
 import { logFor, type DeployEnv } from './host-stages';
 import { hostKindOf, type TargetRun } from './target-run';
+import { alreadyUpToDate, hostStateOf } from './up-to-date';
 
 /**
  * Build every ready target's configuration. Local builds share one runner (each
@@ -125,8 +126,10 @@ async function buildTogether(
 }
 
 /**
- * Targets whose configuration is already in the local store get their out path from one
- * evaluation and skip `nix build`; the others are returned to be built.
+ * Targets whose configuration is already in the local store, or already runs on its host,
+ * get their out path from one evaluation (usually the cached one) and skip `nix build`; the
+ * others are returned to be built. A host that runs it needs nothing from this store, so an
+ * unchanged re-deploy does not even ask the store.
  */
 async function skipBuilt(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<TargetRun[]> {
   if (runs.length === 0) return [];
@@ -134,14 +137,16 @@ async function skipBuilt(env: DeployEnv, runs: readonly TargetRun[], root: strin
   const outputs = await (env.outputs ?? evaluatedOutputs(root, { env: env.core.env, dataDir: env.core.dataDir, kinds, signal: env.job.signal })).catch(() => undefined);
   if (!outputs) return [...runs];
   const wanted = runs.map((r) => outputs[hostKindOf(r.spec)][r.spec.config]);
-  const missing = await locallyMissing(wanted.filter((p): p is string => p !== undefined), env.core.env);
+  const onHost = runs.map((run, i) => wanted[i] !== undefined && !env.force && alreadyUpToDate(env.mode, wanted[i], hostStateOf(run)));
+  const toCheck = wanted.filter((p, i): p is string => p !== undefined && !onHost[i]);
+  const missing = await locallyMissing(toCheck, env.core.env);
   const toBuild: TargetRun[] = [];
   runs.forEach((run, i) => {
     const out = wanted[i];
-    if (out && !missing.has(out)) {
+    if (out && (onHost[i] || !missing.has(out))) {
       run.outPath = out;
-      logFor(env, run)(`already built: ${out}`, 'info');
-      run.update({ message: 'already built' });
+      logFor(env, run)(onHost[i] ? `evaluated: ${out} (the host runs it already)` : `already built: ${out}`, 'info');
+      run.update({ message: onHost[i] ? 'evaluated' : 'already built' });
     } else {
       toBuild.push(run);
     }

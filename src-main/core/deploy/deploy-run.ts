@@ -13,14 +13,15 @@ import { SharedClosures } from './copy-closure';
 import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
+import type { TrackedState } from '../git/tracked-state';
 import { whoAmI } from './service';
 import { evaluatedOutputs } from './outputs';
 import { noteBootState } from './note-boot-state';
 import { RebootGate } from './reboot-gate';
 import { rebootStage } from './reboot-stage';
-import { alreadyUpToDate } from './up-to-date';
+import { alreadyUpToDate, hostStateOf } from './up-to-date';
 import { listGenerations } from './status';
-import { hostKindOf, TargetRun } from './target-run';
+import { TargetRun } from './target-run';
 import type { DeployMode, DeployRecord, DeployResult, DeployTargetSpec } from './types';
 
 export interface DeployOptions {
@@ -37,6 +38,8 @@ export interface DeployOptions {
   readonly force?: boolean;
   readonly revision?: string;
   readonly dirty?: boolean;
+  /** The checkout's tracked state read when the deploy was asked for: keys the evaluated out paths. */
+  readonly tracked?: TrackedState;
   /** The checkout's binary cache: hosts that trust it substitute from it (unless substitution was turned off for this deploy). */
   readonly cache?: DeployCache;
   /** A manual rollback: switch to this existing generation ('previous': the one before the current) instead of building. */
@@ -138,7 +141,7 @@ export async function runDeploy(
     if (building) {
       // Evaluate while the hosts are being reached: both take a while, neither needs the other.
       const kinds = new Set(specs.flatMap((s) => (!s.buildOnTarget && !s.buildHost && s.kind !== 'droid' ? [s.kind] : [])));
-      env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal }).catch(() => undefined);
+      env.outputs = evaluatedOutputs(root, { env: core.env, dataDir: core.dataDir, kinds, signal: job.signal, ...(options.tracked ? { tracked: options.tracked } : {}) }).catch(() => undefined);
     }
     // Build hosts are reached alongside the targets: an offline one is known before any build.
     await Promise.all([
@@ -182,7 +185,7 @@ export async function runDeploy(
   const ok = outcomes.every((o) => o.status === 'succeeded');
   const status = job.signal.aborted ? 'cancelled' : ok ? 'succeeded' : 'failed';
   service.history.end({ ...base, finishedAt: Date.now(), status, outcomes });
-  core.events.emit({ type: 'deploy.finished', deployId, jobId: job.id, status, outcomes });
+  core.events.emit({ type: 'deploy.finished', deployId, jobId: job.id, status, outcomes, ...(base.reboot ? { reboot: base.reboot } : {}) });
   for (const o of outcomes) job.log(`${o.status}: ${o.message ?? ''}`, o.status === 'succeeded' ? 'info' : 'error', o.target);
   if (!ok) {
     const failed = outcomes.filter((o) => o.status !== 'succeeded');
@@ -213,13 +216,20 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     if (run.status !== 'succeeded' && !options.keepGoing) stop ??= `skipped: ${run.spec.id} failed and keep-going is off`;
   };
   let queue = [...runs];
-  if (options.canary && queue.length > 1) {
-    const canary = queue.shift()!;
+  // The build is done for all of them: close it, so a host that waits for a free slot (or for
+  // the canary) shows the wait as a gap in its timeline, not as build time.
+  const canary = options.canary && queue.length > 1 ? queue[0] : undefined;
+  const width = Math.max(1, Math.min(options.parallel, queue.length - (canary ? 1 : 0)));
+  queue.forEach((run, i) => {
+    if (canary) run.rest(i === 0 ? undefined : `waiting for the canary ${canary.spec.id}`);
+    else run.rest(i < width ? undefined : `waiting for a free slot (${width} at a time)`);
+  });
+  if (canary) {
+    queue.shift();
     env.job.log(`canary: ${canary.spec.id} first`, 'info');
     await one(canary);
     if (canary.status !== 'succeeded') stop = `skipped: the canary ${canary.spec.id} did not succeed`;
   }
-  const width = Math.max(1, Math.min(options.parallel, queue.length));
   await Promise.all(
     Array.from({ length: width }, async () => {
       for (let run = queue.shift(); run; run = queue.shift()) await one(run);
@@ -237,8 +247,7 @@ async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
   }
   const expected = () => ({ system: run.outPath!, ...(run.generation !== undefined ? { generation: run.generation } : {}) });
   if (env.reboot?.only) return rebootStage(env, run, expected());
-  const kind = hostKindOf(run.spec);
-  const upToDate = run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, { kind, ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) });
+  const upToDate = run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, hostStateOf(run));
   if (upToDate && env.reboot && run.bootedSystem !== run.outPath) {
     // Already the boot default, not booted yet: only the reboot is left to do.
     run.generation = run.previousGeneration;

@@ -90,7 +90,7 @@ export async function droidPreflight(env: DeployEnv, run: TargetRun): Promise<vo
       });
     }
     run.lockOwner = owner;
-    run.update({ message: 'ready' });
+    run.rest('ready');
   } catch (error) {
     const wire = toWireError(error);
     log(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');

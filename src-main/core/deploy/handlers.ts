@@ -14,9 +14,10 @@ import { runDeploy, type RebootOptions } from './deploy-run';
 import { defaultRebootTimeoutSeconds } from './reboot-stage';
 import { HostSession } from './host-session';
 import { deployService } from './service';
-import { checkoutRevision, hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
+import { hostStatus, lastDeploys, listGenerations, wantedSystems } from './status';
 import { hostKindOf } from './target-run';
 import { resolveTargets, scanForDeploy } from './targets';
+import { trackedState } from '../git/tracked-state';
 import type { DeployResult, DeployTargetSpec } from './types';
 import { sinceDeployed } from './since-deployed';
 import { recordedDeployOf } from './deployed-revision';
@@ -75,7 +76,8 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     const root = ctx.root();
     const specs = await withPhoneRoutes(ctx, resolve(input.targets, input.asUser, input.phone), input.phone ? routeInput(input.phone) : {});
     const defaults = ctx.settings.get().deploy;
-    const revision = await checkoutRevision(root);
+    // What the record names, and the key of the evaluated out paths (deploy/outputs.ts): one `git status`.
+    const tracked = await trackedState(root);
     // A cache whose key cannot be read is left out here; `cache.get` says why.
     const cache = input.substituteOnTarget === false ? null : await checkoutCache(ctx, root).catch(() => null);
     if (input.reboot) rebootable(specs, '--reboot');
@@ -97,7 +99,8 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
           ...(input.force ? { force: true } : {}),
           skipChecks: input.skipChecks ?? false,
-          ...revision,
+          ...(tracked?.revision ? { revision: tracked.revision } : {}),
+          ...(tracked ? { dirty: tracked.dirty, tracked } : {}),
         }),
     };
     return { plan, specs };
@@ -219,7 +222,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
       const root = ctx.root();
       const specs = resolve(input.targets && input.targets.length > 0 ? input.targets : ['all']);
       const [wanted, history] = await Promise.all([
-        input.evaluate === false ? Promise.resolve(new Map<string, string>()) : wantedSystems(root, ctx.env),
+        input.evaluate === false ? Promise.resolve(new Map<string, string>()) : wantedSystems(root, { env: ctx.env, dataDir: ctx.dataDir }),
         Promise.resolve(service().history.list(500)),
       ]);
       const last = lastDeploys(history);

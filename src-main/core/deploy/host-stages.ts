@@ -117,6 +117,9 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     run.finish('failed', wire.message);
     return;
   }
+  // A first look at the link while the probe runs on the host; the copy sizes what it keeps
+  // in flight from the fastest round trip seen (serve-copy.ts limitInFlight).
+  void connection.roundTripMs().catch(() => undefined);
   try {
     // One round trip says what the host runs and who we are there, and takes the lock when
     // that needs no sudo; sudo is sorted out after.
@@ -158,7 +161,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
       });
     }
     run.lockOwner = owner;
-    run.update({ message: 'ready' });
+    run.rest('ready');
   } catch (error) {
     const wire = toWireError(error);
     log(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');

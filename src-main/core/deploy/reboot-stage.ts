@@ -82,7 +82,11 @@ export async function rebootStage(env: DeployEnv, run: TargetRun, expected: Expe
       run.update({ message: report.downAt === undefined ? `waiting for ${host} to go down, ${seconds()} s` : `waiting for ${host} to come back, ${seconds()} s` });
     };
     ticker = setInterval(tick, 1000);
-    back = await waitForNewBoot(env, run, requestedAt + reboot.timeoutSeconds * 1000, (change) => note(change));
+    back = await waitForNewBoot(env, run, requestedAt + reboot.timeoutSeconds * 1000, (change) => {
+      note(change);
+      // "went down" shows at once, not at the next tick.
+      if (change.downAt !== undefined) tick();
+    });
     clearInterval(ticker);
     ticker = undefined;
     old.close();

@@ -8,26 +8,31 @@
 
 import { bootStateLines } from './boot-state';
 
-/** Shared helpers: where state lives and which profile a home uses. */
+/**
+ * Shared helpers: where state lives and which profile a home uses. Helpers that answer set a
+ * variable instead of printing into $(...): each $(...) is a process, and on a busy host
+ * (20 deploys at once) every process started there costs.
+ */
 const prelude = `
-fleet_base() { if [ "$1" = system ]; then echo /run/homelab-fleet; else echo "$HOME/.cache/homelab-fleet"; fi; }
+# Where a kind's deploy state lives, in $base.
+base_of() { if [ "$1" = system ]; then base=/run/homelab-fleet; else base="$HOME/.cache/homelab-fleet"; fi; }
 home_profile() {
   u=$(id -un)
   if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
   else echo "$HOME/.local/state/nix/profiles/home-manager"; fi
 }
-# The generation number of a profile link (profile -> profile-N-link), with no more processes than readlink.
+# The generation number of a profile link (profile -> profile-N-link) in $gen ("" for none), with no more processes than readlink.
 gen_of() {
-  l=$(readlink "$1" 2>/dev/null) || return 0
+  gen=""; l=$(readlink "$1" 2>/dev/null) || return 0
   case "$l" in *-link) ;; *) return 0 ;; esac
   l=\${l%-link}; l=\${l##*-}
-  case "$l" in ''|*[!0-9]*) ;; *) echo "$l" ;; esac
+  case "$l" in ''|*[!0-9]*) ;; *) gen=$l ;; esac
 }
 # The host's deploy lock is a directory (mkdir is atomic). Args: kind, owner (one line), stale
 # owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
 take_lock() {
-  base=$(fleet_base "$1"); l=$base/lock
-  mkdir -p "$base" && chmod 700 "$base" || return 90
+  base_of "$1"; l=$base/lock
+  [ -d "$base" ] || { mkdir -p "$base" && chmod 700 "$base"; } || return 90
   if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
   owner=""; read -r owner 2>/dev/null < "$l/owner"
   if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
@@ -35,7 +40,7 @@ take_lock() {
 }
 # Release the lock if this owner still holds it. Args: kind, owner.
 drop_lock() {
-  l=$(fleet_base "$1")/lock; owner=""
+  base_of "$1"; l=$base/lock; owner=""
   read -r owner 2>/dev/null < "$l/owner"
   [ "$owner" = "$2" ] && rm -rf "$l"
   return 0
@@ -54,8 +59,10 @@ export function keyValues(text: string): Map<string, string> {
 
 /**
  * What a host (or phone) is running, read in one round trip. Args: kind (system|home|droid),
- * profile ("" for a home's default), owner line ("" for none). Prints "key=value" lines. With an owner, the
- * lock is taken in the same round trip when it can be without sudo (root, or a home):
+ * profile ("" for a home's default), owner line ("" for none), details ("1": also the NixOS
+ * version and whether the booted kernel differs, for the status view; a deploy's pre-flight
+ * needs only which system booted, and saves a dozen processes per host). Prints "key=value" lines. With an owner, the lock is
+ * taken in the same round trip when it can be without sudo (root, or a home):
  * "locked=acquired" or "locked=held <owner>".
  */
 export const probeScript = `${prelude}
@@ -66,16 +73,17 @@ elif [ "$kind" = droid ]; then [ -e "$profile" ] && cur=$(readlink -f "$profile"
 elif [ -e /run/current-system ]; then cur=$(readlink -f /run/current-system); fi
 echo "current=$cur"
 [ "$kind" = system ] && [ -e "$profile" ] && echo "profile=$(readlink -f "$profile")"
-echo "generation=$(gen_of "$profile")"
-if [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
+gen_of "$profile"; echo "generation=$gen"
+if [ "$4" = 1 ] && [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
   echo "version=$(/run/current-system/sw/bin/nixos-version --json 2>/dev/null)"
 fi
-lock=$(fleet_base "$kind")/lock
+base_of "$kind"; lock=$base/lock
 owner=""; [ -f "$lock/owner" ] && read -r owner < "$lock/owner" && echo "lock=$owner"
 uid=$(id -u)
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-${bootStateLines}if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then echo "locked=$(take_lock "$kind" "$3" "")"; fi
+if [ "$4" = 1 ]; then${bootStateLines}elif [ "$kind" = system ] && [ -e /run/booted-system ]; then echo "booted=$(readlink -f /run/booted-system)"; fi
+if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then printf 'locked='; take_lock "$kind" "$3" "" || echo; fi
 exit 0
 `;
 
@@ -169,11 +177,11 @@ else echo "rollback-failed $rc" > "$d/result"; echo "rollback failed (exit code 
 export const activateScript = `${prelude}
 kind=$1; id=$2; top=$3; mode=$4; profile=$5; timeout=$6; rb=$7; to_gen=$8
 [ "$kind" = home ] && profile=$(home_profile)
-d=$(fleet_base "$kind")/deploys/$id
+base_of "$kind"; d=$base/deploys/$id
 mkdir -p "$d" || { echo "@fleet status no-state-dir"; exit 90; }
 printf '%s' "$9" > "$d/runner.sh"; printf '%s' "\${10}" > "$d/watchdog.sh"; printf '%s' "\${11}" > "$d/rollback.sh"
 printf '%s\\n' "$top" > "$d/toplevel"; printf '%s\\n' "$mode" > "$d/mode"; printf '%s\\n' "$profile" > "$d/profile"; printf '%s\\n' "$kind" > "$d/kind"
-prev_gen=$(gen_of "$profile")
+gen_of "$profile"; prev_gen=$gen
 if [ "$kind" = home ]; then prev_path=""; [ -e "$profile" ] && prev_path=$(readlink -f "$profile")
 else prev_path=""; [ -e /run/current-system ] && prev_path=$(readlink -f /run/current-system); fi
 printf '%s\\n' "$prev_gen" > "$d/prev-generation"; printf '%s\\n' "$prev_path" > "$d/prev-path"
@@ -186,7 +194,7 @@ if [ $set_profile = 1 ]; then
   if [ -n "$to_gen" ]; then nix-env -p "$profile" --switch-generation "$to_gen" || { echo "@fleet status profile-failed"; exit 91; }
   else nix-env -p "$profile" --set "$top" || { echo "@fleet status profile-failed"; exit 91; }; fi
 fi
-echo "@fleet generation $(gen_of "$profile")"
+gen_of "$profile"; echo "@fleet generation $gen"
 [ "$timeout" -gt 0 ] && echo "@fleet watchdog $timeout"
 : > "$d/activation.log"
 # The runner is a child of this script (so wait can block on it), in a session of its own (so
@@ -216,7 +224,7 @@ exit 0
  * "@fleet unlocked".
  */
 export const decideScript = `${prelude}
-d=$(fleet_base "$1")/deploys/$2
+base_of "$1"; d=$base/deploys/$2
 [ -d "$d" ] || { echo "@fleet decision missing"; exit 0; }
 i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt $(( $4 * 10 )) ]; do sleep 0.1; i=$((i+1)); done
 st=""; read -r st 2>/dev/null < "$d/activation-status"
@@ -244,5 +252,5 @@ for l in "$profile"-*-link; do
   n=$(echo "$l" | sed -n 's/^.*-\\([0-9][0-9]*\\)-link$/\\1/p')
   [ -n "$n" ] && echo "$n $(readlink -f "$l") $(stat -c %Y "$l" 2>/dev/null || echo 0)"
 done
-echo "current $(gen_of "$profile")"
+gen_of "$profile"; echo "current $gen"
 `;

@@ -42,8 +42,8 @@ export interface AddOptions {
  */
 export class HostServe {
   private stderr = '';
-  /** The first query's round trip (ms): sizes how much may be in flight (see limitInFlight). */
-  private roundTripMs?: number;
+  /** The link's round trip (ms), measured while the host's side starts: sizes how much may be in flight (see limitInFlight). */
+  private readonly roundTripMs: Promise<number | undefined>;
   private readonly reader: ExactReader;
   private readonly exited: Promise<number | null>;
   private readonly onAbort = () => this.close();
@@ -52,7 +52,9 @@ export class HostServe {
     private readonly alias: string,
     private readonly channel: RemoteChannel,
     private readonly signal: AbortSignal | undefined,
+    roundTripMs: Promise<number | undefined>,
   ) {
+    this.roundTripMs = roundTripMs;
     channel.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString('utf8')).slice(-8192)));
     channel.on('error', () => undefined);
     this.exited = new Promise((resolve) => {
@@ -68,8 +70,9 @@ export class HostServe {
   /** Start the host's side and shake hands. */
   static async open(session: HostSession, options: HostServeOptions = {}): Promise<HostServe> {
     const argv = ['nix-store', '--serve', '--write'];
+    const roundTripMs = session.connection.roundTripMs().catch(() => undefined);
     const channel = options.importAsRoot ? await session.spawnAsRoot(argv) : await session.connection.spawn(argv);
-    const serve = new HostServe(session.connection.config.alias, channel, options.signal);
+    const serve = new HostServe(session.connection.config.alias, channel, options.signal, roundTripMs);
     try {
       channel.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
       const magic = await serve.reader.u64().catch(async () => {
@@ -89,10 +92,8 @@ export class HostServe {
   async missing(paths: readonly string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     try {
-      const asked = performance.now();
       this.channel.write(Buffer.concat([u64(cmdQueryValidPaths), u64(1) /* lock */, u64(0) /* substitute */, strs(paths)]));
       const valid = new Set(await this.reader.strings());
-      this.roundTripMs ??= performance.now() - asked;
       return paths.filter((p) => !valid.has(p));
     } catch (error) {
       throw this.wrap(error, 'check its store');
@@ -105,7 +106,7 @@ export class HostServe {
    */
   async add(paths: readonly NarInfo[], options: AddOptions): Promise<void> {
     if (paths.length === 0) return;
-    limitInFlight(this.channel, this.roundTripMs);
+    limitInFlight(this.channel, await this.roundTripMs);
     // NARs are serialised here; a path whose tree does not add up to the store's narSize
     // (or any path, with narSource 'nix-store') comes from a local `nix-store --serve`.
     let local: LocalDump | undefined;
@@ -192,31 +193,34 @@ export class HostServe {
   }
 }
 
-/** What may be in flight to the host: fills a LAN, and links up to ~17 MB/s at 30 ms. */
-const minInFlight = 512 * 1024;
-/** Beyond this query round trip (ms) the link is long, not just busy: scale with it. */
-const longLinkMs = 40;
-/** In-flight bytes per ms of round trip on a long link: fills it up to ~32 MB/s. */
-const inFlightPerMs = 32 * 1024;
+/** The least in flight: well above the ~96 KiB sshd takes in before it returns window, so the copy never waits on it. */
+const minInFlight = 256 * 1024;
+/** A round trip (ms) no busy machine here fakes: below it the link is short (LAN, loopback) whatever a sample says. */
+const longLinkMs = 25;
+/** On a long link, in-flight bytes per ms of round trip: fills it up to ~64 MB/s (sshd's 2 MiB window caps it at ~35 ms). */
+const inFlightPerMs = 64 * 1024;
 
 /**
- * Keep at most about one bandwidth-delay product of NAR bytes on their way to the host's
- * nix-store, instead of sshd's whole 2 MiB channel window. Whatever the host's importer has
- * not taken yet waits in sshd's channel buffer, and OpenSSH moves that buffer's contents
- * (memmove) for every 32 KiB packet it appends to a full buffer: with the window full,
- * sshd spent ~1 ms of CPU per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; measured
- * with process accounting and perf, tests/bench/host-cpu.ts), and 0.1-0.2 s with 256-512 KiB
- * in flight, which is also faster. ssh2 counts down the window it may use and waits for the
- * host's window adjustments at zero, so a smaller starting figure is all it takes; sshd
- * returns window as soon as it has passed ~96 KiB on, so this cannot stall. On a long link
- * the importer keeps up with the link and sshd's buffer stays short anyway, so the limit
- * grows with the round trip there instead of capping the rate (512 KiB per round trip).
+ * Keep about what the link holds of NAR bytes on their way to the host's nix-store, instead
+ * of sshd's whole 2 MiB channel window. Whatever the host's importer has not taken yet waits
+ * in sshd's channel buffer, and OpenSSH moves that buffer's contents (memmove) for every
+ * 32 KiB packet it appends to a full buffer: with the window full, sshd spent ~1 ms of CPU
+ * per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; process accounting and perf,
+ * tests/bench/host-cpu.ts); six parallel copies of a 7.7 MB closure cost the hosts' sshd
+ * 7.3 s with the full window, 0.5 s with 512 KiB in flight and 0.3 s with 256 KiB
+ * (docs/BENCHMARKS.md). ssh2 counts down the window it may use and waits for the host's
+ * window adjustments at zero, so a smaller starting figure is all it takes; sshd returns
+ * window once it has passed ~96 KiB on, so 256 KiB cannot stall (64 KiB does). 256 KiB per
+ * round trip fills a 50 Mbit/s link at 30 ms; longer links get more, where the link is the
+ * bottleneck and sshd's buffer stays short anyway. The round trip is the fastest keepalive
+ * sshd answered on this connection (SshConnection.roundTripMs): with 6 copies starting at
+ * once on a machine at load 15, samples still came out at 4-20 ms on loopback (this
+ * process waiting for a CPU), hence the threshold; a store query's round trip (used before)
+ * took 50-180 ms there and lifted the limit off entirely.
  */
 function limitInFlight(channel: RemoteChannel, roundTripMs: number | undefined): void {
   const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
   if (typeof outgoing?.window !== 'number') return;
-  // The query's round trip also holds the host's store lookup and, on a busy machine, waits
-  // for a CPU: only a long one says the link itself is long.
   const rtt = roundTripMs ?? 0;
   const wanted = rtt >= longLinkMs ? Math.max(minInFlight, Math.round(rtt * inFlightPerMs)) : minInFlight;
   outgoing.window = Math.min(outgoing.window, wanted);

@@ -1,36 +1,15 @@
 import { toWireError } from '../contract';
-import { runNix } from '../nix/runner';
-import { runProcess } from '../nix/process-tree';
+import { evaluatedOutputs } from './outputs';
 import { bootStateOf } from './boot-state';
 import { HostSession } from './host-session';
 import { generationsScript, keyValues, probeScript } from './remote-scripts';
 import type { DeployService } from './service';
 import type { DeployRecord, DeployTargetSpec, Generation, HostStatus } from './types';
 
-/** What the checkout builds for each system now (one evaluation; no build). */
-export async function wantedSystems(root: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Map<string, string>> {
-  const result = await runNix(
-    ['eval', '--json', '.#nixosConfigurations', '--apply', 'cs: builtins.mapAttrs (n: c: c.config.system.build.toplevel.outPath) cs'],
-    { cwd: root, env, ...(signal ? { signal } : {}) },
-  );
-  if (result.code !== 0) return new Map();
-  try {
-    return new Map(Object.entries(JSON.parse(result.stdout) as Record<string, string>));
-  } catch {
-    return new Map();
-  }
-}
-
-/** git HEAD of the checkout and whether it has uncommitted changes (undefined outside git). */
-export async function checkoutRevision(root: string): Promise<{ revision?: string; dirty?: boolean }> {
-  try {
-    const head = await runProcess('git', ['rev-parse', 'HEAD'], { cwd: root });
-    if (head.code !== 0) return {};
-    const status = await runProcess('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root });
-    return { revision: head.stdout.trim(), dirty: status.stdout.trim().length > 0 };
-  } catch {
-    return {};
-  }
+/** What the checkout builds for each system now (no build; one evaluation, shared with deploys through the cache of outputs.ts). */
+export async function wantedSystems(root: string, options: { env: NodeJS.ProcessEnv; dataDir: string; signal?: AbortSignal }): Promise<Map<string, string>> {
+  const outputs = await evaluatedOutputs(root, { ...options, kinds: new Set(['system']) }).catch(() => undefined);
+  return new Map(Object.entries(outputs?.system ?? {}));
 }
 
 /**
@@ -61,7 +40,7 @@ export async function hostStatus(
       ...(signal ? { signal } : {}),
     });
     session = new HostSession(connection, { kind: 'root' });
-    const probe = await session.script(probeScript, [spec.kind, spec.kind === 'system' ? '/nix/var/nix/profiles/system' : '']);
+    const probe = await session.script(probeScript, [spec.kind, spec.kind === 'system' ? '/nix/var/nix/profiles/system' : '', '', '1']);
     const facts = keyValues(probe.stdout);
     const current = facts.get('current') || undefined;
     let version: { nixosVersion?: string; configurationRevision?: string } = {};

@@ -83,6 +83,16 @@ export class TargetRun {
     this.onChange(this, true);
   }
 
+  /**
+   * The stage's own work is done but the next stage cannot start yet (other hosts' pre-flight,
+   * a free copy slot): close it, so its timing says what it took and the wait shows as a gap.
+   */
+  rest(message?: string): void {
+    this.closeStage('succeeded');
+    if (message !== undefined) this.message = message;
+    this.onChange(this, true);
+  }
+
   update(change: Partial<Pick<TargetRun, 'message' | 'bytesDone' | 'bytesTotal' | 'pathsDone' | 'pathsTotal' | 'checks'>>): void {
     Object.assign(this, change);
     this.onChange(this, false);

@@ -1,4 +1,5 @@
 import { assertNever } from '../contract';
+import { hostKindOf, type TargetRun } from './target-run';
 import type { DeployMode } from './types';
 
 /** What pre-flight read on the host, against what the deploy would put there. */
@@ -32,4 +33,9 @@ export function alreadyUpToDate(mode: DeployMode, outPath: string, host: HostSta
     default:
       return assertNever(mode);
   }
+}
+
+/** What pre-flight read into a system's or home's run. */
+export function hostStateOf(run: Pick<TargetRun, 'spec' | 'currentSystem' | 'currentProfile'>): HostState {
+  return { kind: hostKindOf(run.spec), ...(run.currentSystem ? { current: run.currentSystem } : {}), ...(run.currentProfile ? { profile: run.currentProfile } : {}) };
 }

@@ -9,6 +9,7 @@ import { scanModules, scanTemplates } from './modules';
 import { unsafeNameReason } from './names';
 import { scanSecrets } from './secrets';
 import type { DroidItem, Inventory, InventoryWarning, SystemItem } from './types';
+import { hostKeyFileName, readSystemHostKey } from './host-key';
 
 /** Whether `dir` is in a git work tree (a .git here or in a parent), as nix decides between git+file and path. */
 export function insideGit(dir: string): boolean {
@@ -70,7 +71,10 @@ export function scanInventory(rootInput: string, options: ScanOptions = {}): Inv
     const itemWarnings: InventoryWarning[] = [...meta.warnings, ...deployWarnings];
     const unsafe = unsafeNameReason(entry.name);
     if (unsafe) itemWarnings.push({ severity: 'warning', item, path: entry.path, message: `${entry.path}: ${unsafe}; it is shown but cannot be deployed.` });
+    const key = entry.files.includes(hostKeyFileName) ? readSystemHostKey(root, entry.absolute, entry.path, item) : { warnings: [] };
+    itemWarnings.push(...key.warnings);
     return {
+      ...(key.hostKey ? { hostKey: key.hostKey } : {}),
       name: entry.name,
       path: entry.path,
       system: meta.system,

@@ -1,4 +1,5 @@
 import type { DeployCheck } from './deploy-checks';
+import type { SystemHostKey } from './host-key';
 /**
  * The inventory of a homelab checkout: what the directory scan found, reconciled with
  * the flake's own outputs when nix could evaluate them. This is the shape `fleet
@@ -49,6 +50,8 @@ export interface SystemItem {
   readonly warnings: readonly InventoryWarning[];
   /** Extra files beside the configuration: disko.nix, secrets.yaml, facter.json... */
   readonly files: readonly string[];
+  /** The host key recorded beside it (ssh_host_ed25519_key.pub, written by fleet install). */
+  readonly hostKey?: SystemHostKey;
 }
 
 export type HomeKind = 'base' | 'global' | 'host' | 'droid';

@@ -93,6 +93,8 @@ const defaultConnectTimeoutMs = 10_000;
  */
 export class SshConnection {
   private closed = false;
+  /** The fastest keepalive round trip seen on this connection (see roundTripMs). */
+  private fastestRoundTripMs?: number;
   private constructor(
     private readonly client: Client,
     private readonly hops: readonly Client[],
@@ -193,6 +195,37 @@ export class SshConnection {
       if (options.forwardAgent) this.client.exec(command, forward, done);
       else this.client.exec(command, done);
     });
+  }
+
+  /**
+   * The link's round trip in ms: the fastest of `samples` more keepalive requests and of
+   * every one measured on this connection before. sshd answers them from its own event
+   * loop (no process started on the host, no store lookup); what still inflates a sample
+   * is this process being busy when the answer comes (20 handshakes or copies starting at
+   * once), so a sample taken at a quieter moment keeps counting. Undefined once the
+   * connection is closed, or when this ssh2 has no way to send one.
+   */
+  async roundTripMs(samples = 3): Promise<number | undefined> {
+    if (this.closed) return undefined;
+    // ssh2's own keepalive does exactly this (client.js sendKA); it has no public API for it.
+    const inner = this.client as unknown as { _protocol?: { ping?: () => void }; _callbacks?: ((failed: boolean) => void)[] };
+    for (let i = 0; i < samples; i++) {
+      if (this.closed || typeof inner._protocol?.ping !== 'function' || !Array.isArray(inner._callbacks)) break;
+      const sent = performance.now();
+      const answered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 5000);
+        // Replies come in request order: this callback gets the answer to this ping.
+        inner._callbacks!.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        inner._protocol!.ping!();
+      });
+      if (!answered) break;
+      const ms = performance.now() - sent;
+      this.fastestRoundTripMs = Math.min(this.fastestRoundTripMs ?? ms, ms);
+    }
+    return this.fastestRoundTripMs;
   }
 
   /** Close the connection and its hops. */

@@ -16,14 +16,16 @@ export function checkText(check: DeployCheck): string {
  * The health checks a deploy will run after the switch, per system: meta.json deploy.checks,
  * then "no unit newly failed" for every system. Shown only when the checks apply (switch or test).
  */
-export function DeployChecks({ targets, mode, skip }: { readonly targets: readonly DeployTargetSpec[]; readonly mode: string; readonly skip: boolean }) {
+export function DeployChecks({ targets, mode, skip, reboot = false }: { readonly targets: readonly DeployTargetSpec[]; readonly mode: string; readonly skip: boolean; readonly reboot?: boolean }) {
   const systems = targets.filter((t) => t.kind === 'system');
   if (systems.length === 0) return null;
-  const applies = mode === 'switch' || mode === 'test';
+  const applies = reboot || mode === 'switch' || mode === 'test';
   return (
     <div className="deploy-sheet-checks" data-testid="deploy-sheet-checks" data-skipped={skip || !applies ? 'yes' : 'no'}>
       <div className="muted">
-        Health checks after the switch{skip ? ' (skipped)' : !applies ? ' (only for switch and test)' : ''}; a failed check rolls the host back:
+        {reboot ? 'Health checks once the host is back from its reboot' : 'Health checks after the switch'}
+        {skip ? ' (skipped)' : !applies ? ' (only for switch and test)' : ''}
+        {reboot ? '; a failed check is reported (going back would take another reboot):' : '; a failed check rolls the host back:'}
       </div>
       <ul>
         {systems.map((t) => (

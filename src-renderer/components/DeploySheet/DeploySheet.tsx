@@ -30,6 +30,9 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
   const [canary, setCanary] = useState(false);
   const [keepGoing, setKeepGoing] = useState(true);
   const [runChecks, setRunChecks] = useState(true);
+  // Reboot afterwards: boot mode, then the systems reboot one at a time (fleet deploy --reboot).
+  const [reboot, setReboot] = useState(false);
+  const onlySystems = targets.every((t) => !t.startsWith('home:') && !t.startsWith('droid:'));
   const hasHomes = targets.some((t) => t.startsWith('home:'));
   // Home targets may log in as another user than the home's name (fleet deploy --as).
   const [asUser, setAsUser] = useState('');
@@ -54,7 +57,8 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
 
   const offline = preview?.hosts.filter((h) => !h.online) ?? [];
   const online = preview ? preview.targets.length - offline.length : 0;
-  const rollbackApplies = mode === 'switch' || mode === 'test';
+  // With "Reboot afterwards" the deploy runs in boot mode: no confirm window applies.
+  const rollbackApplies = !reboot && (mode === 'switch' || mode === 'test');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -68,7 +72,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
     setStarting(true);
     useDeployStore
       .getState()
-      .start({ targets, mode, magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}), ...(runChecks ? {} : { skipChecks: true }) })
+      .start({ targets, mode: reboot ? 'boot' : mode, ...(reboot ? { reboot: true } : {}), magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}), ...(runChecks ? {} : { skipChecks: true }) })
       .then((jobId) => {
         onStarted?.(jobId);
         onClose();
@@ -141,17 +145,23 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
           {preview && online > 0 ? (
             <p className="muted deploy-sheet-plan" data-testid="deploy-sheet-plan">
               Build {online === 1 ? 'the configuration' : `${online} configurations`}, copy only the store paths each host lacks, then{' '}
-              {mode === 'dry-activate' ? 'show what activation would change (nothing is changed)' : mode === 'boot' ? 'make it the boot default (active after a reboot)' : `activate it (${mode})`}
-              {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && mode === 'boot' ? '; a failed activation rolls back' : '; no automatic rollback'}.
+              {reboot
+                ? 'make it the boot default and reboot the hosts one at a time, each checked to have booted it'
+                : mode === 'dry-activate'
+                  ? 'show what activation would change (nothing is changed)'
+                  : mode === 'boot'
+                    ? 'make it the boot default (active after a reboot)'
+                    : `activate it (${mode})`}
+              {magicRollback && rollbackApplies ? `; each host rolls back by itself unless confirmed within ${confirmTimeout} s` : magicRollback && (reboot || mode === 'boot') ? '; a failed activation rolls back' : '; no automatic rollback'}.
             </p>
           ) : null}
           {preview && online > 0 ? <DeploySources targets={targets} {...(previewUser ? { asUser: previewUser } : {})} /> : null}
-          {preview ? <DeployChecks targets={preview.targets} mode={mode} skip={!runChecks} /> : null}
+          {preview ? <DeployChecks targets={preview.targets} mode={mode} skip={!runChecks} reboot={reboot} /> : null}
           {preview && diffSlot ? <div className="deploy-sheet-diff">{diffSlot(preview)}</div> : null}
           <div className="deploy-sheet-options">
             <label className="stack">
               <span className="muted">Mode</span>
-              <select className="input" value={mode} onChange={(e) => setMode(e.target.value as DeployRequest['mode'])} data-testid="deploy-mode">
+              <select className="input" value={reboot ? 'boot' : mode} disabled={reboot} onChange={(e) => setMode(e.target.value as DeployRequest['mode'])} data-testid="deploy-mode">
                 <option value="switch">switch: activate now and make it the boot default</option>
                 <option value="boot">boot: make it the boot default only</option>
                 <option value="test">test: activate now, keep the boot default</option>
@@ -169,6 +179,14 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
                 <span className="faint">seconds.</span>
               </label>
             </div>
+            {onlySystems ? (
+              <label className="row">
+                <input type="checkbox" checked={reboot} onChange={(e) => setReboot(e.target.checked)} data-testid="deploy-reboot" />
+                <span>
+                  Reboot afterwards <span className="faint">(boot mode; one host down at a time, waits for each and checks what it booted)</span>
+                </span>
+              </label>
+            ) : null}
             <label className="row">
               <input type="checkbox" checked={runChecks} onChange={(e) => setRunChecks(e.target.checked)} data-testid="deploy-run-checks" />
               <span>Run health checks after the switch</span>

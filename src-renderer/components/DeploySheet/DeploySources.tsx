@@ -25,12 +25,41 @@ function CacheTrust({ t }: { readonly t: TargetCopyPlan }) {
   );
 }
 
+const words = (a: PathAmount | undefined) => (a && a.paths > 0 ? `${formatBytes(a.bytes)} (${a.paths} paths)` : 'nothing');
+
+/** One target's sources as lines, for a narrow pane (the host detail). */
+function CompactSource({ t }: { readonly t: TargetCopyPlan }) {
+  return (
+    <div className="deploy-source-compact stack" data-testid="deploy-source" data-target={t.target} data-source={t.source} data-built-on={t.builtOn}>
+      <div className="row">
+        <CacheTrust t={t} />
+        <span className="muted">{builtWhere(t.builtOn)}</span>
+      </div>
+      {t.closure ? (
+        <dl className="deploy-source-amounts">
+          <dt>On the host</dt>
+          <dd data-testid="source-on-host" data-paths={t.onHost?.paths ?? 0}>{words(t.onHost)}</dd>
+          <dt>From the cache</dt>
+          <dd data-testid="source-cache" data-paths={t.fromCache?.paths ?? 0}>{words(t.fromCache)}</dd>
+          <dt>From the build host</dt>
+          <dd data-testid="source-build-host" data-paths={t.fromBuildHost?.paths ?? 0}>{words(t.fromBuildHost)}</dd>
+          <dt>From here</dt>
+          <dd data-testid="source-here" data-paths={t.fromHere?.paths ?? 0}>{words(t.fromHere)}</dd>
+        </dl>
+      ) : null}
+      <div className="muted" data-testid="source-summary">
+        {t.online ? t.summary : (t.error ?? t.summary)}
+      </div>
+    </div>
+  );
+}
+
 /**
  * Where each host's closure would come from, read before the deploy without changing
  * anything: where it is built, whether the host trusts the homelab's cache (its nix.conf),
  * and what the host has, would fetch from the cache, or get from its build host or here.
  */
-export function DeploySources({ targets, asUser }: { readonly targets: readonly string[]; readonly asUser?: string }) {
+export function DeploySources({ targets, asUser, compact = false }: { readonly targets: readonly string[]; readonly asUser?: string; readonly compact?: boolean }) {
   const [plan, setPlan] = useState<DeployCopyPlan | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const key = `${targets.join(' ')}\0${asUser ?? ''}`;
@@ -51,7 +80,8 @@ export function DeploySources({ targets, asUser }: { readonly targets: readonly 
   return (
     <div className="deploy-sources" data-testid="deploy-sources">
       <div className="muted">
-        Where each closure comes from{plan?.cache ? <> (cache <code>{plan.cache.url}</code>)</> : plan ? ' (no binary cache set)' : ''}:
+        {compact ? 'Binary cache' : 'Where each closure comes from'}
+        {plan?.cache ? <> (cache <code>{plan.cache.url}</code>)</> : plan ? ' (no binary cache set)' : ''}:
       </div>
       {problem ? <div className="notice warn" data-testid="deploy-sources-error">Could not read where the closures would come from: {problem}</div> : null}
       {!plan && !problem ? (
@@ -59,7 +89,8 @@ export function DeploySources({ targets, asUser }: { readonly targets: readonly 
           <span className="spinner" /> Asking each host what it has…
         </div>
       ) : null}
-      {plan ? (
+      {plan && compact ? plan.targets.map((t) => <CompactSource key={t.target} t={t} />) : null}
+      {plan && !compact ? (
         <table className="grid deploy-sources-table">
           <thead>
             <tr>

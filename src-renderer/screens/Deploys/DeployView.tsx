@@ -16,7 +16,7 @@ const tones: Record<string, 'accent' | 'ok' | 'err' | 'warn'> = {
   skipped: 'warn',
   cancelled: 'warn',
 };
-const stageOrder = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm'];
+const stageOrder = ['preflight', 'build', 'copy', 'activate', 'reboot', 'checks', 'confirm'];
 
 function stageFraction(t: TargetProgress): number | undefined {
   if (t.status === 'pending') return 0;
@@ -119,7 +119,11 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
                 <span className={`badge ${tones[t.status] ?? 'warn'}`} data-testid="deploy-host-result">
                   {t.upToDate ? 'up to date' : t.status}
                 </span>
-                {t.message ? <div className={t.status === 'failed' || t.status === 'rolled-back' ? 'error-text' : 'muted'}>{t.message}</div> : null}
+                {t.message ? (
+                  <div className={t.status === 'failed' || t.status === 'rolled-back' ? 'error-text' : 'muted'} data-testid="deploy-host-message">
+                    {t.message}
+                  </div>
+                ) : null}
               </td>
             </tr>
           ))}

@@ -6,7 +6,7 @@ export interface TimelineRow {
   readonly stages: readonly StageTiming[];
 }
 
-const stageNames = ['preflight', 'build', 'copy', 'activate', 'checks', 'confirm', 'rollback'] as const;
+const stageNames = ['preflight', 'build', 'copy', 'activate', 'reboot', 'checks', 'confirm', 'rollback'] as const;
 const failed = new Set(['failed', 'rolled-back', 'cancelled']);
 
 /**

@@ -72,6 +72,17 @@ export function ListScreen<T extends ListItem>(props: ListScreenProps<T>) {
     if (!inventory && !loading && !error) void load();
   }, [inventory, loading, error, load]);
 
+  // `#/<kind>/<name>` selects that item (a tray item or a link opened it).
+  useEffect(() => {
+    const follow = () => {
+      const [, route, detail] = location.hash.split('/');
+      if (route === props.kind && detail) setSelected(decodeURIComponent(detail));
+    };
+    follow();
+    window.addEventListener('hashchange', follow);
+    return () => window.removeEventListener('hashchange', follow);
+  }, [props.kind]);
+
   useEffect(() => {
     const onKey = (event: globalThis.KeyboardEvent) => {
       if (event.key === '/' && !typing(event.target) && !event.ctrlKey && !event.metaKey && !event.altKey) {

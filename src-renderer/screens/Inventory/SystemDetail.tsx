@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { DeployButton, DeploySources } from '../../components/DeploySheet';
+import { RebootButton } from '../../components/RebootSheet';
 import { Icon } from '../../components/Icon';
 import { useAppStore } from '../../stores/app';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -47,7 +48,7 @@ function ClosureSources({ name }: { readonly name: string }) {
       </button>
     );
   }
-  return <DeploySources targets={[name]} />;
+  return <DeploySources targets={[name]} compact />;
 }
 
 /** Everything known about one NixOS host, and its deploy target editor. */
@@ -68,6 +69,7 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
             Install…
           </button>
         ) : null}
+        <RebootButton targets={[system.name]} disabled={Boolean(system.deploy.refused)} />
         <DeployButton targets={[system.name]} label="Deploy" disabled={Boolean(system.deploy.refused)} />
       </header>
       {installing ? <InstallWizard system={system} onClose={() => setInstalling(false)} /> : null}
@@ -112,6 +114,20 @@ export function SystemDetail({ system, inventory }: { readonly system: SystemIte
         <Field label="Files">
           {system.files.length === 0 ? <span className="muted">—</span> : <span className="mono">{system.files.join('  ')}</span>}
         </Field>
+        {system.hostKey ? (
+          <Field label="Host key">
+            <div className="mono" data-testid="system-host-key">
+              {system.hostKey.fingerprint}
+            </div>
+            <div className="faint">{system.hostKey.file}</div>
+            <div>
+              <span className="muted">age recipient (.sops.yaml): </span>
+              <span className="mono" data-testid="system-age-recipient">
+                {system.hostKey.ageRecipient}
+              </span>
+            </div>
+          </Field>
+        ) : null}
         <Field label="Closure from">
           <ClosureSources name={system.name} />
         </Field>

@@ -1,6 +1,7 @@
 import { memo, useEffect } from 'react';
 import type { Inventory, SystemItem } from '../../../src-main/core/api';
 import { DeployButton } from '../../components/DeploySheet';
+import { RebootButton } from '../../components/RebootSheet';
 import { Icon } from '../../components/Icon';
 import { useShallow } from 'zustand/react/shallow';
 import { useHostStatusStore } from '../../stores/host-status';
@@ -129,6 +130,7 @@ const systemActions = (picked: readonly SystemRow[], all: readonly SystemRow[]) 
     <>
       <AddButton kind="system" />
       <CheckHostsButton names={deployable(all)} />
+      {picked.length > 0 ? <RebootButton targets={targets} label={`Reboot ${targets.length}`} disabled={targets.length === 0} /> : null}
       {picked.length > 0 ? <DeployButton targets={targets} label={`Deploy ${targets.length}`} disabled={targets.length === 0} /> : <OutOfDateDeploy names={deployable(all)} />}
     </>
   );

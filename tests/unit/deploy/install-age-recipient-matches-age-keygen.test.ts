@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bech32 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
-import { ageRecipientOf } from '../../../src-main/core/deploy/install/age-recipient';
+import { ageRecipientOf } from '../../../src-main/core/ssh/age-recipient';
 
 /** The 32-byte seed of an unencrypted OpenSSH ed25519 private key file. */
 function seedOf(privateKeyFile: string): Uint8Array {

@@ -108,12 +108,32 @@ describe('tray and notifications are a pure function of the events', () => {
 });
 
 describe('tray: hosts that need a reboot', () => {
-  it('lists them from the last status check, as an item that only informs', () => {
+  it('lists them from the last status check, one item per host that opens it', () => {
     const host = (target: string, needsReboot: boolean, online = true) => ({ target, host: target, online, needsReboot, checkedAt: 1 });
     const { state } = run([{ type: 'deploy.hosts', hosts: [host('moonlight', true), host('zephyrus', false), host('docker-node', true, false)] }]);
     expect(state.needsReboot).toEqual(['moonlight']);
-    expect(trayMenu(state, true)).toContainEqual({ id: 'reboot-needed', label: 'Reboot needed: moonlight', enabled: false });
+    expect(trayMenu(state, true)).toContainEqual({ id: 'host:moonlight', label: 'Reboot needed: moonlight', enabled: true });
     const after = run([{ type: 'deploy.hosts', hosts: [host('moonlight', false)] }], state);
-    expect(trayMenu(after.state, true).map((i) => i.id)).not.toContain('reboot-needed');
+    expect(trayMenu(after.state, true).map((i) => i.id)).not.toContain('host:moonlight');
+  });
+
+  it('names at most five hosts and counts the rest', () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const { state } = run([{ type: 'deploy.hosts', hosts: names.map((target) => ({ target, host: target, online: true, needsReboot: true, checkedAt: 1 })) }]);
+    const items = trayMenu(state, true).filter((i) => i.label.startsWith('Reboot needed'));
+    expect(items.map((i) => i.id)).toEqual(['host:a', 'host:b', 'host:c', 'host:d', 'host:e', 'reboot-needed-more']);
+    expect(items.at(-1)).toEqual({ id: 'reboot-needed-more', label: 'Reboot needed: 2 more hosts', enabled: false });
+  });
+});
+
+describe('tray: a reboot', () => {
+  it('announces a reboot as one, and a host back on its boot default no longer needs a reboot', () => {
+    const host = (target: string) => ({ target, host: target, online: true, needsReboot: true, checkedAt: 1 });
+    const { state } = run([{ type: 'deploy.hosts', hosts: [host('moonlight'), host('zephyrus')] }]);
+    const back = { target: 'moonlight', host: 'moonlight', status: 'succeeded' as const, stages: [], reboot: { requestedAt: 1, lastSeenAt: 1, backAt: 2, result: 'came-back' as const } };
+    const lost = { target: 'zephyrus', host: 'zephyrus', status: 'failed' as const, message: 'did not come back within 30 s', stages: [], reboot: { requestedAt: 1, lastSeenAt: 1, downAt: 2, result: 'not-back' as const } };
+    const after = reduceTray(state, { type: 'deploy.finished', deployId: 'd', jobId: 'j', status: 'failed', outcomes: [back, lost], reboot: 'only' });
+    expect(after.notifications[0]).toMatchObject({ title: 'Reboot failed', body: '1 rebooted; zephyrus failed (did not come back within 30 s)' });
+    expect(after.state.needsReboot).toEqual(['zephyrus']);
   });
 });

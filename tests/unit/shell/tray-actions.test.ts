@@ -17,6 +17,13 @@ describe('tray menu items map to shell actions', () => {
     expect(trayAction('deploy-out-of-date', state)).toEqual({ kind: 'deploy', targets: ['moonlight', 'zephyrus'] });
     expect(trayAction('deploy-out-of-date', initialTrayState)).toEqual({ kind: 'none' });
   });
+
+  it('"Reboot needed: <host>" opens that host, only for hosts the menu was drawn with', () => {
+    const state = { ...initialTrayState, needsReboot: ['moonlight'] };
+    expect(trayAction('host:moonlight', state)).toEqual({ kind: 'open-host', target: 'moonlight' });
+    expect(trayAction('host:zephyrus', state)).toEqual({ kind: 'none' });
+    expect(trayAction('host:moonlight', initialTrayState)).toEqual({ kind: 'none' });
+  });
 });
 
 describe('"deploy all out-of-date" from the tray', () => {

@@ -15,7 +15,7 @@ import { sshSessions } from '../../ssh/sessions';
 import { formatBytes } from '../../../shared/units';
 import { copyClosure } from '../copy-closure';
 import { HostSession } from '../host-session';
-import { ageRecipientOf } from './age-recipient';
+import { ageRecipientOf } from '../../ssh/age-recipient';
 import { installableDisks, type HardwareFacts } from './hardware-facts';
 import { diskoDevices } from './hardware-files';
 import { currentSystemScript, diskoRunScript, installIntoMntScript } from './install-scripts';

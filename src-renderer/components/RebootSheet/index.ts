@@ -1,0 +1,2 @@
+export { RebootButton, type RebootButtonProps } from './RebootButton';
+export { RebootSheet, type RebootSheetProps } from './RebootSheet';
