@@ -15,6 +15,13 @@ const onlySshLayer = {
   message: 'Only src-main/core/ssh opens SSH: use sshSessions(ctx).open(...) (core/ssh/sessions.ts) and the types of core/ssh/connection.ts.',
 };
 
+// One process runner: every local program starts through core/process (argument arrays, own
+// process group, tree killed on cancel, bounded output, errors reported).
+const oneProcessRunner = ['child_process', 'node:child_process'].map((name) => ({
+  name,
+  message: 'Only src-main/core/process starts programs: use runProcess/spawnProcess (core/process/run.ts) or startProgram (core/process/start.ts).',
+}));
+
 // Domains depend one way: a lower one never imports a higher one (docs/ARCHITECTURE.md).
 const domainLevels = [['ssh', 'process'], ['nix', 'git'], ['homelab', 'closure'], ['android'], ['deploy']];
 // No exceptions: a verb that needs a higher domain lives in that domain (or is passed in by core.ts).
@@ -28,7 +35,7 @@ const domainOrder = domainLevels.flat().map((domain) => ({
     'no-restricted-imports': [
       'error',
       {
-        paths: domain === 'ssh' ? coreUiOrNetwork : [...coreUiOrNetwork, onlySshLayer],
+        paths: [...coreUiOrNetwork, ...(domain === 'ssh' ? [] : [onlySshLayer]), ...(domain === 'process' ? [] : oneProcessRunner)],
         patterns: [
           ...coreFrontEnds,
           ...higherThan(domain).map((higher) => ({
@@ -67,20 +74,20 @@ export default tseslint.config(
     files: ['src-main/core/**/*.ts'],
     ignores: ['src-main/core/ssh/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [...coreUiOrNetwork, onlySshLayer], patterns: coreFrontEnds }],
+      'no-restricted-imports': ['error', { paths: [...coreUiOrNetwork, onlySshLayer, ...oneProcessRunner], patterns: coreFrontEnds }],
     },
   },
   {
     files: ['src-main/core/ssh/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: coreUiOrNetwork, patterns: coreFrontEnds }],
+      'no-restricted-imports': ['error', { paths: [...coreUiOrNetwork, ...oneProcessRunner], patterns: coreFrontEnds }],
     },
   },
   {
     files: ['src-main/**/*.ts'],
     ignores: ['src-main/core/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [onlySshLayer] }],
+      'no-restricted-imports': ['error', { paths: [onlySshLayer, ...oneProcessRunner] }],
     },
   },
   {
@@ -93,7 +100,13 @@ export default tseslint.config(
           paths: [
             { name: 'electron', message: 'The renderer talks to the core only through client.ts (window.fleet or the WebSocket).' },
           ],
-          patterns: [{ group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' }],
+          patterns: [
+            { group: ['node:*'], message: 'The renderer runs in a browser sandbox: no Node modules.' },
+            {
+              group: ['**/src-main/core/*', '!**/src-main/core/api', '**/src-main/core/*/**', '**/src-main/shell/**', '**/src-main/cli/**', '**/src-main/server/**'],
+              message: 'The renderer imports from src-main only types from src-main/core/api.ts (re-export what it needs there) and src-main/shared/.',
+            },
+          ],
         },
       ],
     },

@@ -82,6 +82,7 @@ export type { ClosureDiffReport } from './closure/report';
 export type { PackageDiff } from './closure/types';
 export type { DeployPreview, DeployTargetSpec, DeployCopyPlan, TargetCopyPlan, PathAmount, CacheInfo, HostCacheTrust } from './deploy/contract';
 export type { DeployRecord, HostStatus, TargetOutcome, RebootReport } from './deploy/types';
+export type { Disk, HardwareFacts, InstallResult } from './deploy/install/contract';
 export type { ChangedFileSummary, FileDiff, WorkingChanges } from './git/file-diff';
 export type { LockDiff } from './git/lock-diff';
 export type { SinceDeployedReport } from './deploy/since-deployed';

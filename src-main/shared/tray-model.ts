@@ -35,7 +35,7 @@ export const initialTrayState: TrayState = { status: 'idle', tooltip: 'Homelab F
 /** Kinds whose end is announced by the richer `deploy.finished` event instead of `job.status`. */
 const deployKinds = new Set(['deploy', 'rollback', 'reboot']);
 
-const notifyKinds = new Set(['deploy', 'droid-rollback', 'build', 'rollback', 'reboot', 'flake-check']);
+const notifyKinds = new Set(['deploy', 'build', 'rollback', 'reboot', 'flake-check']);
 
 /**
  * The tray's state after one event: a pure function of the job events, so every

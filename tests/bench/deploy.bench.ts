@@ -303,7 +303,8 @@ async function deployPhase(names: readonly string[], model: HostModel): Promise<
   try {
     let stages = '';
     const cost = await measured(world, async () => {
-      const { job, record } = await world.deploy({ targets: ['all'], parallel: 8 });
+      // The bench's hosts by name: the example homelab may hold systems that have no lab host here (tv-box).
+      const { job, record } = await world.deploy({ targets: [...names], parallel: 8 });
       if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
       stages = stageMedians(record?.outcomes ?? []) + milestones(record);
     });

@@ -1,7 +1,8 @@
 // Deploying flake/'s droid to an EMULATED phone (tests/harness/phone) through the real adb
 // server, built on the phone: deploy, edit and deploy again (a new generation), roll back, and
 // an unplug in the middle of a deploy that is reported from what the phone shows after
-// reconnecting. Built on this computer: droid-deploy-build-here.test.ts.
+// reconnecting. Rolling back is a run of the same pipeline (deploy.rollback / droid.rollback).
+// Built on this computer: droid-deploy-build-here.test.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import type { DeployRecord } from '../../src-main/core/deploy/types';
 import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
 import type { SinceDeployedReport } from '../../src-main/core/deploy/since-deployed';
+import { initialTrayState, reduceTray, type NotificationSpec } from '../../src-main/shared/tray-model';
 
 const repo = resolve(import.meta.dirname, '../..');
 
@@ -98,6 +100,51 @@ describe('droid deploy to an emulated phone over adb', () => {
     expect(back.result).toMatchObject({ before: 2, after: 1 });
     const tzBack = await lab.phone.runInApp(['cat', '.nix-on-droid/etc/timezone']);
     expect(tzBack.output.trim()).toBe('Europe/Berlin');
+  });
+
+  it('rolls the emulated phone back and forth through the one deploy pipeline: history, deploy.* events and the tray, like a host rollback', async () => {
+    const events: FleetEvent[] = [];
+    const off = lab.world.core.subscribe((event) => events.push(event));
+    // To a chosen generation with the host command (deploy.rollback, target droid:<name>)...
+    const forward = await lab.world.job('deploy.rollback', { target: 'droid:soriphoono', generation: 2, phone: { serial: lab.phone.serial, identityFile: lab.world.key } });
+    // ...and back to the previous one with the droid alias (what `fleet droid rollback` and the Droids screen run).
+    const back = await lab.world.job('droid.rollback', { droid: 'soriphoono', serial: lab.phone.serial, identityFile: lab.world.key });
+    off();
+    expect(forward.error).toBeUndefined();
+    expect(forward).toMatchObject({ kind: 'rollback', status: 'succeeded', targets: ['droid:soriphoono'] });
+    expect(back).toMatchObject({ kind: 'rollback', status: 'succeeded', targets: ['droid:soriphoono'] });
+    expect(back.result).toMatchObject({ droid: 'soriphoono', before: 2, after: 1, route: { kind: 'adb', serial: lab.phone.serial } });
+    expect((await lab.phone.runInApp(['cat', '.nix-on-droid/etc/timezone'])).output.trim()).toBe('Europe/Berlin');
+    expect((await lab.phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid'])).output.trim()).toBe('nix-on-droid-1-link');
+
+    for (const [job, from, to] of [[forward, 1, 2], [back, 2, 1]] as const) {
+      expect(events.find((e) => e.type === 'deploy.started' && e.jobId === job.id)).toMatchObject({ targets: ['droid:soriphoono'] });
+      const finished = events.find((e) => e.type === 'deploy.finished' && e.jobId === job.id);
+      expect(finished).toMatchObject({ status: 'succeeded', outcomes: [{ target: 'droid:soriphoono', status: 'succeeded', previousGeneration: from, generation: to, message: `rolled back to generation ${to}` }] });
+      // In the deploy history like any deploy: pre-flight (the phone's lock) and activate, nothing built or copied.
+      const record = (await lab.world.core.invoke('deploy.get', { id: job.id })) as DeployRecord;
+      expect(record.status).toBe('succeeded');
+      expect(record.outcomes[0]!.stages.map((stage) => stage.name)).toEqual(['preflight', 'activate']);
+    }
+    // The tray announces it as it does a host's rollback: from deploy.finished, once.
+    let tray = initialTrayState;
+    const notes: NotificationSpec[] = [];
+    for (const event of events) {
+      const next = reduceTray(tray, event);
+      tray = next.state;
+      notes.push(...next.notifications);
+    }
+    expect(notes.filter((n) => n.jobId === back.id)).toEqual([{ title: 'Deploy finished', body: '1 deployed', jobId: back.id, urgent: false }]);
+    expect(tray.recent.find((j) => j.id === back.id)).toMatchObject({ kind: 'rollback', status: 'succeeded' });
+    // The phone's lock was taken and given back: nothing is left behind for the next deploy.
+    expect((await lab.phone.runInApp(['sh', '-c', 'test -e .cache/homelab-fleet/lock && echo held || echo free'])).output.trim()).toBe('free');
+  });
+
+  it('refuses to roll a phone back past its first generation, and says which ones it has', async () => {
+    const info = await lab.world.job('deploy.rollback', { target: 'droid:soriphoono', phone: { serial: lab.phone.serial, identityFile: lab.world.key } });
+    expect(info.status).toBe('failed');
+    expect(info.error?.message).toMatch(/has no generation before 1 \(generations: 1, 2\)/);
+    expect((await lab.phone.runInApp(['readlink', '/nix/var/nix/profiles/nix-on-droid'])).output.trim()).toBe('nix-on-droid-1-link');
   });
 
   it('reports a build failure on the phone with the log tail and keeps the generation', async () => {

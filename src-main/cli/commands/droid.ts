@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
 import { reportDeploy } from './deploy';
+import { parseGeneration } from './rollback';
 import { printJson } from '../output';
-import type { AndroidDevice, DroidDeployResult, SetupReport } from '../../core/android/types';
+import type { AndroidDevice, SetupReport } from '../../core/android/types';
 import type { JobInfo } from '../../core/jobs/types';
 import { FleetError } from '../../core/contract';
 
@@ -135,12 +136,13 @@ export function registerDroid(program: Command): void {
       }
     });
 
-  withRoute(droid.command('rollback <droid>').description('roll the phone back to its previous Nix-on-Droid generation'))
-    .action(async (name: string, opts: RouteOptions, command: Command) => {
+  withRoute(droid.command('rollback <droid>').description('roll the phone back to its previous Nix-on-Droid generation (the same rollback as `fleet rollback droid:<droid>`)'))
+    .option('--to <generation>', 'the generation number to switch to', parseGeneration)
+    .action(async (name: string, opts: RouteOptions & { to?: number }, command: Command) => {
       const session = openSession(command.optsWithGlobals<GlobalOptions>());
       try {
-        const info = await runJob(session.core, 'droid.rollback', { droid: name, ...routeInput(opts) }, { acceptNewHostKeys: opts.acceptNewHostKeys });
-        finish(info, opts.json, (r: DroidDeployResult) => `Rolled back ${r.droid}: generation ${r.before ?? '?'} -> ${r.after ?? '?'}`);
+        const info = await runJob(session.core, 'droid.rollback', { droid: name, ...(opts.to ? { generation: opts.to } : {}), ...routeInput(opts) }, { acceptNewHostKeys: opts.acceptNewHostKeys });
+        process.exitCode = await reportDeploy(session, info, Boolean(opts.json));
       } finally {
         await session.close();
       }

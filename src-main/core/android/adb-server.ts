@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as adbkit from '@devicefarmer/adbkit';
 import type { Client } from '@devicefarmer/adbkit';
@@ -8,6 +7,7 @@ import type { Client } from '@devicefarmer/adbkit';
 // adbkit is CommonJS: Node's ESM loader exposes it only as `default`; bundlers as named exports.
 const Adb: typeof adbkit.Adb = (adbkit as { Adb?: typeof adbkit.Adb }).Adb ?? (adbkit as unknown as { default: { Adb: typeof adbkit.Adb } }).default.Adb;
 import { FleetError } from '../contract';
+import { runProcess } from '../process/run';
 
 /** Where the adb server is and which adb program starts it. */
 export interface AdbServerAddress {
@@ -62,34 +62,25 @@ export function adbMissingError(): FleetError {
   });
 }
 
-/** Run the adb program with an argument array; resolves with its output, never throws on exit codes. */
-export function runAdb(
+/**
+ * Run the adb program with an argument array through the one process runner; resolves with
+ * its output whatever the exit code. An adb that does not answer within `timeoutMs` (default
+ * 30 s) is stopped and reported as FleetError('timeout').
+ */
+export async function runAdb(
   address: AdbServerAddress,
   args: readonly string[],
   options: { input?: string; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const bin = address.bin;
-  if (!bin) return Promise.reject(adbMissingError());
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-P', String(address.port), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
-    const onAbort = () => child.kill('SIGKILL');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+  if (!bin) throw adbMissingError();
+  const result = await runProcess(bin, ['-P', String(address.port), ...args], {
+    stdin: options.input ?? '',
+    timeoutMs: options.timeoutMs ?? 30_000,
+    killGraceMs: 500,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
+  return { code: result.code ?? 1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Does anything listen on the adb server's address? (Asking adbkit would start a server itself.) */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { job, query, type CommandSpec } from '../contract';
-import type { AndroidDevice, DeviceList, DroidDeployResult, DroidGeneration, SetupReport } from './types';
+import type { AndroidDevice, DeviceList, DroidGeneration, SetupReport } from './types';
 
 const serial = z
   .string()
@@ -70,10 +70,6 @@ export const androidCommands = {
         identityFile: identityFile.optional(),
       })
       .strict(),
-  ),
-  'droid.rollback': job<DroidDeployResult>()(
-    "Roll a droid back to its previous Nix-on-Droid generation (`nix-on-droid rollback`).",
-    z.object({ droid: droidName, ...phoneRoute }).strict(),
   ),
   'droid.generations': query<readonly DroidGeneration[]>()(
     "The phone's Nix-on-Droid generations.",

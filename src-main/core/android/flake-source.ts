@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FleetError } from '../contract';
-import { runProcess, spawnProcess } from '../nix/process-tree';
+import { runProcess, spawnProcess } from '../process/run';
 
 /** The flake source sent to the phone, as a tar stream. */
 export interface FlakeSource {

@@ -4,11 +4,10 @@ import type { HandlersFor } from '../handlers';
 import { adbService } from './adb-service';
 import { runAdb } from './adb-server';
 import type { androidCommands, PhoneRouteInput } from './contract';
-import { currentGeneration, parseGenerations } from './generations';
+import { phoneGenerations } from './phone-generations';
 import { openPhoneSession, resolveRoute } from './phone-session';
 import { setupPhone } from './setup';
 import { droidConfigFile } from './sshd-module';
-import type { DroidDeployResult } from './types';
 
 /** The droid must exist in the open checkout (droids/<name>), so a typo fails at once. */
 function requireDroid(ctx: CoreContext, droid: string): void {
@@ -91,43 +90,12 @@ export function androidHandlers(ctx: CoreContext): HandlersFor<typeof androidCom
       };
     },
 
-    'droid.rollback': async (input) => {
-      requireDroid(ctx, input.droid);
-      const route = await resolveRoute(ctx, adb(), input.droid, input);
-      return {
-        spec: { kind: 'droid-rollback', title: `Roll back droid ${input.droid}`, targets: [input.droid] },
-        run: async (job): Promise<DroidDeployResult> => {
-          const session = await openPhoneSession(ctx, adb(), route, login(input), { signal: job.signal, jobId: job.id });
-          try {
-            const before = await currentGeneration(session, job.signal);
-            if (before === undefined) throw new FleetError('no-generation', 'The phone has no Nix-on-Droid generation to roll back from.');
-            job.log(`The phone is on generation ${before}; rolling back...`, 'info', input.droid);
-            const result = await session.connection.exec(['nix-on-droid', 'rollback'], {
-              signal: job.signal,
-              onStdoutLine: (line) => line && job.log(line, 'stdout', input.droid),
-              onStderrLine: (line) => line && job.log(line, 'stderr', input.droid),
-            });
-            const after = await currentGeneration(session, job.signal);
-            if (result.code !== 0) {
-              throw new FleetError('rollback-failed', `nix-on-droid rollback failed (exit ${result.code ?? 'lost'}); the phone is on generation ${after ?? 'unknown'}.\n${(result.stderr || result.stdout).trim().split('\n').slice(-10).join('\n')}`);
-            }
-            job.log(`The phone is now on generation ${after ?? 'unknown'}.`, 'info', input.droid);
-            return { droid: input.droid, route, before, ...(after !== undefined ? { after } : {}) };
-          } finally {
-            session.close();
-          }
-        },
-      };
-    },
-
     'droid.generations': async (input) => {
       requireDroid(ctx, input.droid);
       const route = await resolveRoute(ctx, adb(), input.droid, input);
       const session = await openPhoneSession(ctx, adb(), route, login(input));
       try {
-        const result = await session.run(['nix-on-droid', 'generations']);
-        if (result.code !== 0) throw new FleetError('failed', `nix-on-droid generations failed: ${(result.stderr || result.stdout).trim()}`);
-        return parseGenerations(result.stdout);
+        return await phoneGenerations(session);
       } finally {
         session.close();
       }

@@ -1,5 +1,5 @@
 import { FleetError } from '../contract';
-import { spawnProcess } from '../nix/process-tree';
+import { spawnProcess } from '../process/run';
 import { queryPathInfo } from '../nix/path-info';
 import { requireNixStore } from '../nix/runner';
 import { droidProfile } from './generations';

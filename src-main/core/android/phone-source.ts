@@ -4,6 +4,7 @@ import { deviceShell } from './device-shell';
 import { packFlakeSource } from './flake-source';
 import type { PhoneSession } from './phone-session';
 import { pushStream } from './push-source';
+import { formatBytes } from '../../shared/units';
 
 /** Unpack a tar (a file on the phone, or "-" for stdin) into the source dir, replacing it whole. */
 const unpackScript = `set -e
@@ -49,7 +50,7 @@ export async function sendFlakeSource(
       const tarball = `/data/local/tmp/fleet-${droid}.tar`;
       const bytes = await pushStream(device, source.tar, tarball, { signal: options.signal, ...(options.onBytes ? { onBytes: options.onBytes } : {}) });
       await source.done;
-      options.log(`Sent ${(bytes / 1024).toFixed(0)} KiB to ${tarball}.`, 'info');
+      options.log(`Sent ${formatBytes(bytes)} to ${tarball}.`, 'info');
       const unpacked = await session.run(['sh', '-c', unpackScript, 'sh', sourceDir, tarball], options.signal);
       await deviceShell(device, ['rm', '-f', tarball], { signal: options.signal }).catch(() => undefined);
       if (unpacked.code !== 0) throw unpackError(unpacked.stderr || unpacked.stdout, unpacked.lost);

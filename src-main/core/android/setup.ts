@@ -12,6 +12,7 @@ import { loginPublicKey } from '../ssh/auth';
 import { openPhoneSession } from './phone-session';
 import { readAppScreen, type AppScreen } from './phone-ui';
 import { pushStream } from './push-source';
+import { formatBytes } from '../../shared/units';
 import { typedSshAccessCommand } from './ssh-access';
 import { proposeSshdModule } from './sshd-module';
 import type { SetupReport, SetupStep, SetupStepId } from './types';
@@ -238,7 +239,7 @@ async function installApk(device: DeviceClient, apkPath: string, job: JobContext
     throw new FleetError('invalid-input', `Cannot read the APK ${apkPath}.`);
   }
   const remote = '/data/local/tmp/fleet-nix-on-droid.apk';
-  job.log(`Sending ${apkPath} (${(size / 1048576).toFixed(1)} MiB) to the phone...`, 'info');
+  job.log(`Sending ${apkPath} (${formatBytes(size)}) to the phone...`, 'info');
   await pushStream(device, fs.createReadStream(apkPath), remote, {
     signal: job.signal,
     onBytes: (bytes) => job.progress({ label: 'Installing Nix-on-Droid', fraction: Math.min(1, bytes / Math.max(1, size)) * 0.9 }),

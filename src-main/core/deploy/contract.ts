@@ -128,15 +128,21 @@ export const deployCommands = {
     z.object({ targets: z.array(selector).min(1, 'name at least one target'), asUser: loginName.optional() }).strict(),
   ),
   'deploy.rollback': job<DeployResult>()(
-    'Switch a host back to an earlier generation of its profile (default: the one before the current).',
+    'Switch a host, home or droid back to an earlier generation of its profile (default: the one before the current); a deploy run like any other (history, deploy.* events).',
     z
       .object({
         target: selector,
         generation: z.number().int().min(1).optional(),
         confirmTimeoutSeconds: z.number().int().min(2).max(600).optional(),
         magicRollback: z.boolean().optional(),
+        /** For a droid target: the phone (default: the one connected phone linked to the droid). */
+        phone: z.object(phoneRoute).strict().optional(),
       })
       .strict(),
+  ),
+  'droid.rollback': job<DroidDeployJobResult>()(
+    'Roll a droid back to its previous Nix-on-Droid generation (or `generation`): the same run as `deploy.rollback` with target droid:<name>.',
+    z.object({ droid: droidName, generation: z.number().int().min(1).optional(), ...phoneRoute }).strict(),
   ),
   'changes.sinceDeployed': job<SinceDeployedReport>()(
     'For a system: the revision it runs (read over SSH, else from the deploy history), the commits since, and the changed files that affect it. For a droid (host "droid:<name>"): the revision of its last successful deploy.',

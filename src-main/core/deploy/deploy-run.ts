@@ -10,7 +10,8 @@ import { pushFromBuildHost } from './push-from-build-host';
 import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { CacheContents } from './cache-contents';
 import { SharedClosures } from './copy-closure';
-import { droidActivate, droidCopy, droidPreflight, releaseDroid } from './droid-stages';
+import { phoneGenerations } from '../android/phone-generations';
+import { droidActivate, droidCopy, droidPreflight, droidSwitchGeneration, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
 import type { DeployService } from './service';
 import type { TrackedState } from '../git/tracked-state';
@@ -153,15 +154,19 @@ export async function runDeploy(
       env.cacheContents = new CacheContents(options.cache.location, service, { jobId: job.id, signal: job.signal });
       await chooseSubstitution(env, runs, options.cache);
     }
-    // A phone that builds its own configuration does so while activating: nothing to build here.
-    const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
-    if (options.reboot?.only) for (const run of ready) bootDefault(run);
-    else if (options.rollbackTo !== undefined) await Promise.all(ready.map((run) => pickGeneration(env, run, options.rollbackTo!)));
-    else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
+    if (options.rollbackTo !== undefined) {
+      // A rollback builds nothing: every target (a phone too) switches to a generation it has.
+      await Promise.all(runs.filter((r) => !r.done).map((run) => pickGeneration(env, run, options.rollbackTo!)));
+    } else {
+      // A phone that builds its own configuration does so while activating: nothing to build here.
+      const ready = runs.filter((r) => !r.done && !buildsOnPhone(r));
+      if (options.reboot?.only) for (const run of ready) bootDefault(run);
+      else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
+    }
     const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && !r.spec.buildHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
     if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
     try {
-      await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || buildsOnPhone(r))), options);
+      await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || r.toGeneration !== undefined || buildsOnPhone(r))), options);
     } finally {
       // Hosts not back in time were watched while the others went on; that ends now.
       othersDone.abort();
@@ -240,6 +245,7 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
 
 /** One target after the build: copy, activate (and reboot when asked), or only the reboot. Ends the target. */
 async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
+  if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return droidSwitchGeneration(env, run, run.toGeneration);
   if (run.spec.kind === 'droid') {
     await droidCopy(env, run);
     if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
@@ -287,23 +293,29 @@ function buildsOnPhone(run: TargetRun): boolean {
 /** For a manual rollback: find the generation to go back to and its store path. */
 async function pickGeneration(env: DeployEnv, run: TargetRun, wanted: number | 'previous'): Promise<void> {
   try {
-    if (run.spec.kind === 'droid') throw new FleetError('invalid-input', `Roll a droid back with \`fleet droid rollback ${run.spec.config}\`.`);
-    const generations = await listGenerations(run.session!, run.spec.kind);
+    // A phone's listing has no store paths: its generation number is all switch-generation needs.
+    const generations: readonly { readonly number: number; readonly current: boolean; readonly path?: string }[] =
+      run.spec.kind === 'droid' ? await phoneGenerations(run.phone!, env.job.signal) : await listGenerations(run.session!, run.spec.kind);
     const current = generations.find((g) => g.current);
-    const target =
-      wanted === 'previous'
-        ? generations.find((g) => current !== undefined && g.number < current.number)
-        : generations.find((g) => g.number === wanted);
+    const target = generationToRollBackTo(generations, wanted);
     if (!target) {
-      const known = generations.map((g) => g.number).join(', ') || 'none';
+      const known = generations.map((g) => g.number).sort((a, b) => a - b).join(', ') || 'none';
       throw new FleetError('not-found', wanted === 'previous' ? `${run.spec.host} has no generation before ${current?.number ?? '?'} (generations: ${known}).` : `${run.spec.host} has no generation ${wanted} (generations: ${known}).`);
     }
-    run.outPath = target.path;
+    if (target.path) run.outPath = target.path;
     run.toGeneration = target.number;
-    logFor(env, run)(`rolling back to generation ${target.number}: ${target.path}`, 'info');
+    logFor(env, run)(`rolling back to generation ${target.number}${target.path ? `: ${target.path}` : ''}`, 'info');
   } catch (error) {
     run.finish('failed', toWireError(error).message);
   }
+}
+
+/** The generation a rollback goes to: `wanted`, or the newest one older than the current. */
+export function generationToRollBackTo<G extends { readonly number: number; readonly current: boolean }>(generations: readonly G[], wanted: number | 'previous'): G | undefined {
+  if (wanted !== 'previous') return generations.find((g) => g.number === wanted);
+  const current = generations.find((g) => g.current);
+  if (!current) return undefined;
+  return generations.filter((g) => g.number < current.number).sort((a, b) => b.number - a.number)[0];
 }
 
 /** The job's progress: one entry per target plus an overall fraction. */

@@ -4,6 +4,7 @@ import { activateOnPhone, copyToPhone } from '../android/laptop-build';
 import { openPhoneSession, resolveRoute, type PhoneSession } from '../android/phone-session';
 import { phoneSourceDir, sendFlakeSource } from '../android/phone-source';
 import { switchOnPhone } from '../android/phone-switch';
+import { switchPhoneGeneration } from '../android/phone-generations';
 import type { PhoneRouteInput } from '../android/contract';
 import type { PhoneRoute } from '../android/types';
 import { FleetError, toWireError } from '../contract';
@@ -146,6 +147,17 @@ export async function droidActivate(env: DeployEnv, run: TargetRun): Promise<voi
   if (switched.after !== undefined) run.generation = switched.after;
   const same = switched.after === undefined || (before !== undefined && switched.after <= before);
   return run.finish('succeeded', same ? `unchanged: stays on generation ${switched.after ?? 'none'}` : `activated generation ${switched.after}${switched.reconnected ? ' (confirmed after reconnecting)' : ''}`);
+}
+
+/** A rollback's activate: switch the phone to an existing generation (nothing is built or copied). Ends the target. */
+export async function droidSwitchGeneration(env: DeployEnv, run: TargetRun, generation: number): Promise<void> {
+  const log = logFor(env, run);
+  run.enter('activate', `nix-on-droid switch-generation ${generation}`);
+  const after = await switchPhoneGeneration(run.phone!, generation, { signal: env.job.signal, log });
+  log(`The phone is now on generation ${after ?? 'none'}.`, 'info');
+  if (after !== undefined) run.generation = after;
+  if (after !== generation) throw new FleetError('rollback-failed', `nix-on-droid switch-generation ${generation} left the phone on generation ${after ?? 'none'}.`);
+  return run.finish('succeeded', `rolled back to generation ${generation}`);
 }
 
 /** Release the phone's lock (best effort, over a new connection when the old one dropped) and close its session. */

@@ -40,6 +40,26 @@ function routeInput(phone: PhoneOptions): PhoneRouteInput {
   return { ...(phone.serial ? { serial: phone.serial } : {}), ...(phone.host ? { host: phone.host } : {}), ...(phone.port ? { port: phone.port } : {}) };
 }
 
+/** deploy.rollback's input, as its handler gets it. */
+type RollbackInput = Parameters<HandlersFor<typeof deployCommands>['deploy.rollback']>[0];
+
+/** What `droid.deploy` and `droid.rollback` finish with: the run's result and the phone's generations before and after. */
+function droidJobResult(droid: string, spec: DeployTargetSpec, result: DeployResult): DroidDeployJobResult {
+  const route = spec.phone?.route;
+  if (!route) throw new FleetError('failed', `No phone found for droid ${droid}.`);
+  const outcome = result.outcomes[0];
+  const sent = outcome?.revision;
+  return {
+    ...result,
+    droid,
+    route,
+    ...(outcome?.previousGeneration !== undefined ? { before: outcome.previousGeneration } : {}),
+    ...(outcome?.generation !== undefined ? { after: outcome.generation } : {}),
+    ...(sent ? { revision: sent } : {}),
+    ...(outcome?.reconnected ? { reconnected: true } : {}),
+  };
+}
+
 /** Only systems reboot: refuse homes and droids before the job starts, naming them. */
 function rebootable(specs: readonly DeployTargetSpec[], what: string): readonly DeployTargetSpec[] {
   const others = specs.filter((s) => s.kind !== 'system');
@@ -106,31 +126,38 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
     return { plan, specs };
   };
 
+  /** The rollback job of `deploy.rollback` (and its droid alias): one target, its phone found before it starts. */
+  const rollbackPlan = async (input: RollbackInput, title?: string): Promise<{ plan: JobPlan<DeployResult>; spec: DeployTargetSpec }> => {
+    const root = ctx.root();
+    const [spec] = await withPhoneRoutes(ctx, resolve([input.target], undefined, input.phone), input.phone ? routeInput(input.phone) : {});
+    if (!spec) throw new FleetError('not-found', `No target ${input.target}.`);
+    const defaults = ctx.settings.get().deploy;
+    const plan: JobPlan<DeployResult> = {
+      spec: { kind: 'rollback', title: title ?? `Roll back ${spec.id}${input.generation ? ` to generation ${input.generation}` : ''}`, targets: [spec.id] },
+      run: (job) =>
+        runDeploy(ctx, service(), job, root, [spec], {
+          mode: 'switch',
+          parallel: 1,
+          keepGoing: true,
+          canary: false,
+          magicRollback: input.magicRollback ?? defaults.magicRollback,
+          confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
+          substituteOnTarget: false,
+          rollbackTo: input.generation ?? 'previous',
+        }),
+    };
+    return { plan, spec };
+  };
+
   return {
     ...cacheHandlers(ctx, (targets) => resolve(targets)),
     'deploy.start': async (input) => (await deployPlan(input)).plan,
     'droid.deploy': async ({ droid, ...phone }) => {
       // `fleet droid deploy <name>` is `fleet deploy droid:<name>`: the same job, history and events.
       const { plan, specs } = await deployPlan({ targets: [`droid:${droid}`], phone }, `Deploy droid ${droid}`);
-      const route = specs[0]?.phone?.route;
-      if (!route) throw new FleetError('failed', `No phone found for droid ${droid}.`);
-      return {
-        spec: plan.spec,
-        run: async (job): Promise<DroidDeployJobResult> => {
-          const result = await plan.run(job);
-          const outcome = result.outcomes[0];
-          const sent = outcome?.revision;
-          return {
-            ...result,
-            droid,
-            route,
-            ...(outcome?.previousGeneration !== undefined ? { before: outcome.previousGeneration } : {}),
-            ...(outcome?.generation !== undefined ? { after: outcome.generation } : {}),
-            ...(sent ? { revision: sent } : {}),
-            ...(outcome?.reconnected ? { reconnected: true } : {}),
-          };
-        },
-      };
+      const spec = specs[0];
+      if (!spec) throw new FleetError('failed', `No phone found for droid ${droid}.`);
+      return { spec: plan.spec, run: async (job) => droidJobResult(droid, spec, await plan.run(job)) };
     },
     'deploy.reboot': (input) => {
       const root = ctx.root();
@@ -152,25 +179,14 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           }),
       };
     },
-    'deploy.rollback': (input) => {
-      const root = ctx.root();
-      const [spec] = resolve([input.target]);
-      if (!spec) throw new FleetError('not-found', `No target ${input.target}.`);
-      const defaults = ctx.settings.get().deploy;
-      return {
-        spec: { kind: 'rollback', title: `Roll back ${spec.id}${input.generation ? ` to generation ${input.generation}` : ''}`, targets: [spec.id] },
-        run: (job) =>
-          runDeploy(ctx, service(), job, root, [spec], {
-            mode: 'switch',
-            parallel: 1,
-            keepGoing: true,
-            canary: false,
-            magicRollback: input.magicRollback ?? defaults.magicRollback,
-            confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
-            substituteOnTarget: false,
-            rollbackTo: input.generation ?? 'previous',
-          }),
-      };
+    'deploy.rollback': async (input) => (await rollbackPlan(input)).plan,
+    'droid.rollback': async ({ droid, generation, ...phone }) => {
+      // `fleet droid rollback <name>` is a rollback of target droid:<name>: the same job, history and events.
+      const { plan, spec } = await rollbackPlan(
+        { target: `droid:${droid}`, ...(generation !== undefined ? { generation } : {}), phone },
+        `Roll back droid ${droid}${generation ? ` to generation ${generation}` : ''}`,
+      );
+      return { spec: plan.spec, run: async (job) => droidJobResult(droid, spec, await plan.run(job)) };
     },
     'deploy.preflight': async (input) => {
       const specs = resolve(input.targets, input.asUser);

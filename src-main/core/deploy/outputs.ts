@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { trackedState, type TrackedState } from '../git/tracked-state';
 import { nixOptionsFromEnv } from '../nix/nix-options';
 import { requireNix, requireNixStore, runNix } from '../nix/runner';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 
 /**
  * What the checkout builds, without building: the out paths of every system toplevel and

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { RemoteChannel } from '../ssh/connection';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
+import { spawnProcess, type SpawnedProcess } from '../process/run';
 import type { HostSession } from './host-session';
 import {
   ExactReader,
@@ -237,23 +237,32 @@ async function readTree(storePath: string): Promise<NarNode | undefined> {
 
 /** A local `nix-store --serve` that dumps NARs out of this machine's store, one path at a time. */
 class LocalDump {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly child: SpawnedProcess;
+  private readonly stdin: Writable;
+  private readonly stop = new AbortController();
   private readonly reader: ExactReader;
   private stderr = '';
 
   private constructor(env: NodeJS.ProcessEnv) {
     const nixStore = requireNixStore(env);
-    this.child = spawn(nixStore, ['--serve'], { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stderr.setEncoding('utf8');
-    this.child.stderr.on('data', (c: string) => (this.stderr = (this.stderr + c).slice(-8192)));
-    this.child.on('error', (e) => (this.stderr += e.message));
-    this.child.stdin.on('error', () => undefined);
+    this.child = spawnProcess(nixStore, ['--serve'], {
+      env,
+      openStdin: true,
+      signal: this.stop.signal,
+      killGraceMs: 0,
+      onStderrLine: (line) => (this.stderr = `${this.stderr}${line}\n`.slice(-8192)),
+    });
+    // Its end is read through the reader; a failure to start shows in stderr for failure().
+    this.child.done.catch((e: Error) => {
+      if (!this.stop.signal.aborted) this.stderr += e.message;
+    });
+    this.stdin = this.child.stdin!;
     this.reader = new ExactReader(this.child.stdout);
   }
 
   static async start(env: NodeJS.ProcessEnv): Promise<LocalDump> {
     const local = new LocalDump(env);
-    local.child.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
+    local.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
     const magic = await local.reader.u64().catch(() => 0n);
     if (magic !== serveMagic2) {
       local.kill();
@@ -265,7 +274,7 @@ class LocalDump {
 
   /** Forward the NAR of `storePath` (narSize bytes) to `sink`. */
   async dump(storePath: string, narSize: number, sink: Writable, onBytes: (count: number) => void): Promise<void> {
-    this.child.stdin.write(Buffer.concat([u64(cmdDumpStorePath), str(storePath)]));
+    this.stdin.write(Buffer.concat([u64(cmdDumpStorePath), str(storePath)]));
     await this.reader.pipeExactly(narSize, sink, onBytes);
   }
 
@@ -273,12 +282,10 @@ class LocalDump {
     return this.stderr ? new FleetError('copy-failed', `Reading ${storePath} here failed: ${this.stderr.trim()}`) : undefined;
   }
 
+  /** End it and its process tree (the runner's cancel). */
   kill(): void {
-    try {
-      if (this.child.pid) process.kill(-this.child.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
+    this.stdin.end();
+    this.stop.abort();
   }
 }
 

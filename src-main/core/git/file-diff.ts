@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { realRoot, resolveInsideCheckout } from '../checkout/paths';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
+import { formatBytes } from '../../shared/units';
 import { readRepoState, resolveRevision, workingTreeChanges } from './repo';
 import type { ChangedFile, RepoState } from './types';
 
@@ -125,7 +126,7 @@ function requireShowableUntracked(root: string, rel: string): void {
   if (stat.isSymbolicLink()) return;
   if (!stat.isFile()) throw new FleetError('invalid-input', `${rel} is not a regular file (a FIFO, device or folder), so it has no diff.`);
   if (stat.size > maxUntrackedBytes) {
-    throw new FleetError('invalid-input', `${rel} is ${Math.round(stat.size / 1024 / 1024)} MB, too big to show as a new file.`);
+    throw new FleetError('invalid-input', `${rel} is ${formatBytes(stat.size)}, too big to show as a new file.`);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 
 /** How one flake input moved between two flake.lock files. */
 export interface LockInputChange {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FleetError } from '../contract';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 import { gitAt } from './repo';
 
 /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { gitTopOf } from '../checkout/find-up';
-import { runProcess } from '../nix/process-tree';
+import { runProcess } from '../process/run';
 
 /** What nix sees of a git checkout, as one digest, with the revision it is based on. */
 export interface TrackedState {

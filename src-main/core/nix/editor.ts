@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FleetError } from '../contract';
+import { FleetError, assertNever } from '../contract';
 import { requireInsideRoots } from '../checkout/paths';
+import { startProgram } from '../process/start';
 import { locateProgram } from './which';
 
 /** A file position to open. */
@@ -88,24 +88,16 @@ export async function openInEditor(target: EditorTarget, options: { editor?: rea
       hint: 'Set the editor in Settings (e.g. ["code", "--goto", "{file}:{line}"]) or set $VISUAL.',
     });
   }
-  const child = spawn(resolved, argv.slice(1), { detached: true, stdio: 'ignore', env: options.env });
   const hint = 'Check the editor command in Settings (e.g. ["code", "--goto", "{file}:{line}"]) or $VISUAL.';
-  await new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new FleetError('editor-failed', `The editor "${program}" could not be started: ${error.message}`, { hint }));
-    });
-    child.once('spawn', () => {
-      // Launchers (code, xdg-open) return at once; a non-zero status then means it failed.
-      timer = setTimeout(resolve, earlyExitMs);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        if (code === 0) resolve();
-        else reject(new FleetError('editor-failed', `The editor "${program}" exited ${signal ? `on signal ${signal}` : `with status ${code}`} without opening ${path.basename(file)}.`, { hint }));
-      });
-    });
-  });
-  child.unref();
-  return argv;
+  const started = await startProgram(resolved, argv.slice(1), { env: options.env, settleMs: earlyExitMs });
+  switch (started.state) {
+    case 'running':
+      return argv;
+    case 'failed':
+      throw new FleetError('editor-failed', `The editor "${program}" could not be started: ${started.message}`, { hint });
+    case 'exited':
+      throw new FleetError('editor-failed', `The editor "${program}" exited ${started.signal ? `on signal ${started.signal}` : `with status ${started.code}`} without opening ${path.basename(file)}.`, { hint });
+    default:
+      return assertNever(started);
+  }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runProcess } from './process-tree';
+import { runProcess } from '../process/run';
 import { compareVersions } from './versions';
 
 /** Which nix implementation is installed; they differ in flags and JSON shapes. */

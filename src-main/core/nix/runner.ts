@@ -18,10 +18,10 @@ import * as path from 'node:path';
 import { FleetError } from '../contract';
 import { locateNix, installAdvice } from './nix-info';
 import { nixOptionArgs, nixOptionsFromEnv, type NixOption } from './nix-options';
-import { runProcess, type ProcessOptions, type ProcessResult } from './process-tree';
+import { runProcess, type ProcessOptions, type ProcessResult } from '../process/run';
 import { nixErrorFromStderr } from './nix-errors';
 
-export type { ProcessResult as NixResult } from './process-tree';
+export type { ProcessResult as NixResult } from '../process/run';
 
 export interface NixRunOptions extends ProcessOptions {
   /** Full path of nix; default: found on PATH or the usual places (FLEET_NIX overrides). */

@@ -80,8 +80,19 @@ export function DeploySources({ targets, asUser, compact = false }: { readonly t
   return (
     <div className="deploy-sources" data-testid="deploy-sources">
       <div className="muted">
-        {compact ? 'Binary cache' : 'Where each closure comes from'}
-        {plan?.cache ? <> (cache <code>{plan.cache.url}</code>)</> : plan ? ' (no binary cache set)' : ''}:
+        {compact ? (
+          plan?.cache ? (
+            <>
+              Binary cache <code>{plan.cache.url}</code>:
+            </>
+          ) : plan ? (
+            'No binary cache set:'
+          ) : null
+        ) : (
+          <>
+            Where each closure comes from{plan?.cache ? <> (cache <code>{plan.cache.url}</code>)</> : plan ? ' (no binary cache set)' : ''}:
+          </>
+        )}
       </div>
       {problem ? <div className="notice warn" data-testid="deploy-sources-error">Could not read where the closures would come from: {problem}</div> : null}
       {!plan && !problem ? (

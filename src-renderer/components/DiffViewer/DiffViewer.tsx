@@ -3,14 +3,11 @@ import { Decoration, Diff, Hunk, parseDiff, tokenize, type HunkData, type Tokeni
 import 'react-diff-view/style/index.css';
 import './diff-viewer.css';
 import type { FileDiff } from '../../../src-main/core/api';
+import { formatBytes } from '../../../src-main/shared/units';
 import { canHighlight, diffRefractor } from './highlight';
 
 /** Above this many changed lines, syntax highlighting is skipped to keep the viewer quick. */
 const highlightLineLimit = 1500;
-
-function sizeText(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
-}
 
 /**
  * One file's patch, unified or side by side, highlighted for .nix/.json/.yaml. Binary
@@ -44,7 +41,7 @@ export function DiffViewer({ diff, viewType }: { readonly diff: FileDiff; readon
     <div className="diffv">
       {diff.truncated ? (
         <div className="notice warn diffv-warning" role="status" data-testid="diff-truncated">
-          This diff is {sizeText(diff.bytes)}; only the first {sizeText(diff.patch.length)} are shown. Open the file in your editor or use <code>git diff</code> for the rest.
+          This diff is {formatBytes(diff.bytes)}; only the first {formatBytes(diff.patch.length)} are shown. Open the file in your editor or use <code>git diff</code> for the rest.
         </div>
       ) : null}
       <Diff viewType={viewType} diffType={file.type} hunks={file.hunks} {...(tokens ? { tokens } : {})} className="diffv-table">

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { InstallResult } from '../../../src-main/core/deploy/install/contract';
+import type { InstallResult } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { useJobsStore } from '../../stores/jobs';
 

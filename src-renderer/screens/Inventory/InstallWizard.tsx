@@ -1,6 +1,5 @@
 import { useState } from 'react';
-import type { Disk, HardwareFacts } from '../../../src-main/core/deploy/install/contract';
-import type { SystemItem } from '../../../src-main/core/homelab/types';
+import type { Disk, HardwareFacts, SystemItem } from '../../../src-main/core/api';
 import { formatBytes } from '../../../src-main/shared/units';
 import { client } from '../../client';
 import { InstallProgress } from './InstallProgress';

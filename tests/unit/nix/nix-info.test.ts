@@ -7,7 +7,7 @@ import { compareVersions } from '../../../src-main/core/nix/versions';
 import { requireNixStore } from '../../../src-main/core/nix/runner';
 import { parseNixOptions, nixOptionArgs } from '../../../src-main/core/nix/nix-options';
 import { nixBaseArgs } from '../../../src-main/core/nix/runner';
-import { lineSplitter } from '../../../src-main/core/nix/process-tree';
+import { lineSplitter } from '../../../src-main/core/process/run';
 
 describe('nix version and flavour', () => {
   it('recognises nix, Lix and Determinate', () => {

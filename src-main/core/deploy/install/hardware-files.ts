@@ -8,6 +8,7 @@ import { gitAt } from '../../git/repo';
 import { insideGit } from '../../homelab/scan';
 import { writeFileAtomic } from '../../settings/atomic-file';
 import type { HardwareFacts } from './hardware-facts';
+import { formatBytes } from '../../../shared/units';
 
 /** A Nix string literal of `value` (no interpolation). */
 function nixString(value: string): string {
@@ -25,7 +26,7 @@ export function hardwareConfigurationNix(facts: HardwareFacts, machine: string):
   const lines = [
     `# ${machine}'s hardware, read by Homelab Fleet over SSH (/proc, /sys, lspci), as`,
     '# nixos-generate-config --show-hardware-config would write it. Filesystems come from disko.nix.',
-    `# CPU: ${facts.cpu.model || 'unknown'} (${facts.cpu.cores} cores), memory ${Math.round(facts.memoryBytes / 1024 ** 2)} MiB, ${facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot.`,
+    `# CPU: ${facts.cpu.model || 'unknown'} (${facts.cpu.cores} cores), memory ${formatBytes(facts.memoryBytes)}, ${facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot.`,
     '{ ... }:',
     '{',
     `  boot.initrd.availableKernelModules = [ ${modules} ];`,

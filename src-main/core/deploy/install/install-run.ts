@@ -8,7 +8,7 @@ import { flakeRefFor } from '../../homelab/nix-eval';
 import { insideGit } from '../../homelab/scan';
 import type { JobContext } from '../../jobs/jobs';
 import { runNix } from '../../nix/runner';
-import { runProcess } from '../../nix/process-tree';
+import { runProcess } from '../../process/run';
 import { appendKnownHost, fingerprintSha256 } from '../../ssh/known-hosts';
 import type { SshConnection } from '../../ssh/connection';
 import { sshSessions } from '../../ssh/sessions';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import * as path from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { FleetError } from '../contract';
 
 /** What a finished child process left behind. */
@@ -30,6 +31,8 @@ export interface ProcessOptions {
   readonly maxStderr?: number;
   /** How long to wait after SIGTERM before SIGKILL, default 3000 ms. */
   readonly killGraceMs?: number;
+  /** End the whole tree after this long and reject with FleetError('timeout'). */
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -46,6 +49,8 @@ export function runProcess(command: string, args: readonly string[], options: Pr
 export interface SpawnedProcess {
   /** The program's stdout, bytes as they come (with backpressure: a slow reader slows the program). */
   readonly stdout: Readable;
+  /** The program's stdin, with `openStdin` (a conversation such as `nix-store --serve`); end it when done. */
+  readonly stdin?: Writable;
   /** Resolves when it exits (stdout is then '' in the result); rejects as runProcess does. */
   readonly done: Promise<ProcessResult>;
 }
@@ -55,15 +60,27 @@ export interface SpawnedProcess {
  * `nix-store --export`): the same argument array, process group and cancel, stdout handed
  * over as a stream instead of collected.
  */
-export function spawnProcess(command: string, args: readonly string[], options: Omit<ProcessOptions, 'onStdoutLine' | 'collectStdout'> = {}): SpawnedProcess {
-  const started = launch(command, args, options, true);
-  return { stdout: started.stdout, done: started.done };
+export function spawnProcess(
+  command: string,
+  args: readonly string[],
+  options: Omit<ProcessOptions, 'onStdoutLine' | 'collectStdout'> & { readonly openStdin?: boolean } = {},
+): SpawnedProcess {
+  const started = launch(command, args, options, true, options.openStdin === true && options.stdin === undefined);
+  return { stdout: started.stdout, ...(started.stdin ? { stdin: started.stdin } : {}), done: started.done };
 }
 
-function launch(command: string, args: readonly string[], options: ProcessOptions, streamStdout: boolean): { stdout: Readable; done: Promise<ProcessResult> } {
+function launch(
+  command: string,
+  args: readonly string[],
+  options: ProcessOptions,
+  streamStdout: boolean,
+  openStdin = false,
+): { stdout: Readable; stdin?: Writable; done: Promise<ProcessResult> } {
   // Take the output at once: Node drops the unread stdio of a child that exits, so a small
   // output would be lost if the program finished before the reader started.
   const out = new PassThrough();
+  // stdin as the caller sees it: writes wait here until the child exists, errors never throw.
+  const input = openStdin ? new PassThrough() : undefined;
   const done = new Promise<ProcessResult>((resolve, reject) => {
     if (options.signal?.aborted) {
       out.end();
@@ -74,14 +91,19 @@ function launch(command: string, args: readonly string[], options: ProcessOption
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: true,
-      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      stdio: [options.stdin === undefined && !input ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (input && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      input.pipe(child.stdin);
+    }
     const maxStderr = options.maxStderr ?? 1024 * 1024;
     const collectStdout = !streamStdout && (options.collectStdout ?? !options.onStdoutLine);
     let stdout = '';
     let stderr = '';
     let killTimer: NodeJS.Timeout | undefined;
     let cancelled = false;
+    let timedOut = false;
     let tree: number[] = [];
 
     const stdoutLines = lineSplitter((line) => options.onStdoutLine?.(line));
@@ -120,9 +142,17 @@ function launch(command: string, args: readonly string[], options: ProcessOption
       killTimer.unref();
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    const deadline =
+      options.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            onAbort();
+          }, options.timeoutMs)
+        : undefined;
 
     child.on('error', (error: NodeJS.ErrnoException) => {
       options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(deadline);
       out.end();
       if (error.code === 'ENOENT') {
         reject(new FleetError('not-found', `${command} was not found.`, { hint: `Install ${command} or put it on PATH.` }));
@@ -132,18 +162,22 @@ function launch(command: string, args: readonly string[], options: ProcessOption
     });
     child.on('close', (code, signal) => {
       options.signal?.removeEventListener('abort', onAbort);
+      clearTimeout(deadline);
       stdoutLines.end();
       stderrLines.end();
       if (cancelled) {
         // The builders nix started may still be winding down; make sure none outlive us.
         if (killTimer) clearTimeout(killTimer);
-        void reapStragglers(child.pid!, tree).then(() => reject(new FleetError('cancelled', 'Cancelled.')));
+        const why = timedOut
+          ? new FleetError('timeout', `${path.basename(command)} did not finish within ${Math.round(options.timeoutMs! / 100) / 10} s and was stopped.`)
+          : new FleetError('cancelled', 'Cancelled.');
+        void reapStragglers(child.pid!, tree).then(() => reject(why));
         return;
       }
       resolve({ code, signal, stdout, stderr: stderr.length > maxStderr ? stderr.slice(-maxStderr) : stderr });
     });
   });
-  return { stdout: out, done };
+  return { stdout: out, ...(input ? { stdin: input } : {}), done };
 }
 
 /** Split a stream of chunks into lines; the last partial line is delivered by end(). */
