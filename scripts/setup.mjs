@@ -25,7 +25,8 @@ export const PACKAGES = {
   'ca-certificates': 'https for apt and debootstrap',
   procps: 'ps, pkill',
   psmisc: 'fuser, killall',
-  'util-linux': 'unshare, nsenter, fallocate',
+  'util-linux': 'unshare, nsenter, fallocate, findmnt, blkid',
+  mount: "losetup, mount: the lab installer's loop disks",
   openssl: "hashes the lab's sudo password",
   debootstrap: 'root filesystems of the current-Nix toolchains (trixie, sid)',
   gdisk: "sgdisk: the installer host's disks are partitioned for real (fleet install)",
@@ -35,6 +36,7 @@ export const PACKAGES = {
   fusefat: "FAT over FUSE: the lab installer mounts the EFI system partition with it when the kernel has no vfat (a named emulation)",
   pciutils: 'lspci: the hardware facts of a machine',
   age: "age-keygen -y checks the age recipient fleet install derives from a host key",
+  acct: "accton, dump-acct: the benchmarks' CPU time of the lab hosts' processes (npm run bench)",
 };
 
 /**
@@ -151,8 +153,13 @@ export function machineProblems() {
   return problems;
 }
 
+const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
+// The toolchain check and build are the test harness's own code (TypeScript, run by tsx).
+const NO_MODULES = 'node_modules is not installed: run `npm ci` in this folder first, then this again';
+
 function toolchainProblem() {
-  const result = run(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'check', 'sid'], { cwd: root });
+  if (!existsSync(TSX)) return `the sid toolchain cannot be checked: ${NO_MODULES}`;
+  const result = run(TSX, [path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'check', 'sid'], { cwd: root });
   return result.status === 0 ? null : (result.stdout || result.stderr || 'the sid toolchain is not built').trim();
 }
 
@@ -188,7 +195,8 @@ export function installMissing() {
   if (run('git', ['config', '--global', 'user.name']).status !== 0) step('git identity (name)', 'git', ['config', '--global', 'user.name', 'Homelab Fleet tests']);
   if (run('git', ['config', '--global', 'user.email']).status !== 0) step('git identity (email)', 'git', ['config', '--global', 'user.email', 'tests@localhost']);
   if (toolchainProblem()) {
-    step('current-Nix toolchain (Debian sid: nix-bin, OpenSSH; once, a few minutes)', path.join(root, 'node_modules', '.bin', 'tsx'), [
+    if (!existsSync(TSX)) throw new Error(`setup: ${NO_MODULES}`);
+    step('current-Nix toolchain (Debian sid: nix-bin, OpenSSH; once, a few minutes)', TSX, [
       path.join(root, 'tests/harness/lab.ts'), 'toolchain', 'up', 'sid',
     ], { cwd: root });
   }

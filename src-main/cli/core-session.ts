@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { createCore, type FleetCore } from '../core/core';
 import { openDataDir } from '../core/app/data-dir';
 import type { CommandInput, CommandName, CommandResult } from '../core/api';
@@ -24,4 +25,17 @@ export function openSession(options: GlobalOptions): CliSession {
     call: async (name, input) => (await core.invoke(name, input)) as never,
     close: () => core.dispose(),
   };
+}
+
+/**
+ * Run one subcommand's work with a session on the checkout its global options name (--flake,
+ * else the working folder), closing the session however the work ends.
+ */
+export async function withSession<T>(command: Command, work: (session: CliSession) => Promise<T>): Promise<T> {
+  const session = openSession(command.optsWithGlobals<GlobalOptions>());
+  try {
+    return await work(session);
+  } finally {
+    await session.close();
+  }
 }

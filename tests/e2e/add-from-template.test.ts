@@ -1,45 +1,29 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-
-function copyExampleHomelab(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-add-'));
-  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
-  return dir;
-}
+import type { Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openCheckoutUi, type CheckoutUi } from './lab-ui';
+import type { ServeHandle } from './serve-helper';
+import { copyHomelab } from '../integration/build-homelab';
 
 const rowNames = (page: Page) => page.getByTestId('inventory-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
 
 describe('Add system / home / droid dialogs in Chromium against fleet serve', () => {
+  let ui: CheckoutUi | undefined;
   let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
   let homelab: string;
 
   beforeAll(async () => {
-    homelab = copyExampleHomelab();
-    serve = await startServe({ flake: homelab });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    homelab = copyHomelab();
+    ui = await openCheckoutUi({ flake: homelab, viewport: { width: 1280, height: 800 } });
+    ({ serve, page, errors } = ui);
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
+    await ui?.close();
   });
 
   it('adds a system: the name is checked while typing, the new row is in the flake, the files are staged', async () => {

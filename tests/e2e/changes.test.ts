@@ -1,25 +1,20 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import type { Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openCheckoutUi, type CheckoutUi } from './lab-ui';
+import { copyHomelab } from '../integration/build-homelab';
 
 /** A committed copy of the example homelab with the edits a user makes before a deploy. */
 function editedHomelab(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-changes-'));
-  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true, filter: (src) => !/\/result(-[^/]*)?$/.test(src) });
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, stdio: 'ignore' });
-  fs.writeFileSync(path.join(dir, 'notes.bin'), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
-  fs.writeFileSync(path.join(dir, 'big.json'), '[]\n');
-  // Point moonlight at a closed loopback port: the test never leaves this machine, and the
-  // "running host" side of the closure diff is unreachable on purpose.
-  fs.writeFileSync(path.join(dir, 'systems/moonlight/meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { host: '127.0.0.1', port: 9, tags: ['server'] } }));
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('commit', '-qm', 'homelab');
+  const dir = copyHomelab((d) => {
+    fs.writeFileSync(path.join(d, 'notes.bin'), Buffer.from([0, 1, 2, 3, 255, 0, 7]));
+    fs.writeFileSync(path.join(d, 'big.json'), '[]\n');
+    // Point moonlight at a closed loopback port: the test never leaves this machine, and the
+    // "running host" side of the closure diff is unreachable on purpose.
+    fs.writeFileSync(path.join(d, 'systems/moonlight/meta.json'), JSON.stringify({ system: 'x86_64-linux', deploy: { host: '127.0.0.1', port: 9, tags: ['server'] } }));
+  });
   const host = path.join(dir, 'systems/moonlight/default.nix');
   fs.writeFileSync(host, fs.readFileSync(host, 'utf8').replace('programs.fish.version = "3.7.1";', 'programs.fish.version = "3.7.2";'));
   fs.writeFileSync(path.join(dir, 'notes.bin'), Buffer.from([0, 9, 9, 9, 255, 0, 7]));
@@ -30,26 +25,18 @@ function editedHomelab(): string {
 }
 
 describe('the Changes screen in Chromium against fleet serve', () => {
-  let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
+  let ui: CheckoutUi | undefined;
   let page: Page;
   let errors: string[];
   let homelab: string;
 
   beforeAll(async () => {
     homelab = editedHomelab();
-    serve = await startServe({ flake: homelab, env: { FLEET_NIX_OPTIONS: 'substituters=' } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(`${serve.url}#/changes`);
+    ui = await openCheckoutUi({ flake: homelab, env: { FLEET_NIX_OPTIONS: 'substituters=' }, route: '#/changes', viewport: { width: 1360, height: 860 } });
+    ({ page, errors } = ui);
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
+    await ui?.close();
     if (homelab) fs.rmSync(homelab, { recursive: true, force: true });
   });
 

@@ -6,26 +6,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startPhone, type Phone } from '../harness/phone/index';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+import { screenshotBothThemes } from './browser';
+import { openCheckoutUi, type CheckoutUi } from './lab-ui';
+import { freeLoopbackPort } from '../harness/free-port';
+import { copyHomelab } from '../integration/build-homelab';
 
 describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', () => {
-  let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
+  let ui: CheckoutUi | undefined;
   let page: Page;
   let errors: string[];
   let phone: Phone;
@@ -36,28 +26,17 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-droid-'));
     fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'fleet-e2e', '-f', path.join(home, '.ssh', 'id_ed25519')]);
-    const homelab = path.join(home, 'homelab');
-    fs.cpSync(path.join(repoRoot, 'flake'), homelab, { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: homelab, stdio: 'ignore' });
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('commit', '-qm', 'homelab');
-    adbPort = await freePort();
+    const homelab = copyHomelab();
+    adbPort = await freeLoopbackPort();
     process.env.ANDROID_ADB_SERVER_PORT = String(adbPort);
     // Bootstrapped but without sshd: the wizard has to type the SSH access command.
     phone = await startPhone({ scenario: 'bootstrapped' });
-    serve = await startServe({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort), HOME: home } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    ui = await openCheckoutUi({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort), HOME: home }, viewport: { width: 1280, height: 900 } });
+    ({ page, errors } = ui);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
+    await ui?.close();
     await phone?.stop();
     try {
       execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore' });

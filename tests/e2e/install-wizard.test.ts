@@ -1,18 +1,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
+import type { Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openCheckoutUi, type CheckoutUi } from './lab-ui';
+import { copyHomelab } from '../integration/build-homelab';
 import { startInstaller, type Installer } from '../harness/hosts/installer';
 
 describe('Install wizard in Chromium: docker-node onto the lab installer (real sshd, nix, loop disk)', () => {
   let installer: Installer;
-  let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
+  let ui: CheckoutUi | undefined;
   let page: Page;
   let errors: string[];
   let homelab: string;
@@ -22,23 +20,12 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-install-home-'));
     fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     fs.writeFileSync(path.join(home, '.ssh/config'), `Include ${installer.lab.sshConfigPath}\n`);
-    homelab = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-install-'));
-    fs.cpSync(path.join(repoRoot, 'flake'), homelab, { recursive: true });
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: homelab, stdio: 'ignore' });
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
-    serve = await startServe({ flake: homelab, env: { HOME: home } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    homelab = copyHomelab();
+    ui = await openCheckoutUi({ flake: homelab, env: { HOME: home }, viewport: { width: 1280, height: 860 } });
+    ({ page, errors } = ui);
   }, 120_000);
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
+    await ui?.close();
     await installer?.stop();
   });
 

@@ -1,61 +1,33 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
-import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-
-/** A git-initialised copy of the example homelab, as a user's checkout would be. */
-function copyExampleHomelab(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-inventory-'));
-  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
-  return dir;
-}
-
-/** A free loopback port for this test's own adb server (the Droids screen talks to adb). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import type { Page } from 'playwright-core';
+import { screenshotBothThemes } from './browser';
+import { openCheckoutUi, type CheckoutUi } from './lab-ui';
+import type { ServeHandle } from './serve-helper';
+import { freeLoopbackPort } from '../harness/free-port';
+import { copyHomelab } from '../integration/build-homelab';
 
 const rowNames = (page: Page) => page.getByTestId('inventory-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-name')));
 
 describe('inventory screens in Chromium against fleet serve', () => {
+  let ui: CheckoutUi | undefined;
   let serve: ServeHandle;
-  let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
   let errors: string[];
   let homelab: string;
   let adbPort: number;
 
   beforeAll(async () => {
-    homelab = copyExampleHomelab();
-    adbPort = await freePort();
-    serve = await startServe({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort) } });
-    browser = await launchBrowser();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    errors = collectPageErrors(page);
-    await page.goto(serve.url);
+    homelab = copyHomelab();
+    // The Droids screen talks to adb: this test's own server, on a free port.
+    adbPort = await freeLoopbackPort();
+    ui = await openCheckoutUi({ flake: homelab, env: { ANDROID_ADB_SERVER_PORT: String(adbPort) }, viewport: { width: 1280, height: 800 } });
+    ({ serve, page, errors } = ui);
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.close();
+    await ui?.close();
     try {
       if (adbPort) execFileSync('adb', ['-P', String(adbPort), 'kill-server'], { stdio: 'ignore' });
     } catch {

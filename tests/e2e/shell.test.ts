@@ -1,22 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { repoRoot, startServe, type ServeHandle } from './serve-helper';
+import { startServe, type ServeHandle } from './serve-helper';
 import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
-
-/** A git-initialised copy of the example homelab, as a user's checkout would be. */
-function copyExampleHomelab(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-homelab-'));
-  fs.cpSync(path.join(repoRoot, 'flake'), dir, { recursive: true });
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  git('add', '-A');
-  git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab');
-  return dir;
-}
+import { copyHomelab } from '../integration/build-homelab';
 
 describe('the app shell in Chromium against fleet serve', () => {
   let serveHandle: ServeHandle;
@@ -24,7 +13,7 @@ describe('the app shell in Chromium against fleet serve', () => {
   let homelab: string;
 
   beforeAll(async () => {
-    homelab = copyExampleHomelab();
+    homelab = copyHomelab();
     serveHandle = await startServe({ flake: homelab });
     browser = await launchBrowser();
   });

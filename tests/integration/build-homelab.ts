@@ -30,7 +30,7 @@ export function copyHomelab(edit: (dir: string) => void = () => undefined): stri
   }
   edit(dir);
   const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
-  git('init', '-q');
+  git('init', '-q', '-b', 'main');
   git('add', '-A');
   git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'homelab copy');
   return dir;

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FleetError } from '../../core/contract';
 import type { CacheInfo, HostCacheTrust } from '../../core/deploy/contract';
-import { openSession, type GlobalOptions } from '../core-session';
+import { withSession } from '../core-session';
 import { runJob } from '../follow-job';
 import { printError, printJson, terminalText } from '../output';
 
@@ -13,46 +13,36 @@ export function registerCache(program: Command): void {
     .description("show the checkout's binary cache and the public key hosts must trust")
     .option('--json', 'print as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         const info = (await session.call('cache.get', {})) as CacheInfo | null;
         if (opts.json) return printJson(info);
         process.stdout.write(info ? describe(info) : 'no binary cache set (fleet cache set <url> --key <secret key file>)\n');
-      } finally {
-        await session.close();
-      }
+      });
     });
   cache
     .command('set <url>')
     .description('set the binary cache: file:///path, ssh://[user@]host or s3://bucket, signed with --key (`none` clears it)')
     .option('--key <file>', 'secret signing key (nix-store --generate-binary-cache-key NAME secret public)')
     .action(async (url: string, opts: { key?: string }, command: Command) => {
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         const info = (await session.call('cache.set', { url: url === 'none' ? null : url, ...(opts.key ? { secretKeyFile: path.resolve(opts.key) } : {}) })) as CacheInfo | null;
         process.stdout.write(info ? describe(info) : 'binary cache cleared\n');
-      } finally {
-        await session.close();
-      }
+      });
     });
   cache
     .command('push <paths...>')
     .description('sign store paths (with their closures) and copy them to the binary cache')
     .action(async (paths: string[], _opts: unknown, command: Command) => {
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         process.exitCode = await pushPaths(session.core, paths);
-      } finally {
-        await session.close();
-      }
+      });
     });
   cache
     .command('trust [targets...]')
     .description("per host: does it trust the cache's key and substitute from it?")
     .option('--json', 'print as JSON')
     .action(async (targets: string[], opts: { json?: boolean }, command: Command) => {
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         const hosts = (await session.call('cache.trust', { targets })) as HostCacheTrust[];
         if (opts.json) return printJson(hosts);
         for (const h of hosts) {
@@ -63,9 +53,7 @@ export function registerCache(program: Command): void {
               : [h.trustsKey ? '' : 'does not trust the key', h.usesCache ? '' : 'does not list the cache as a substituter'].filter(Boolean).join(', ') + ': gets everything from here';
           process.stdout.write(`${terminalText(h.target)}  ${terminalText(state)}\n`);
         }
-      } finally {
-        await session.close();
-      }
+      });
     });
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { Settings } from '../../core/api';
 import { FleetError } from '../../core/contract';
-import { openSession, type GlobalOptions } from '../core-session';
+import { withSession, type CliSession } from '../core-session';
 import { printJson, terminalText } from '../output';
 
 /**
@@ -14,17 +15,12 @@ export function registerSettings(program: Command): void {
     .description('show the app settings (shared by the desktop app, `fleet serve` and the CLI)')
     .option('--json', 'print the settings as JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         const value = await session.call('settings.get', {});
         if (opts.json) return printJson(value);
         process.stdout.write(`theme: ${value.theme}\nbuilds at once: ${value.buildConcurrency}\n`);
-        process.stdout.write(`editor: ${value.editor ? terminalText(value.editor.join(' ')) : '(from $VISUAL, $EDITOR, or the system opener)'}\n`);
-        const problem = session.core.context.settings.problem;
-        if (problem) process.stderr.write(`warning: ${terminalText(problem)}\n`);
-      } finally {
-        await session.close();
-      }
+        printEditor(value, session);
+      });
     });
   settings
     .command('editor [words...]')
@@ -36,14 +32,16 @@ export function registerSettings(program: Command): void {
       if (!opts.reset && words.length === 0) {
         throw new FleetError('invalid-input', 'Name the editor program, e.g. `fleet settings editor code --goto {file}:{line}`, or pass --reset.');
       }
-      const session = openSession(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withSession(command, async (session) => {
         const value = await session.call('settings.setEditor', { editor: opts.reset ? null : words });
-        process.stdout.write(`editor: ${value.editor ? terminalText(value.editor.join(' ')) : '(from $VISUAL, $EDITOR, or the system opener)'}\n`);
-        const problem = session.core.context.settings.problem;
-        if (problem) process.stderr.write(`warning: ${terminalText(problem)}\n`);
-      } finally {
-        await session.close();
-      }
+        printEditor(value, session);
+      });
     });
+}
+
+/** The editor line both subcommands print, and the settings file's problem, if any, on stderr. */
+function printEditor(value: Settings, session: CliSession): void {
+  process.stdout.write(`editor: ${value.editor ? terminalText(value.editor.join(' ')) : '(from $VISUAL, $EDITOR, or the system opener)'}\n`);
+  const problem = session.core.context.settings.problem;
+  if (problem) process.stderr.write(`warning: ${terminalText(problem)}\n`);
 }
