@@ -6,9 +6,13 @@ import { generationsScript, keyValues, probeScript } from './remote-scripts';
 import type { DeployService } from './service';
 import type { DeployRecord, DeployTargetSpec, Generation, HostStatus } from './types';
 
-/** What the checkout builds for each system now (no build; one evaluation, shared with deploys through the cache of outputs.ts). */
+/**
+ * What the checkout builds for each system now (no build; one evaluation, shared with deploys
+ * through the cache of outputs.ts). Throws when nix cannot be started, so the caller says why
+ * "out of date" is unknown; a flake that does not evaluate gives an empty map, as before.
+ */
 export async function wantedSystems(root: string, options: { env: NodeJS.ProcessEnv; dataDir: string; signal?: AbortSignal }): Promise<Map<string, string>> {
-  const outputs = await evaluatedOutputs(root, { ...options, kinds: new Set(['system']) }).catch(() => undefined);
+  const outputs = await evaluatedOutputs(root, { ...options, kinds: new Set(['system']) });
   return new Map(Object.entries(outputs?.system ?? {}));
 }
 

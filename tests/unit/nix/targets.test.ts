@@ -42,7 +42,7 @@ describe('targets', () => {
   });
   it('scans the example homelab', () => {
     const names = scanTargetNames(flake);
-    expect(names.system).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'zephyrus']);
+    expect(names.system).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     expect(names.home).toEqual(['soriphoono']);
     expect(names.droid).toEqual(['soriphoono']);
   });
