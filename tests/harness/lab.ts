@@ -3,12 +3,13 @@
  * running in the background, puts them into faults, and removes everything again.
  * Needs root (network and mount namespaces). See tests/harness/README.md.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
+import { joinLan, openLab, readLabRecord, reapStaleLabs, startHosts, stopLab, type Lab, type LabHost } from './hosts/index.js';
 import { dropLeakGuardIfUnused, removeLab } from './hosts/cleanup.js';
 import { listClaims, ownerAlive, withLock } from './hosts/registry.js';
+import { execInHost, writeHostFile } from './hosts/host.js';
 import { run } from './hosts/run.js';
 import { openInstaller, startInstaller } from './hosts/installer.js';
 import { parseSuite, toolchainCommand, TOOLCHAIN_USAGE } from './toolchain/index.js';
@@ -18,7 +19,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const USAGE = `usage: npm run lab -- <command> [options]
 
-  up [N] [--store-size 64m] [--state DIR]   start N hosts (default 4), replacing a running lab
+  up [N] [--store-size 64m] [--state DIR]   start N hosts (default 4), replacing a running lab; the hosts
+     [--no-lan]                            share a LAN and reach each other by name (--no-lan: they do not)
      [--toolchain trixie|sid]              hosts run sshd, nix and sessions from that toolchain
                                            (sudo password for the deploy user: FLEET_LAB_SUDO_PASSWORD)
   down [--all]                             stop the lab (--all: every lab, also test labs) and the phone
@@ -127,6 +129,18 @@ async function up(parsed: Parsed, stateDir: string): Promise<number> {
     ...(typeof toolchain === 'string' ? { toolchain: parseSuite(toolchain) } : {}),
     sudoPassword: process.env.FLEET_LAB_SUDO_PASSWORD || undefined,
   });
+  // A homelab's machines reach each other by name (a build host copies straight to its
+  // target, a host substitutes from the cache host): the hand-run lab is one LAN too.
+  if (!parsed.flags.has('--no-lan')) {
+    await joinLan(lab.record);
+    // ... and root on each host has a key the others accept (the lab's own), as a build host
+    // that copies to its targets has, so the hand-run lab needs no ssh-agent for that.
+    const key = await readFile(lab.record.identityFile, 'utf8');
+    for (const host of lab.record.hosts) {
+      await execInHost(host, ['mkdir', '-p', '-m', '700', '/root/.ssh']);
+      await writeHostFile(host, '/root/.ssh/id_ed25519', key, 0o600);
+    }
+  }
   printLab(lab, (Date.now() - started) / 1000);
   return 0;
 }
