@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import type { DeployPreview } from '../../../src-main/core/api';
-import { askNotificationPermission, useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
+import { useDeployStore, wireDeployStore, type DeployRequest } from '../../stores/deploy';
+import { useJobStart } from '../use-job-start';
 import { DeployChecks } from './DeployChecks';
 import { DeploySources } from './DeploySources';
 import './deploy-sheet.css';
@@ -21,8 +22,7 @@ export interface DeploySheetProps {
  */
 export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeploySheetProps) {
   const [preview, setPreview] = useState<DeployPreview | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const { problem, setProblem, starting, start } = useJobStart(onStarted, onClose);
   const [mode, setMode] = useState<DeployRequest['mode']>('switch');
   const [magicRollback, setMagicRollback] = useState(true);
   const [confirmTimeout, setConfirmTimeout] = useState(30);
@@ -68,19 +68,7 @@ export function DeploySheet({ targets, onClose, onStarted, diffSlot }: DeployShe
       setPreviewUser(wantedUser);
       return;
     }
-    askNotificationPermission();
-    setStarting(true);
-    useDeployStore
-      .getState()
-      .start({ targets, mode: reboot ? 'boot' : mode, ...(reboot ? { reboot: true } : {}), magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}), ...(runChecks ? {} : { skipChecks: true }) })
-      .then((jobId) => {
-        onStarted?.(jobId);
-        onClose();
-      })
-      .catch((e: Error) => {
-        setProblem(e.message);
-        setStarting(false);
-      });
+    start(() => useDeployStore.getState().start({ targets, mode: reboot ? 'boot' : mode, ...(reboot ? { reboot: true } : {}), magicRollback, confirmTimeoutSeconds: confirmTimeout, parallel, canary, keepGoing, ...(hasHomes && previewUser ? { asUser: previewUser } : {}), ...(runChecks ? {} : { skipChecks: true }) }));
   };
 
   return (

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { DeployPreview } from '../../../src-main/core/api';
-import { askNotificationPermission, useDeployStore, wireDeployStore } from '../../stores/deploy';
+import { useDeployStore, wireDeployStore } from '../../stores/deploy';
+import { useJobStart } from '../use-job-start';
 import { rollingOrder } from './rolling-order';
 import '../DeploySheet/deploy-sheet.css';
 
@@ -19,8 +20,7 @@ export interface RebootSheetProps {
  */
 export function RebootSheet({ targets, onClose, onStarted }: RebootSheetProps) {
   const [preview, setPreview] = useState<DeployPreview | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const { problem, setProblem, starting, start } = useJobStart(onStarted, onClose);
   const [parallel, setParallel] = useState(1);
   const [canary, setCanary] = useState(targets.length > 1);
   const [allAtOnce, setAllAtOnce] = useState(false);
@@ -53,19 +53,7 @@ export function RebootSheet({ targets, onClose, onStarted }: RebootSheetProps) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    askNotificationPermission();
-    setStarting(true);
-    useDeployStore
-      .getState()
-      .reboot({ targets, parallel, canary, allAtOnce, timeoutSeconds, ...(runChecks ? {} : { skipChecks: true }) })
-      .then((jobId) => {
-        onStarted?.(jobId);
-        onClose();
-      })
-      .catch((e: Error) => {
-        setProblem(e.message);
-        setStarting(false);
-      });
+    start(() => useDeployStore.getState().reboot({ targets, parallel, canary, allAtOnce, timeoutSeconds, ...(runChecks ? {} : { skipChecks: true }) }));
   };
 
   return (

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { JobInfo, NixInfo } from '../../../src-main/core/api';
+import { ErrorNotice, type ErrorWithHint } from '../../components/ErrorNotice';
 import { JobPanel } from '../../components/JobPanel';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';
 import { NixStatus } from './NixStatus';
@@ -18,7 +19,7 @@ function jobFromHash(): string | null {
 export function BuildsScreen() {
   const [nixReady, setNixReady] = useState(true);
   const [selected, setSelected] = useState<string | null>(jobFromHash);
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<ErrorWithHint | null>(null);
   const [starting, setStarting] = useState(false);
   const jobs = useJobsStore((s) => s.jobs);
   const order = useJobsStore((s) => s.order);
@@ -66,14 +67,7 @@ export function BuildsScreen() {
             </button>
             <span className="muted">Runs nix flake check on the whole homelab.</span>
           </div>
-          {error ? (
-            <div className="notice err" data-testid="build-error">
-              <div className="stack">
-                <span>{error.message}</span>
-                {error.hint ? <span className="muted">{error.hint}</span> : null}
-              </div>
-            </div>
-          ) : null}
+          {error ? <ErrorNotice error={error} testId="build-error" /> : null}
         </div>
       </div>
       <div className="builds-split">

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { HostCacheTrust } from '../../../src-main/core/api';
 import { client } from '../../client';
+import { ErrorNotice, type ErrorWithHint } from '../../components/ErrorNotice';
 import { useDeployStore } from '../../stores/deploy';
 
 /** A store URL the cache field takes, checked as the person types (the core checks it again when saved). */
@@ -58,7 +59,7 @@ export function CacheSetting() {
   const editable = client().bridge.kind === 'desktop';
   const [url, setUrl] = useState('');
   const [key, setKey] = useState('');
-  const [error, setError] = useState<{ message: string; hint?: string } | null>(null);
+  const [error, setError] = useState<ErrorWithHint | null>(null);
   const [saving, setSaving] = useState(false);
   const [trust, setTrust] = useState<readonly HostCacheTrust[] | null>(null);
   const [trustState, setTrustState] = useState<'idle' | 'reading' | string>('idle');
@@ -131,14 +132,7 @@ export function CacheSetting() {
       ) : cache === null ? (
         <p className="muted" data-testid="cache-none">No binary cache set: every host gets its closure from here or its build host.</p>
       ) : null}
-      {error ? (
-        <div className="notice err" role="alert" data-testid="cache-error">
-          <div className="stack">
-            <span>{error.message}</span>
-            {error.hint ? <span className="muted">{error.hint}</span> : null}
-          </div>
-        </div>
-      ) : null}
+      {error ? <ErrorNotice error={error} testId="cache-error" alert /> : null}
       {cache ? (
         <div className="stack">
           <div className="row">
