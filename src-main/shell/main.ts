@@ -7,7 +7,7 @@ import { bindIpc, channels } from './ipc';
 import { startCoreRelay } from './core-relay';
 import { createTrayView } from './tray';
 import { initialTrayState, reduceTray, type TrayState, type TrayStatus } from '../shared/tray-model';
-import { startTrayDeploy, trayAction } from './tray-actions';
+import { showInWindow, startTrayDeploy, trayClickHandler } from './tray-actions';
 import { openDataDir } from '../core/app/data-dir';
 
 // The Electron main process: windows, tray, notifications and the IPC relay. It stays
@@ -61,37 +61,20 @@ function start(): void {
     tray,
     icons,
     buildMenu: (template) => Menu.buildFromTemplate(template),
-    onMenuItem: (id) => {
-      const action = trayAction(id, trayState);
-      switch (action.kind) {
-        case 'quit':
-          app.quit();
-          return;
-        case 'toggle-window':
-          if (window?.isVisible()) window.hide();
-          else showWindow();
-          return;
-        case 'open-job':
-          openJob(action.jobId);
-          return;
-        case 'open-host':
-          showWindow();
-          window?.webContents.send(channels.event, { type: 'ui.open-host', target: action.target });
-          return;
-        case 'deploy':
-          void startTrayDeploy(action.targets, {
-            invoke: (name, input) => relay.invoke(name, input),
-            openJob,
-            tell: ({ title, body }) => {
-              if (Notification.isSupported()) new Notification({ title, body, urgency: 'critical' }).show();
-              else dialog.showErrorBox(title, body);
-            },
-          });
-          return;
-        case 'none':
-          return;
-      }
-    },
+    onMenuItem: trayClickHandler(() => trayState, {
+      app,
+      window: () => window,
+      showWindow,
+      deploy: (targets) =>
+        void startTrayDeploy(targets, {
+          invoke: (name, input) => relay.invoke(name, input),
+          openJob,
+          tell: ({ title, body }) => {
+            if (Notification.isSupported()) new Notification({ title, body, urgency: 'critical' }).show();
+            else dialog.showErrorBox(title, body);
+          },
+        }),
+    }),
   });
   const renderTray = () => trayView.render(trayState, Boolean(window?.isVisible()));
   renderTray();
@@ -116,21 +99,23 @@ function start(): void {
   app.on('window-all-closed', () => undefined);
 }
 
-function createWindow(): void {
-  window = new BrowserWindow(mainWindowOptions(path.join(appRoot, 'out/preload/index.cjs'), path.join(resources, 'icon.png')));
-  hardenWebContents(window.webContents, appUrl, (url) => void shell.openExternal(url));
-  window.once('ready-to-show', () => window?.show());
-  window.on('closed', () => (window = null));
-  void window.loadURL(appUrl);
+function createWindow(): BrowserWindow {
+  const created = new BrowserWindow(mainWindowOptions(path.join(appRoot, 'out/preload/index.cjs'), path.join(resources, 'icon.png')));
+  window = created;
+  hardenWebContents(created.webContents, appUrl, (url) => void shell.openExternal(url));
+  created.once('ready-to-show', () => created.show());
+  created.on('closed', () => (window = null));
+  void created.loadURL(appUrl);
+  return created;
 }
 
-function showWindow(): void {
-  if (!window) createWindow();
-  window?.show();
-  window?.focus();
+function showWindow(): BrowserWindow {
+  const shown = window ?? createWindow();
+  shown.show();
+  shown.focus();
+  return shown;
 }
 
 function openJob(jobId: string): void {
-  showWindow();
-  window?.webContents.send(channels.event, { type: 'ui.open-job', jobId });
+  showInWindow({ showWindow }, { type: 'ui.open-job', jobId });
 }

@@ -1,5 +1,8 @@
-import type { JobStarted, WireReply } from '../core/contract';
+import type { App, BrowserWindow, WebContents } from 'electron';
+import { assertNever, type JobStarted, type WireReply } from '../core/contract';
+import type { DomainEvent } from '../core/domain-events';
 import { outOfDateTargets, type TrayState } from '../shared/tray-model';
+import { channels } from './ipc';
 
 /** What a click on a tray menu item asks the shell to do. */
 export type TrayAction =
@@ -51,4 +54,66 @@ export async function startTrayDeploy(targets: readonly string[], ports: TrayDep
     return;
   }
   ports.tell({ title: `Deploy of ${what} did not start`, body: reply.error.hint ? `${reply.error.message}\n${reply.error.hint}` : reply.error.message });
+}
+
+/** The main window as a tray click uses it (an Electron BrowserWindow). */
+export type TrayWindow = Pick<BrowserWindow, 'isVisible' | 'hide'> & {
+  readonly webContents: Pick<WebContents, 'send' | 'isLoading'> & { once(event: 'did-finish-load', listener: () => void): unknown };
+};
+
+/**
+ * What a tray click may do in the desktop shell: Electron's app and main window, handed in
+ * (the shell passes the real ones; tests pass stand-ins, as no Electron binary runs here).
+ */
+export interface TrayShell {
+  readonly app: Pick<App, 'quit'>;
+  /** The main window as it is now, or null when it is closed. */
+  window(): TrayWindow | null;
+  /** Show and focus the main window, making it first when it is closed. */
+  showWindow(): TrayWindow;
+  /** Start a deploy of these targets and show its job (startTrayDeploy with the shell's ports). */
+  deploy(targets: readonly string[]): void;
+}
+
+/** What the shell asks the renderer to show (stores/wiring.ts navigates there). */
+export type ShowEvent = Extract<DomainEvent, { readonly type: 'ui.open-job' | 'ui.open-host' }>;
+
+/**
+ * Bring the main window up on a job or a host. A window just made (it was closed) is still
+ * loading and nothing in it listens yet: the event goes once its page has loaded.
+ */
+export function showInWindow(shell: Pick<TrayShell, 'showWindow'>, event: ShowEvent): void {
+  const { webContents } = shell.showWindow();
+  if (webContents.isLoading()) webContents.once('did-finish-load', () => webContents.send(channels.event, event));
+  else webContents.send(channels.event, event);
+}
+
+/** Carry out what a tray item asked for, in the shell. */
+export function runTrayAction(action: TrayAction, shell: TrayShell): void {
+  switch (action.kind) {
+    case 'quit':
+      shell.app.quit();
+      return;
+    case 'toggle-window': {
+      const window = shell.window();
+      if (window?.isVisible()) window.hide();
+      else shell.showWindow();
+      return;
+    }
+    case 'open-job':
+      return showInWindow(shell, { type: 'ui.open-job', jobId: action.jobId });
+    case 'open-host':
+      return showInWindow(shell, { type: 'ui.open-host', target: action.target });
+    case 'deploy':
+      return shell.deploy(action.targets);
+    case 'none':
+      return;
+    default:
+      return assertNever(action, 'tray action');
+  }
+}
+
+/** The tray menu's click handler: the item, read against the state the menu was drawn from, carried out in the shell. */
+export function trayClickHandler(state: () => TrayState, shell: TrayShell): (id: string) => void {
+  return (id) => runTrayAction(trayAction(id, state()), shell);
 }

@@ -34,6 +34,7 @@ const USAGE = `usage: npm run lab -- <command> [options]
   slow HOST RATE [DELAY] | fast HOST       e.g. slow zephyrus 20mbit 50ms (DELAY is round trip) / full speed
   reboot HOST | power-on HOST              reboot it (a few seconds, boots the boot default) / power on a host left off
   boot-previous HOST | never-returns HOST  the next reboot boots the previous generation / leaves it off
+  come-back-late HOST SECONDS              the next reboot leaves it dark that long, then it boots
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
   installer up [NAME] [--disk-size 512m] [--disks 2]
                                            an installer host NAME (default installer) with blank loop
@@ -279,6 +280,12 @@ async function hostFault(command: string, parsed: Parsed, stateDir: string): Pro
     case 'never-returns':
       await host.neverComeBack();
       break;
+    case 'come-back-late': {
+      const seconds = Number(parsed.positional[2]);
+      if (!Number.isInteger(seconds) || seconds < 1) throw new Error('come-back-late needs a whole number of seconds, e.g. come-back-late moonlight 40');
+      await host.comeBackLate(seconds);
+      break;
+    }
     case 'exec': {
       const result = await host.exec(parsed.rest);
       process.stdout.write(result.stdout);

@@ -10,7 +10,8 @@ import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 // Reboots the app orchestrates, against lab hosts that really go down and boot their boot
 // loader's default generation (tests/harness/hosts/power.ts): a kernel bump deployed with
 // --reboot, a boot that falls back to the previous generation, a host that never comes back,
-// a canary, and a rolling reboot of three hosts read back from the hosts' power logs.
+// one that comes back only after the timeout, a canary, and a rolling reboot of three hosts
+// read back from the hosts' power logs.
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -125,6 +126,10 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
       expect(lost.reboot?.result).toBe('not-back');
       expect(lost.reboot?.downAt).toBeDefined();
       expect(lost.hint).toContain('Nothing was retried');
+      // Watched while lg-laptop rebooted (and as long again as the timeout), then given up on: it never answered.
+      expect(progressMessages(events, 'moonlight').some((m) => /; still watching for it until \d\d:\d\d:\d\d at least, without rebooting it again$/.test(m))).toBe(true);
+      expect(lost.message).toMatch(/; no answer by \d\d:\d\d:\d\d either \(not rebooted again\)$/);
+      expect(lost.reboot?.answeredLaterAt).toBeUndefined();
       // The other host rebooted after it, on its boot default, and passed its checks.
       const other = outcomeOf(record, 'lg-laptop');
       expect(other.status, other.message).toBe('succeeded');
@@ -138,6 +143,51 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
       await moonlight.powerOn();
       await moonlight.waitForPowerState('up', 60_000);
     }
+  }, 600_000);
+
+  it('a host that comes back only after the timeout is reported as not back in time, then with what it booted when it answers; it is not rebooted again', async () => {
+    const moonlight = world.lab.host('moonlight');
+    const before = await powerCount('moonlight');
+    // Dark for longer than the app waits: it cannot answer within the 30 s, whatever the load.
+    await moonlight.comeBackLate(32);
+    const cli = await fleet('reboot', 'moonlight', '--timeout', '30', '--json');
+    expect(cli.code, cli.stderr).toBe(1);
+    const record = JSON.parse(cli.stdout) as DeployRecord;
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.errorCode).toBe('did-not-come-back');
+    expect(outcome.hint).toContain('Nothing was retried');
+    const answered = new RegExp(
+      `^did not come back within 30 s \\(last seen \\d\\d:\\d\\d:\\d\\d, not answering since \\d\\d:\\d\\d:\\d\\d\\); it answered (\\d+) s after the reboot was asked for, having booted generation ${outcome.generation}$`,
+    );
+    expect(outcome.message).toMatch(answered);
+    expect(Number(answered.exec(outcome.message!)![1])).toBeGreaterThan(30);
+    // The report keeps what was known at the timeout and adds what it booted when it answered.
+    const report = outcome.reboot!;
+    expect(report).toMatchObject({ result: 'not-back', bootedSystem: outcome.outPath, bootedGeneration: outcome.generation, expectedGeneration: outcome.generation });
+    expect(report.backAt).toBeUndefined();
+    expect(report.downAt).toBeDefined();
+    expect(report.answeredLaterAt! - report.requestedAt).toBeGreaterThan(30_000);
+    // Its health checks were not run and nothing came after the reboot stage.
+    expect(outcome.checks).toBeUndefined();
+    expect(outcome.stages.map((s) => [s.name, s.status])).toEqual([
+      ['preflight', 'succeeded'],
+      ['reboot', 'failed'],
+    ]);
+    // First reported as not back (while still watched), then what it booted: in that order, as it went.
+    const lines = cli.stderr.split('\n');
+    const notBack = lines.findIndex((l) => /^\[moonlight\] did not come back within 30 s \(last seen [\d:]+, not answering since [\d:]+\)$/.test(l));
+    const later = lines.findIndex((l) => l.startsWith('[moonlight] did not come back within 30 s') && l.includes('; it answered'));
+    expect(notBack, cli.stderr).toBeGreaterThanOrEqual(0);
+    expect(later, cli.stderr).toBeGreaterThan(notBack);
+    expect(cli.stderr).toMatch(new RegExp(`reboot: not back; last seen \\d\\d:\\d\\d:\\d\\d; answered later, booted generation ${outcome.generation} \\(expected ${outcome.generation}\\)`));
+    // Asked once, never again: one shutdown, dark for the fault's 32 s, one boot, of its boot default.
+    expect((await powerSince('moonlight', before)).map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'dark', 'booting', 'up']);
+    expect(await moonlight.bootedSystem()).toBe(outcome.outPath);
+    // Nothing of the deploy is left on it: no lock from before the reboot, none taken after.
+    const after = await status('moonlight');
+    expect(after.lock).toBeUndefined();
+    expect(after.bootedSystem).toBe(outcome.outPath);
   }, 600_000);
 
   it('--canary: the first host reboots alone, and when it fails the others are not rebooted', async () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,7 +7,7 @@ import { run, type RunResult } from '../harness/hosts/run.js';
 
 // The test hosts reboot: the stand-in `systemctl reboot` (or the harness's reset button) stops
 // the host, and it boots the boot loader's default generation; faults make it boot the
-// previous one, or never come back. Real sshd, nix and the example homelab's systems.
+// previous one, come back late, or never come back. Real sshd, nix and the example homelab's systems.
 
 const NIX = ['--extra-experimental-features', 'nix-command flakes'];
 const SYSTEMCTL = '/run/current-system/sw/bin/systemctl';
@@ -113,6 +113,22 @@ describe('test hosts reboot', () => {
     await host.powerOn();
     await host.waitForPowerState('up');
     expect((await ssh(host, ['readlink', '-f', '/run/booted-system'])).stdout.trim()).toBe(bumped);
+  });
+
+  test('a host that comes back late stays dark that long after it went down, then boots its boot default', async () => {
+    const before = (await host.powerEvents()).length;
+    await host.comeBackLate(3);
+    await host.reboot();
+    await host.waitForPowerState('rebooting');
+    await host.waitForPowerState('up');
+    const events = (await host.powerEvents()).slice(before);
+    expect(events.map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'dark', 'booting', 'up']);
+    expect(events[2]!.event).toBe('dark 3 s');
+    // Dark at least that long: the sleep is the fault, not a measured speed.
+    expect(events[3]!.at - events[1]!.at).toBeGreaterThanOrEqual(3000);
+    expect(await host.bootedSystem()).toBe(bumped);
+    // The fault is used up: the next reboot is a normal one.
+    expect(existsSync(path.join(host.dir, 'power-fault'))).toBe(false);
   });
 
   test('a non-root user cannot reboot the host', async () => {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetError, toWireError } from '../contract';
 import { checksStage, failedBeforeDeploy } from './checks-stage';
-import { HostSession } from './host-session';
+import { HostSession, type RootAccess } from './host-session';
 import { logFor, type DeployEnv } from './host-stages';
 import { noteBootState } from './note-boot-state';
 import type { RebootGate } from './reboot-gate';
@@ -21,9 +21,9 @@ export interface RebootEnv {
   readonly timeoutSeconds: number;
   /** `fleet reboot`: no build, copy or activation before. */
   readonly only: boolean;
-  /** Hosts not back in time, still watched while the other hosts go on. */
+  /** Hosts not back in time, still watched while the other hosts go on (and as long again as the timeout). */
   readonly late: Promise<void>[];
-  /** Aborts once every host's turn is over: a host not back is no longer watched after that. */
+  /** Aborts once every host's turn is over: a host not back is then watched only until twice its timeout has passed. */
   readonly othersDone: AbortSignal;
 }
 
@@ -44,7 +44,8 @@ interface NewBoot {
  * for it to go away and answer again from a new boot (progress every second), check it booted
  * the expected generation, then run its health checks. The reboot is asked for once; a host
  * not back within the timeout is reported with what is known and watched (never rebooted
- * again) while the other hosts go on. Ends the target.
+ * again) while the other hosts go on and until as long again as the timeout has passed: when
+ * it answers, the report says when and what it booted. Ends the target.
  */
 export async function rebootStage(env: DeployEnv, run: TargetRun, expected: ExpectedBoot): Promise<void> {
   const reboot = env.reboot!;
@@ -76,6 +77,7 @@ export async function rebootStage(env: DeployEnv, run: TargetRun, expected: Expe
     run.update({ message: `rebooting ${host}` });
     await askToReboot(env, run);
     const old = run.session!;
+    const root = old.root;
     const seconds = () => Math.round((Date.now() - requestedAt) / 1000);
     const tick = () => {
       if (report.downAt === undefined && !old.connection.isOpen) note({ downAt: Date.now() });
@@ -93,20 +95,16 @@ export async function rebootStage(env: DeployEnv, run: TargetRun, expected: Expe
     if (!back) {
       const message = notBackMessage(run, report, reboot.timeoutSeconds);
       log(message, 'error');
-      if (report.downAt !== undefined) {
-        // Its /run (and the deploy lock in it) went with the reboot.
-        run.lockOwner = undefined;
-        run.session = undefined;
-      } else {
-        run.session = undefined;
-      }
+      // Its /run (and the deploy lock in it) went with the reboot.
+      if (report.downAt !== undefined) run.lockOwner = undefined;
+      run.session = undefined;
       note({ result: report.downAt === undefined ? 'not-down' : 'not-back' });
       run.fail(
         new FleetError(report.downAt === undefined ? 'did-not-go-down' : 'did-not-come-back', message, {
           hint: 'Nothing was retried. Look at its console (or power it on); `fleet status` shows what it runs once it answers.',
         }).toWire(),
       );
-      reboot.late.push(watchLate(env, run, message, () => report, note));
+      reboot.late.push(watchLate(env, run, root, message, () => report, note));
       return;
     }
   } catch (error) {
@@ -180,10 +178,11 @@ async function waitForNewBoot(
 ): Promise<NewBoot | undefined> {
   let downAt: number | undefined;
   let lastError = '';
+  const root = run.session!.root;
   while (Date.now() < deadline) {
     env.job.throwIfCancelled();
     const started = Date.now();
-    const seen = await tryHost(env, run, Math.max(1000, Math.min(3000, deadline - started))).catch((error: unknown) => {
+    const seen = await tryHost(env, run, root, Math.max(1000, Math.min(3000, deadline - started))).catch((error: unknown) => {
       const wire = toWireError(error);
       if (wire.code === 'cancelled') throw error;
       if (wire.message !== lastError) logFor(env, run)(`not answering: ${wire.message}`, 'info');
@@ -205,8 +204,9 @@ async function waitForNewBoot(
   return undefined;
 }
 
-/** One attempt: a new connection (host key as known, never asked) and the after-reboot probe as root. */
-async function tryHost(env: DeployEnv, run: TargetRun, timeoutMs: number, signal: AbortSignal = env.job.signal): Promise<NewBoot> {
+/** One attempt: a new connection (host key as known, never asked) and the after-reboot probe as root (as the deploy became root). */
+async function tryHost(env: DeployEnv, run: TargetRun, root: RootAccess, timeoutMs: number): Promise<NewBoot> {
+  const signal = env.job.signal;
   const connection = await env.service.connect({
     host: run.spec.host,
     ...(run.spec.user ? { user: run.spec.user } : {}),
@@ -216,7 +216,7 @@ async function tryHost(env: DeployEnv, run: TargetRun, timeoutMs: number, signal
     connectTimeoutMs: timeoutMs,
     acceptUnknownKeys: false,
   });
-  const session = new HostSession(connection, run.session?.root ?? { kind: 'root' });
+  const session = new HostSession(connection, root);
   try {
     const result = await session.scriptAsRoot(afterRebootScript, [], { signal });
     if (result.code !== 0) throw new FleetError('failed', `the after-reboot probe failed: ${result.stderr.trim() || `exit code ${result.code}`}`);
@@ -268,14 +268,26 @@ function otherGenerationMessage(booted: string | undefined, bootedGeneration: nu
 
 /**
  * A host not back in time: keep trying it (every 2 s, never rebooting it) while the other hosts
- * go on; when it answers, its outcome says when and what it booted.
+ * go on, and at least until twice its timeout has passed since the reboot was asked for; when it
+ * answers from a new boot, its outcome says when and what it booted. It stays failed: it was
+ * not back in time, and its health checks are not run (that is the person's call).
  */
-async function watchLate(env: DeployEnv, run: TargetRun, message: string, report: () => RebootReport, note: (change: Partial<RebootReport>) => void): Promise<void> {
-  const signal = AbortSignal.any([env.reboot!.othersDone, env.job.signal]);
-  while (!signal.aborted) {
-    await sleep(2000, undefined, { signal }).catch(() => undefined);
-    if (signal.aborted) return;
-    const seen = await tryHost(env, run, 3000, signal).catch(() => undefined);
+async function watchLate(
+  env: DeployEnv,
+  run: TargetRun,
+  root: RootAccess,
+  message: string,
+  report: () => RebootReport,
+  note: (change: Partial<RebootReport>) => void,
+): Promise<void> {
+  const { othersDone, timeoutSeconds } = env.reboot!;
+  const until = report().requestedAt + 2 * timeoutSeconds * 1000;
+  const watching = () => !env.job.signal.aborted && (!othersDone.aborted || Date.now() < until);
+  run.update({ message: `${message}; still watching for it until ${clock(until)} at least, without rebooting it again` });
+  while (watching()) {
+    await sleep(2000, undefined, { signal: env.job.signal }).catch(() => undefined);
+    if (!watching()) break;
+    const seen = await tryHost(env, run, root, 3000).catch(() => undefined);
     if (!seen) continue;
     try {
       if (seen.facts.get('rebooted') !== 'yes') {
@@ -296,4 +308,8 @@ async function watchLate(env: DeployEnv, run: TargetRun, message: string, report
       seen.session.close();
     }
   }
+  if (env.job.signal.aborted) return run.finish(run.status, message);
+  const never = `${message}; no answer by ${clock(Date.now())} either (not rebooted again)`;
+  logFor(env, run)(never, 'error');
+  run.finish(run.status, never);
 }

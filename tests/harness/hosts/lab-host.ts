@@ -8,7 +8,7 @@ import type { HostRecord, LabRecord } from './records.js';
 import type { RunOptions, RunResult } from './run.js';
 import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
 import { fillStore, freeStore } from './store-disk.js';
-import { bootPreviousGenerationNextTime, clearPowerFault, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
+import { bootPreviousGenerationNextTime, clearPowerFault, comeBackLate, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
 
 /**
  * One running test host, as tests and benchmarks use it: where to reach it, its host key,
@@ -149,6 +149,10 @@ export class LabHost implements HostRecord {
   /** Fault: the next reboot leaves the host off (connections time out) until powerOn(). */
   neverComeBack(): Promise<void> {
     return neverComeBack(this);
+  }
+  /** Fault: the next reboot leaves the host dark for `seconds` after it went down, then it boots as usual. */
+  comeBackLate(seconds: number): Promise<void> {
+    return comeBackLate(this, seconds);
   }
   clearPowerFault(): Promise<void> {
     return clearPowerFault(this);

@@ -11,8 +11,9 @@ import { sleep } from './run.js';
  * services stop, every process of the host is killed and its link goes dark, /run is emptied
  * (a tmpfs), then the boot loader's default entry boots: /run/booted-system points at that
  * generation, its activation runs, its units start, and nix-daemon and sshd come back.
- * Faults: the next boot falls back to the previous generation, or the host never comes back
- * (until powerOn). Every step is a line "<epoch ms> <event>" in log/power.log.
+ * Faults: the next boot falls back to the previous generation, the host stays dark for N
+ * seconds before it boots (comes back late), or it never comes back (until powerOn).
+ * Every step is a line "<epoch ms> <event>" in log/power.log.
  */
 
 // Runs inside the host (its network, mount and UTS namespaces). Args: holder pid, host dir, the
@@ -83,10 +84,16 @@ while :; do
     # /run is a tmpfs on NixOS: nothing in it survives a reboot.
     find /run -mindepth 1 -maxdepth 1 -exec rm -rf {} +
     stamp down
+    late=$(sed -n 's/^late \\([0-9][0-9]*\\)$/\\1/p' "$fault" 2>/dev/null)
     if [ "$what" = poweroff ] || [ "$(cat "$fault" 2>/dev/null)" = never-returns ]; then
       rm -f "$fault"
       stamp off
       while [ ! -e "$power_on" ]; do sleep 0.2; done
+    elif [ -n "$late" ]; then
+      # A slow boot (a long fsck, a firmware update): dark for that long, then it boots as usual.
+      rm -f "$fault"
+      stamp "dark $late s"
+      sleep "$late"
     else
       sleep 1
     fi
@@ -110,7 +117,7 @@ export async function startPowerSupervisor(host: HostRecord): Promise<void> {
 /** One line of a host's power log. */
 export interface PowerEvent {
   readonly at: number;
-  /** "up", "shutting-down reboot", "down", "off", "booting /nix/store/...", "fallback generation N (...)". */
+  /** "up", "shutting-down reboot", "down", "off", "dark N s", "booting /nix/store/...", "fallback generation N (...)". */
   readonly event: string;
 }
 
@@ -150,6 +157,12 @@ export async function bootPreviousGenerationNextTime(host: HostRecord): Promise<
 /** Fault: the next reboot or power-off leaves the host dark until powerOn. */
 export async function neverComeBack(host: HostRecord): Promise<void> {
   await writeFile(path.join(host.dir, 'power-fault'), 'never-returns\n');
+}
+
+/** Fault: the next reboot leaves the host dark for `seconds` after it went down, then it boots its default entry as usual. */
+export async function comeBackLate(host: HostRecord, seconds: number): Promise<void> {
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`comeBackLate: ${seconds} is not a whole number of seconds (1 or more)`);
+  await writeFile(path.join(host.dir, 'power-fault'), `late ${seconds}\n`);
 }
 
 /** Power a host that stayed off back on (it boots its default entry). */
