@@ -4,7 +4,8 @@ import { screenshotBothThemes } from './browser';
 import { openLabUi, type LabUi } from './lab-ui';
 
 // Rebooting from the UI: "Reboot 2" on a selection opens a sheet naming the hosts and the
-// rolling order; the deploy view shows the reboot stage while the hosts go down and come back.
+// rolling order; the deploy view shows the reboot stage while the hosts go down and come back,
+// and a host back only after the timeout as not back in time, then with what it booted.
 // Lab hosts moonlight and zephyrus (they really go down and boot their boot default), fleet
 // serve, Chromium.
 
@@ -86,5 +87,31 @@ describe('Reboot in the UI', () => {
     expect(await timeline.locator('[data-testid="timeline-row"] .tl-reboot').count()).toBe(2);
     await timeline.scrollIntoViewIfNeeded();
     await screenshotBothThemes(page, 'reboot-deploy-view-done');
+  }, 300_000);
+
+  it('a host that comes back only after the timeout: the deploy view says so while it is still watched, then what it booted', async () => {
+    // Dark for longer than the 30 s the app waits, then it boots its boot default.
+    await ui!.world.lab.host('zephyrus').comeBackLate(32);
+    await page.goto(`${ui!.serve.url}#/systems/zephyrus`);
+    const detail = page.getByTestId('system-detail');
+    await detail.getByTestId('reboot-button').click();
+    const sheet = page.getByTestId('reboot-sheet');
+    await sheet.getByLabel('Reboot timeout in seconds').fill('30');
+    await expect.poll(() => sheet.getByTestId('reboot-sheet-plan').textContent(), { timeout: 20_000 }).toContain('watched for as long again (30 s more)');
+    await sheet.getByTestId('reboot-confirm').click();
+
+    const view = page.getByTestId('deploy-view');
+    await view.waitFor({ timeout: 10_000 });
+    const zephyrus = view.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]');
+    const message = () => zephyrus.getByTestId('deploy-host-message').textContent({ timeout: 1000 }).catch(() => '');
+    await expect
+      .poll(message, { timeout: 90_000, interval: 200 })
+      .toMatch(/^did not come back within 30 s \(last seen \d\d:\d\d:\d\d, not answering since \d\d:\d\d:\d\d\); still watching for it until \d\d:\d\d:\d\d at least, without rebooting it again$/);
+    expect(await zephyrus.getByTestId('deploy-host-result').textContent()).toBe('failed');
+    await screenshotBothThemes(page, 'reboot-deploy-view-late-watching');
+    await expect.poll(() => view.getAttribute('data-status'), { timeout: 120_000 }).toBe('failed');
+    expect(await message()).toMatch(/; it answered \d+ s after the reboot was asked for, having booted generation \d+$/);
+    await page.getByTestId('deploy-timeline').waitFor({ timeout: 10_000 });
+    await screenshotBothThemes(page, 'reboot-deploy-view-late-answered');
   }, 300_000);
 });

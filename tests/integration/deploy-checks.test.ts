@@ -122,7 +122,7 @@ describe('health checks after a deploy', () => {
     expect(outcome.message).toContain('check no unit newly failed failed (failed since this deploy: status-page.service)');
   });
 
-  it('--skip-checks keeps a broken generation; --no-rollback reports the failed check and keeps it', async () => {
+  it('--skip-checks keeps a broken generation', async () => {
     const host = world.lab.host('moonlight');
     const skipped = await world.deploy({ targets: ['moonlight'], skipChecks: true });
     expect(skipped.job.status).toBe('succeeded');
@@ -130,7 +130,21 @@ describe('health checks after a deploy', () => {
     expect(outcome.checks).toBeUndefined();
     expect(outcome.stages.map((s) => s.name)).not.toContain('checks');
     expect(await host.currentSystem()).toBe(outcome.outPath);
+  });
 
+  it('a unit already failed before a deploy is reported, not blamed: a change elsewhere deploys', async () => {
+    // status-page.service is failed since the deploy before (crash, kept with --skip-checks); this change leaves it alone.
+    world.edit(hostFile, 'networking.hostName = "moonlight";', 'networking.hostName = "moonlight";\n  environment.etc."checks-test".text = "unrelated";');
+    const { job, record } = await world.deploy({ targets: ['moonlight'] });
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(job.status, outcome.message).toBe('succeeded');
+    const noNew = outcome.checks?.at(-1);
+    expect(noNew).toMatchObject({ label: 'no unit newly failed', status: 'passed' });
+    expect(noNew?.output).toContain('already failed before the deploy (not blamed): status-page.service');
+  });
+
+  it('--no-rollback reports the failed check and keeps it', async () => {
+    const host = world.lab.host('moonlight');
     setChecks([{ command: ['false'], timeout: 1 }]);
     setFault('none');
     const kept = await world.deploy({ targets: ['moonlight'], magicRollback: false });

@@ -24,7 +24,11 @@ export function registerReboot(program: Command): void {
     )
     .option('--parallel <n>', 'hosts down at once (default 1); one host of the selection and of each tag stays up unless --all-at-once', (v) => parseNumber(v, '--parallel', 1, 64))
     .option('--canary', 'reboot the first host alone first; the rest only if it came back healthy')
-    .option('--timeout <s>', 'seconds each host has to go down and come back (default 300)', (v) => parseNumber(v, '--timeout', 5, 3600))
+    .option(
+      '--timeout <s>',
+      'seconds each host has to go down and come back (default 300); one not back is never rebooted again, but watched as long again: if it answers, the report says what it booted',
+      (v) => parseNumber(v, '--timeout', 5, 3600),
+    )
     .option('--all-at-once', 'allow every selected host (every host of a tag) to be down at the same time')
     .option('--skip-checks', "do not run the systems' health checks after they came back")
     .option('--stop-on-failure', 'no further reboots after the first host that failed (default: the others go on)')

@@ -77,7 +77,8 @@ export function RebootSheet({ targets, onClose, onStarted }: RebootSheetProps) {
             <>
               <p className="muted" data-testid="reboot-sheet-plan">
                 Each host boots its boot default. The app waits for it to go down and come back (at most {timeoutSeconds} s), checks that it booted that generation
-                {runChecks ? ' and runs its health checks' : ''}, then goes on. A host that does not come back is reported, never rebooted again.
+                {runChecks ? ' and runs its health checks' : ''}, then goes on. A host that does not come back in time is reported and never rebooted again; it is
+                watched for as long again ({timeoutSeconds} s more), and if it answers, what it booted is reported.
               </p>
               <ol className="reboot-order" data-testid="reboot-order">
                 {waves.map((wave, i) => (
