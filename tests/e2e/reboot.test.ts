@@ -111,6 +111,7 @@ describe('Reboot in the UI', () => {
     await screenshotBothThemes(page, 'reboot-deploy-view-late-watching');
     await expect.poll(() => view.getAttribute('data-status'), { timeout: 120_000 }).toBe('failed');
     expect(await message()).toMatch(/; it answered \d+ s after the reboot was asked for, having booted generation \d+$/);
+    expect(await view.textContent()).toContain('1 of 1 target not rebooted: zephyrus failed (did not come back within 30 s');
     await page.getByTestId('deploy-timeline').waitFor({ timeout: 10_000 });
     await screenshotBothThemes(page, 'reboot-deploy-view-late-answered');
   }, 300_000);

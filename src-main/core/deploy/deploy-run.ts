@@ -198,8 +198,8 @@ export async function runDeploy(
     const only = outcomes.length === 1 ? failed[0] : undefined;
     throw new FleetError(
       job.signal.aborted ? 'cancelled' : (only?.errorCode ?? 'deploy-failed'),
-      `${failed.length} of ${outcomes.length} target${outcomes.length === 1 ? '' : 's'} not deployed: ${failed.map((o) => `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`).join('; ')}`,
-      { hint: only?.hint ?? `Deploy ${deployId}; each host's log is in the job log.` },
+      `${failed.length} of ${outcomes.length} target${outcomes.length === 1 ? '' : 's'} ${options.reboot?.only ? 'not rebooted' : 'not deployed'}: ${failed.map((o) => `${o.target} ${o.status}${o.message ? ` (${o.message})` : ''}`).join('; ')}`,
+      { hint: only?.hint ?? `${options.reboot?.only ? 'Reboot' : 'Deploy'} ${deployId}; each host's log is in the job log.` },
     );
   }
   return { deployId, ok, outcomes };
