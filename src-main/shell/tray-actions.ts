@@ -113,7 +113,7 @@ export function runTrayAction(action: TrayAction, shell: TrayShell): void {
   }
 }
 
-/** The tray menu's click handler: the item, read against the state the menu was drawn from, carried out in the shell. */
+/** The tray menu's click handler (main.ts installs it): the item, read against the tray state at the click (the menu is redrawn whenever it changes), carried out in the shell. */
 export function trayClickHandler(state: () => TrayState, shell: TrayShell): (id: string) => void {
   return (id) => runTrayAction(trayAction(id, state()), shell);
 }
