@@ -35,6 +35,7 @@ const USAGE = `usage: npm run lab -- <command> [options]
   reboot HOST | power-on HOST              reboot it (a few seconds, boots the boot default) / power on a host left off
   boot-previous HOST | never-returns HOST  the next reboot boots the previous generation / leaves it off
   come-back-late HOST SECONDS              the next reboot leaves it dark that long, then it boots
+  ignore-reboot HOST                       the next reboot request is ignored: the host stays up
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
   installer up [NAME] [--disk-size 512m] [--disks 2]
                                            an installer host NAME (default installer) with blank loop
@@ -279,6 +280,9 @@ async function hostFault(command: string, parsed: Parsed, stateDir: string): Pro
       break;
     case 'never-returns':
       await host.neverComeBack();
+      break;
+    case 'ignore-reboot':
+      await host.ignoreNextReboot();
       break;
     case 'come-back-late': {
       const seconds = Number(parsed.positional[2]);

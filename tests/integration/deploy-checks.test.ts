@@ -160,4 +160,27 @@ describe('health checks after a deploy', () => {
     expect(again.job.status).toBe('succeeded');
     expect(last).toMatchObject({ label: 'no unit newly failed', status: 'passed' });
   });
+
+  it('a command check that hangs is ended at its timeout and the host rolled back', async () => {
+    const host = world.lab.host('moonlight');
+    const before = await host.currentSystem();
+    setChecks([{ command: ['sleep', '600'], timeout: 2 }]);
+    const { job, record } = await world.deploy({ targets: ['moonlight'] });
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(job.status).toBe('failed');
+    expect(outcome.status, outcome.message).toBe('rolled-back');
+    expect(outcome.message).toContain('check command sleep 600 failed (timed out after 2 s)');
+    expect(await host.currentSystem()).toBe(before);
+  });
+
+  it('a command check runs as the deploy user (not root), even when the deploy becomes root through sudo', async () => {
+    const meta = JSON.parse(fs.readFileSync(path.join(world.checkout, metaFile), 'utf8')) as { deploy: Record<string, unknown> };
+    fs.writeFileSync(path.join(world.checkout, metaFile), `${JSON.stringify({ ...meta, deploy: { ...meta.deploy, user: world.lab.deployUser, sudo: true, checks: [{ command: ['id', '-un'] }] } }, null, 2)}\n`);
+    world.git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'deploy as the deploy user');
+    const { job, record } = await world.deploy({ targets: ['moonlight'] });
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(job.status, outcome.message).toBe('succeeded');
+    expect(outcome.checks?.[0]).toMatchObject({ label: 'command id -un', status: 'passed' });
+    expect(outcome.checks?.[0]?.output?.trim()).toBe(world.lab.deployUser);
+  });
 });

@@ -10,8 +10,8 @@ import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 // Reboots the app orchestrates, against lab hosts that really go down and boot their boot
 // loader's default generation (tests/harness/hosts/power.ts): a kernel bump deployed with
 // --reboot, a boot that falls back to the previous generation, a host that never comes back,
-// one that comes back only after the timeout, a canary, and a rolling reboot of three hosts
-// read back from the hosts' power logs.
+// one that comes back only after the timeout, one that never goes down, a canary, and a
+// rolling reboot of three hosts read back from the hosts' power logs.
 
 const repo = path.resolve(import.meta.dirname, '../..');
 
@@ -188,6 +188,29 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
     const after = await status('moonlight');
     expect(after.lock).toBeUndefined();
     expect(after.bootedSystem).toBe(outcome.outPath);
+  }, 600_000);
+
+  it('a host that does not go down is reported with when it last answered; it is not asked again and its deploy lock is released', async () => {
+    const zephyrus = world.lab.host('zephyrus');
+    const before = await powerCount('zephyrus');
+    const booted = await zephyrus.bootedSystem();
+    await zephyrus.ignoreNextReboot();
+    const cli = await fleet('reboot', 'zephyrus', '--timeout', '10', '--json');
+    expect(cli.code, cli.stderr).toBe(1);
+    const record = JSON.parse(cli.stdout) as DeployRecord;
+    const outcome = outcomeOf(record, 'zephyrus');
+    expect(outcome.status).toBe('failed');
+    expect(outcome.errorCode).toBe('did-not-go-down');
+    expect(outcome.message).toMatch(
+      /^did not go down within 10 s of asking it to reboot \(last answered \d\d:\d\d:\d\d, still on its old boot\); it still answered from its old boot at \d\d:\d\d:\d\d \(not asked again\)$/,
+    );
+    expect(outcome.reboot).toMatchObject({ result: 'not-down' });
+    expect(outcome.reboot?.downAt).toBeUndefined();
+    // Asked once: one request, ignored; it never went down.
+    expect((await powerSince('zephyrus', before)).map((e) => e.event)).toEqual(['reboot ignored']);
+    expect(await zephyrus.bootedSystem()).toBe(booted);
+    // The lock the reboot took is released (it was in /run, which no reboot emptied).
+    expect((await status('zephyrus')).lock).toBeUndefined();
   }, 600_000);
 
   it('--canary: the first host reboots alone, and when it fails the others are not rebooted', async () => {

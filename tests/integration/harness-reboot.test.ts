@@ -7,7 +7,7 @@ import { run, type RunResult } from '../harness/hosts/run.js';
 
 // The test hosts reboot: the stand-in `systemctl reboot` (or the harness's reset button) stops
 // the host, and it boots the boot loader's default generation; faults make it boot the
-// previous one, come back late, or never come back. Real sshd, nix and the example homelab's systems.
+// previous one, come back late, never come back, or ignore the request. Real sshd, nix and the example homelab's systems.
 
 const NIX = ['--extra-experimental-features', 'nix-command flakes'];
 const SYSTEMCTL = '/run/current-system/sw/bin/systemctl';
@@ -128,6 +128,21 @@ describe('test hosts reboot', () => {
     expect(events[3]!.at - events[1]!.at).toBeGreaterThanOrEqual(3000);
     expect(await host.bootedSystem()).toBe(bumped);
     // The fault is used up: the next reboot is a normal one.
+    expect(existsSync(path.join(host.dir, 'power-fault'))).toBe(false);
+  });
+
+  test('an ignored reboot request leaves the host up on the boot it had, /run untouched', async () => {
+    const before = (await host.powerEvents()).length;
+    const booted = await host.bootedSystem();
+    await host.exec(['touch', '/run/still-here']);
+    await host.ignoreNextReboot();
+    const reboot = await ssh(host, [SYSTEMCTL, 'reboot']);
+    expect(reboot.code, reboot.stderr).toBe(0);
+    await waitForEvent(host, before, 'reboot ignored');
+    expect(await host.powerState()).toBe('up');
+    expect((await host.powerEvents()).slice(before).map((e) => e.event)).toEqual(['reboot ignored']);
+    expect(await host.bootedSystem()).toBe(booted);
+    expect((await host.exec(['test', '-e', '/run/still-here'])).code).toBe(0);
     expect(existsSync(path.join(host.dir, 'power-fault'))).toBe(false);
   });
 

@@ -95,9 +95,12 @@ export async function rebootStage(env: DeployEnv, run: TargetRun, expected: Expe
     if (!back) {
       const message = notBackMessage(run, report, reboot.timeoutSeconds);
       log(message, 'error');
-      // Its /run (and the deploy lock in it) went with the reboot.
-      if (report.downAt !== undefined) run.lockOwner = undefined;
-      run.session = undefined;
+      // Its /run (and the deploy lock in it) went with the reboot. A host that never went down
+      // still holds the lock: the session stays (closed) so that the release reconnects for it.
+      if (report.downAt !== undefined) {
+        run.lockOwner = undefined;
+        run.session = undefined;
+      }
       note({ result: report.downAt === undefined ? 'not-down' : 'not-back' });
       run.fail(
         new FleetError(report.downAt === undefined ? 'did-not-go-down' : 'did-not-come-back', message, {
@@ -281,6 +284,7 @@ async function watchLate(
   note: (change: Partial<RebootReport>) => void,
 ): Promise<void> {
   const { othersDone, timeoutSeconds } = env.reboot!;
+  const watchedFrom = Date.now();
   const until = report().requestedAt + 2 * timeoutSeconds * 1000;
   const watching = () => !env.job.signal.aborted && (!othersDone.aborted || Date.now() < until);
   run.update({ message: `${message}; still watching for it until ${clock(until)} at least, without rebooting it again` });
@@ -309,7 +313,11 @@ async function watchLate(
     }
   }
   if (env.job.signal.aborted) return run.finish(run.status, message);
-  const never = `${message}; no answer by ${clock(Date.now())} either (not rebooted again)`;
+  const { lastSeenAt } = report();
+  const never =
+    lastSeenAt >= watchedFrom
+      ? `${message}; it still answered from its old boot at ${clock(lastSeenAt)} (not asked again)`
+      : `${message}; no answer by ${clock(Date.now())} either (not rebooted again)`;
   logFor(env, run)(never, 'error');
   run.finish(run.status, never);
 }

@@ -8,7 +8,7 @@ import type { HostRecord, LabRecord } from './records.js';
 import type { RunOptions, RunResult } from './run.js';
 import { changeHostKey, killSshd, restartSshd, startSshd } from './sshd.js';
 import { fillStore, freeStore } from './store-disk.js';
-import { bootPreviousGenerationNextTime, clearPowerFault, comeBackLate, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
+import { bootPreviousGenerationNextTime, clearPowerFault, comeBackLate, ignoreNextReboot, neverComeBack, powerEvents, powerOn, powerState, rebootHost, waitForPowerState, type PowerEvent, type PowerState } from './power.js';
 
 /**
  * One running test host, as tests and benchmarks use it: where to reach it, its host key,
@@ -153,6 +153,10 @@ export class LabHost implements HostRecord {
   /** Fault: the next reboot leaves the host dark for `seconds` after it went down, then it boots as usual. */
   comeBackLate(seconds: number): Promise<void> {
     return comeBackLate(this, seconds);
+  }
+  /** Fault: the next reboot request is ignored; the host stays up on its current boot. */
+  ignoreNextReboot(): Promise<void> {
+    return ignoreNextReboot(this);
   }
   clearPowerFault(): Promise<void> {
     return clearPowerFault(this);

@@ -12,7 +12,8 @@ import { sleep } from './run.js';
  * (a tmpfs), then the boot loader's default entry boots: /run/booted-system points at that
  * generation, its activation runs, its units start, and nix-daemon and sshd come back.
  * Faults: the next boot falls back to the previous generation, the host stays dark for N
- * seconds before it boots (comes back late), or it never comes back (until powerOn).
+ * seconds before it boots (comes back late), it never comes back (until powerOn), or the next
+ * reboot request is ignored (the host never goes down).
  * Every step is a line "<epoch ms> <event>" in log/power.log.
  */
 
@@ -75,7 +76,11 @@ power_up() {
 }
 stamp up
 while :; do
-  if [ -s "$request" ]; then
+  if [ -s "$request" ] && [ "$(cat "$fault" 2>/dev/null)" = ignore-reboot ]; then
+    # A reboot that never starts (a unit blocking shutdown, a hung systemd): the host stays up as it was.
+    rm -f "$fault" "$request"
+    stamp "reboot ignored"
+  elif [ -s "$request" ]; then
     what=$(cat "$request")
     stamp "shutting-down $what"
     sleep 1
@@ -117,7 +122,7 @@ export async function startPowerSupervisor(host: HostRecord): Promise<void> {
 /** One line of a host's power log. */
 export interface PowerEvent {
   readonly at: number;
-  /** "up", "shutting-down reboot", "down", "off", "dark N s", "booting /nix/store/...", "fallback generation N (...)". */
+  /** "up", "shutting-down reboot", "down", "off", "dark N s", "booting /nix/store/...", "fallback generation N (...)", "reboot ignored". */
   readonly event: string;
 }
 
@@ -136,7 +141,8 @@ export type PowerState = 'up' | 'rebooting' | 'off';
 
 export async function powerState(host: HostRecord): Promise<PowerState> {
   const last = (await powerEvents(host)).at(-1)?.event ?? 'up';
-  if (last === 'up') return 'up';
+  // An ignored reboot request leaves the host as it was: up.
+  if (last === 'up' || last === 'reboot ignored') return 'up';
   if (last === 'off') return 'off';
   return 'rebooting';
 }
@@ -163,6 +169,11 @@ export async function neverComeBack(host: HostRecord): Promise<void> {
 export async function comeBackLate(host: HostRecord, seconds: number): Promise<void> {
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`comeBackLate: ${seconds} is not a whole number of seconds (1 or more)`);
   await writeFile(path.join(host.dir, 'power-fault'), `late ${seconds}\n`);
+}
+
+/** Fault: the next reboot request is ignored: the host stays up on its current boot, as if shutdown hung before it began. */
+export async function ignoreNextReboot(host: HostRecord): Promise<void> {
+  await writeFile(path.join(host.dir, 'power-fault'), 'ignore-reboot\n');
 }
 
 /** Power a host that stayed off back on (it boots its default entry). */
