@@ -16,6 +16,7 @@ import { gitHandlers } from './git/handlers';
 import { closureHandlers } from './closure/handlers';
 import { diffDroidAgainstPhone } from './android/phone-closure';
 import { deployHandlers } from './deploy/handlers';
+import { buildHostBuilds } from './deploy/build-job';
 import { androidHandlers } from './android/handlers';
 import { installHandlers } from './deploy/install/handlers';
 
@@ -86,7 +87,7 @@ export function createCore(options: CoreOptions): FleetCore {
   const handlers: Record<string, AnyHandler> = {
     ...(appHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(homelabHandlers(context) as unknown as Record<string, AnyHandler>),
-    ...(nixHandlers(context) as unknown as Record<string, AnyHandler>),
+    ...(nixHandlers(context, { buildHosts: buildHostBuilds(context) }) as unknown as Record<string, AnyHandler>),
     ...(gitHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(closureHandlers(context, { droidAgainstPhone: diffDroidAgainstPhone }) as unknown as Record<string, AnyHandler>),
     ...(deployHandlers(context) as unknown as Record<string, AnyHandler>),

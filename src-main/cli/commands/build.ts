@@ -36,7 +36,12 @@ export function registerBuild(program: Command): void {
           { showLog: !opts.quiet },
         );
         process.exitCode = reportJob(info, Boolean(opts.json));
-        const built = ((info.result as Partial<BuildResult> | undefined)?.targets ?? []).map((t) => t.outPath).filter((p): p is string => p !== undefined);
+        const results = (info.result as Partial<BuildResult> | undefined)?.targets ?? [];
+        const built = results.filter((t) => !t.builtOn).map((t) => t.outPath).filter((p): p is string => p !== undefined);
+        // What a build host built is in its store, not here: pushing it from here would need it copied here first.
+        if (opts.push) {
+          for (const t of results.filter((r) => r.builtOn && r.outPath)) process.stderr.write(`${t.target} was built on ${t.builtOn}: not pushed (its closure is in ${t.builtOn}'s store, not here).\n`);
+        }
         if (opts.push && process.exitCode === 0 && built.length > 0) process.exitCode = await pushPaths(session.core, built);
       } finally {
         await session.close();
@@ -61,7 +66,7 @@ export function reportJob(info: JobInfo, json: boolean): number {
     const result = info.result as Partial<BuildResult> | undefined;
     for (const t of result?.targets ?? []) {
       const size = t.closureSize !== undefined ? `closure ${formatBytes(t.closureSize)}, ${t.closurePaths ?? '?'} paths, ` : '';
-      const line = `${t.target}  ${t.outPath ?? '(no output)'}  (${size}built ${t.built} in ${(t.durationMs / 1000).toFixed(1)} s)\n`;
+      const line = `${t.target}  ${t.outPath ?? '(no output)'}  (${size}built ${t.built}${t.builtOn ? ` on ${t.builtOn}` : ''} in ${(t.durationMs / 1000).toFixed(1)} s)\n`;
       // With --json stdout is the document; the summary goes to stderr.
       (json ? process.stderr : process.stdout).write(line);
     }
@@ -69,9 +74,9 @@ export function reportJob(info: JobInfo, json: boolean): number {
   }
   for (const t of info.progress?.targets ?? []) {
     for (const f of t.failedDerivations ?? []) {
-      process.stderr.write(`\n${t.target}: ${f.name} failed. Last lines of its log:\n`);
+      process.stderr.write(`\n${t.target}: ${f.name} failed${t.builtOn && t.builtOn !== 'here' ? ` on ${t.builtOn}` : ''}. Last lines of its log:\n`);
       for (const line of f.logTail) process.stderr.write(`  ${line}\n`);
-      process.stderr.write(`Whole log: nix log ${f.drv}\n`);
+      process.stderr.write(`Whole log: ${t.builtOn && t.builtOn !== 'here' ? `ssh ${t.builtOn} ` : ''}nix log ${f.drv}\n`);
     }
   }
   if (info.error) printError(FleetError.fromWire(info.error));

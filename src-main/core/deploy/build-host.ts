@@ -1,4 +1,5 @@
 import { FleetError, toWireError } from '../contract';
+import { parseBuildHost } from '../homelab/names';
 import { BuildProgressModel } from '../nix/build-progress';
 import { nixErrorFromStderr } from '../nix/nix-errors';
 import { runNix } from '../nix/runner';
@@ -14,12 +15,6 @@ export interface BuildHostLink {
   readonly problem?: { readonly offline: boolean; readonly message: string };
 }
 
-/** "user@host" or "host" (an ssh alias, a DNS name or an address) split as ssh reads it. */
-export function parseBuildHost(text: string): { readonly host: string; readonly user?: string } {
-  const at = text.lastIndexOf('@');
-  return at > 0 ? { user: text.slice(0, at), host: text.slice(at + 1) } : { host: at === 0 ? text.slice(1) : text };
-}
-
 /**
  * Reach every build host of the deploy (each once, however many targets it builds for), in
  * parallel with the targets' pre-flight. A target whose build host is offline or refuses us
@@ -31,15 +26,23 @@ export async function connectBuildHosts(env: DeployEnv, runs: readonly TargetRun
   env.buildHosts ??= new Map();
   await Promise.all(
     names.map(async (name) => {
-      const link = await connectBuildHost(env, name);
+      const link = await openBuildHost(env, name);
       env.buildHosts!.set(name, link);
     }),
   );
 }
 
-async function connectBuildHost(env: DeployEnv, name: string): Promise<BuildHostLink> {
+/** What reaching and using a build host needs: the core, its SSH layer and the job it works for (a deploy's, or a build's). */
+export type BuildHostEnv = Pick<DeployEnv, 'core' | 'service' | 'job'>;
+
+/**
+ * Open a session to a build host and check it can build (nix-store on its PATH, root or a
+ * trusted user). Never throws: a build host that cannot be used says why, and whether it is
+ * offline.
+ */
+export async function openBuildHost(env: BuildHostEnv, name: string, log: (text: string, stream: 'info' | 'error') => void = (t, s) => env.job.log(t, s)): Promise<BuildHostLink> {
   const { host, user } = parseBuildHost(name);
-  env.job.log(`build host ${name}: connecting`, 'info');
+  log(`build host ${name}: connecting`, 'info');
   try {
     const connection = await env.service.connect({
       host,
@@ -56,7 +59,7 @@ async function connectBuildHost(env: DeployEnv, name: string): Promise<BuildHost
       // Root, or sudo without a password; else commands run as the login user itself, which
       // its nix-daemon must then trust (trusted-users) to take unsigned derivations.
       const root = await negotiateRoot(connection, async () => undefined, env.job.signal).catch(() => ({ kind: 'root' as const }));
-      env.job.log(`build host ${name}: ${probe.stdout.trim()} (as ${connection.user})`, 'info');
+      log(`build host ${name}: ${probe.stdout.trim()} (as ${connection.user})`, 'info');
       return { name, session: new HostSession(connection, root) };
     } catch (error) {
       connection.close();
@@ -64,9 +67,14 @@ async function connectBuildHost(env: DeployEnv, name: string): Promise<BuildHost
     }
   } catch (error) {
     const wire = toWireError(error);
-    env.job.log(`build host ${name}: ${wire.message}`, 'error');
+    log(`build host ${name}: ${wire.message}`, 'error');
     return { name, problem: { offline: wire.code === 'host-unreachable', message: wire.message } };
   }
+}
+
+/** Why a build host cannot be used, in the words a target's outcome (or a build's) gives. */
+export function buildHostProblem(name: string, problem: NonNullable<BuildHostLink['problem']>): string {
+  return problem.offline ? `build host ${name} is offline: ${problem.message}` : `build host ${name} cannot build: ${problem.message}`;
 }
 
 /** End the targets whose build host cannot be used, saying why. */
@@ -76,7 +84,7 @@ export function dropTargetsWithoutBuildHost(env: DeployEnv, runs: readonly Targe
     if (name === undefined || run.done) continue;
     const problem = env.buildHosts?.get(name)?.problem;
     if (!problem) continue;
-    const message = problem.offline ? `build host ${name} is offline: ${problem.message}` : `build host ${name} cannot build: ${problem.message}`;
+    const message = buildHostProblem(name, problem);
     logFor(env, run)(message, 'error');
     run.finish(problem.offline ? 'skipped' : 'failed', message);
   }
@@ -92,6 +100,95 @@ const toplevels = `names: cs: builtins.listToAttrs (map (n: {
   value = { drv = cs.\${n}.config.system.build.toplevel.drvPath; out = cs.\${n}.config.system.build.toplevel.outPath; };
 }) names)`;
 
+/** A system's derivation and the out path it builds. */
+export interface SystemDerivation {
+  readonly drv: string;
+  readonly out: string;
+}
+
+/**
+ * Evaluate here, in ONE nix evaluation, the derivation and out path of each of these
+ * systems' toplevels (what a build host is handed). Throws the evaluation's error, mapped
+ * into the checkout.
+ */
+export async function evaluateSystems(root: string, names: readonly string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Record<string, SystemDerivation>> {
+  // The names come in through the environment: no data is spliced into nix code.
+  const evaluated = await runNix(
+    ['eval', '--json', '--impure', '--option', 'eval-cache', 'false', '.#nixosConfigurations', '--apply', `cs: (${toplevels}) (builtins.fromJSON (builtins.getEnv "FLEET_BUILD_NAMES")) cs`],
+    { cwd: root, env: { ...env, FLEET_BUILD_NAMES: JSON.stringify([...new Set(names)]) }, signal },
+  );
+  if (evaluated.code !== 0) throw nixErrorFromStderr(evaluated.stderr, { root, fallback: 'evaluating the systems failed' });
+  return JSON.parse(evaluated.stdout) as Record<string, SystemDerivation>;
+}
+
+/** What realising derivations on a build host came to. */
+export interface BuildHostRealised {
+  /** Out paths asked for that are not valid on the build host afterwards (not built). */
+  readonly invalid: ReadonlySet<string>;
+  /** nix-store --realise's exit code (null: ended by a signal). */
+  readonly code: number | null;
+}
+
+/**
+ * THE way a build host builds (a deploy's and a build job's): copy the derivation closures
+ * there (only what it lacks), then realise all of them in ONE `nix-store --realise
+ * --keep-going` as root, its internal-json log handed to the caller's progress model (the
+ * same as a local build's: derivations, phases, failures with their log tails), then ask
+ * which out paths it now has.
+ */
+export async function realiseOnBuildHost(
+  session: HostSession,
+  name: string,
+  paths: readonly SystemDerivation[],
+  options: {
+    /** Each line of nix's internal-json log, for the progress model(s) reading it. */
+    readonly onStderrLine: (line: string) => void;
+    readonly env: NodeJS.ProcessEnv;
+    readonly signal: AbortSignal;
+    readonly log: (text: string, stream: 'info' | 'error') => void;
+    /** Sending the derivations: paths and bytes so far. */
+    readonly onCopyProgress?: (p: { pathsDone: number; pathsTotal: number; bytesDone: number; bytesTotal: number }) => void;
+    readonly onBuilding?: () => void;
+  },
+): Promise<BuildHostRealised> {
+  const drvs = [...new Set(paths.map((p) => p.drv))];
+  const copied = await copyClosure(session, drvs, {
+    env: options.env,
+    signal: options.signal,
+    importAsRoot: session.root.kind !== 'root',
+    ...(options.onCopyProgress ? { onProgress: options.onCopyProgress } : {}),
+  });
+  options.log(`build host ${name}: sent ${copied.copiedPaths} of ${copied.closurePaths} derivation-closure paths`, 'info');
+  options.onBuilding?.();
+  // --keep-going: one system's broken derivation does not stop the others' builds.
+  const result = await session.asRoot(['nix-store', '--realise', '--keep-going', '--log-format', 'internal-json', '-v', ...drvs], {
+    signal: options.signal,
+    onStderrLine: options.onStderrLine,
+  });
+  const outs = paths.map((p) => p.out);
+  const check = await session.connection.exec(['nix-store', '--check-validity', '--print-invalid', ...outs], { signal: options.signal });
+  const invalid = new Set(check.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+  if (check.code !== 0 && invalid.size === 0) outs.forEach((o) => invalid.add(o));
+  return { invalid, code: result.code };
+}
+
+/**
+ * Why `label` was not built on the build host: the first failed derivation (its full log is
+ * `ssh <build host> nix log <drv>`), else nix's own first error.
+ */
+export function buildHostFailure(label: string, name: string, model: BuildProgressModel, code: number | null): string {
+  const failures = model.failures;
+  const first = failures[0];
+  return first
+    ? `${label}: ${first.name} failed to build on ${name}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`
+    : `${label}: building on ${name} failed (exit code ${code})${model.errors[0] ? `: ${model.errors[0].message}` : ''}`;
+}
+
+/** The log line that says where a failed derivation's whole log is. */
+export function buildHostLogHint(name: string, drv: string): string {
+  return `ssh ${name} nix log ${drv}`;
+}
+
 /**
  * Build every target that names a build host: evaluate all their derivations here in one
  * nix evaluation, copy the derivation closures to each build host, and realise all of a
@@ -100,22 +197,18 @@ const toplevels = `names: cs: builtins.listToAttrs (map (n: {
  */
 export async function buildOnBuildHosts(env: DeployEnv, runs: readonly TargetRun[], root: string): Promise<void> {
   if (runs.length === 0) return;
-  const names = [...new Set(runs.map((r) => r.spec.config))];
   for (const run of runs) run.update({ message: `evaluating here, to build on ${run.spec.buildHost}` });
-  // The names come in through the environment: no data is spliced into nix code.
-  const evaluated = await runNix(
-    ['eval', '--json', '--impure', '--option', 'eval-cache', 'false', '.#nixosConfigurations', '--apply', `cs: (${toplevels}) (builtins.fromJSON (builtins.getEnv "FLEET_BUILD_NAMES")) cs`],
-    { cwd: root, env: { ...env.core.env, FLEET_BUILD_NAMES: JSON.stringify(names) }, signal: env.job.signal },
-  );
-  if (evaluated.code !== 0) {
-    const error = nixErrorFromStderr(evaluated.stderr, { root, fallback: 'evaluating the systems failed' });
+  let paths: Record<string, SystemDerivation>;
+  try {
+    paths = await evaluateSystems(root, runs.map((r) => r.spec.config), env.core.env, env.job.signal);
+  } catch (error) {
+    const message = toWireError(error).message;
     for (const run of runs) {
-      logFor(env, run)(error.message, 'error');
-      run.finish(env.job.signal.aborted ? 'cancelled' : 'failed', error.message);
+      logFor(env, run)(message, 'error');
+      run.finish(env.job.signal.aborted ? 'cancelled' : 'failed', message);
     }
     return;
   }
-  const paths = JSON.parse(evaluated.stdout) as Record<string, { drv: string; out: string }>;
   for (const run of runs) {
     const p = paths[run.spec.config];
     if (p) {
@@ -139,54 +232,38 @@ async function buildGroup(env: DeployEnv, link: BuildHostLink | undefined, runs:
     return;
   }
   for (const run of runs) run.builtOn = name;
+  const model = new BuildProgressModel(name, undefined, (text, stream) => logAll(text, stream));
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const drvs = [...new Set(runs.map((r) => r.drvPath!))];
     for (const run of runs) run.update({ message: `copying the derivation to ${name}` });
-    const copied = await copyClosure(session, drvs, {
+    const result = await realiseOnBuildHost(session, name, runs.map((r) => ({ drv: r.drvPath!, out: r.outPath! })), {
+      onStderrLine: (line) => model.feed(line),
       env: env.core.env,
       signal: env.job.signal,
-      importAsRoot: session.root.kind !== 'root',
-      onProgress: (p) => {
+      log: logAll,
+      onCopyProgress: (p) => {
         for (const run of runs) run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal });
       },
+      onBuilding: () => {
+        for (const run of runs) run.update({ message: `building on ${name}` });
+        timer = setInterval(() => {
+          if (!model.dirty) return;
+          const snap = model.snapshot('running');
+          for (const run of runs) run.update({ message: `building on ${name}${snap.total ? `: ${snap.done ?? 0}/${snap.total} derivations` : ''}` });
+        }, 250);
+      },
     });
-    logAll(`build host ${name}: sent ${copied.copiedPaths} of ${copied.closurePaths} derivation-closure paths`, 'info');
-    for (const run of runs) run.update({ message: `building on ${name}` });
-    const model = new BuildProgressModel(name, undefined, (text, stream) => logAll(text, stream));
-    const timer = setInterval(() => {
-      if (!model.dirty) return;
-      const snap = model.snapshot('running');
-      for (const run of runs) run.update({ message: `building on ${name}${snap.total ? `: ${snap.done ?? 0}/${snap.total} derivations` : ''}` });
-    }, 250);
-    let result;
-    try {
-      // --keep-going: one host's broken derivation does not stop the others' builds.
-      result = await session.asRoot(['nix-store', '--realise', '--keep-going', '--log-format', 'internal-json', '-v', ...drvs], {
-        signal: env.job.signal,
-        onStderrLine: (line) => model.feed(line),
-      });
-    } finally {
-      clearInterval(timer);
-    }
-    const outs = runs.map((r) => r.outPath!);
-    const check = await session.connection.exec(['nix-store', '--check-validity', '--print-invalid', ...outs], { signal: env.job.signal });
-    const invalid = new Set(check.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
-    if (check.code !== 0 && invalid.size === 0) outs.forEach((o) => invalid.add(o));
     const failures = model.failures;
     for (const run of runs) {
-      if (!invalid.has(run.outPath!)) {
+      if (!result.invalid.has(run.outPath!)) {
         logFor(env, run)(`built on ${name}: ${run.outPath}`, 'info');
         run.update({ message: `built on ${name}` });
         continue;
       }
       if (failures.length > 0) run.failedDerivations = failures;
-      const first = failures[0];
-      for (const f of failures) logFor(env, run)(`${f.name} failed on ${name}; its full build log: ssh ${name} nix log ${f.drv}`, 'error');
-      const why = first
-        ? `${run.spec.id}: ${first.name} failed to build on ${name}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}`
-        : `${run.spec.id}: building on ${name} failed (exit code ${result.code})${model.errors[0] ? `: ${model.errors[0].message}` : ''}`;
+      for (const f of failures) logFor(env, run)(`${f.name} failed on ${name}; its full build log: ${buildHostLogHint(name, f.drv)}`, 'error');
       run.outPath = undefined;
-      run.finish(env.job.signal.aborted ? 'cancelled' : 'failed', why);
+      run.finish(env.job.signal.aborted ? 'cancelled' : 'failed', buildHostFailure(run.spec.id, name, model, result.code));
     }
   } catch (error) {
     const wire = toWireError(error);
@@ -195,5 +272,7 @@ async function buildGroup(env: DeployEnv, link: BuildHostLink | undefined, runs:
       run.outPath = undefined;
       run.finish(wire.code === 'cancelled' ? 'cancelled' : 'failed', wire.message);
     }
+  } finally {
+    clearInterval(timer);
   }
 }

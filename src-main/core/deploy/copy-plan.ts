@@ -1,6 +1,6 @@
 import { toWireError } from '../contract';
 import type { CoreContext } from '../context';
-import { parseBuildHost } from './build-host';
+import { parseBuildHost } from '../homelab/names';
 import { checkoutCache } from './cache-handlers';
 import { CacheContents } from './cache-contents';
 import { hostCacheTrust } from './cache-trust';

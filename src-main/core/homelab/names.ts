@@ -35,3 +35,9 @@ export function buildHostReason(text: string): string | undefined {
   if (host.length === 0) return `"${text}" names no host`;
   return unsafeHostReason(host) ?? (user !== undefined ? unsafeUserReason(user) : undefined);
 }
+
+/** "user@host" or "host" (an ssh alias, a DNS name or an address) split as ssh reads it. */
+export function parseBuildHost(text: string): { readonly host: string; readonly user?: string } {
+  const at = text.lastIndexOf('@');
+  return at > 0 ? { user: text.slice(0, at), host: text.slice(at + 1) } : { host: at === 0 ? text.slice(1) : text };
+}

@@ -1,10 +1,22 @@
 import { FleetError, toWireError, type WireError } from '../contract';
+import type { JobContext } from '../jobs/jobs';
 import type { FailedDerivation, JobProgress, LogStream, TargetProgress } from '../jobs/types';
 import { BuildProgressModel } from './build-progress';
 import { bestLocation, parseNixErrorText, toFleetError, type NixError } from './nix-errors';
 import { runNix, type NixRunOptions } from './runner';
 import { closureInfo } from './path-info';
 import type { BuildTarget } from './targets';
+
+/**
+ * How the build job builds systems on their build hosts: handed in by the core from the
+ * domain that reaches hosts (deploy/build-job.ts), so a build (and a closure diff) takes the deploy's own path.
+ */
+export interface BuildHostBuilds {
+  /** The build host of each system target that has one (meta.json deploy.buildHost, else the settings' default), by label. */
+  of(targets: readonly BuildTarget[], root: string): ReadonlyMap<string, string>;
+  /** Build these runs on their build hosts, for this job. */
+  build(runs: readonly BuildRun[], options: BuildOptions, job: JobContext): Promise<readonly TargetBuildResult[]>;
+}
 
 /** The outcome of one target of a build job, kept in the job's result. */
 export interface TargetBuildResult {
@@ -20,6 +32,8 @@ export interface TargetBuildResult {
   readonly durationMs: number;
   /** Derivations built for this target. */
   readonly built: number;
+  /** A build host's name when it was built there (its output is in that host's store, not here). */
+  readonly builtOn?: string;
   readonly failedDerivations?: readonly FailedDerivation[];
   readonly error?: WireError;
 }
@@ -42,13 +56,25 @@ export interface BuildOptions extends NixRunOptions {
   readonly progressIntervalMs?: number;
   /** Extra arguments for every `nix build`, e.g. ['--keep-going']. */
   readonly extraArgs?: readonly string[];
+  /** Targets built on a build host (label -> its name) and the way to build there; the rest build here. */
+  readonly elsewhere?: { readonly buildHosts: ReadonlyMap<string, string>; readonly build: BuildElsewhere };
 }
 
-interface TargetRun {
+/** One target of a build job while it builds: its live progress model, then its final snapshot. */
+export interface BuildRun {
   readonly target: BuildTarget;
+  /** "here", or the build host's name. */
+  readonly builtOn: string;
   model?: BuildProgressModel;
   final?: TargetProgress;
 }
+
+/**
+ * Build targets on their build hosts (`builtOn`), given to this domain by the one that
+ * reaches hosts (deploy/build-job.ts, over the deploy's own build-host path). It sets each
+ * run's `model` while it builds and `final` when done, and returns each run's result in order.
+ */
+export type BuildElsewhere = (runs: readonly BuildRun[], options: BuildOptions) => Promise<readonly TargetBuildResult[]>;
 
 /**
  * Build targets with live progress: one `nix build --json --no-link --log-format
@@ -58,33 +84,41 @@ interface TargetRun {
  */
 export async function buildTargets(targets: readonly BuildTarget[], options: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
-  const runs: TargetRun[] = targets.map((target) => ({ target }));
+  const runs: BuildRun[] = targets.map((target) => ({ target, builtOn: options.elsewhere?.buildHosts.get(target.label) ?? 'here' }));
+  const local = runs.filter((r) => r.builtOn === 'here');
+  const remote = runs.filter((r) => r.builtOn !== 'here');
   const emit = () => options.onProgress?.(overallProgress(runs));
   const timer = setInterval(() => {
     if (runs.some((r) => r.model?.dirty)) emit();
   }, options.progressIntervalMs ?? 50);
   emit();
-  const results: TargetBuildResult[] = new Array(runs.length);
+  const results = new Map<BuildRun, TargetBuildResult>();
   let next = 0;
   const worker = async () => {
-    while (next < runs.length) {
-      const index = next++;
-      results[index] = await buildOne(runs[index]!, options);
+    while (next < local.length) {
+      const run = local[next++]!;
+      results.set(run, await buildOne(run, options));
       emit();
     }
   };
+  const elsewhere = async () => {
+    if (remote.length === 0 || !options.elsewhere) return;
+    const built = await options.elsewhere.build(remote, options);
+    remote.forEach((run, i) => results.set(run, built[i]!));
+    emit();
+  };
   try {
-    const width = Math.max(1, Math.min(options.concurrency ?? 1, runs.length));
-    await Promise.all(Array.from({ length: width }, worker));
+    const width = Math.max(1, Math.min(options.concurrency ?? 1, local.length));
+    await Promise.all([...(local.length > 0 ? Array.from({ length: width }, worker) : []), elsewhere()]);
   } finally {
     clearInterval(timer);
   }
   if (options.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
   emit();
-  return { targets: results, durationMs: Date.now() - started };
+  return { targets: runs.map((r) => results.get(r)!), durationMs: Date.now() - started };
 }
 
-async function buildOne(run: TargetRun, options: BuildOptions): Promise<TargetBuildResult> {
+async function buildOne(run: BuildRun, options: BuildOptions): Promise<TargetBuildResult> {
   const { target } = run;
   const started = Date.now();
   const log = (text: string, stream: LogStream) => options.log?.(text, stream, target.label);
@@ -179,9 +213,8 @@ export function parseBuildJson(stdout: string): { drvPath?: string; outPath?: st
 }
 
 /** The whole build's progress: per-target snapshots, summed counts, an overall fraction. */
-export function overallProgress(runs: readonly { target: BuildTarget; model?: BuildProgressModel; final?: TargetProgress }[]): JobProgress {
-  // This machine's nix runs every build of a build job (a deploy builds on build hosts itself).
-  const targets: TargetProgress[] = runs.map((r) => ({ builtOn: 'here', ...(r.final ?? r.model?.snapshot('running') ?? { target: r.target.label, status: 'pending' }) }));
+export function overallProgress(runs: readonly { target: BuildTarget; builtOn?: string; model?: BuildProgressModel; final?: TargetProgress }[]): JobProgress {
+  const targets: TargetProgress[] = runs.map((r) => ({ ...(r.final ?? r.model?.snapshot('running') ?? { target: r.target.label, status: 'pending' }), builtOn: r.builtOn ?? 'here' }));
   const builds = { done: 0, running: 0, failed: 0, total: 0 };
   const downloads = { done: 0, total: 0, bytesDone: 0, bytesTotal: 0 };
   let fractionSum = 0;

@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
-import { buildTargets } from './build';
+import { buildTargets, type BuildHostBuilds } from './build';
 import type { nixCommands } from './contract';
 import { openInEditor } from './editor';
 import { checkFlake } from './flake-check';
@@ -12,7 +12,7 @@ import { derivationLog } from './derivation-log';
 import { resolveTargets } from './targets';
 
 /** Handlers of the nix domain's commands. */
-export function nixHandlers(ctx: CoreContext): HandlersFor<typeof nixCommands> {
+export function nixHandlers(ctx: CoreContext, reach: { readonly buildHosts?: BuildHostBuilds } = {}): HandlersFor<typeof nixCommands> {
   let info: Promise<NixInfo> | undefined;
   const nixInfo = (refresh = false) => {
     if (refresh || !info) info = detectNix(ctx.env);
@@ -33,6 +33,7 @@ export function nixHandlers(ctx: CoreContext): HandlersFor<typeof nixCommands> {
       const targets = await resolveTargets(input.targets, root, options);
       const labels = targets.map((t) => t.label);
       const concurrency = input.concurrency ?? ctx.settings.get().buildConcurrency;
+      const buildHosts = reach.buildHosts?.of(targets, root) ?? new Map<string, string>();
       return {
         spec: { kind: 'build', title: `Build ${labels.join(', ')}`, targets: labels },
         run: async (job) => {
@@ -44,6 +45,7 @@ export function nixHandlers(ctx: CoreContext): HandlersFor<typeof nixCommands> {
             log: (text, stream, target) => job.log(text, stream, target),
             onProgress: (p) => job.progress(p),
             ...(input.keepGoing ? { extraArgs: ['--keep-going'] } : {}),
+            ...(reach.buildHosts && buildHosts.size > 0 ? { elsewhere: { buildHosts, build: (runs, opts) => reach.buildHosts!.build(runs, opts, job) } } : {}),
           });
           const failed = result.targets.filter((t) => t.status !== 'succeeded');
           if (failed.length === 0) return result;

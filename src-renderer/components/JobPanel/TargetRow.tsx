@@ -1,7 +1,7 @@
 import type { TargetProgress } from '../../../src-main/core/api';
 import { DerivationLog } from './DerivationLog';
 import { formatBytes } from '../../../src-main/shared/units';
-import { builtWhere, formatDuration } from './format';
+import { buildHostOf, builtWhere, formatDuration } from './format';
 import { ProgressBar } from './ProgressBar';
 
 const tones = { succeeded: 'ok', failed: 'err', cancelled: 'warn', running: 'accent', pending: 'accent', skipped: 'warn', 'rolled-back': 'warn' } as const;
@@ -22,6 +22,7 @@ export function TargetRow({ target, now }: { readonly target: TargetProgress; re
   if (t.bytesTotal) counts.push(`${formatBytes(t.bytesDone ?? 0)} / ${formatBytes(t.bytesTotal)}`);
   if (t.status === 'running' && t.stage === 'evaluate') counts.push('evaluating');
   if (t.status === 'pending') counts.push('waiting');
+  const buildHost = buildHostOf(t.builtOn);
   const elapsed = t.startedAt ? formatDuration((t.finishedAt ?? now) - t.startedAt) : undefined;
   return (
     <div className={`job-target status-${t.status}`} data-testid="job-target" data-target={t.target} data-status={t.status}>
@@ -60,14 +61,15 @@ export function TargetRow({ target, now }: { readonly target: TargetProgress; re
       {(t.failedDerivations ?? []).map((f) => (
         <div className="job-failure" key={f.drv}>
           <div>
-            <strong>{f.name}</strong> failed. Last lines of its log:
+            <strong>{f.name}</strong> failed{buildHost ? ` on ${buildHost}` : ''}. Last lines of its log:
           </div>
           <pre className="mono">{f.logTail.length > 0 ? f.logTail.join('\n') : '(no output)'}</pre>
           <div className="row faint">
             <span>
-              Whole log: <code>nix log {f.drv}</code>
+              Whole log: <code>{buildHost ? `ssh ${buildHost} ` : ''}nix log {f.drv}</code>
             </span>
-            <DerivationLog drv={f.drv} />
+            {/* The log is in the build host's store: this machine's `nix log` does not have it. */}
+            {buildHost ? null : <DerivationLog drv={f.drv} />}
           </div>
         </div>
       ))}

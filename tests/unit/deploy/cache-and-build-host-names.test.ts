@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBuildHost } from '../../../src-main/core/deploy/build-host';
+import { parseBuildHost } from '../../../src-main/core/homelab/names';
 import { parseNixConfig } from '../../../src-main/core/deploy/cache-trust';
 import { parseCacheUrl } from '../../../src-main/core/nix/cache';
 
