@@ -84,12 +84,14 @@ export function createCore(options: CoreOptions): FleetCore {
     },
   };
 
+  // Builds of systems that name a build host go there, from a build job and a closure diff alike.
+  const buildHosts = buildHostBuilds(context);
   const handlers: Record<string, AnyHandler> = {
     ...(appHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(homelabHandlers(context) as unknown as Record<string, AnyHandler>),
-    ...(nixHandlers(context, { buildHosts: buildHostBuilds(context) }) as unknown as Record<string, AnyHandler>),
+    ...(nixHandlers(context, { buildHosts }) as unknown as Record<string, AnyHandler>),
     ...(gitHandlers(context) as unknown as Record<string, AnyHandler>),
-    ...(closureHandlers(context, { droidAgainstPhone: diffDroidAgainstPhone }) as unknown as Record<string, AnyHandler>),
+    ...(closureHandlers(context, { droidAgainstPhone: diffDroidAgainstPhone, buildHosts }) as unknown as Record<string, AnyHandler>),
     ...(deployHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(androidHandlers(context) as unknown as Record<string, AnyHandler>),
     ...(installHandlers(context) as unknown as Record<string, AnyHandler>),

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
+import type { ClosureDiffReport } from '../../src-main/core/closure/report';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // A build host: the example homelab's tv-box names moonlight as its build host (its
@@ -59,6 +60,29 @@ describe('deploy through a build host', () => {
     expect(log).toMatch(/moonlight sends \d+ of \d+ paths/);
   });
 
+  it('the deploy sheet’s “What changes” diff builds on the build host and lists the closure there, against what the target runs', async () => {
+    const marker = randomBytes(6).toString('hex');
+    world.edit('systems/tv-box/default.nix', 'networking.hostName = "tv-box";', `networking.hostName = "tv-box";\n  environment.etc."diffed-on-moonlight".text = "${marker}";`);
+    const running = await world.lab.host('tv-box').currentSystem();
+    const { job, events } = await world.deploy({ machine: 'tv-box' }, { command: 'closure.diff' });
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+    const report = job.result as ClosureDiffReport;
+    expect(report.new.builtOn).toBe('moonlight');
+    expect(report.new.label).toBe('working tree (built on moonlight)');
+    const built = report.new.storePath!;
+    // Built and listed there; nothing of it here.
+    expect((await world.lab.host('moonlight').exec(['nix-store', '--check-validity', built])).code).toBe(0);
+    expect(locallyValid(built)).toBe(false);
+    expect(report.new.paths).toBeGreaterThan(10);
+    // Compared with what tv-box runs: the new etc file is what it lacks.
+    expect(report.old).toMatchObject({ state: 'ok', storePath: running });
+    expect(report.diff!.download.exact).toBe(true);
+    expect(report.diff!.download.paths).toBeGreaterThan(0);
+    expect(report.diff!.download.paths).toBeLessThan(report.new.paths!);
+    const progress = events.flatMap((e) => (e.type === 'job.progress' ? (e.progress.targets ?? []) : []));
+    expect(progress.at(-1)).toMatchObject({ status: 'succeeded', builtOn: 'moonlight' });
+  });
+
   it('a build failing on the build host names the derivation and shows its log, as a local failure does', async () => {
     world.edit('systems/tv-box/default.nix', '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
     world.edit(
@@ -98,6 +122,10 @@ describe('deploy through a build host', () => {
       expect(tvBox.status).toBe('skipped');
       expect(tvBox.message).toMatch(/build host moonlight is offline/);
       expect(tvBox.stages.map((s) => s.name)).not.toContain('build');
+      // The “What changes” diff says it needs the build host, and builds nothing here instead.
+      const diff = await world.deploy({ machine: 'tv-box' }, { command: 'closure.diff' });
+      expect(diff.job.status).toBe('failed');
+      expect(diff.job.error?.message).toMatch(/build host moonlight is offline/);
     } finally {
       await builder.restoreNetwork();
     }

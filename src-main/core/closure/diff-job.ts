@@ -1,17 +1,18 @@
 import { FleetError } from '../contract';
 import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
-import { buildTargets } from '../nix/build';
+import { buildTargets, type BuildHostBuilds } from '../nix/build';
 import { configurationTarget, type BuildTarget } from '../nix/targets';
 import type { NixRunOptions } from '../nix/runner';
 import { scanInventory } from '../homelab/scan';
 import { gitAt, resolveRevision } from '../git/repo';
-import { localClosure } from './listing';
-import { diffAgainstHost, reportOf, type ClosureDiffReport, type ClosureSide } from './report';
+import { hostClosureWithRoot, localClosure } from './listing';
+import { diffAgainstHost, reportOf, type ClosureDiffReport, type ClosureSide, type ListedSide } from './report';
 import type { ClosureEntry } from './types';
 import { openHostExec } from './host-connection';
 import { diffHomeAgainstHost } from './home-host';
 import { homeOnHost } from '../homelab/home-on-host';
+import { parseBuildHost } from '../homelab/names';
 import { droidBuildOptions, nixOptionsFromEnv } from '../nix/nix-options';
 
 /** What to compare: a machine against its host or a revision, or two store paths. */
@@ -77,13 +78,37 @@ export function validateClosureRequest(root: string, request: ClosureDiffRequest
   return homeTarget ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
 }
 
-async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions): Promise<string> {
-  const result = await buildTargets([target], { ...nix, root, signal: job.signal, log: (text, stream, t) => job.log(text, stream, t), onProgress: (p) => job.progress(p) });
+async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions, onBuildHost?: { readonly name: string; readonly builds: BuildHostBuilds }): Promise<string> {
+  const result = await buildTargets([target], {
+    ...nix,
+    root,
+    signal: job.signal,
+    log: (text, stream, t) => job.log(text, stream, t),
+    onProgress: (p) => job.progress(p),
+    ...(onBuildHost ? { elsewhere: { buildHosts: new Map([[target.label, onBuildHost.name]]), build: (runs, options) => onBuildHost.builds.build(runs, options, job) } } : {}),
+  });
   const built = result.targets[0];
   if (!built || built.status !== 'succeeded' || !built.outPath) {
     throw new FleetError('build-failed', `Building ${target.label} failed: ${built?.error?.message ?? 'no output'}`, built?.error?.location ? { location: built.error.location } : {});
   }
   return built.outPath;
+}
+
+/**
+ * The working tree's build of a system that names a build host: built there (the deploy's
+ * own build-host path) and its closure listed there, so nothing of it comes to this machine.
+ */
+async function builtOnBuildHost(ctx: CoreContext, target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions, name: string, builds: BuildHostBuilds): Promise<ListedSide & { storePath: string }> {
+  job.log(`building ${target.attrPath} from the working tree on its build host ${name}; its closure stays there`);
+  const storePath = await buildOne(target, root, job, nix, { name, builds });
+  const { host, user } = parseBuildHost(name);
+  const opened = await openHostExec(ctx, { host, ...(user ? { user } : {}) }, { jobId: job.id, signal: job.signal });
+  try {
+    const { entries } = await hostClosureWithRoot(opened.exec, storePath);
+    return { label: `working tree (built on ${name})`, source: 'working-tree', storePath, builtOn: name, entries };
+  } finally {
+    opened.close();
+  }
 }
 
 /** A build target for a configuration at a git revision: nix fetches that commit itself. */
@@ -134,6 +159,7 @@ export async function runClosureDiff(
   machine: ClosureMachine | undefined,
   layoutRoot: string | undefined,
   diffDroidAgainstPhone: DroidAgainstPhone,
+  buildHosts?: BuildHostBuilds,
 ): Promise<ClosureDiffReport> {
   let nix: NixRunOptions = { env: ctx.env, signal: job.signal };
   const started = performance.now();
@@ -143,10 +169,17 @@ export async function runClosureDiff(
   }
   const target = configurationTarget(machine.kind, machine.name);
   if (machine.kind === 'droid') nix = { ...nix, options: droidBuildOptions(nixOptionsFromEnv(ctx.env)) };
-  job.log(`building ${target.attrPath} from the working tree`);
-  const newPath = await buildOne(target, root, job, nix);
-  const newEntries = await localClosure(newPath, nix);
-  const newSide = { label: 'working tree', source: 'working-tree' as const, storePath: newPath, entries: newEntries };
+  // A system with a build host is built and listed there, against its running host; a
+  // comparison with a revision builds both sides here (see builtOnBuildHost).
+  const buildHost = machine.kind === 'system' && !request.base ? buildHosts?.of([target], root).get(target.label) : undefined;
+  let newSide: ListedSide & { storePath: string };
+  if (buildHost && buildHosts) {
+    newSide = await builtOnBuildHost(ctx, target, root, job, nix, buildHost, buildHosts);
+  } else {
+    job.log(`building ${target.attrPath} from the working tree`);
+    const newPath = await buildOne(target, root, job, nix);
+    newSide = { label: 'working tree', source: 'working-tree', storePath: newPath, entries: await localClosure(newPath, nix) };
+  }
   if (request.base) {
     const rev = await resolveRevision(root, request.base);
     job.log(`building ${target.attrPath} at ${rev.slice(0, 12)}`);

@@ -59,7 +59,7 @@ export async function diffHomeAgainstHost(
     try {
       const opened = await openHostExec(
         ctx,
-        { host: spec.host, user: spec.user, ...(spec.port ? { port: spec.port } : {}), tags: [], buildOnTarget: false, sudo: false, checks: [] },
+        { host: spec.host, user: spec.user, ...(spec.port ? { port: spec.port } : {}) },
         { ...(options.jobId ? { jobId: options.jobId } : {}), ...(options.signal ? { signal: options.signal } : {}) },
       );
       close = opened.close;

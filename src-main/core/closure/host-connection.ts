@@ -5,13 +5,13 @@ import type { DeployTarget } from '../homelab/types';
 import type { HostExec } from './listing';
 
 /**
- * Open an SSH connection to a system's deploy target for read-only queries (closure
- * listing), through the core's one session layer: the same known_hosts, the same
+ * Open an SSH connection to a system's deploy target (or its build host) for read-only
+ * queries (closure listing), through the core's one session layer: the same known_hosts, the same
  * passphrases typed for a deploy, the same prompts. The caller closes it.
  */
 export async function openHostExec(
   ctx: CoreContext,
-  target: DeployTarget,
+  target: Pick<DeployTarget, 'host' | 'user' | 'port' | 'refused'>,
   options: { readonly jobId?: string; readonly signal?: AbortSignal; readonly connectTimeoutMs?: number } = {},
 ): Promise<{ exec: HostExec; close: () => void }> {
   if (target.refused) throw new FleetError('invalid-input', target.refused);

@@ -8,6 +8,8 @@ export interface ClosureSide {
   readonly label: string;
   readonly source: 'host' | 'path' | 'revision' | 'working-tree';
   readonly storePath?: string;
+  /** The build host it was built on (its store holds it, not this machine's); absent: built here. */
+  readonly builtOn?: string;
   /** 'unknown' when it could not be read (host unreachable): the diff is then unknown too. */
   readonly state: 'ok' | 'unknown';
   readonly error?: string;
@@ -27,11 +29,21 @@ export interface ClosureDiffReport {
   readonly durationMs: number;
 }
 
-function sideOf(label: string, source: ClosureSide['source'], storePath: string | undefined, entries: readonly ClosureEntry[]): ClosureSide {
+/** One side as listed: its closure's paths with their NAR sizes, and where it was built. */
+export interface ListedSide {
+  readonly label: string;
+  readonly source: ClosureSide['source'];
+  readonly storePath?: string;
+  readonly builtOn?: string;
+  readonly entries: readonly ClosureEntry[];
+}
+
+function sideOf({ label, source, storePath, builtOn, entries }: ListedSide): ClosureSide {
   return {
     label,
     source,
     ...(storePath ? { storePath } : {}),
+    ...(builtOn ? { builtOn } : {}),
     state: 'ok',
     paths: entries.length,
     bytes: entries.reduce((sum, e) => sum + e.narSize, 0),
@@ -40,16 +52,16 @@ function sideOf(label: string, source: ClosureSide['source'], storePath: string 
 
 /** Compare two listed closures into a report with the chart data. */
 export function reportOf(
-  oldSide: { label: string; source: ClosureSide['source']; storePath?: string; entries: readonly ClosureEntry[] },
-  newSide: { label: string; source: ClosureSide['source']; storePath?: string; entries: readonly ClosureEntry[] },
+  oldSide: ListedSide,
+  newSide: ListedSide,
   started: number,
   machine?: ClosureDiffReport['machine'],
 ): ClosureDiffReport {
   const diff = compareClosures(oldSide.entries, newSide.entries);
   return {
     ...(machine ? { machine } : {}),
-    old: sideOf(oldSide.label, oldSide.source, oldSide.storePath, oldSide.entries),
-    new: sideOf(newSide.label, newSide.source, newSide.storePath, newSide.entries),
+    old: sideOf(oldSide),
+    new: sideOf(newSide),
     diff,
     chart: biggestSizeChanges(diff),
     durationMs: Math.round(performance.now() - started),
@@ -64,7 +76,7 @@ export function reportOf(
 export async function diffAgainstHost(
   connect: () => Promise<HostExec>,
   hostLabel: string,
-  newSide: { label: string; source: ClosureSide['source']; storePath: string; entries: readonly ClosureEntry[] },
+  newSide: ListedSide & { readonly storePath: string },
   options: { readonly hostPath?: string; readonly machine?: ClosureDiffReport['machine'] } = {},
 ): Promise<ClosureDiffReport> {
   const started = performance.now();
@@ -79,7 +91,7 @@ export async function diffAgainstHost(
     return {
       ...(options.machine ? { machine: options.machine } : {}),
       old: { label: hostLabel, source: 'host', storePath: hostPath, state: 'unknown', error: (error as Error).message },
-      new: sideOf(newSide.label, newSide.source, newSide.storePath, newSide.entries),
+      new: sideOf(newSide),
       durationMs: Math.round(performance.now() - started),
     };
   }

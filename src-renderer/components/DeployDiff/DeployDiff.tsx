@@ -6,14 +6,14 @@ import { useHostDiffs } from './use-host-diffs';
 import './deploy-diff.css';
 
 /** One host's line in the sheet: what changes, what it costs, whether it needs a reboot. */
-function HostDiffRow({ target, run, nothingDeployed }: { readonly target: string; readonly run: HostDiffRun | undefined; readonly nothingDeployed: boolean }) {
+function HostDiffRow({ target, run, nothingDeployed, buildHost }: { readonly target: string; readonly run: HostDiffRun | undefined; readonly nothingDeployed: boolean; readonly buildHost: string | undefined }) {
   const [open, setOpen] = useState(false);
   if (!run || run.state === 'queued' || run.state === 'starting' || run.state === 'running') {
     return (
       <li className="deploy-diff-host" data-testid="deploy-diff-host" data-target={target} data-state="running">
         <strong>{target}</strong>
         <span className="row muted">
-          <span className="spinner" /> {run?.state === 'running' ? 'building and listing the host…' : 'starting the closure diff…'}
+          <span className="spinner" /> {run?.state === 'running' ? (buildHost ? `building on ${buildHost} and listing the host…` : 'building and listing the host…') : 'starting the closure diff…'}
         </span>
       </li>
     );
@@ -35,6 +35,11 @@ function HostDiffRow({ target, run, nothingDeployed }: { readonly target: string
         <span className={summary.state === 'unknown' ? (nothingDeployed ? 'badge' : 'badge warn') : ''} data-testid="deploy-diff-packages-line" title={summary.why}>
           {summary.packages}
         </span>
+        {summary.builtOn ? (
+          <span className="badge" data-testid="deploy-diff-built-on">
+            built on {summary.builtOn}
+          </span>
+        ) : null}
         {summary.size ? (
           <span className="muted" data-testid="deploy-diff-size">
             {summary.size}
@@ -78,7 +83,7 @@ export function DeployDiff({ preview }: { readonly preview: DeployPreview }) {
       {systems.length > 0 ? (
         <ul className="deploy-diff-hosts">
           {systems.map((t) => (
-            <HostDiffRow key={t.id} target={t.id} run={runs[t.config]} nothingDeployed={empty.has(t.id)} />
+            <HostDiffRow key={t.id} target={t.id} run={runs[t.config]} nothingDeployed={empty.has(t.id)} buildHost={t.buildHost} />
           ))}
         </ul>
       ) : null}

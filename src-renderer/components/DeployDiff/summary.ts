@@ -15,6 +15,8 @@ export interface HostDiffSummary {
   readonly reboot?: string;
   /** Why the host's side is unknown. */
   readonly why?: string;
+  /** The build host the closure was built (and is listed) on, which sends it to the host. */
+  readonly builtOn?: string;
 }
 
 /** How many version changes the one-line summary names before "and N more". */
@@ -44,6 +46,10 @@ export function kernelChange(packages: readonly PackageDiff[]): string | undefin
  */
 export function summariseHostDiff(report: ClosureDiffReport, options: { readonly nothingDeployed?: boolean } = {}): HostDiffSummary {
   const diff = report.diff;
+  const builtOn = report.new.builtOn;
+  // What a build host built, it sends to the host itself: "moonlight sends 6 paths".
+  const copies = builtOn ? `${builtOn} sends` : 'copies';
+  const where = builtOn ? { builtOn } : {};
   if (!diff || report.old.state === 'unknown') {
     const paths = report.new.paths ?? 0;
     return {
@@ -51,8 +57,9 @@ export function summariseHostDiff(report: ClosureDiffReport, options: { readonly
       packages: options.nothingDeployed ? 'first deploy (no system running to compare with)' : 'unknown (host unreachable)',
       // The whole new closure is the only size known; the copy line says it.
       size: '',
-      copy: `may copy up to ${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(report.new.bytes ?? 0)}`,
+      copy: `${builtOn ? `${builtOn} may send` : 'may copy'} up to ${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(report.new.bytes ?? 0)}`,
       ...(report.old.error ? { why: report.old.error.replace(/\.$/, '') } : {}),
+      ...where,
     };
   }
   const moved = diff.packages.filter((p) => p.change === 'upgraded' || p.change === 'downgraded' || p.change === 'changed');
@@ -61,7 +68,7 @@ export function summariseHostDiff(report: ClosureDiffReport, options: { readonly
   const counts = `+${diff.counts.added} added, −${diff.counts.removed} removed`;
   const packages = named.length > 0 ? `${named.join(', ')}, ${counts}` : `no version changes, ${counts}`;
   const { paths, bytes, exact } = diff.download;
-  const copy = paths === 0 ? 'nothing to copy' : `copies ${exact === false || exact === undefined ? 'at most ' : ''}${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(bytes)}`;
+  const copy = paths === 0 ? 'nothing to copy' : `${copies} ${exact === false || exact === undefined ? 'at most ' : ''}${paths} path${paths === 1 ? '' : 's'}, ${formatBytes(bytes)}`;
   const kernel = kernelChange(diff.packages);
   return {
     state: 'ok',
@@ -69,6 +76,7 @@ export function summariseHostDiff(report: ClosureDiffReport, options: { readonly
     size: `size ${formatBytes(diff.oldSize)} → ${formatBytes(diff.newSize)} (${formatBytesChange(diff.sizeDelta)})`,
     copy,
     ...(diff.rebootNeeded ? { reboot: `reboot needed (${kernel ?? 'kernel modules or initrd changed'})` } : {}),
+    ...where,
   };
 }
 

@@ -58,6 +58,18 @@ describe('summariseHostDiff', () => {
     expect(summariseHostDiff(exactOne).copy).toBe('copies 1 path, 248 KiB');
   });
 
+  it('a closure built on a build host: says where, and that the build host sends what the host lacks', () => {
+    const old = [p('nixos-system-tv-box-24.05', 10), p('fish-3.7.1', 700, 'd'.repeat(32))];
+    const next = [p('nixos-system-tv-box-24.05', 10, 'e'.repeat(32)), p('fish-3.7.1', 700, 'd'.repeat(32)), p('htop-3.3.0', 300, 'h'.repeat(32))];
+    const built = reportOf(side(old, 'tv-box (running)'), { ...side(next, 'working tree (built on moonlight)'), builtOn: 'moonlight' }, 0, { kind: 'system', name: 'tv-box' });
+    expect(built.new.builtOn).toBe('moonlight');
+    const exact: ClosureDiffReport = { ...built, diff: { ...built.diff!, download: { paths: 2, bytes: 310, exact: true } } };
+    expect(summariseHostDiff(exact)).toMatchObject({ state: 'ok', builtOn: 'moonlight', copy: 'moonlight sends 2 paths, 310 B' });
+    const unreachable: ClosureDiffReport = { ...built, old: { label: 'tv-box (running)', source: 'host', state: 'unknown', error: 'no route' } };
+    expect(summariseHostDiff(unreachable)).toMatchObject({ state: 'unknown', builtOn: 'moonlight', copy: 'moonlight may send up to 3 paths, 1010 B' });
+    expect(summariseHostDiff(report(old, next)).builtOn).toBeUndefined();
+  });
+
   it('lists at most three version changes and counts the rest', () => {
     const names = ['aa', 'bb', 'cc', 'dd', 'ee'];
     const r = report(
