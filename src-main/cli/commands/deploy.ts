@@ -18,6 +18,7 @@ interface DeployCliOptions {
   readonly acceptNewHostKeys?: boolean;
   readonly stopOnFailure?: boolean;
   readonly substituteOnTarget?: boolean;
+  readonly relay?: boolean;
   readonly force?: boolean;
   readonly as?: string;
   readonly skipChecks?: boolean;
@@ -45,6 +46,7 @@ export function registerDeploy(program: Command): void {
     .option('--no-rollback', 'no magic rollback: keep a new generation even when the host cannot be reached again')
     .option('--confirm-timeout <s>', 'seconds the host waits for the confirmation before rolling back (default 30)', (v) => parseNumber(v, '--confirm-timeout', 2, 600))
     .option('--substitute-on-target', 'let hosts fetch paths from their binary caches first')
+    .option('--no-relay', 'when a build host cannot reach its target, fail that target at pre-flight instead of relaying the closure through this computer')
     .option('--skip-checks', "do not run the systems' health checks (meta.json deploy.checks) after the switch")
     .option('--force', 'activate even hosts that already run exactly this generation (default: report "already up to date")')
     .option('--as <user>', 'for home targets: log in as this user')
@@ -82,6 +84,7 @@ export function registerDeploy(program: Command): void {
             ...(opts.rollback === false ? { magicRollback: false } : {}),
             ...(opts.confirmTimeout ? { confirmTimeoutSeconds: opts.confirmTimeout } : {}),
             ...(opts.substituteOnTarget ? { substituteOnTarget: true } : {}),
+            ...(opts.relay === false ? { relay: false } : {}),
             ...(opts.force ? { force: true } : {}),
             ...(opts.as ? { asUser: opts.as } : {}),
             ...(opts.skipChecks ? { skipChecks: true } : {}),

@@ -81,6 +81,8 @@ export const deployCommands = {
         magicRollback: z.boolean().optional(),
         confirmTimeoutSeconds: z.number().int().min(2, 'at least 2 seconds').max(600, 'at most 600 seconds').optional(),
         substituteOnTarget: z.boolean().optional(),
+        /** When a build host cannot reach its target: relay the closure through this computer (default true), or fail that target at pre-flight (false). */
+        relay: z.boolean().optional(),
         /** Activate even hosts that already run exactly the generation this deploy would give them. */
         force: z.boolean().optional(),
         /** Do not run the systems' health checks (meta.json deploy.checks) after the switch. */

@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import { queryPathInfo, type PathInfo } from '../nix/path-info';
 import type { HostSession } from './host-session';
-import { HostServe, referencesFirst } from './serve-copy';
+import { HostServe, referencesFirst, type NarDump } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
 import { formatBytes } from '../../shared/units';
 
@@ -28,7 +28,7 @@ export interface CopyOptions {
    */
   readonly beforeSend?: (missing: readonly string[], sizeOf: (path: string) => number, stillMissing: (paths: readonly string[]) => Promise<string[]>) => Promise<string[]>;
   /** Where NARs come from (see HostServe.add); the default serialises them here. */
-  readonly narSource?: 'here' | 'nix-store';
+  readonly narSource?: 'here' | 'nix-store' | NarDump;
   /** The closure, when the caller already read it (several hosts deployed the same configuration). */
   readonly closure?: Promise<Map<string, ClosurePath>>;
 }
@@ -56,6 +56,11 @@ export async function localClosure(roots: readonly string[], options: { env?: No
     if (error instanceof FleetError && error.code === 'cancelled') throw error;
     throw new FleetError('copy-failed', `Could not read the closure of ${roots.join(' ')}: ${(error as Error).message}`);
   }
+  return closurePathsOf(infos);
+}
+
+/** `nix path-info -r --json` entries (this machine's or a host's) as a copy describes them to the host. */
+export function closurePathsOf(infos: ReadonlyMap<string, PathInfo>): Map<string, ClosurePath> {
   const paths = new Map<string, ClosurePath>();
   for (const [p, e] of infos) {
     if (!e.narHash || e.narSize === undefined) throw new FleetError('copy-failed', `nix path-info gave no NAR hash or size for ${p}.`);

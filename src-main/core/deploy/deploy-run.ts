@@ -6,7 +6,7 @@ import type { JobContext } from '../jobs/jobs';
 import type { JobProgress } from '../jobs/types';
 import { buildStage } from './build-stage';
 import { closeBuildHosts, connectBuildHosts, dropTargetsWithoutBuildHost } from './build-host';
-import { pushFromBuildHost } from './push-from-build-host';
+import { probeBuildHostRoutes, pushFromBuildHost } from './push-from-build-host';
 import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { CacheContents } from './cache-contents';
 import { SharedClosures } from './copy-closure';
@@ -33,6 +33,8 @@ export interface DeployOptions {
   readonly magicRollback: boolean;
   readonly confirmTimeoutSeconds: number;
   readonly substituteOnTarget: boolean;
+  /** A build host that cannot reach its target relays the closure through this computer (default); false: the target fails at pre-flight. */
+  readonly relay?: boolean;
   /** --skip-checks: no health checks after the switch. */
   readonly skipChecks?: boolean;
   /** Activate even hosts that already run exactly the target generation. */
@@ -150,6 +152,8 @@ export async function runDeploy(
       ...(building ? [connectBuildHosts(env, runs)] : []),
     ]);
     dropTargetsWithoutBuildHost(env, runs);
+    // Before anything is built: can each build host reach its targets itself, or is the closure relayed through here?
+    if (building) await probeBuildHostRoutes(env, runs, options.relay ?? true);
     if (options.cache && building) {
       env.cacheContents = new CacheContents(options.cache.location, service, { jobId: job.id, signal: job.signal });
       await chooseSubstitution(env, runs, options.cache);

@@ -116,6 +116,7 @@ export function deployHandlers(ctx: CoreContext): HandlersFor<typeof deployComma
           magicRollback: input.magicRollback ?? defaults.magicRollback,
           confirmTimeoutSeconds: input.confirmTimeoutSeconds ?? defaults.confirmTimeoutSeconds,
           substituteOnTarget: input.substituteOnTarget ?? defaults.substituteOnTarget,
+          ...(input.relay === false ? { relay: false } : {}),
           ...(cache ? { cache: { location: parseCacheUrl(cache.url), publicKey: cache.publicKey } } : {}),
           ...(input.force ? { force: true } : {}),
           skipChecks: input.skipChecks ?? false,

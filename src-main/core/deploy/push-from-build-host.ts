@@ -1,9 +1,12 @@
-import { FleetError } from '../contract';
+import { FleetError, toWireError } from '../contract';
+import { closureListingArgv } from '../closure/listing';
+import { parsePathInfoJson } from '../nix/path-info';
+import { closurePathsOf, copyClosure } from './copy-closure';
 import { formatBytes } from '../../shared/units';
 import { fetchFromCache } from './fetch-from-cache';
 import type { HostSession } from './host-session';
 import { logFor, type DeployEnv } from './host-stages';
-import { HostServe } from './serve-copy';
+import { HostServe, NarDump } from './serve-copy';
 import type { TargetRun } from './target-run';
 
 /** The name the build host's ssh checks the target's key under (HostKeyAlias): one line, no guessing. */
@@ -11,21 +14,81 @@ const keyAlias = 'fleet-deploy-target';
 
 /**
  * Run on the build host: a known_hosts holding only the target's key (as this machine
- * verified it), then nix-copy-closure to the target with ssh options that accept that key
- * and nothing else and never prompt. $1: the key line, $2: the port ('' for ssh's default),
- * the rest: nix-copy-closure's arguments.
+ * verified it), then ssh options that accept that key and nothing else and never prompt,
+ * for either a probe (`ssh <login@host> true`: can it reach and sign in to the target?) or
+ * the copy (nix-copy-closure to the target). $1: the key line, $2: the port ('' for ssh's
+ * default), $3: probe or copy, the rest: ssh's destination or nix-copy-closure's arguments.
  */
-const pushScript = `
+const toTargetScript = `
 set -e
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 printf '%s\\n' "$1" > "$dir/known_hosts"
 port=$2
-shift 2
+mode=$3
+shift 3
 opts="-o UserKnownHostsFile=$dir/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o HostKeyAlias=${keyAlias} -o BatchMode=yes -o ConnectTimeout=15"
 if [ -n "$port" ]; then opts="$opts -p $port"; fi
+if [ "$mode" = probe ]; then ssh $opts -o ConnectTimeout=8 "$1" true; exit; fi
 NIX_SSHOPTS=$opts exec nix-copy-closure "$@"
 `;
+
+/** The argv that runs toTargetScript on the build host for this target. */
+function toTargetArgv(run: TargetRun, target: HostSession, mode: 'probe' | 'copy', args: readonly string[]): string[] {
+  const hostKey = target.connection.hostKey;
+  if (!hostKey) throw new FleetError('copy-failed', `The host key of ${run.spec.host} is not known here, so ${run.spec.buildHost} could not check it.`);
+  return ['sh', '-c', toTargetScript, 'fleet', `${keyAlias} ${hostKey}`, run.spec.port ? String(run.spec.port) : '', mode, ...args];
+}
+
+/** Who the build host signs in to the target as: the deploy's login user. */
+function loginOf(run: TargetRun, target: HostSession): string {
+  return `${run.spec.user ?? target.connection.user}@${run.spec.host}`;
+}
+
+/**
+ * Pre-flight of targets built on a build host: can the build host reach and sign in to each
+ * target itself (its own route, this machine's forwarded agent, the key verified here)?
+ * Where it cannot, the closure is relayed through this computer (build host -> here ->
+ * target, streamed, never stored here), said before anything is built; with `relay` off the
+ * target fails here instead.
+ */
+export async function probeBuildHostRoutes(env: DeployEnv, runs: readonly TargetRun[], relay: boolean): Promise<void> {
+  const forwardAgent = env.core.env.SSH_AUTH_SOCK !== undefined;
+  await Promise.all(
+    runs.map(async (run) => {
+      const name = run.spec.buildHost;
+      const buildHost = name ? env.buildHosts?.get(name)?.session : undefined;
+      if (!name || !buildHost || run.done || !run.session || run.toGeneration !== undefined) return;
+      const log = logFor(env, run);
+      let why: string | undefined;
+      try {
+        const probe = await buildHost.connection.exec(toTargetArgv(run, run.session, 'probe', [loginOf(run, run.session)]), { signal: env.job.signal, forwardAgent });
+        if (probe.code === 0) return log(`build host ${name} reaches ${run.spec.host} itself: it sends the closure straight there`, 'info');
+        why = probe.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with ${probe.code}`;
+      } catch (error) {
+        why = toWireError(error).message;
+      }
+      if (env.job.signal.aborted) return;
+      const because = `build host cannot reach ${run.spec.host}`;
+      if (!relay) {
+        log(`${name} cannot reach ${run.spec.host}: ${why}`, 'error');
+        return run.fail({ code: 'copy-failed', message: `${because} (${name}: ${why})`, hint: routeHint(name, run.spec.host, why) });
+      }
+      run.relayedBecause = because;
+      log(`${name} cannot reach ${run.spec.host} (${why}): the closure will be relayed through this computer (${name} -> here -> ${run.spec.host}, streamed, not stored here)`, 'stderr');
+      run.update({ message: `relayed through this computer: ${because}` });
+    }),
+  );
+}
+
+/** What to do when a build host cannot sign in to or reach a target. */
+function routeHint(name: string, host: string, why: string): string | undefined {
+  return /Permission denied|publickey/i.test(why)
+    ? `${name} signs in to ${host} with your ssh-agent: load the key that reaches ${host} into ssh-agent (ssh-add), or give ${name} a key of its own that ${host} accepts.`
+    : /resolve|No route|timed out|refused|unreachable/i.test(why)
+      ? `${name} must reach ${host} by that name itself (the same LAN or DNS as this machine), or let the closure be relayed through this computer.`
+      : undefined;
+}
 
 /**
  * The copy stage of a target built on a build host: the build host sends the closure to the
@@ -68,16 +131,15 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
     }
     return;
   }
+  if (run.relayedBecause) return relayThroughHere(env, run, buildHost, missing.length, paths.length);
   const bytes = [...(await narSizesOn(buildHost, missing, env.job.signal)).values()].reduce((a, b) => a + b, 0);
-  const hostKey = target.connection.hostKey;
-  if (!hostKey) throw new FleetError('copy-failed', `The host key of ${run.spec.host} is not known here, so ${name} could not check it.`);
-  const login = run.spec.user ?? target.connection.user;
+  const login = loginOf(run, target);
   const forwardAgent = env.core.env.SSH_AUTH_SOCK !== undefined;
   run.update({ message: `${name} sends ${missing.length} paths (${formatBytes(bytes)}) to ${run.spec.host}`, pathsDone: 0, pathsTotal: missing.length, bytesDone: 0, bytesTotal: bytes });
-  log(`${name} sends ${missing.length} of ${paths.length} paths (${formatBytes(bytes)}) straight to ${login}@${run.spec.host}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`, 'info');
+  log(`${name} sends ${missing.length} of ${paths.length} paths (${formatBytes(bytes)}) straight to ${login}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`, 'info');
   const started = Date.now();
-  const args = ['--to', `${login}@${run.spec.host}`, ...(env.substituteOnTarget ? ['--use-substitutes'] : []), run.outPath!];
-  const pushed = await buildHost.connection.exec(['sh', '-c', pushScript, 'fleet', `${keyAlias} ${hostKey}`, run.spec.port ? String(run.spec.port) : '', ...args], {
+  const args = ['--to', login, ...(env.substituteOnTarget ? ['--use-substitutes'] : []), run.outPath!];
+  const pushed = await buildHost.connection.exec(toTargetArgv(run, target, 'copy', args), {
     ...signal,
     forwardAgent,
     onStderrLine: (line) => log(line, 'stderr'),
@@ -85,11 +147,7 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
   if (pushed.code !== 0) {
     const why = pushed.stderr.trim().split('\n').slice(-3).join(' ');
     throw new FleetError('copy-failed', `${name} could not copy the closure to ${run.spec.host}: ${why || `exit code ${pushed.code}`}`, {
-      hint: /Permission denied|publickey/i.test(why)
-        ? `${name} signs in to ${run.spec.host} with your ssh-agent: load the key that reaches ${run.spec.host} into ssh-agent (ssh-add), or give ${name} a key of its own that ${run.spec.host} accepts.`
-        : /resolve|No route|timed out|refused/i.test(why)
-          ? `${name} must reach ${run.spec.host} by that name itself (the same LAN or DNS as this machine).`
-          : undefined,
+      hint: routeHint(name, run.spec.host, why),
     });
   }
   run.copiedPaths = missing.length;
@@ -103,4 +161,34 @@ export async function narSizesOn(buildHost: HostSession, paths: readonly string[
   const result = await buildHost.connection.exec(['xargs', 'nix-store', '--query', '--size'], { stdin: paths.join('\n') + '\n', ...(signal ? { signal } : {}) });
   const sizes = result.stdout.split('\n').map((l) => Number(l.trim()) || 0);
   return new Map(paths.map((p, i) => [p, sizes[i] ?? 0]));
+}
+
+/**
+ * The copy when the build host cannot reach the target: this machine reads the NARs from the
+ * build host's `nix-store --serve` and writes them into the target's `nix-store --serve
+ * --write` as they come (the deploy's own streamed copy, with the build host as its source),
+ * so they pass through this machine's link but never enter its store.
+ */
+async function relayThroughHere(env: DeployEnv, run: TargetRun, buildHost: HostSession, missing: number, total: number): Promise<void> {
+  const name = run.spec.buildHost!;
+  const log = logFor(env, run);
+  const signal = env.job.signal;
+  const listed = await buildHost.connection.exec(closureListingArgv(run.outPath!), { signal });
+  if (listed.code !== 0) throw new FleetError('copy-failed', `build host ${name} cannot describe the closure of ${run.outPath}: ${listed.stderr.trim().split('\n').pop() ?? ''}`);
+  const closure = closurePathsOf(parsePathInfoJson(listed.stdout));
+  const source = await NarDump.remote(buildHost, name);
+  log(`relaying ${missing} of ${total} paths from ${name} through this computer to ${run.spec.host} (${run.relayedBecause})`, 'info');
+  run.update({ message: `relayed through this computer: ${run.relayedBecause}` });
+  const started = Date.now();
+  const copied = await copyClosure(run.session!, [run.outPath!], {
+    env: env.core.env,
+    signal,
+    closure: Promise.resolve(closure),
+    narSource: source,
+    ...(run.spec.kind === 'system' && run.session!.root.kind !== 'root' ? { importAsRoot: true } : {}),
+    onProgress: (p) => run.update({ pathsDone: p.pathsDone, pathsTotal: p.pathsTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal }),
+  });
+  run.copiedPaths = copied.copiedPaths;
+  run.copiedBytes = copied.copiedBytes;
+  log(`relayed ${copied.copiedPaths} paths (${formatBytes(copied.copiedBytes)}) from ${name} to ${run.spec.host} through this computer in ${((Date.now() - started) / 1000).toFixed(1)} s`, 'info');
 }

@@ -1,9 +1,9 @@
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { RemoteChannel } from '../ssh/connection';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
-import { spawnProcess, type SpawnedProcess } from '../process/run';
+import { spawnProcess } from '../process/run';
 import type { HostSession } from './host-session';
 import {
   ExactReader,
@@ -28,8 +28,11 @@ export interface HostServeOptions {
 
 export interface AddOptions {
   readonly env: NodeJS.ProcessEnv;
-  /** Where NARs come from: serialised here from the store's files (default), or a local `nix-store --serve`. */
-  readonly narSource?: 'here' | 'nix-store';
+  /**
+   * Where NARs come from: serialised here from the store's files (default), a local
+   * `nix-store --serve`, or another one (a build host's, for a relay).
+   */
+  readonly narSource?: 'here' | 'nix-store' | NarDump;
   readonly onBytes: (count: number) => void;
   readonly onPath: () => void;
 }
@@ -109,7 +112,7 @@ export class HostServe {
     limitInFlight(this.channel, await this.roundTripMs);
     // NARs are serialised here; a path whose tree does not add up to the store's narSize
     // (or any path, with narSource 'nix-store') comes from a local `nix-store --serve`.
-    let local: LocalDump | undefined;
+    let local: NarDump | undefined = typeof options.narSource === 'object' ? options.narSource : undefined;
     const stopLocal = () => local?.kill();
     this.signal?.addEventListener('abort', stopLocal, { once: true });
     const acks = (async () => {
@@ -133,7 +136,7 @@ export class HostServe {
     };
     try {
       for (const info of paths) {
-        const tree = options.narSource === 'nix-store' ? undefined : await readTree(info.path);
+        const tree = options.narSource === undefined || options.narSource === 'here' ? await readTree(info.path) : undefined;
         header = addToStoreNarHeader(info);
         try {
           if (tree && narSizeOf(tree) === info.narSize) {
@@ -141,7 +144,7 @@ export class HostServe {
           } else {
             if (header) await writeDrained(this.channel, header);
             header = undefined;
-            local ??= await LocalDump.start(options.env);
+            local ??= await NarDump.local(options.env);
             await local.dump(info.path, info.narSize, this.channel, options.onBytes);
           }
         } catch (error) {
@@ -235,41 +238,66 @@ async function readTree(storePath: string): Promise<NarNode | undefined> {
   }
 }
 
-/** A local `nix-store --serve` that dumps NARs out of this machine's store, one path at a time. */
-class LocalDump {
-  private readonly child: SpawnedProcess;
-  private readonly stdin: Writable;
-  private readonly stop = new AbortController();
+/**
+ * A `nix-store --serve` that dumps NARs out of its store, one path at a time: this machine's
+ * (a path whose files do not add up here), or a build host's over its session, whose NARs
+ * are then streamed on to the target without ever entering this machine's store (a relay).
+ */
+export class NarDump {
   private readonly reader: ExactReader;
   private stderr = '';
 
-  private constructor(env: NodeJS.ProcessEnv) {
-    const nixStore = requireNixStore(env);
-    this.child = spawnProcess(nixStore, ['--serve'], {
-      env,
-      openStdin: true,
-      signal: this.stop.signal,
-      killGraceMs: 0,
-      onStderrLine: (line) => (this.stderr = `${this.stderr}${line}\n`.slice(-8192)),
-    });
-    // Its end is read through the reader; a failure to start shows in stderr for failure().
-    this.child.done.catch((e: Error) => {
-      if (!this.stop.signal.aborted) this.stderr += e.message;
-    });
-    this.stdin = this.child.stdin!;
-    this.reader = new ExactReader(this.child.stdout);
+  private constructor(
+    private readonly stdin: Writable,
+    stdout: Readable,
+    /** Whose store: "here", or the build host's name. */
+    private readonly where: string,
+    private readonly stop: () => void,
+  ) {
+    this.reader = new ExactReader(stdout);
   }
 
-  static async start(env: NodeJS.ProcessEnv): Promise<LocalDump> {
-    const local = new LocalDump(env);
-    local.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
-    const magic = await local.reader.u64().catch(() => 0n);
+  /** This machine's nix-store --serve. */
+  static async local(env: NodeJS.ProcessEnv): Promise<NarDump> {
+    const stop = new AbortController();
+    const child = spawnProcess(requireNixStore(env), ['--serve'], {
+      env,
+      openStdin: true,
+      signal: stop.signal,
+      killGraceMs: 0,
+      onStderrLine: (line) => dump.note(line),
+    });
+    const dump = new NarDump(child.stdin!, child.stdout, 'here', () => stop.abort());
+    // Its end is read through the reader; a failure to start shows in stderr for failure().
+    child.done.catch((e: Error) => {
+      if (!stop.signal.aborted) dump.note(e.message);
+    });
+    return dump.handshake();
+  }
+
+  /** A host's nix-store --serve (read-only) on a channel of its session. */
+  static async remote(session: HostSession, name: string): Promise<NarDump> {
+    const channel = await session.connection.spawn(['nix-store', '--serve']);
+    channel.on('error', () => undefined);
+    const dump = new NarDump(channel, channel, name, () => channel.close());
+    channel.stderr.on('data', (c: Buffer) => dump.note(c.toString('utf8')));
+    return dump.handshake();
+  }
+
+  private note(text: string): void {
+    this.stderr = `${this.stderr}${text}${text.endsWith('\n') ? '' : '\n'}`.slice(-8192);
+  }
+
+  private async handshake(): Promise<NarDump> {
+    this.stdin.write(Buffer.concat([u64(serveMagic1), u64(serveVersion)]));
+    const magic = await this.reader.u64().catch(() => 0n);
     if (magic !== serveMagic2) {
-      local.kill();
-      throw new FleetError('copy-failed', `The local nix-store --serve did not answer the handshake${local.stderr ? `: ${local.stderr.trim()}` : ''}.`);
+      this.kill();
+      const whose = this.where === 'here' ? 'The local nix-store --serve' : `nix-store --serve on ${this.where}`;
+      throw new FleetError('copy-failed', `${whose} did not answer the handshake${this.stderr ? `: ${this.stderr.trim()}` : ''}.`);
     }
-    await local.reader.u64();
-    return local;
+    await this.reader.u64();
+    return this;
   }
 
   /** Forward the NAR of `storePath` (narSize bytes) to `sink`. */
@@ -279,13 +307,13 @@ class LocalDump {
   }
 
   failure(storePath: string): FleetError | undefined {
-    return this.stderr ? new FleetError('copy-failed', `Reading ${storePath} here failed: ${this.stderr.trim()}`) : undefined;
+    return this.stderr ? new FleetError('copy-failed', `Reading ${storePath} ${this.where === 'here' ? 'here' : `on ${this.where}`} failed: ${this.stderr.trim()}`) : undefined;
   }
 
-  /** End it and its process tree (the runner's cancel). */
+  /** End it (the local process tree, or the host's channel). */
   kill(): void {
     this.stdin.end();
-    this.stop.abort();
+    this.stop();
   }
 }
 

@@ -29,6 +29,8 @@ export class TargetRun {
   substitute?: boolean;
   /** Where the host gets the closure from: "here", the build host's name, or the cache. */
   copiedFrom?: string;
+  /** Why the closure goes build host -> this computer -> host ("build host cannot reach tv-box"); unset: straight. */
+  relayedBecause?: string;
   /** What the host fetched from the homelab's binary cache itself. */
   fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** Derivations that failed to build for this target, with their log tails. */
@@ -136,6 +138,7 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.relayedBecause ? { relayedBecause: this.relayedBecause } : {}),
       ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.failedDerivations ? { failedDerivations: this.failedDerivations } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
@@ -163,6 +166,7 @@ export class TargetRun {
       ...(this.upToDate ? { upToDate: true } : {}),
       ...(this.builtOn ? { builtOn: this.builtOn } : {}),
       ...(this.copiedFrom ? { copiedFrom: this.copiedFrom } : {}),
+      ...(this.relayedBecause ? { relayedBecause: this.relayedBecause } : {}),
       ...(this.fetchedFromCache ? { fetchedFromCache: this.fetchedFromCache } : {}),
       ...(this.checks ? { checks: this.checks } : {}),
       ...(this.needsReboot !== undefined ? { needsReboot: this.needsReboot } : {}),

@@ -77,6 +77,8 @@ export interface TargetOutcome {
   readonly builtOn?: string;
   /** Where the host got the closure from: "here", the build host's name, or "cache" (it fetched all it lacked from the cache). */
   readonly copiedFrom?: string;
+  /** Why the closure went build host -> this computer -> host ("build host cannot reach tv-box"); absent: straight. */
+  readonly relayedBecause?: string;
   /** What the host fetched from the homelab's binary cache itself; the rest came from copiedFrom. */
   readonly fetchedFromCache?: { readonly paths: number; readonly bytes: number };
   /** The health checks and how each went. */

@@ -69,6 +69,8 @@ export interface TargetProgress {
   readonly builtOn?: string;
   /** Where the host gets the closure from: "here", a build host's name, or the cache. */
   readonly copiedFrom?: string;
+  /** Why the closure went build host -> this computer -> host ("build host cannot reach tv-box"); absent: straight. */
+  readonly relayedBecause?: string;
   /** What the host fetched from the homelab's binary cache itself (before anything was sent). */
   readonly fetchedFromCache?: { readonly paths: number; readonly bytes: number };
 }

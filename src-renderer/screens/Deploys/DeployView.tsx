@@ -51,6 +51,7 @@ export function DeployView({ jobId, record }: { readonly jobId: string; readonly
           ...(o.checks ? { checks: o.checks } : {}),
           ...(o.builtOn ? { builtOn: o.builtOn } : {}),
           ...(o.copiedFrom ? { copiedFrom: o.copiedFrom } : {}),
+          ...(o.relayedBecause ? { relayedBecause: o.relayedBecause } : {}),
           ...(o.fetchedFromCache ? { fetchedFromCache: o.fetchedFromCache } : {}),
           stages: o.stages,
         })) ?? []);
@@ -148,7 +149,9 @@ function whereBuilt(t: TargetProgress): string {
   const parts = [builtWhere(t.builtOn ?? 'here')];
   const fetched = t.fetchedFromCache && t.fetchedFromCache.paths > 0 ? t.fetchedFromCache : undefined;
   if (fetched) parts.push(`${formatBytes(fetched.bytes)} fetched from the cache`);
-  if (t.copiedFrom && t.copiedFrom !== 'cache' && t.copiedFrom !== 'here') parts.push(fetched ? `the rest sent by ${t.copiedFrom}` : `sent by ${t.copiedFrom}`);
+  // A build host that cannot reach its host hands the closure to this computer, which streams it on.
+  if (t.relayedBecause) parts.push(`relayed through this computer: ${t.relayedBecause}`);
+  else if (t.copiedFrom && t.copiedFrom !== 'cache' && t.copiedFrom !== 'here') parts.push(fetched ? `the rest sent by ${t.copiedFrom}` : `sent by ${t.copiedFrom}`);
   if (t.copiedFrom === 'here' && fetched) parts.push('the rest sent from here');
   return parts.join(' · ');
 }
