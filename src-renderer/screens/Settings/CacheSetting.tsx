@@ -3,6 +3,7 @@ import type { HostCacheTrust } from '../../../src-main/core/api';
 import { client } from '../../client';
 import { ErrorNotice, type ErrorWithHint } from '../../components/ErrorNotice';
 import { useDeployStore } from '../../stores/deploy';
+import './settings.css';
 
 /** A store URL the cache field takes, checked as the person types (the core checks it again when saved). */
 function urlProblem(url: string): string | null {
@@ -71,6 +72,8 @@ export function CacheSetting() {
     setKey(cache?.secretKeyFile ?? '');
   }, [cache]);
   const problem = urlProblem(url.trim()) ?? (key.trim() && !key.trim().startsWith('/') ? 'the key path must be absolute' : null);
+  // What is typed is what the core keeps: nothing to save (the form says so, instead of a Save that does nothing).
+  const unchanged = cache !== undefined && url.trim() === (cache?.url ?? '') && key.trim() === (cache?.secretKeyFile ?? '');
   const save = (event: FormEvent) => {
     event.preventDefault();
     setSaving(true);
@@ -102,6 +105,12 @@ export function CacheSetting() {
       {loadError ? <div className="notice warn" role="alert">{loadError}</div> : null}
       {editable ? (
         <form className="stack" onSubmit={save}>
+          {cache === null ? (
+            <p className="muted" data-testid="cache-none">
+              No binary cache set: every host gets its closure from here or its build host. Set one to push builds there, signed with your key, and let the hosts that trust
+              the key fetch from it.
+            </p>
+          ) : null}
           <label className="row">
             <span style={{ width: 180 }}>Cache URL</span>
             <input className="input mono" style={{ flex: 1 }} value={url} onChange={(e) => setUrl(e.target.value)} placeholder="ssh://cache, file:///srv/nix-cache or s3://bucket" data-testid="cache-url" spellCheck={false} />
@@ -112,10 +121,15 @@ export function CacheSetting() {
           </label>
           <div className="row">
             <span style={{ width: 180 }} />
-            <button className="btn primary" type="submit" disabled={saving || problem !== null || (url.trim() !== '' && key.trim() === '')} data-testid="cache-save">
+            <button className="btn primary" type="submit" disabled={saving || unchanged || problem !== null || (url.trim() !== '' && key.trim() === '')} data-testid="cache-save">
               {saving ? 'Checking…' : url.trim() === '' && cache ? 'Clear cache' : 'Save'}
             </button>
             {problem ? <span className="error-text" data-testid="cache-url-problem">{problem}</span> : null}
+            {!problem && unchanged && cache && !saving ? (
+              <span className="muted" data-testid="cache-saved">
+                Saved. <code>fleet build --push</code> signs what it built and copies it there.
+              </span>
+            ) : null}
           </div>
         </form>
       ) : cache ? (
@@ -139,10 +153,8 @@ export function CacheSetting() {
             <span style={{ width: 180 }}>Hosts must trust</span>
             <code className="mono" data-testid="cache-public-key">{cache.publicKey}</code>
           </div>
-          <p className="faint">
-            In each host's configuration: <code>nix.settings.trusted-public-keys = [ "{cache.publicKey}" ];</code> and the URL in{' '}
-            <code>nix.settings.substituters</code>. Hosts that trust it fetch what the cache has themselves; the rest comes from here or their build host.
-          </p>
+          <p className="faint">In each host's configuration (hosts that trust it fetch what the cache has themselves; the rest comes from here or their build host):</p>
+          <pre className="mono cache-snippet" data-testid="cache-snippet">{`nix.settings.substituters = [ "${cache.url}" ];\nnix.settings.trusted-public-keys = [ "${cache.publicKey}" ];`}</pre>
           <div className="row">
             <button className="btn" type="button" onClick={readTrust} disabled={trustState === 'reading'} data-testid="cache-trust-read">
               {trustState === 'reading' ? 'Asking the hosts…' : 'Which hosts trust it?'}
