@@ -11,7 +11,8 @@ import { openLabUi, type LabUi } from './lab-ui';
 // meta.json), the lab host "cache" serves ssh://cache, zephyrus and tv-box trust its key, and
 // zephyrus's system is pushed there before `fleet serve` starts. The host detail and the
 // deploy sheet say where each closure would come from; the deploy view where it did; the
-// Settings screen shows the cache and which hosts trust it; a build job says it built here.
+// Settings screen shows the cache and which hosts trust it; a build job says where it built (here, or
+// on moonlight for tv-box).
 
 const nixFlags = ['--extra-experimental-features', 'nix-command flakes', '--option', 'substituters', ''];
 const row = (page: Page, name: string): Locator => page.locator(`[data-testid="inventory-row"][data-name="${name}"]`);
@@ -75,6 +76,10 @@ describe('build host and binary cache in the UI', () => {
     expect(Number(await zephyrus.getByTestId('source-cache').getAttribute('data-paths'))).toBeGreaterThan(0);
     expect(await zephyrus.getByTestId('source-here').getAttribute('data-paths')).toBe('0');
     expect(await sheet.locator('[data-testid="deploy-source"][data-target="tv-box"]').getAttribute('data-source')).toBe('moonlight');
+    // “What changes” of tv-box is built and listed on moonlight, not here.
+    const tvBoxDiff = sheet.locator('[data-testid="deploy-diff-host"][data-target="tv-box"]');
+    await expect.poll(() => tvBoxDiff.getAttribute('data-state'), { timeout: 180_000 }).not.toBe('running');
+    expect(await tvBoxDiff.getByTestId('deploy-diff-built-on').textContent()).toBe('built on moonlight');
     await sheet.getByTestId('deploy-sources').scrollIntoViewIfNeeded();
     await screenshotBothThemes(page, 'buildhost-deploy-sheet');
     await sheet.getByTestId('deploy-confirm').click();
@@ -111,6 +116,18 @@ describe('build host and binary cache in the UI', () => {
     expect(await built.textContent()).toBe('built here');
     await expect.poll(() => page.getByTestId('job-panel').getAttribute('data-status'), { timeout: 120_000 }).toBe('succeeded');
     await screenshotBothThemes(page, 'builds-built-here');
+  });
+
+  it('a build job of tv-box runs on its build host moonlight, and says so', async () => {
+    await page.goto(`${ui!.serve.url}#/systems`);
+    await row(page, 'tv-box').click();
+    await page.getByTestId('system-build').click();
+    const built = page.locator('[data-testid="job-target"][data-target="tv-box"] [data-testid="job-target-built-on"]');
+    await built.waitFor({ timeout: 60_000 });
+    expect(await built.textContent()).toBe('built on moonlight');
+    await expect.poll(() => page.getByTestId('job-panel').getAttribute('data-status'), { timeout: 180_000 }).toBe('succeeded');
+    expect(await page.locator('[data-testid="job-target"][data-target="tv-box"] [data-testid="job-outpath"]').textContent()).toMatch(/nixos-system-tv-box.* · closure /);
+    await screenshotBothThemes(page, 'builds-built-on-moonlight');
     expect(ui!.errors).toEqual([]);
   });
 });
