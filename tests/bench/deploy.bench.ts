@@ -19,6 +19,7 @@ import { HostSession } from '../../src-main/core/deploy/host-session';
 import { copyClosure } from '../../src-main/core/deploy/copy-closure';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
+import { cpuLedger, cpuSnapshot, describeLedger, netnsId, type CpuLedger, type LabProcesses } from './cpu-ledger';
 import { Accounting, describeHostCpu, ensureAccounting, hostCpuOf, processCpuMs, processName, type HostCpu } from './host-cpu';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -249,6 +250,8 @@ interface PhaseCost {
   /** This process and the children it waited for (node + local nix; for a loop: sh, nix-copy-closure, ssh). */
   readonly deployerCpuMs: number;
   readonly host?: HostCpu;
+  /** Every process's CPU over the phase, long-lived ones and other people's included. */
+  readonly ledger: CpuLedger;
 }
 
 /** The pids whose descendants are the lab's host-side processes: holders, sshd masters, link relays. */
@@ -264,11 +267,31 @@ function labRoots(world: DeployWorld): Set<number> {
   return roots;
 }
 
+/** The hosts' network namespaces and their long-lived processes by pid, for the CPU ledger. */
+function labProcesses(world: DeployWorld): LabProcesses {
+  const roles = new Map<number, string>();
+  const pidIn = (dir: string, file: string) => (fs.existsSync(path.join(dir, file)) ? Number(fs.readFileSync(path.join(dir, file), 'utf8').trim()) : 0);
+  for (const host of world.lab.hosts) {
+    roles.set(host.holderPid, 'holder');
+    for (const [file, role] of [
+      ['run/sshd.pid', 'sshd (listener + every session it reaped)'],
+      ['log/delay-relay.pid', 'link relay'],
+      ['log/power.pid', 'power supervisor'],
+    ] as const) {
+      const pid = pidIn(host.dir, file);
+      if (pid > 0) roles.set(pid, role);
+    }
+  }
+  return { netns: new Set(world.lab.hosts.flatMap((h) => netnsId(h.netns) ?? [])), roles };
+}
+
 async function measured(world: DeployWorld, fn: () => Promise<void> | void): Promise<PhaseCost> {
   const roots = labRoots(world);
+  const labs = labProcesses(world);
   const relayCpu = () => [...roots].reduce((n, pid) => n + (processName(pid) === 'node' ? processCpuMs(pid) : 0), 0);
   const acct = accounting ? Accounting.start() : undefined;
   const relay = relayCpu();
+  const before = cpuSnapshot();
   const cpu = cpuBusyMs();
   const own = selfCpuMs();
   const started = performance.now();
@@ -279,7 +302,7 @@ async function measured(world: DeployWorld, fn: () => Promise<void> | void): Pro
     throw error;
   }
   const ms = performance.now() - started;
-  const cost = { ms, machineCpuMs: cpuBusyMs() - cpu, deployerCpuMs: selfCpuMs() - own };
+  const cost = { ms, machineCpuMs: cpuBusyMs() - cpu, deployerCpuMs: selfCpuMs() - own, ledger: cpuLedger(before, cpuSnapshot(), labs, process.pid) };
   const records = acct?.stop();
   if (!records) return cost;
   const host = hostCpuOf(records, process.pid, roots);
@@ -340,7 +363,7 @@ const rebuildLoopScript = [
 ].join('\n');
 
 const cpuNote = (c: PhaseCost) => `CPU ${secs(c.machineCpuMs)} (${(c.machineCpuMs / c.ms).toFixed(1)} cores busy)`;
-const hostNote = (c: PhaseCost) => (c.host ? `    ${describeHostCpu(c.host)}\n` : '');
+const hostNote = (c: PhaseCost) => `${c.host ? `    ${describeHostCpu(c.host)}\n` : ''}${describeLedger(c.ledger)}\n`;
 
 async function manyBench(): Promise<void> {
   const count = Number(process.env.FLEET_BENCH_HOSTS ?? 20);
