@@ -155,10 +155,15 @@ export function cpuLedger(start: CpuSnapshot, end: CpuSnapshot, labs: LabProcess
     place(key, p, (p.total - (before?.total ?? 0)) * TICK_MS, (p.own - (before?.own ?? 0)) * TICK_MS);
   }
   // A process that was there at the start and ended during the phase: its reaper's children
-  // time now holds its whole life, of which the part before the phase is taken off here.
+  // time now holds its whole life, of which the part before the phase is taken off there (its
+  // parent at the start, when that is still there: most likely the one that reaped it).
+  const startKeyOf = new Map([...start.processes.keys()].map((key) => [key.split(':')[0]!, key]));
   for (const [key, p] of start.processes) {
     if (end.processes.has(key)) continue;
-    place(key, p, -p.total * TICK_MS, -p.own * TICK_MS);
+    const parentKey = startKeyOf.get(String(p.ppid));
+    const parent = parentKey !== undefined ? end.processes.get(parentKey) : undefined;
+    if (parentKey !== undefined && parent) place(parentKey, parent, -p.total * TICK_MS, 0);
+    else place(key, p, -p.total * TICK_MS, -p.own * TICK_MS);
   }
   return { wallMs: end.at - start.at, machine, bench, benchChildren, lab, kernel, init, others };
 }

@@ -1,6 +1,7 @@
 import { FleetError } from '../contract';
 import type { HostSession } from './host-session';
-import { activateScript, decideScript, rollbackScript, runnerScript, watchdogScript } from './remote-scripts';
+import { failedUnitsOf } from './checks';
+import { activateScript, decideScript, keyValues, rollbackScript, runnerScript, watchdogScript } from './remote-scripts';
 import type { DeployMode } from './types';
 
 export interface ActivationRequest {
@@ -16,6 +17,12 @@ export interface ActivationRequest {
   readonly toGeneration?: number;
   readonly log: (line: string) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Read in the activation's own exec (one remote shell instead of one each): the failed units
+   * before the switch, for the health checks; the host's boot state after it succeeded.
+   */
+  readonly failedUnitsBefore?: boolean;
+  readonly bootState?: boolean;
 }
 
 /** What the activation run reported. `status` is "ok", "failed <rc>" or a setup problem. */
@@ -27,6 +34,10 @@ export interface ActivationReport {
   readonly result?: string;
   /** The connection dropped before the activation reported its end. */
   readonly lost: boolean;
+  /** Units failed before the switch (when asked and the host could say). */
+  readonly failedBefore?: readonly string[];
+  /** The boot state lines after the switch (when asked), as bootStateOf reads them. */
+  readonly bootFacts?: ReadonlyMap<string, string>;
 }
 
 export const systemProfile = '/nix/var/nix/profiles/system';
@@ -49,8 +60,10 @@ export async function runActivation(session: HostSession, request: ActivationReq
     runnerScript,
     watchdogScript,
     rollbackScript,
+    [...(request.failedUnitsBefore ? ['units-before'] : []), ...(request.bootState ? ['boot-state'] : [])].join(' '),
   ];
-  const report: { previousGeneration?: number; generation?: number; status?: string; result?: string } = {};
+  const report: { previousGeneration?: number; generation?: number; status?: string; result?: string; failedBefore?: string[]; bootFacts?: Map<string, string> } = {};
+  const failedLines: string[] = [];
   const onLine = (line: string) => {
     const m = /^@fleet (\w+) ?(.*)$/.exec(line);
     if (!m) return request.log(line);
@@ -59,6 +72,9 @@ export async function runActivation(session: HostSession, request: ActivationReq
     else if (key === 'generation' && /^\d+$/.test(value)) report.generation = Number(value);
     else if (key === 'status') report.status = value;
     else if (key === 'result') report.result = value;
+    else if (key === 'failed_before') failedLines.push(value);
+    else if (key === 'failed_before_end' && value === '0') report.failedBefore = failedUnitsOf(failedLines);
+    else if (key === 'boot') for (const [k, v] of keyValues(value)) (report.bootFacts ??= new Map()).set(k, v);
   };
   const run = request.kind === 'home' ? session.script.bind(session) : session.scriptAsRoot.bind(session);
   try {

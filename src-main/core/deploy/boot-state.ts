@@ -18,11 +18,21 @@ export const bootStateLines = `
 if [ "$kind" = system ] && [ -e /run/booted-system ]; then
   echo "booted=$(readlink -f /run/booted-system)"
   rc=""; rd=""
-  for f in ${bootParts.join(' ')}; do
-    b=$(readlink /run/booted-system/$f)
-    [ "$b" = "$(readlink /run/current-system/$f)" ] || rc="$rc $f"
-    [ ! -e "$profile" ] || [ "$b" = "$(readlink "$profile/$f")" ] || rd="$rd $f"
-  done
+  # One readlink for the nine links when all are there (the usual case; each readlink is a
+  # process on the host), else one per link. The links become the function's $1...: the
+  # script's own arguments stay as they are; no globbing of store path names.
+  boot_parts_differ() {
+    for f in ${bootParts.join(' ')}; do [ "$1" = "$2" ] || rc="$rc $f"; [ "$1" = "$3" ] || rd="$rd $f"; shift 3; done
+  }
+  if [ -e "$profile" ] && links=$(readlink ${bootParts.map((p) => `/run/booted-system/${p} /run/current-system/${p} "$profile/${p}"`).join(' ')} 2>/dev/null); then
+    set -f; boot_parts_differ $links; set +f
+  else
+    for f in ${bootParts.join(' ')}; do
+      b=$(readlink /run/booted-system/$f)
+      [ "$b" = "$(readlink /run/current-system/$f)" ] || rc="$rc $f"
+      [ ! -e "$profile" ] || [ "$b" = "$(readlink "$profile/$f")" ] || rd="$rd $f"
+    done
+  fi
   echo "reboot-current=$rc"; echo "reboot-default=$rd"
 fi
 `;

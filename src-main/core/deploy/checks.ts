@@ -19,10 +19,12 @@ const maxOutput = 2000;
 export async function failedUnits(session: HostSession, signal?: AbortSignal): Promise<readonly string[] | undefined> {
   const result = await session.connection.exec([systemctlPath, 'list-units', '--state=failed', '--plain', '--no-legend', '--no-pager'], { ...(signal ? { signal } : {}) });
   if (result.code !== 0) return undefined;
-  return result.stdout
-    .split('\n')
-    .map((line) => line.replace(/^[^A-Za-z0-9]+/, '').split(/\s+/)[0] ?? '')
-    .filter((unit) => /\.[a-z]+$/.test(unit));
+  return failedUnitsOf(result.stdout.split('\n'));
+}
+
+/** The unit names of `systemctl list-units --state=failed --plain --no-legend` lines. */
+export function failedUnitsOf(lines: readonly string[]): string[] {
+  return lines.map((line) => line.replace(/^[^A-Za-z0-9]+/, '').split(/\s+/)[0] ?? '').filter((unit) => /\.[a-z]+$/.test(unit));
 }
 
 function clip(text: string): string {
@@ -95,7 +97,11 @@ export async function runCheck(session: HostSession, check: DeployCheck, signal:
   return { label: checkLabel(check), kind: check.kind, status: last.passed ? 'passed' : 'failed', output: last.output, durationMs: Date.now() - started };
 }
 
-/** "no unit newly failed": units failed now that were not failed before the deploy. */
+/**
+ * "no unit newly failed": units failed now that were not failed before the deploy. Read over
+ * an exec of its own, after the activation's has ended: a unit that dies just after it was
+ * started (a crash at start) is failed by then, and not always the moment the switch returns.
+ */
 export async function checkNoNewFailures(session: HostSession, before: readonly string[] | undefined, signal: AbortSignal): Promise<HealthCheckResult> {
   const started = Date.now();
   const label = 'no unit newly failed';

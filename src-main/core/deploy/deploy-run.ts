@@ -276,7 +276,7 @@ async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
   if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
   await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
   if (run.status !== 'succeeded') return;
-  if (!env.reboot || run.spec.kind !== 'system') return noteBootState(env, run);
+  if (!env.reboot || run.spec.kind !== 'system') return noteBootState(env, run, run.bootStateAfterActivation);
   if (env.job.signal.aborted) return run.finish('cancelled', `cancelled before the reboot; generation ${run.generation ?? '?'} is the boot default`);
   return rebootStage(env, run, expected());
 }

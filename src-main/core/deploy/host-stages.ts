@@ -9,7 +9,8 @@ import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
 import type { EvaluatedOutputs } from './outputs';
 import type { DeployService } from './service';
-import { checksBudgetSeconds, checksStage, checksWanted, failedBeforeDeploy } from './checks-stage';
+import { checksBudgetSeconds, checksStage, checksWanted } from './checks-stage';
+import { bootStateOf } from './boot-state';
 import type { HealthCheckResult } from '../jobs/types';
 import { hostKindOf, type TargetRun } from './target-run';
 import type { BuildHostLink } from './build-host';
@@ -260,7 +261,6 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   const magic = env.magicRollback && (env.mode === 'switch' || env.mode === 'test');
   const stateId = `${env.deployId}-${run.spec.kind}`;
   const withChecks = checksWanted(env, run);
-  const failedBefore = withChecks ? await failedBeforeDeploy(env, run) : undefined;
   run.enter('activate', `${env.mode}${magic ? `, rollback unless confirmed within ${env.confirmTimeoutSeconds} s` : ''}`);
   // Never interrupted by cancel: a half-run activation is worse than a finished one rolled back.
   const report = await runActivation(session, {
@@ -272,8 +272,13 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
     confirmTimeoutSeconds: magic ? env.confirmTimeoutSeconds + (withChecks ? checksBudgetSeconds(run) : 0) : 0,
     rollbackOnFailure: env.magicRollback && env.mode !== 'dry-activate',
     ...(options.toGeneration !== undefined ? { toGeneration: options.toGeneration } : {}),
+    // Read by this same exec instead of one each: the units failed before the switch (not
+    // blamed on it by the checks) and the boot state after it (noteBootState).
+    failedUnitsBefore: withChecks,
+    bootState: run.spec.kind === 'system' && env.mode !== 'dry-activate',
     log: (line) => log(line),
   });
+  if (report.bootFacts) run.bootStateAfterActivation = bootStateOf(report.bootFacts);
   if (report.generation !== undefined) run.generation = report.generation;
   if (report.previousGeneration !== undefined) run.previousGeneration = report.previousGeneration;
   const status = report.status ?? '';
@@ -287,7 +292,7 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   }
   if (report.lost) log('the connection dropped during activation; the host carries on by itself', 'error');
   if (withChecks && !report.lost && !env.job.signal.aborted) {
-    const failed = await checksStage(env, run, failedBefore);
+    const failed = await checksStage(env, run, report.failedBefore);
     if (failed) return rollBackAfterCheck(env, run, stateId, failed);
   }
   const cancelled = env.job.signal.aborted;

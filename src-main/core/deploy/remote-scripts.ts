@@ -172,10 +172,15 @@ else echo "rollback-failed $rc" > "$d/result"; echo "rollback failed (exit code 
  * it succeeded), and stream its log until it ends: blocking waits, no polling. Args: kind,
  * deploy id, toplevel, mode, profile ("" for a home's), confirm timeout (0: no magic
  * rollback), rollback on failure (1|0), switch to generation ("" to --set the toplevel),
- * runner, watchdog and rollback scripts. Machine-readable lines start with "@fleet ".
+ * runner, watchdog and rollback scripts, and what else to report from this same exec (words:
+ * "units-before", the failed units before the switch as "@fleet failed_before <line>" lines,
+ * then "@fleet failed_before_end <0, or 1: cannot say>"; "boot-state", the boot state after a
+ * successful activation as "@fleet boot <key>=<value>"): each would otherwise be an exec and a
+ * remote shell of its own.
+ * Machine-readable lines start with "@fleet ".
  */
 export const activateScript = `${prelude}
-kind=$1; id=$2; top=$3; mode=$4; profile=$5; timeout=$6; rb=$7; to_gen=$8
+kind=$1; id=$2; top=$3; mode=$4; profile=$5; timeout=$6; rb=$7; to_gen=$8; extras=" \${12} "
 [ "$kind" = home ] && profile=$(home_profile)
 base_of "$kind"; d=$base/deploys/$id
 mkdir -p "$d" || { echo "@fleet status no-state-dir"; exit 90; }
@@ -186,6 +191,13 @@ if [ "$kind" = home ]; then prev_path=""; [ -e "$profile" ] && prev_path=$(readl
 else prev_path=""; [ -e /run/current-system ] && prev_path=$(readlink -f /run/current-system); fi
 printf '%s\\n' "$prev_gen" > "$d/prev-generation"; printf '%s\\n' "$prev_path" > "$d/prev-path"
 echo "@fleet previous \${prev_gen:-none}"
+# The failed units as the health checks read them (checks.ts failedUnits), through a file: this
+# shell sees systemctl's exit code and starts no process for the loop.
+case "$extras" in *" units-before "*)
+  if /run/current-system/sw/bin/systemctl list-units --state=failed --plain --no-legend --no-pager > "$d/failed-before" 2>/dev/null; then
+    while IFS= read -r l; do echo "@fleet failed_before $l"; done < "$d/failed-before"; echo "@fleet failed_before_end 0"
+  else echo "@fleet failed_before_end 1"; fi ;;
+esac
 set_profile=0
 case "$mode" in switch|boot) set_profile=1 ;; esac
 [ "$kind" = home ] && set_profile=1
@@ -211,7 +223,13 @@ tp=$!
 wait "$pid"; wait "$tp"
 st=unknown; read -r st 2>/dev/null < "$d/activation-status"
 echo "@fleet status $st"
-[ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
+[ -s "$d/result" ] && read -r result < "$d/result" && echo "@fleet result $result"
+if [ "$st" = ok ]; then
+  case "$extras" in *" boot-state "*)
+    { ${bootStateLines}} > "$d/boot-state"
+    while IFS= read -r l; do echo "@fleet boot $l"; done < "$d/boot-state" ;;
+  esac
+fi
 exit 0
 `;
 
@@ -232,10 +250,13 @@ if { [ "$st" = ok ] || [ "$3" = rollback ]; } && [ -n "$st" ] && mkdir "$d/decis
   echo "$3" > "$d/decision/what"
   [ "$3" = rollback ] && sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
 fi
-i=0; while [ "$(cat "$d/decision/what" 2>/dev/null)" = rollback ] && [ ! -s "$d/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
-echo "@fleet decision $(cat "$d/decision/what" 2>/dev/null || echo none)"
+# Files are read with the shell's read, not $(cat ...): no process on the host for each.
+what_of() { what=""; read -r what 2>/dev/null < "$d/decision/what"; }
+what_of
+i=0; while [ "$what" = rollback ] && [ ! -s "$d/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); what_of; done
+echo "@fleet decision \${what:-none}"
 echo "@fleet status \${st:-running}"
-[ -s "$d/result" ] && echo "@fleet result $(cat "$d/result")"
+[ -s "$d/result" ] && read -r result < "$d/result" && echo "@fleet result $result"
 if [ -n "$5" ] && [ -s "$d/decision/what" ]; then drop_lock "$1" "$5"; echo "@fleet unlocked"; fi
 exit 0
 `;

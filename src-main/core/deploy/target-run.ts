@@ -2,6 +2,7 @@ import type { PhoneSession } from '../android/phone-session';
 import type { WireError } from '../contract';
 import type { FailedDerivation, HealthCheckResult, StageTiming, TargetProgress, TargetStatus } from '../jobs/types';
 import type { HostSession } from './host-session';
+import type { BootState } from './boot-state';
 import { FleetError } from '../contract';
 import type { DeployStage, DeployTargetSpec, RebootReport, TargetOutcome } from './types';
 
@@ -51,6 +52,8 @@ export class TargetRun {
   needsReboot?: boolean;
   /** What the host booted (/run/booted-system), read at pre-flight. */
   bootedSystem?: string;
+  /** The boot state right after a successful activation, read by the activation's own exec. */
+  bootStateAfterActivation?: BootState;
   /** What a reboot saw of the host. */
   reboot?: RebootReport;
   /** A system's or home's host connection, from pre-flight on. */
