@@ -88,6 +88,22 @@ export function cpuSnapshot(): CpuSnapshot {
   return { at: performance.now(), machine: readMachine(), processes };
 }
 
+/**
+ * Wait (up to `timeoutMs`) until the hosts' ssh sessions of a phase have ended: a closed
+ * connection's sshd still tears down for a moment. Reading the processes while some of them are
+ * reaped would count a session twice on a machine whose pids wrap (alive when read, then again
+ * in its listener's children time read after it), or lose it.
+ */
+export async function sessionsEnded(labs: LabProcesses, timeoutMs = 3000): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const open = [...cpuSnapshot().processes].some(([key, p]) => p.comm.startsWith('sshd') && p.netns !== undefined && labs.netns.has(p.netns) && !labs.roles.has(Number(key.split(':')[0])));
+    if (!open) return true;
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The network namespace inode of a named namespace (`ip netns`), as /proc/<pid>/ns/net names it. */
 export function netnsId(name: string): string | undefined {
   try {
@@ -112,6 +128,8 @@ export interface CpuLedger {
   readonly init: number;
   /** Everything else on the machine (other people's work), by command name. */
   readonly others: ReadonlyMap<string, number>;
+  /** False when some host's ssh session still ran at the end (its CPU may count twice or not at all). */
+  readonly sessionsEnded?: boolean;
 }
 
 const add = (map: Map<string, number>, key: string, ms: number) => map.set(key, (map.get(key) ?? 0) + ms);
@@ -194,6 +212,7 @@ export function describeLedger(l: CpuLedger, indent = '    '): string {
       ` + lab hosts ${secs(labMs)} (${listed(l.lab) || 'none'}) + kernel threads ${secs(sum(l.kernel))} (${listed(l.kernel, 4) || 'none'})` +
       ` + init and orphans ${secs(l.init)} + other processes on this machine ${secs(sum(l.others))} (${listed(l.others, 4) || 'none'})`,
     `${indent}/proc/stat (timer ticks): busy ${secs(busy)} = user ${secs((m.user + m.nice) * TICK_MS)}, system ${secs(m.system * TICK_MS)}, softirq ${secs(m.softirq * TICK_MS)}, irq ${secs(m.irq * TICK_MS)}` +
-      `; idle ${secs(m.idle * TICK_MS)}, iowait ${secs(m.iowait * TICK_MS)}; busy minus every process: ${secs(busy - processes)} (interrupts while idle, tick sampling)`,
+      `; idle ${secs(m.idle * TICK_MS)}, iowait ${secs(m.iowait * TICK_MS)}; busy minus every process: ${secs(busy - processes)} (interrupts while idle, tick sampling)` +
+      `; over ${secs(l.wallMs)}${l.sessionsEnded === false ? ' (some host session still ran at the end)' : ''}`,
   ].join('\n');
 }

@@ -19,7 +19,7 @@ import { HostSession } from '../../src-main/core/deploy/host-session';
 import { copyClosure } from '../../src-main/core/deploy/copy-closure';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
-import { cpuLedger, cpuSnapshot, describeLedger, netnsId, type CpuLedger, type LabProcesses } from './cpu-ledger';
+import { cpuLedger, cpuSnapshot, describeLedger, netnsId, sessionsEnded, type CpuLedger, type LabProcesses } from './cpu-ledger';
 import { Accounting, describeHostCpu, ensureAccounting, hostCpuOf, processCpuMs, processName, type HostCpu } from './host-cpu';
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -302,7 +302,11 @@ async function measured(world: DeployWorld, fn: () => Promise<void> | void): Pro
     throw error;
   }
   const ms = performance.now() - started;
-  const cost = { ms, machineCpuMs: cpuBusyMs() - cpu, deployerCpuMs: selfCpuMs() - own, ledger: cpuLedger(before, cpuSnapshot(), labs, process.pid) };
+  const machineCpuMs = cpuBusyMs() - cpu;
+  const deployerCpuMs = selfCpuMs() - own;
+  // The ledger ends once the hosts' sessions have ended (their teardown is the phase's work too).
+  const ended = await sessionsEnded(labs);
+  const cost = { ms, machineCpuMs, deployerCpuMs, ledger: { ...cpuLedger(before, cpuSnapshot(), labs, process.pid), sessionsEnded: ended } };
   const records = acct?.stop();
   if (!records) return cost;
   const host = hostCpuOf(records, process.pid, roots);

@@ -16,21 +16,58 @@ const oneWayMs = Number(roundTrip) / 2;
 // Pause the sender when this much is waiting for its delay, so a fast side cannot fill memory.
 const HIGH_WATER = 4 * 1024 * 1024;
 
-/** Forward `from` to `to`, each chunk after oneWayMs, in order, with back-pressure. */
+/**
+ * Forward `from` to `to`, each chunk after oneWayMs, in order, with back-pressure. Chunks wait
+ * in one queue behind one timer, and every chunk due when it fires goes out in one write
+ * (cork/uncork): a timer and a write per chunk made the relay cost the hosts more CPU than a
+ * router would (a 50 Mbit/s link arrives a packet or two at a time).
+ */
 function delayedPipe(from: net.Socket, to: net.Socket): void {
   let waiting = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let draining = false;
+  const queue: { readonly due: number; readonly chunk?: Buffer }[] = [];
+  const arm = (): void => {
+    if (timer || queue.length === 0) return;
+    timer = setTimeout(flush, Math.max(1, Math.ceil(queue[0]!.due - performance.now())));
+  };
+  const flush = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    let due = 0;
+    while (due < queue.length && queue[due]!.due <= now) due++;
+    let flushed = true;
+    to.cork();
+    for (const { chunk } of queue.splice(0, due)) {
+      // No chunk: the end of the stream, as late as the data before it.
+      if (!chunk) {
+        to.end();
+        continue;
+      }
+      waiting -= chunk.length;
+      if (!to.destroyed && !to.write(chunk)) flushed = false;
+    }
+    to.uncork();
+    if (!flushed && !draining) {
+      // One drain listener at a time (one per full write piled up listeners on a slow link).
+      draining = true;
+      to.once('drain', () => {
+        draining = false;
+        from.resume();
+      });
+    } else if (flushed && !draining && waiting <= HIGH_WATER) from.resume();
+    arm();
+  };
   from.on('data', (chunk: Buffer) => {
     waiting += chunk.length;
     if (waiting > HIGH_WATER) from.pause();
-    // Timers with equal delays fire in the order they were set, which keeps the byte stream ordered.
-    setTimeout(() => {
-      waiting -= chunk.length;
-      const flushed = to.destroyed ? true : to.write(chunk);
-      if (waiting <= HIGH_WATER && flushed) from.resume();
-      else if (!flushed) to.once('drain', () => from.resume());
-    }, oneWayMs);
+    queue.push({ due: performance.now() + oneWayMs, chunk });
+    arm();
   });
-  from.on('end', () => setTimeout(() => to.end(), oneWayMs));
+  from.on('end', () => {
+    queue.push({ due: performance.now() + oneWayMs });
+    arm();
+  });
 }
 
 const server = net.createServer((client) => {
