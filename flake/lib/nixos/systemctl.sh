@@ -19,16 +19,19 @@ units="$root/run/current-system/etc/systemd/system"
 
 unit_name() { case "$1" in *.*) echo "$1" ;; *) echo "$1.service" ;; esac; }
 
+# A unit's state in $ustate. Set, not printed into $(...), and files read with read: each
+# $(...) and cat is a process, and systemd's own systemctl is one process for a whole listing.
 unit_state() {
   d="$state/units/$1"
-  if [ ! -d "$d" ]; then echo inactive; return; fi
-  if [ -e "$d/recorded" ]; then echo active; return; fi
+  if [ ! -d "$d" ]; then ustate=inactive; return; fi
+  if [ -e "$d/recorded" ]; then ustate=active; return; fi
   if [ -s "$d/status" ]; then
-    if [ "$(cat "$d/status")" = 0 ]; then echo inactive; else echo failed; fi
+    code=""; read -r code 2>/dev/null < "$d/status"
+    if [ "$code" = 0 ]; then ustate=inactive; else ustate=failed; fi
     return
   fi
-  pid=$(cat "$d/pid" 2>/dev/null || true)
-  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then echo active; else echo failed; fi
+  pid=""; read -r pid 2>/dev/null < "$d/pid" || true
+  if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then ustate=active; else ustate=failed; fi
 }
 
 unit_value() { sed -n "s/^$2=//p" "$units/$1" 2>/dev/null | head -n 1; }
@@ -36,7 +39,7 @@ unit_value() { sed -n "s/^$2=//p" "$units/$1" 2>/dev/null | head -n 1; }
 start_unit() {
   u=$1
   if [ ! -e "$units/$u" ]; then echo "Failed to start $u: Unit $u not found." >&2; return 5; fi
-  [ "$(unit_state "$u")" = active ] && return 0
+  unit_state "$u"; [ "$ustate" = active ] && return 0
   d="$state/units/$u"
   rm -rf "$d"; mkdir -p "$d"
   if [ -n "$root" ] || [ "$(unit_value "$u" X-StandInRun)" != yes ]; then
@@ -53,7 +56,7 @@ start_unit() {
 
 stop_unit() {
   d="$state/units/$1"
-  pid=$(cat "$d/pid" 2>/dev/null || true)
+  pid=""; read -r pid 2>/dev/null < "$d/pid" || true
   if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
     kill -TERM "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     i=0; while [ -d "/proc/$pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
@@ -90,7 +93,7 @@ case "$verb" in
     rc=3; [ "$verb" = is-failed ] && rc=1
     ok=1
     for a in $args; do
-      s=$(unit_state "$(unit_name "$a")")
+      unit_state "$(unit_name "$a")"; s=$ustate
       echo "$s"
       if [ "$verb" = is-active ]; then [ "$s" = active ] || ok=0; else [ "$s" = failed ] || ok=0; fi
     done
@@ -100,20 +103,20 @@ case "$verb" in
     for d in "$state"/units/*; do
       [ -d "$d" ] || continue
       u=${d##*/}
-      s=$(unit_state "$u")
+      unit_state "$u"; s=$ustate
       case " $* " in *" --failed "*|*"--state=failed"*) [ "$s" = failed ] || continue ;; esac
       sub=running; [ "$s" = failed ] && sub=failed; [ -e "$d/recorded" ] && sub=running
       echo "$u loaded $s $sub $(unit_value "$u" Description)"
     done ;;
   reset-failed)
     need_root reset-failed
-    for d in "$state"/units/*; do [ -d "$d" ] && [ "$(unit_state "${d##*/}")" = failed ] && rm -rf "$d"; done
+    for d in "$state"/units/*; do [ -d "$d" ] && unit_state "${d##*/}" && [ "$ustate" = failed ] && rm -rf "$d"; done
     exit 0 ;;
   status)
     for a in $args; do
       u=$(unit_name "$a"); d="$state/units/$u"
       echo "* $u - $(unit_value "$u" Description)"
-      echo "     Active: $(unit_state "$u")"
+      unit_state "$u"; echo "     Active: $ustate"
       [ -s "$d/log" ] && tail -n 10 "$d/log" | sed 's/^/     /'
     done ;;
   reboot|poweroff)
