@@ -275,7 +275,7 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
     // Read by this same exec instead of one each: the units failed before the switch (not
     // blamed on it by the checks) and the boot state after it (noteBootState).
     failedUnitsBefore: withChecks,
-    bootState: run.spec.kind === 'system' && env.mode !== 'dry-activate',
+    bootState: run.spec.kind === 'system' && env.mode !== 'dry-activate' && !env.reboot,
     log: (line) => log(line),
   });
   if (report.bootFacts) run.bootStateAfterActivation = bootStateOf(report.bootFacts);

@@ -7,6 +7,7 @@
  */
 
 import { bootStateLines } from './boot-state';
+import { systemctlPath } from './checks';
 
 /**
  * Shared helpers: where state lives and which profile a home uses. Helpers that answer set a
@@ -194,7 +195,7 @@ echo "@fleet previous \${prev_gen:-none}"
 # The failed units as the health checks read them (checks.ts failedUnits), through a file: this
 # shell sees systemctl's exit code and starts no process for the loop.
 case "$extras" in *" units-before "*)
-  if /run/current-system/sw/bin/systemctl list-units --state=failed --plain --no-legend --no-pager > "$d/failed-before" 2>/dev/null; then
+  if ${systemctlPath} list-units --state=failed --plain --no-legend --no-pager > "$d/failed-before" 2>/dev/null; then
     while IFS= read -r l; do echo "@fleet failed_before $l"; done < "$d/failed-before"; echo "@fleet failed_before_end 0"
   else echo "@fleet failed_before_end 1"; fi ;;
 esac
