@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm test`: check (and as root, set up) the machine, then type-check, lint, build the app (Electron main/preload/renderer with
 // electron-vite), then the unit, integration, security and e2e suites one after the other (the
-// integration and e2e suites start real sshd hosts, adb and Chromium, so they do not
-// share the machine), then the current-nix projects: a focused set of those again against
+// integration and e2e suites start real sshd hosts, adb and Chromium: two files at a time, each
+// with its own lab, checkout and ports, and the files that assert wall-clock bounds alone; see
+// vitest.config.ts), then the current-nix projects: a focused set of those again against
 // Debian sid's Nix and OpenSSH (tests/test-worlds.json). Each suite's line names the Nix and
 // OpenSSH it ran against. Ends with one summary line: "N passed, N failed, N skipped".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkMachine } from './setup.mjs';
@@ -50,12 +52,26 @@ function worldLine(project) {
   return world ? `app: ${toolsOf(world.local)}; hosts: ${toolsOf(world.hosts)}` : null;
 }
 
-function step(title, command, args) {
+function step(title, command, args, env = process.env) {
   process.stdout.write(`\n▶ ${title}\n`);
   const started = Date.now();
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: process.env });
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env });
   process.stdout.write(`  ${title}: ${result.status === 0 ? 'ok' : `failed (exit ${result.status})`} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   return result.status === 0;
+}
+
+/**
+ * How many files of a suite that starts outside processes run at once (vitest.config.ts): two,
+ * unless FLEET_TEST_FILES_AT_ONCE says otherwise or the machine is already busy (a load
+ * average above its cores: a shared machine, where two at a time gain little and stretch every
+ * wait toward the tests' timeouts).
+ */
+function filesAtOnce() {
+  if (process.env.FLEET_TEST_FILES_AT_ONCE) return { value: process.env.FLEET_TEST_FILES_AT_ONCE, note: '' };
+  const load = os.loadavg()[0];
+  const cores = os.availableParallelism();
+  if (load <= cores) return { value: '2', note: '' };
+  return { value: '1', note: ` (load ${load.toFixed(1)} on ${cores} cores: one file at a time; FLEET_TEST_FILES_AT_ONCE=2 overrides)` };
 }
 
 // The machine first: packages, nix settings, build users, toolchains (installed here as root).
@@ -73,9 +89,12 @@ mkdirSync(path.join(root, 'test-output'), { recursive: true });
 const suiteLines = [];
 for (const project of only.length > 0 ? only : PROJECTS) {
   const report = path.join(root, 'test-output', `vitest-${project}.json`);
-  const passed = step(`${project} tests`, bin('vitest'), [
-    'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
-  ]);
+  // `<suite>-alone` (vitest.config.ts): the suite's files that assert wall-clock bounds, run
+  // one at a time after the others (which run two at a time).
+  const atOnce = filesAtOnce();
+  const passed = step(`${project} tests${atOnce.note}`, bin('vitest'), [
+    'run', '--project', project, '--project', `${project}-alone`, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`,
+  ], { ...process.env, FLEET_TEST_FILES_AT_ONCE: atOnce.value });
   ok = passed && ok;
   const world = worldLine(project);
   if (world) process.stdout.write(`  ${project} ran against ${world}\n`);

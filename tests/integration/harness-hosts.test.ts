@@ -27,7 +27,9 @@ function copyClosure(lab: Lab, host: LabHost, storePath: string): Promise<RunRes
 
 async function buildSystem(name: string): Promise<string> {
   const installable = `${FLAKE_DIR}#nixosConfigurations.${name}.config.system.build.toplevel`;
-  const result = await run('nix', [...NIX, 'build', '--no-link', '--json', installable], { timeoutMs: 120_000 });
+  // Two of these run at once on the same flake: without the evaluation cache, so neither
+  // finds the other's cache database busy (Nix 2.8 then reports the attribute missing).
+  const result = await run('nix', [...NIX, '--option', 'eval-cache', 'false', 'build', '--no-link', '--json', installable], { timeoutMs: 120_000 });
   expect(result.code, result.stderr).toBe(0);
   const out = (JSON.parse(result.stdout) as { outputs: { out: string } }[])[0]?.outputs.out;
   expect(out).toMatch(/^\/nix\/store\/[a-z0-9]{32}-nixos-system-/);

@@ -2,7 +2,7 @@ import { access, readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises
 import path from 'node:path';
 import { HOST_DIR_TAG, removeNetns } from './host.js';
 import { ADDRESS_BLOCK, LAB_ENTRIES, slotOfNetns, slotOfVeth } from './records.js';
-import { listClaims, ownerAlive, releaseSlot, starterAlive, type SlotClaim } from './registry.js';
+import { listClaims, ownerAlive, releaseSlot, starterAlive, withLock, type SlotClaim } from './registry.js';
 import { run } from './run.js';
 
 /**
@@ -126,11 +126,17 @@ export async function ensureLeakGuard(): Promise<void> {
   await run('ip', ['route', 'replace', 'unreachable', GUARD_ROUTE]);
 }
 
-/** Remove the guard route once no lab is left. */
+/**
+ * Remove the guard route once no lab is left. startHosts claims its slot and adds the route
+ * under the same lock, so a lab starting in another process (two test files at once) never
+ * runs without it.
+ */
 export async function dropLeakGuardIfUnused(): Promise<void> {
-  if ((await listClaims()).length === 0 && (await harnessNetns()).length === 0) {
-    await run('ip', ['route', 'del', 'unreachable', GUARD_ROUTE]);
-  }
+  await withLock('leak-guard', async () => {
+    if ((await listClaims()).length === 0 && (await harnessNetns()).length === 0) {
+      await run('ip', ['route', 'del', 'unreachable', GUARD_ROUTE]);
+    }
+  });
 }
 
 /**

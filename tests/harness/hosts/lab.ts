@@ -9,7 +9,7 @@ import { labHostOf, type LabHost } from './lab-host.js';
 import { startPowerSupervisor } from './power.js';
 import { labHostNames } from './names.js';
 import { addressesOf, assertHostName, MAX_HOSTS_PER_LAB, type HostRecord, type LabRecord } from './records.js';
-import { claimSlot, listClaims, ownerAlive } from './registry.js';
+import { claimSlot, listClaims, ownerAlive, withLock } from './registry.js';
 import { runOk } from './run.js';
 import { readManifest, toolchainPaths, type Suite } from '../toolchain/index.js';
 
@@ -108,8 +108,13 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
   // The path ends up in mount options and ssh_config lines.
   if (!/^[A-Za-z0-9/._-]+$/.test(stateDir)) throw new Error(`lab state directory "${stateDir}" may only hold letters, digits and / . _ -`);
   if (options.stateDir) await clearStateDir(stateDir);
-  const claim = await claimSlot(stateDir, options.detached ?? false, await slotsInUse());
-  await ensureLeakGuard();
+  // With the guard route under one lock: a lab stopping in another process at this moment
+  // drops the route only when no lab is claimed (dropLeakGuardIfUnused).
+  const claim = await withLock('leak-guard', async () => {
+    const claimed = await claimSlot(stateDir, options.detached ?? false, await slotsInUse());
+    await ensureLeakGuard();
+    return claimed;
+  });
   const started: HostRecord[] = [];
   try {
     await mkdir(path.join(stateDir, 'hosts'), { recursive: true });
