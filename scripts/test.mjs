@@ -62,16 +62,16 @@ function step(title, command, args, env = process.env) {
 
 /**
  * How many files of a suite that starts outside processes run at once (vitest.config.ts): two,
- * unless FLEET_TEST_FILES_AT_ONCE says otherwise or the machine is already busy (a load
- * average above its cores: a shared machine, where two at a time gain little and stretch every
- * wait toward the tests' timeouts).
+ * unless FLEET_TEST_FILES_AT_ONCE says otherwise or the machine was already busy when npm test
+ * started (a load average above its cores: a shared machine, where two at a time gain little
+ * and stretch every wait toward the tests' timeouts). Read once, before our own suites add load.
  */
+const startLoad = os.loadavg()[0];
 function filesAtOnce() {
   if (process.env.FLEET_TEST_FILES_AT_ONCE) return { value: process.env.FLEET_TEST_FILES_AT_ONCE, note: '' };
-  const load = os.loadavg()[0];
   const cores = os.availableParallelism();
-  if (load <= cores) return { value: '2', note: '' };
-  return { value: '1', note: ` (load ${load.toFixed(1)} on ${cores} cores: one file at a time; FLEET_TEST_FILES_AT_ONCE=2 overrides)` };
+  if (startLoad <= cores) return { value: '2', note: '' };
+  return { value: '1', note: ` (load ${startLoad.toFixed(1)} on ${cores} cores at the start: one file at a time; FLEET_TEST_FILES_AT_ONCE=2 overrides)` };
 }
 
 // The machine first: packages, nix settings, build users, toolchains (installed here as root).
