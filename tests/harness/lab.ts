@@ -188,12 +188,12 @@ async function installerCommand(parsed: Parsed): Promise<number> {
   const host = installer.host;
   const lines = [
     `Installer ${host.name} at ${host.address}: root login by key, temporary host key ${host.hostKeyFingerprint}`,
-    ...installer.disks.map((d) => `  blank disk ${d.device} (${Math.round(d.sizeBytes / 1024 ** 2)} MiB, ${d.file})`),
+    ...installer.disks.map((d) => `  blank disk ${d.device} (${Math.round(d.sizeBytes / 1024 ** 2)} MiB; ${d.loop} on this machine, ${d.file})`),
     installer.vfat === 'kernel' ? '  ESP (vfat): mounted by the kernel' : '  ESP (vfat): this kernel has no vfat; mounted with fusefat over FUSE (EMULATION, hosts/installer-esp.ts)',
     `ssh_config: ${installer.lab.sshConfigPath}  (Include it at the top of ~/.ssh/config)`,
     `known_hosts: ${installer.lab.knownHostsPath}`,
     `identity: ${installer.lab.identityFile}`,
-    `Try:  fleet install docker-node --to ${host.name} --disk ${installer.disks[0]?.device ?? ''}`,
+    `Try:  fleet install docker-node --to ${host.name}   (docker-node's disko.nix names ${installer.disks[0]?.device ?? ''})`,
     `Stop with: npm run lab -- installer down ${name}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

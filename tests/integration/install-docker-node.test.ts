@@ -9,7 +9,7 @@ import type { InstallResult } from '../../src-main/core/deploy/install/contract'
 import type { HostStatus } from '../../src-main/core/deploy/types';
 import type { FleetEvent, Inventory } from '../../src-main/core/api';
 import { ageRecipientOf } from '../../src-main/core/ssh/age-recipient';
-import { startInstaller, type Installer } from '../harness/hosts/installer';
+import { startInstaller, type Installer, type InstallerDisk } from '../harness/hosts/installer';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -145,7 +145,7 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     const disk = installer.disks[0]!;
     const outcome = await install(core(false), { system: 'docker-node', to: installer.host.name, disk: disk.device });
     expect(outcome.status).toBe('failed');
-    expect(outcome.error?.message).toMatch(/Not confirmed: \/dev\/loop\d+ was not touched/);
+    expect(outcome.error?.message).toBe(`Not confirmed: ${disk.device} was not touched.`);
     const asked = outcome.events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
     expect(asked.map((r) => r.title)).toEqual([`Erase ${disk.device} on ${installer.host.name}?`]);
     expect(firstMiB(disk.file).every((b) => b === 0)).toBe(true);
@@ -154,13 +154,13 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
   });
 
   /** The disk is as the installer got it (zero at both ends, no partitions), nothing is on /mnt, the checkout has no new host key. */
-  async function expectMachineUntouched(disk: { readonly device: string; readonly file: string }): Promise<void> {
+  async function expectMachineUntouched(disk: InstallerDisk): Promise<void> {
     expect(firstMiB(disk.file).every((b) => b === 0)).toBe(true);
     expect(lastMiB(disk.file).every((b) => b === 0)).toBe(true);
-    expect(fs.existsSync(`/sys/class/block/${path.basename(disk.device)}p1`)).toBe(false);
+    expect(fs.existsSync(`/sys/class/block/${path.basename(disk.loop)}p1`)).toBe(false);
     const mounts = (await installer.host.exec(['cat', '/proc/self/mounts'])).stdout.split('\n');
     // (The machine's own mounts under /mnt show through the host's namespace; the install's are /mnt itself and the disk's partitions.)
-    expect(mounts.filter((line) => line.split(' ')[1] === '/mnt' || line.startsWith(`${disk.device}p`))).toEqual([]);
+    expect(mounts.filter((line) => line.split(' ')[1] === '/mnt' || line.startsWith(disk.device))).toEqual([]);
     expect(fs.existsSync(path.join(checkout, 'systems/docker-node/ssh_host_ed25519_key.pub'))).toBe(false);
   }
 
@@ -185,7 +185,7 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     const disk = installer.disks[0]!;
     const outcome = await install(core('yes'), { system: 'docker-node', to: installer.host.name, disk: disk.device });
     expect(outcome.status).toBe('failed');
-    expect(outcome.error?.message).toMatch(/Not confirmed: the answer did not name \/dev\/loop\d+, so \/dev\/loop\d+ was not touched/);
+    expect(outcome.error?.message).toBe(`Not confirmed: the answer did not name ${disk.device}, so ${disk.device} was not touched.`);
     const asked = outcome.events.flatMap((e) => (e.type === 'prompt.request' ? [e.request] : []));
     expect(asked.map((r) => r.confirmText)).toEqual([disk.device]);
     await expectMachineUntouched(disk);
@@ -248,16 +248,19 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     expect(git(checkout, 'status', '--porcelain')).toBe('');
   });
 
-  it('refuses a disk the installer does not have (the machine disk disko.nix names)', async () => {
-    const outcome = await install(core(true), { system: 'docker-node', to: installer.host.name, yes: true });
+  it('refuses a disk the installer does not have', async () => {
+    const outcome = await install(core(true), { system: 'docker-node', to: installer.host.name, disk: '/dev/vdb', yes: true });
     expect(outcome.status).toBe('failed');
-    expect(outcome.error?.message).toMatch(/\/dev\/vda is not a writable disk on installer[\s\S]*\/dev\/vda was not touched/);
+    expect(outcome.error?.message).toMatch(/\/dev\/vdb is not a writable disk on installer \(disks: \/dev\/vda 1(\.0)? GiB\)[\s\S]*\/dev\/vdb was not touched/);
+    await expectMachineUntouched(installer.disks[0]!);
   });
 
-  it('installs docker-node: disko partitions and formats the disk, the host comes back as docker-node on its new key, fleet status is up to date', async () => {
+  it('installs docker-node onto the disk its disko.nix names (/dev/vda): disko partitions and formats it, the host comes back as docker-node on its new key, fleet status is up to date', async () => {
     const disk = installer.disks[0]!;
+    expect(disk.device).toBe('/dev/vda');
     const fleet = core(true);
-    const outcome = await install(fleet, { system: 'docker-node', to: installer.host.name, disk: disk.device, yes: true });
+    // No --disk: the disk is the one systems/docker-node/disko.nix names.
+    const outcome = await install(fleet, { system: 'docker-node', to: installer.host.name, yes: true });
     expect(outcome.error?.message).toBeUndefined();
     expect(outcome.status).toBe('succeeded');
     const result = outcome.result!;
@@ -266,18 +269,18 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
       expect(labels).toContain(stage);
     }
 
-    // The disk, read from the machine itself: a GPT with disko's partitions and filesystems.
-    const table = execFileSync('sgdisk', ['-p', disk.device], { encoding: 'utf8' });
+    // The disk, read from this machine (its loop device): a GPT with disko's partitions and filesystems.
+    const table = execFileSync('sgdisk', ['-p', disk.loop], { encoding: 'utf8' });
     expect(table).toMatch(/1\s+\d+\s+\d+\s+512\.0 MiB\s+EF00\s+disk-main-ESP/);
     expect(table).toMatch(/2\s+\d+\s+\d+\s+[\d.]+ MiB\s+8300\s+disk-main-root/);
-    expect(execFileSync('blkid', ['-p', '-o', 'value', '-s', 'TYPE', `${disk.device}p1`], { encoding: 'utf8' }).trim()).toBe('vfat');
-    expect(execFileSync('blkid', ['-p', '-o', 'value', '-s', 'TYPE', `${disk.device}p2`], { encoding: 'utf8' }).trim()).toBe('ext4');
+    expect(execFileSync('blkid', ['-p', '-o', 'value', '-s', 'TYPE', `${disk.loop}p1`], { encoding: 'utf8' }).trim()).toBe('vfat');
+    expect(execFileSync('blkid', ['-p', '-o', 'value', '-s', 'TYPE', `${disk.loop}p2`], { encoding: 'utf8' }).trim()).toBe('ext4');
 
     // The host runs the installed system, from the disk's store, with the new host key.
     expect((await installer.host.exec(['hostname'])).stdout.trim()).toBe('docker-node');
     expect((await installer.host.exec(['readlink', '/run/current-system'])).stdout.trim()).toBe(result.toplevel);
     const mounts = (await installer.host.exec(['cat', '/proc/self/mounts'])).stdout;
-    expect(mounts).toMatch(new RegExp(`^${disk.device}p2 /nix ext4`, 'm'));
+    expect(mounts).toMatch(new RegExp(`^${disk.device}2 /nix ext4`, 'm'));
 
     // The system profile and the whole closure are in the disk's store (the host's /nix now).
     expect((await installer.host.exec(['readlink', '/nix/var/nix/profiles/system'])).stdout.trim()).toBe('system-1-link');
@@ -291,13 +294,13 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     // The ESP: a FAT filesystem on the disk's first partition, mounted at /boot by the kernel,
     // or where the kernel has no vfat by fusefat (the lab installer's named emulation), holding
     // the boot loader entry that the install's switch-to-configuration boot wrote through /mnt/boot.
-    expect(mounts).toMatch(new RegExp(`^${disk.device}p1 /boot ${installer.vfat === 'kernel' ? 'vfat' : 'fuse\\.vfat'} `, 'm'));
+    expect(mounts).toMatch(new RegExp(`^${disk.device}1 /boot ${installer.vfat === 'kernel' ? 'vfat' : 'fuse\\.vfat'} `, 'm'));
     const entry = (await installer.host.exec(['cat', '/boot/loader/entries/nixos-generation-1.conf'])).stdout;
     expect(entry).toContain(`system ${result.toplevel}`);
     expect(entry).toMatch(/^title NixOS$/m);
     expect((await installer.host.exec(['cat', '/boot/loader/loader.conf'])).stdout.trim()).toBe('default nixos-generation-1.conf');
     // Read by dosfstools, not by the driver that wrote them: the entries are files of that FAT.
-    const listing = spawnSync('fsck.fat', ['-n', '-l', `${disk.device}p1`], { encoding: 'utf8' }).stdout;
+    const listing = spawnSync('fsck.fat', ['-n', '-l', `${disk.loop}p1`], { encoding: 'utf8' }).stdout;
     expect(listing).toMatch(/\/loader\/entries\/nixos-generation-1\.conf/i);
     expect(listing).toMatch(/\/loader\/loader\.conf/i);
     const logText = outcome.events.flatMap((e) => (e.type === 'job.log' ? e.lines.map((l) => l.text) : [])).join('\n');

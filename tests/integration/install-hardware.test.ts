@@ -43,13 +43,15 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
     await installer?.stop();
   });
 
-  it('reports CPU, memory, boot mode, the blank disks with their sizes and the NIC, and none of the machine disks', async () => {
+  it('reports CPU, memory, boot mode, the blank disks with their sizes (by the installer\'s names, /dev/vda and /dev/vdb) and the NIC, and none of the machine disks', async () => {
     const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
     expect(facts.hostname).toBe(installer.host.name);
     expect(facts.nixSystem).toBe('x86_64-linux');
     expect(facts.cpu.cores).toBe(os.cpus().length);
     expect(facts.memoryBytes).toBe(Number(/MemTotal:\s+(\d+)/.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1]) * 1024);
     expect(facts.bootMode).toBe(fs.existsSync('/sys/firmware/efi') ? 'uefi' : 'bios');
+    expect(installer.disks.map((d) => d.device)).toEqual(['/dev/vda', '/dev/vdb']);
+    // Named as the installer's /dev names them; the kernel's word for what they are is still loop.
     expect(facts.disks.map((d) => [d.device, d.sizeBytes, d.kind, d.partitions.length])).toEqual(installer.disks.map((d) => [d.device, 96 * 1024 ** 2, 'loop', 0]));
     const eth0 = facts.nics.find((n) => n.name === 'eth0');
     expect(eth0?.addresses).toContain(`${installer.host.address}/30`);
@@ -58,17 +60,18 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
 
   it('sees partitions once a disk is partitioned and formatted on the installer', async () => {
     const disk = installer.disks[1]?.device ?? '';
+    // Partition nodes named after the disk (/dev/vdb1), made from the kernel's partitions of its loop device ($2).
     const made = await installer.host.exec([
       '/bin/sh', '-c',
-      'sgdisk -n1:0:+16M -t1:EF00 -c1:disk-main-ESP -n2:0:0 -t2:8300 -c2:disk-main-root "$1" >/dev/null && partprobe "$1" && for p in 1 2; do s=/sys/class/block/${1#/dev/}p$p/dev; mknod "$1p$p" b $(cut -d: -f1 $s) $(cut -d: -f2 $s); done && mkfs.vfat "$1p1" >/dev/null && mkfs.ext4 -q "$1p2"',
-      'sh', disk,
+      'sgdisk -n1:0:+16M -t1:EF00 -c1:disk-main-ESP -n2:0:0 -t2:8300 -c2:disk-main-root "$1" >/dev/null && partprobe "$1" && for p in 1 2; do s=/sys/class/block/${2#/dev/}p$p/dev; mknod "$1$p" b $(cut -d: -f1 $s) $(cut -d: -f2 $s); done && mkfs.vfat "$1"1 >/dev/null && mkfs.ext4 -q "$1"2',
+      'sh', disk, installer.disks[1]?.loop ?? '',
     ]);
     expect(made.code, made.stderr).toBe(0);
     const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
     const partitioned = facts.disks.find((d) => d.device === disk);
     expect(partitioned?.partitions.map((p) => [p.device, p.fsType, p.label])).toEqual([
-      [`${disk}p1`, 'vfat', 'disk-main-ESP'],
-      [`${disk}p2`, 'ext4', 'disk-main-root'],
+      [`${disk}1`, 'vfat', 'disk-main-ESP'],
+      [`${disk}2`, 'ext4', 'disk-main-root'],
     ]);
   });
 
@@ -120,7 +123,8 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
   });
 
   it('previews, then points disko.nix at the chosen disk, the rest of the file as it was', async () => {
-    const disk = installer.disks[0]?.device ?? '';
+    // The second disk: disko.nix names the first (/dev/vda) already.
+    const disk = installer.disks[1]?.device ?? '';
     const original = fs.readFileSync(path.join(checkout, 'systems/docker-node/disko.nix'), 'utf8');
     const shown = (await core.invoke('install.chooseDisk', { system: 'docker-node', device: disk, preview: true })) as DiskChoice;
     expect(shown).toMatchObject({ file: 'systems/docker-node/disko.nix', previous: '/dev/vda', device: disk, written: false });

@@ -66,13 +66,23 @@ let
         esac
       done
       # No udev on every installer: a partition's node is made from /sys when it is missing.
+      # The kernel's partitions are those of the disk node's major:minor (/sys/dev/block),
+      # whatever the kernel calls the disk; the node is named after the disk (/dev/vda1,
+      # /dev/nvme0n1p1), as udev names it.
+      devnum() { n=$(stat -L -c '%t %T' "$1") && printf '%d:%d' "0x''${n% *}" "0x''${n#* }"; }
       part() {
         case "$1" in *[0-9]) p=$1p$2 ;; *) p=$1$2 ;; esac
-        s=/sys/class/block/''${p#/dev/}/dev
+        s=""
         i=0
-        while [ ! -e "$s" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        [ -e "$s" ] || { echo "disko: $p did not appear" >&2; exit 1; }
-        [ -b "$p" ] || mknod "$p" b "$(cut -d: -f1 "$s")" "$(cut -d: -f2 "$s")"
+        while [ -z "$s" ] && [ $i -lt 100 ]; do
+          for n in /sys/dev/block/"$(devnum "$1")"/*/partition; do
+            [ -e "$n" ] && [ "$(cat "$n")" = "$2" ] && s=''${n%/partition}/dev
+          done
+          [ -n "$s" ] || { sleep 0.1; i=$((i + 1)); }
+        done
+        [ -n "$s" ] || { echo "disko: partition $2 of $1 did not appear" >&2; exit 1; }
+        want=$(cat "$s")
+        if [ ! -b "$p" ] || [ "$(devnum "$p")" != "$want" ]; then rm -f "$p"; mknod "$p" b "''${want%:*}" "''${want#*:}"; fi
         echo "$p"
       }
       ${concatStringsSep "\n" (map partition indexed)}

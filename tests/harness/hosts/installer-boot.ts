@@ -47,13 +47,17 @@ sleep 0.2
 umount -R /mnt 2>/dev/null
 sysroot=$dir/sysroot
 mkdir -p "$sysroot"
-# No udev: partition nodes are made from /sys, as udev would.
+# No udev: partition nodes are made from /sys, as udev would: the partitions of the disk
+# node's major:minor (/dev/vda is the lab's loop device), named after the disk (/dev/vda1).
+devnum() { n=$(stat -L -c '%t %T' "$1") && printf '%d:%d' "0x\${n% *}" "0x\${n#* }"; }
 partitions() {
   for disk in "$@"; do
-    for sys in /sys/class/block/"\${disk#/dev/}"p*; do
-      [ -e "$sys/dev" ] || continue
-      part=/dev/\${sys##*/}
-      [ -b "$part" ] || mknod "$part" b "$(cut -d: -f1 "$sys/dev")" "$(cut -d: -f2 "$sys/dev")"
+    [ -b "$disk" ] || continue
+    for number in /sys/dev/block/"$(devnum "$disk")"/*/partition; do
+      [ -e "$number" ] || continue
+      case "$disk" in *[0-9]) part=\${disk}p$(cat "$number") ;; *) part=$disk$(cat "$number") ;; esac
+      want=$(cat "\${number%/partition}/dev")
+      if [ ! -b "$part" ] || [ "$(devnum "$part")" != "$want" ]; then rm -f "$part"; mknod "$part" b "\${want%:*}" "\${want#*:}"; fi
       echo "$part"
     done
   done

@@ -21,8 +21,14 @@ import { run, runOk } from './run.js';
  */
 
 export interface InstallerDisk {
-  /** The loop device, e.g. /dev/loop3; its partitions are /dev/loop3p1, ... */
+  /**
+   * The disk as the installer sees it: /dev/vda (the second /dev/vdb), as on a virtual
+   * machine booted from a NixOS installer; its partitions are /dev/vda1, /dev/vda2, ...
+   * (made inside the installer from the kernel's partitions of the loop device).
+   */
   readonly device: string;
+  /** The loop device behind it on this machine, e.g. /dev/loop3 (partitions /dev/loop3p1, ...). */
+  readonly loop: string;
   /** Its backing file in the host's state directory. */
   readonly file: string;
   readonly sizeBytes: number;
@@ -57,11 +63,13 @@ const INSTALLER_FILE = 'installer.json';
 
 /**
  * The installer's own /dev: the usual character devices, a pty space, and of the block
- * devices only its blank disks. The machine's own disks are not there, so nothing run on
- * the installer (a disko.nix naming /dev/vda, a typo in --disk) can reach them. Partition
- * nodes appear as they are made (installer-boot.ts, and the install's partitioning creates
- * them from /sys since no udev runs). Arguments: $1 staging dir, $2 further character
- * devices (words of a constant: "fuse" for the vfat emulation, or ""), then the disk devices.
+ * devices only its blank disks, named as a virtual machine's are (/dev/vda, /dev/vdb: a
+ * node with the loop device's major:minor). The machine's own disks are not there, so
+ * nothing run on the installer (a typo in --disk) can reach them. Partition nodes appear as
+ * they are made (installer-boot.ts, and the install's partitioning creates them from /sys
+ * since no udev runs: the partitions of the disk node's major:minor). Arguments: $1 staging
+ * dir, $2 further character devices (words of a constant: "fuse" for the vfat emulation,
+ * or ""), then pairs of loop device and name (/dev/loop3 vda).
  */
 const PRIVATE_DEV = `
 set -e
@@ -75,7 +83,11 @@ mount -t tmpfs -o mode=1777 fleet-lab-shm "$dev/shm"
 ln -s pts/ptmx "$dev/ptmx"
 ln -s /proc/self/fd "$dev/fd"
 ln -s /proc/self/fd/0 "$dev/stdin"; ln -s /proc/self/fd/1 "$dev/stdout"; ln -s /proc/self/fd/2 "$dev/stderr"
-for disk in "$@"; do cp -a "$disk" "$dev/"; done
+while [ $# -ge 2 ]; do
+  numbers=$(cat "/sys/class/block/\${1#/dev/}/dev")
+  mknod -m 660 "$dev/$2" b "\${numbers%:*}" "\${numbers#*:}"
+  shift 2
+done
 mount --move "$dev" /dev
 `;
 
@@ -91,7 +103,7 @@ export function parseDiskSize(text: string): number {
 }
 
 /** Make a sparse file of `bytes` and attach it as a loop device with partition scanning. */
-async function attachDisk(file: string, bytes: number): Promise<InstallerDisk> {
+async function attachDisk(file: string, bytes: number, name: string): Promise<InstallerDisk> {
   const handle = await open(file, 'wx', 0o600);
   try {
     await handle.truncate(bytes);
@@ -100,7 +112,12 @@ async function attachDisk(file: string, bytes: number): Promise<InstallerDisk> {
   }
   const device = (await runOk('losetup', ['--find', '--partscan', '--show', file])).trim();
   if (!/^\/dev\/loop\d+$/.test(device)) throw new Error(`losetup answered "${device}" for ${file}`);
-  return { device, file, sizeBytes: bytes };
+  return { device: name, loop: device, file, sizeBytes: bytes };
+}
+
+/** The name the installer gives its i-th disk, as a virtual machine's: vda, vdb. */
+function diskName(index: number): string {
+  return `/dev/vd${String.fromCharCode('a'.charCodeAt(0) + index)}`;
 }
 
 /** Start an installer host with blank disks and a `reboot` that boots them. */
@@ -113,7 +130,7 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
   const vfat: Installer['vfat'] = (await kernelHasVfat()) ? 'kernel' : 'fusefat-emulation';
   try {
     await mkdir(path.join(host.dir, 'disks'), { recursive: true });
-    for (let i = 0; i < (options.disks ?? 1); i++) disks.push(await attachDisk(path.join(host.dir, 'disks', `disk${i}.img`), bytes));
+    for (let i = 0; i < (options.disks ?? 1); i++) disks.push(await attachDisk(path.join(host.dir, 'disks', `disk${i}.img`), bytes, diskName(i)));
     await writeFile(path.join(host.dir, INSTALLER_FILE), `${JSON.stringify({ disks, vfat }, null, 2)}\n`);
     // reboot and the boot it starts, first on the host's PATH (/usr/local/sbin, bound inside its mount namespace only).
     const sbin = path.join(host.dir, 'sbin');
@@ -123,7 +140,7 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
     await chmod(sbin, 0o755);
     const bound = await execInHost(host, ['mount', '--bind', sbin, '/usr/local/sbin']);
     if (bound.code !== 0) throw new Error(`could not put reboot on the installer's PATH: ${bound.stderr.trim()}`);
-    const dev = await execInHost(host, ['/bin/sh', '-c', PRIVATE_DEV, 'sh', path.join(host.dir, 'dev'), vfat === 'kernel' ? '' : 'fuse', ...disks.map((d) => d.device)]);
+    const dev = await execInHost(host, ['/bin/sh', '-c', PRIVATE_DEV, 'sh', path.join(host.dir, 'dev'), vfat === 'kernel' ? '' : 'fuse', ...disks.flatMap((d) => [d.loop, path.basename(d.device)])]);
     if (dev.code !== 0) throw new Error(`could not give the installer its own /dev: ${dev.stderr.trim()}`);
     if (vfat === 'fusefat-emulation') {
       const helpers = path.join(host.dir, 'fs-helpers');
@@ -144,7 +161,10 @@ export async function startInstaller(options: StartInstallerOptions = {}): Promi
 export async function openInstaller(stateDir: string, name = 'installer'): Promise<Installer> {
   const lab = await openLab(stateDir);
   const host = lab.host(name);
-  const { disks, vfat } = JSON.parse(await readFile(path.join(host.dir, INSTALLER_FILE), 'utf8')) as { disks: InstallerDisk[]; vfat?: Installer['vfat'] };
+  const record = JSON.parse(await readFile(path.join(host.dir, INSTALLER_FILE), 'utf8')) as { disks: (Omit<InstallerDisk, 'loop'> & { loop?: string })[]; vfat?: Installer['vfat'] };
+  // Installers started before their disks had /dev/vd* names: the device was the loop device.
+  const disks = record.disks.map((d) => ({ ...d, loop: d.loop ?? d.device }));
+  const vfat = record.vfat;
   return { lab, host, disks, vfat: vfat ?? 'kernel', stop: () => stopInstaller(lab, disks) };
 }
 
@@ -157,8 +177,8 @@ async function stopInstaller(lab: Lab, disks: readonly InstallerDisk[]): Promise
 /** Detach loop devices (only those still backed by the given files) and remove the files. */
 async function detachDisks(disks: readonly InstallerDisk[]): Promise<void> {
   for (const disk of disks) {
-    const backing = await run('losetup', ['--noheadings', '--output', 'BACK-FILE', disk.device]);
-    if (backing.code === 0 && backing.stdout.trim().replace(/ \(deleted\)$/, '') === disk.file) await run('losetup', ['--detach', disk.device]);
+    const backing = await run('losetup', ['--noheadings', '--output', 'BACK-FILE', disk.loop]);
+    if (backing.code === 0 && backing.stdout.trim().replace(/ \(deleted\)$/, '') === disk.file) await run('losetup', ['--detach', disk.loop]);
     await rm(disk.file, { force: true });
   }
 }

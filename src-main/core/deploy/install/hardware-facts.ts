@@ -69,17 +69,31 @@ echo "cpu$t$(grep -m1 -E '^(model name|Processor|cpu model)' /proc/cpuinfo | cut
 echo "cores$t$(grep -c '^processor' /proc/cpuinfo)"
 echo "memory$t$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)"
 if [ -d /sys/firmware/efi ]; then echo "boot\${t}uefi"; else echo "boot\${t}bios"; fi
+# A block device's /dev node: /dev/NAME, or where /dev calls it otherwise (a disk presented
+# under another name) the block node with its major:minor, as nixos-generate-config matches
+# device nodes by their numbers.
+devnum() { n=$(stat -L -c '%t %T' "$1" 2>/dev/null) && printf '%d:%d' "0x\${n% *}" "0x\${n#* }"; }
+nodes=$(for f in /dev/*; do [ -b "$f" ] && echo "$(devnum "$f") $f"; done)
+devnode() {
+  want=$(cat "$1/dev" 2>/dev/null) || return 0
+  f=/dev/\${1##*/}
+  if [ -b "$f" ] && [ "$(devnum "$f")" = "$want" ]; then echo "$f"; return 0; fi
+  printf '%s\n' "$nodes" | awk -v want="$want" '$1 == want { print $2; exit }'
+}
 for d in /sys/block/*; do
   name=\${d##*/}
-  [ -b "/dev/$name" ] || continue
+  dev=$(devnode "$d")
+  [ -n "$dev" ] || continue
+  kind=disk
+  [ -d "$d/loop" ] && kind=loop
   model=$(cat "$d/device/model" 2>/dev/null | sed 's/ *$//')
   serial=$(cat "$d/device/serial" 2>/dev/null | sed 's/ *$//')
-  echo "disk$t/dev/$name$t$(cat "$d/size")$t$(cat "$d/ro")$t$(cat "$d/removable")$t$model$t$serial"
+  echo "disk$t$dev$t$(cat "$d/size")$t$(cat "$d/ro")$t$(cat "$d/removable")$t$model$t$serial$t$kind"
   for p in "$d/$name"*; do
     [ -e "$p/partition" ] || continue
-    part=\${p##*/}
-    [ -b "/dev/$part" ] || continue
-    echo "part$t/dev/$name$t/dev/$part$t$(cat "$p/size")$t$(blkid -p -o value -s TYPE "/dev/$part" 2>/dev/null)$t$(blkid -p -o value -s PART_ENTRY_NAME "/dev/$part" 2>/dev/null)"
+    part=$(devnode "$p")
+    [ -n "$part" ] || continue
+    echo "part$t$dev$t$part$t$(cat "$p/size")$t$(blkid -p -o value -s TYPE "$part" 2>/dev/null)$t$(blkid -p -o value -s PART_ENTRY_NAME "$part" 2>/dev/null)"
   done
 done
 for l in /dev/disk/by-id/*; do
@@ -177,7 +191,8 @@ export function parseHardwareReport(text: string): HardwareFacts {
             sizeBytes: (Number(field(1)) || 0) * 512,
             readOnly: field(2) === '1',
             removable: field(3) === '1',
-            kind: /^\/dev\/loop\d+$/.test(device) ? 'loop' : 'disk',
+            // The kernel's word, whatever /dev names it: a loop device's sysfs folder has loop/.
+            kind: field(6) === 'loop' ? 'loop' : 'disk',
             ...(field(4) ? { model: field(4) } : {}),
             ...(field(5) ? { serial: field(5) } : {}),
           },
