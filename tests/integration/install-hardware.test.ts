@@ -92,22 +92,107 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
     await expect(core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name })).rejects.toThrow(/already exists/);
   });
 
-  it('writes facter.json in nixos-facter\'s shape; the system built with it loads the machine\'s drivers in its initrd', async () => {
+  /**
+   * The initrd modules this machine's /sys names, read independently of the script: for
+   * each PCI storage, FireWire or USB controller, USB mass storage or keyboard, block or MMC
+   * device whose driver has a `module` link, that module (as nixos-generate-config reads it).
+   */
+  function modulesInSys(): string[] {
+    const moduleOf = (device: string): string[] => (fs.existsSync(`${device}/driver/module`) ? [path.basename(fs.realpathSync(`${device}/driver/module`))] : []);
+    const read = (file: string): string => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '');
+    const list = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).map((n) => path.join(dir, n)) : []);
+    const found = [
+      ...list('/sys/bus/pci/devices').flatMap((d) => (/^0x(01|0c00|0c03)/.test(read(`${d}/class`)) ? moduleOf(d) : [])),
+      ...list('/sys/bus/pci/devices').flatMap((d) => (read(`${d}/vendor`) === '0x1af4' && read(`${d}/device`) === '0x1004' ? ['virtio_scsi'] : [])),
+      ...list('/sys/bus/usb/devices').flatMap((d) => (read(`${d}/bInterfaceClass`) === '08' || (read(`${d}/bInterfaceClass`) === '03' && read(`${d}/bInterfaceProtocol`) === '01') ? moduleOf(d) : [])),
+      ...[...list('/sys/class/block'), ...list('/sys/class/mmc_host')].flatMap((d) => (fs.existsSync(`${d}/device`) ? moduleOf(`${d}/device`) : [])),
+    ];
+    return [...new Set(found)].sort();
+  }
+
+  it('initrd modules are kernel module names read through each driver\'s module link, not sysfs driver names (virtio-pci); built-in drivers need none', async () => {
+    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+    const pciDrivers = fs.readdirSync('/sys/bus/pci/devices').flatMap((d) => (fs.existsSync(`/sys/bus/pci/devices/${d}/driver`) ? [path.basename(fs.readlinkSync(`/sys/bus/pci/devices/${d}/driver`))] : []));
+    expect(facts.initrdModules.map((m) => m.module)).toEqual(modulesInSys());
+    // This machine's kernel has its drivers built in (no module links): no driver name stands in for a module.
+    for (const driver of pciDrivers) if (driver.includes('-')) expect(facts.initrdModules.map((m) => m.module)).not.toContain(driver);
+  });
+
+  /**
+   * EMULATION of a kernel with loadable modules: this machine's kernel has every driver built
+   * in, so no device has a module link. Inside the installer only (its mount namespace), a
+   * view over /sys/bus/pci/devices where devices have classes, ids and drivers whose
+   * `module` link names a module other than the driver: virtio-pci -> virtio_pci,
+   * xhci_hcd -> xhci_pci, ahci -> ahci; a NIC (not a disk or USB controller), a built-in
+   * driver (no module link) and a virtio SCSI controller (virtio_scsi whatever its driver).
+   */
+  async function withModularPciView<T>(run: () => Promise<T>): Promise<T> {
+    const view = fs.mkdtempSync(path.join(installer.host.dir, 'modular-sys-'));
+    const devices: [string, string, string, string, string | null][] = [
+      // address, class, vendor:device, driver, its module (null: built in)
+      ['0000:00:02.0', '0x018000', '0x1af4:0x1001', 'virtio-pci', 'virtio_pci'],
+      ['0000:00:03.0', '0x020000', '0x1af4:0x1000', 'virtio-pci', 'virtio_pci'],
+      ['0000:00:04.0', '0x0c0330', '0x8086:0x1e31', 'xhci_hcd', 'xhci_pci'],
+      ['0000:00:05.0', '0x010601', '0x8086:0x2922', 'ahci', 'ahci'],
+      ['0000:00:06.0', '0x010802', '0x144d:0xa808', 'nvme', null],
+      ['0000:00:07.0', '0x010000', '0x1af4:0x1004', 'virtio-pci', null],
+    ];
+    for (const [address, cls, ids, driver, module] of devices) {
+      const dir = path.join(view, 'devices', address);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'class'), `${cls}\n`);
+      fs.writeFileSync(path.join(dir, 'vendor'), `${ids.split(':')[0]}\n`);
+      fs.writeFileSync(path.join(dir, 'device'), `${ids.split(':')[1]}\n`);
+      const driverDir = path.join(view, 'drivers', `${driver}${module ? '' : '-builtin'}`);
+      fs.mkdirSync(driverDir, { recursive: true });
+      if (module) {
+        fs.mkdirSync(path.join(view, 'module', module), { recursive: true });
+        if (!fs.existsSync(path.join(driverDir, 'module'))) fs.symlinkSync(path.join(view, 'module', module), path.join(driverDir, 'module'));
+      }
+      fs.symlinkSync(driverDir, path.join(dir, 'driver'));
+    }
+    const mounted = await installer.host.exec(['mount', '--bind', path.join(view, 'devices'), '/sys/bus/pci/devices']);
+    expect(mounted.code, mounted.stderr).toBe(0);
+    try {
+      return await run();
+    } finally {
+      await installer.host.exec(['umount', '/sys/bus/pci/devices']);
+      fs.rmSync(view, { recursive: true, force: true });
+    }
+  }
+
+  it('with a modular kernel (EMULATION: a /sys/bus/pci view with module links inside the installer) the initrd modules are the module names of its disk and USB controllers', async () => {
+    await withModularPciView(async () => {
+      const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+      expect(facts.initrdModules.filter((m) => m.bus === 'pci')).toEqual([
+        { module: 'ahci', bus: 'pci' },
+        { module: 'virtio_pci', bus: 'pci' },
+        { module: 'virtio_scsi', bus: 'pci' },
+        { module: 'xhci_pci', bus: 'pci' },
+      ]);
+      const shown = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, replace: true, preview: true })) as HardwareFileResult;
+      expect(shown.diff.patch).toContain('+  boot.initrd.availableKernelModules = [ "ahci" "virtio_pci" "virtio_scsi" "xhci_pci" ];');
+    });
+  });
+
+  it('writes facter.json in nixos-facter\'s shape; the system built with it loads the machine\'s initrd modules (EMULATION: modular kernel /sys view)', async () => {
     const stale = await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, format: 'facter.json', expectSha256: '0'.repeat(64) }).catch((e: unknown) => e);
     expect((stale as FleetError).code).toBe('conflict');
     expect(fs.existsSync(path.join(checkout, 'systems/docker-node/facter.json'))).toBe(false);
 
-    const written = (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, format: 'facter.json' })) as HardwareFileResult;
+    const { written, facts } = await withModularPciView(async () => ({
+      written: (await core.invoke('install.writeHardware', { system: 'docker-node', to: installer.host.name, format: 'facter.json' })) as HardwareFileResult,
+      facts: (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts,
+    }));
     expect(written).toMatchObject({ file: 'systems/docker-node/facter.json', written: true, imported: false });
     expect(written.hint).toContain('hardware.facter.reportPath = ./facter.json;');
-    const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
     const report = JSON.parse(fs.readFileSync(path.join(checkout, written.file), 'utf8')) as { version: number; system: string; hardware: Record<string, { driver_module?: string; unix_device_names?: string[] }[]> };
     expect(report).toMatchObject({ version: 1, system: 'x86_64-linux' });
     expect(report.hardware.disk?.map((d) => d.unix_device_names?.[0])).toEqual(facts.disks.map((d) => d.device));
-    expect(report.hardware.pci?.map((d) => d.driver_module)).toEqual(facts.drivers);
+    expect(report.hardware.pci?.map((d) => d.driver_module)).toEqual(['ahci', 'virtio_pci', 'virtio_scsi', 'xhci_pci']);
     expect(git(checkout, 'diff', '--cached', '--name-only')).toContain(written.file);
 
-    // Used as the hint says, the real evaluation takes the drivers from it.
+    // Used as the hint says, the real evaluation takes the modules from it.
     const defaultNix = path.join(checkout, 'systems/docker-node/default.nix');
     const before = fs.readFileSync(defaultNix, 'utf8');
     fs.writeFileSync(defaultNix, before.replace('homelab.shell = "bash";', 'homelab.shell = "bash";\n  hardware.facter.reportPath = ./facter.json;'));
@@ -115,8 +200,7 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
       const modules = JSON.parse(
         execFileSync('nix', ['--extra-experimental-features', 'nix-command flakes', 'eval', '--json', `${checkout}#nixosConfigurations.docker-node.config.boot.initrd.availableKernelModules`], { encoding: 'utf8' }),
       ) as string[];
-      expect(facts.drivers.length).toBeGreaterThan(0);
-      expect(modules).toEqual(expect.arrayContaining([...facts.drivers, 'virtio_pci', 'virtio_blk']));
+      expect(modules).toEqual(expect.arrayContaining(['ahci', 'virtio_pci', 'virtio_scsi', 'xhci_pci', 'virtio_blk']));
     } finally {
       fs.writeFileSync(defaultNix, before);
     }

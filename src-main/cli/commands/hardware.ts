@@ -19,7 +19,7 @@ export function formatHardware(facts: HardwareFacts): string {
     ...(facts.disks.length === 0 ? ['  none'] : []),
     'network',
     ...facts.nics.map((n) => `  ${n.name.padEnd(10)} ${n.mac}  ${n.state}${n.driver ? `  ${n.driver}` : ''}  ${n.addresses.join(' ')}`),
-    `initrd modules (PCI drivers): ${facts.drivers.join(' ') || 'none found'}`,
+    `initrd modules: ${facts.initrdModules.map((m) => m.module).join(' ') || 'none (drivers built into the kernel)'}`,
     ...(facts.nixosHardwareConfig ? ['nixos-generate-config --show-hardware-config: available'] : []),
   ];
   return `${lines.join('\n')}\n`;

@@ -35,6 +35,17 @@ export interface NetworkInterface {
   readonly addresses: readonly string[];
 }
 
+/**
+ * A kernel module the initrd needs: the module behind a device's driver, read through the
+ * driver's `module` link in /sys (a driver's name, e.g. virtio-pci or xhci_hcd, is not its
+ * module's, virtio_pci or xhci_pci). Drivers built into the kernel have no link and need none.
+ */
+export interface InitrdModule {
+  readonly module: string;
+  /** pci: a storage, FireWire or USB controller; usb: mass storage or a keyboard; block, mmc: a disk or an MMC host. */
+  readonly bus: 'pci' | 'usb' | 'block' | 'mmc';
+}
+
 export interface HardwareFacts {
   /** The name the machine calls itself. */
   readonly hostname: string;
@@ -49,8 +60,11 @@ export interface HardwareFacts {
   readonly nics: readonly NetworkInterface[];
   /** `lspci` lines, when lspci is there. */
   readonly pci: readonly string[];
-  /** Kernel drivers bound to PCI devices: what the initrd needs (boot.initrd.availableKernelModules). */
-  readonly drivers: readonly string[];
+  /**
+   * Kernel modules the initrd needs (boot.initrd.availableKernelModules), chosen as
+   * nixos-generate-config chooses them, each with where it was found.
+   */
+  readonly initrdModules: readonly InitrdModule[];
   /** `nixos-generate-config --show-hardware-config --no-filesystems`, when the machine has it. */
   readonly nixosHardwareConfig?: string;
 }
@@ -113,8 +127,26 @@ if command -v ip >/dev/null 2>&1; then
     echo "addr$t$name$t$address"
   done
 fi
+# Kernel modules for the initrd, as nixos-generate-config picks them: the module behind the
+# driver (its module link) of each PCI storage, FireWire and USB controller, USB mass storage
+# and keyboard, block and MMC device. A built-in driver has no module link and needs none.
+module_of() { [ -e "$1/driver/module" ] && basename "$(readlink -f "$1/driver/module")"; }
 for d in /sys/bus/pci/devices/*; do
-  [ -e "$d/driver" ] && echo "driver$t$(basename "$(readlink "$d/driver")")"
+  [ -e "$d/class" ] || continue
+  case "$(cat "$d/class")" in 0x01*|0x0c00*|0x0c03*) m=$(module_of "$d") && echo "module\${t}pci$t$m" ;; esac
+  # A virtio SCSI controller's disks need virtio_scsi, whatever its driver.
+  [ "$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)" = 0x1af4:0x1004 ] && echo "module\${t}pci\${t}virtio_scsi"
+done
+for d in /sys/bus/usb/devices/*; do
+  [ -e "$d/bInterfaceClass" ] || continue
+  class=$(cat "$d/bInterfaceClass")
+  if [ "$class" = 08 ] || { [ "$class" = 03 ] && [ "$(cat "$d/bInterfaceProtocol" 2>/dev/null)" = 01 ]; }; then m=$(module_of "$d") && echo "module\${t}usb$t$m"; fi
+done
+for d in /sys/class/block/* /sys/class/mmc_host/*; do
+  [ -e "$d/device" ] || continue
+  bus=block
+  case "$d" in /sys/class/mmc_host/*) bus=mmc ;; esac
+  m=$(module_of "$d/device") && echo "module$t$bus$t$m"
 done
 if command -v lspci >/dev/null 2>&1; then lspci 2>/dev/null | sed "s/^/pci$t/"; fi
 if command -v nixos-generate-config >/dev/null 2>&1; then
@@ -139,7 +171,7 @@ export function parseHardwareReport(text: string): HardwareFacts {
   const disks = new Map<string, { disk: Omit<Disk, 'ids' | 'partitions'>; ids: string[]; partitions: DiskPartition[] }>();
   const nics = new Map<string, { nic: Omit<NetworkInterface, 'addresses'>; addresses: string[] }>();
   const pci: string[] = [];
-  const drivers = new Set<string>();
+  const modules = new Map<string, InitrdModule>();
   const ids: [string, string][] = [];
   let hostname = '';
   let arch = '';
@@ -218,9 +250,13 @@ export function parseHardwareReport(text: string): HardwareFacts {
       case 'addr':
         nics.get(field(0))?.addresses.push(field(1));
         break;
-      case 'driver':
-        if (field(0)) drivers.add(field(0));
+      case 'module': {
+        const bus = field(0);
+        const module = field(1);
+        // A module name as the kernel writes it: letters, digits, _ (never a driver's -).
+        if ((bus === 'pci' || bus === 'usb' || bus === 'block' || bus === 'mmc') && /^[A-Za-z0-9_]+$/.test(module) && !modules.has(module)) modules.set(module, { module, bus });
         break;
+      }
       case 'pci':
         pci.push(f.join('\t'));
         break;
@@ -244,7 +280,7 @@ export function parseHardwareReport(text: string): HardwareFacts {
     disks: allDisks,
     nics: [...nics.values()].map(({ nic, addresses }) => ({ ...nic, addresses })),
     pci,
-    drivers: [...drivers].sort(),
+    initrdModules: [...modules.values()].sort((a, b) => a.module.localeCompare(b.module, 'en')),
     ...(nixosHardwareConfig ? { nixosHardwareConfig } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { proposedFileDiff } from '../../git/proposed-diff';
 import { gitAt } from '../../git/repo';
 import { insideGit } from '../../homelab/scan';
 import { writeFileAtomic } from '../../settings/atomic-file';
-import type { HardwareFacts } from './hardware-facts';
+import type { HardwareFacts, InitrdModule } from './hardware-facts';
 import { formatBytes } from '../../../shared/units';
 
 /** A Nix string literal of `value` (no interpolation). */
@@ -18,11 +18,11 @@ function nixString(value: string): string {
 /**
  * systems/<name>/hardware-configuration.nix from a machine's facts: nixos-generate-config's
  * own output when the machine had it, otherwise the same idea from what /sys reported (the
- * drivers of its PCI devices for the initrd, the boot loader its firmware needs).
+ * kernel modules of its disk and USB controllers for the initrd, the boot loader its firmware needs).
  */
 export function hardwareConfigurationNix(facts: HardwareFacts, machine: string): string {
   if (facts.nixosHardwareConfig) return `${facts.nixosHardwareConfig.trim()}\n`;
-  const modules = facts.drivers.map(nixString).join(' ');
+  const modules = facts.initrdModules.map((m) => nixString(m.module)).join(' ');
   const lines = [
     `# ${machine}'s hardware, read by Homelab Fleet over SSH (/proc, /sys, lspci), as`,
     '# nixos-generate-config --show-hardware-config would write it. Filesystems come from disko.nix.',
@@ -36,6 +36,8 @@ export function hardwareConfigurationNix(facts: HardwareFacts, machine: string):
   ];
   return lines.join('\n');
 }
+
+const busOrder: readonly InitrdModule['bus'][] = ['pci', 'usb', 'block', 'mmc'];
 
 /**
  * systems/<name>/facter.json from a machine's facts, in nixos-facter's report shape
@@ -52,7 +54,14 @@ export function facterJson(facts: HardwareFacts): string {
       memory: [{ bytes: facts.memoryBytes }],
       disk: facts.disks.map((d) => ({ unix_device_names: [d.device, ...d.ids.map((id) => `/dev/disk/by-id/${id}`)], size_bytes: d.sizeBytes, ...(d.model ? { model: d.model } : {}) })),
       network_interface: facts.nics.map((n) => ({ unix_device_names: [n.name], mac: n.mac })),
-      pci: facts.drivers.map((driver_module) => ({ driver_module })),
+      // Each initrd module under the kind of device it was found for (hardware.pci, .usb,
+      // .block, .mmc); hardware.nix loads the driver_module of every class.
+      ...Object.fromEntries(
+        busOrder.flatMap((bus) => {
+          const found = facts.initrdModules.filter((m) => m.bus === bus).map((m) => ({ driver_module: m.module }));
+          return found.length > 0 ? [[bus, found]] : [];
+        }),
+      ),
     },
     boot: { mode: facts.bootMode },
   };

@@ -5,13 +5,26 @@
 
 /**
  * Run the system's disko script on the chosen disk. $1 the script, $2 the disk's name in
- * disko.nix, $3 the device. Everything on the device is erased.
+ * disko.nix, $3 the device. Everything on the device is erased. Refused while the disk or
+ * one of its partitions is in use: a mounted filesystem (matched by device numbers, not by
+ * the name it was mounted by: the same disk has other names, and a name may have meant
+ * another disk where the mount was made; a FUSE mount by its source device) or a holder
+ * (LVM, RAID, dm-crypt).
  */
 export const diskoRunScript = `
 set -eu
 script=$1; name=$2; device=$3
 [ -b "$device" ] || { echo "install: $device is not a block device on this machine" >&2; exit 3; }
-if grep -q "^$device" /proc/mounts; then echo "install: $device is mounted; refusing to erase it" >&2; exit 3; fi
+devnum() { n=$(stat -L -c '%t %T' "$1") && printf '%d:%d' "0x\${n% *}" "0x\${n#* }"; }
+disk=$(devnum "$device")
+mounted=$(awk '{ i = 7; while ($i != "-") i++; print $3, $(i + 1), $(i + 2) }' /proc/self/mountinfo | while read -r numbers fstype source; do
+  case "$fstype" in fuse*) [ -b "$source" ] && numbers=$(devnum "$source") ;; esac
+  echo "$numbers"
+done)
+for n in "$disk" $(for p in /sys/dev/block/"$disk"/*/partition; do [ -e "$p" ] && cat "\${p%/partition}/dev"; done); do
+  if printf '%s\\n' "$mounted" | grep -qx "$n"; then echo "install: $device is mounted (device $n); refusing to erase it" >&2; exit 3; fi
+  if [ -n "$(ls /sys/dev/block/"$n"/holders 2>/dev/null)" ]; then echo "install: $device is in use by $(ls /sys/dev/block/"$n"/holders | tr '\\n' ' '); refusing to erase it" >&2; exit 3; fi
+done
 "$script" --disk "$name" "$device"
 `;
 
