@@ -30,11 +30,13 @@ export function PromptSheet() {
     setSecret('');
   };
   const acceptLabel = request.kind === 'host-key' ? 'Trust this host' : request.kind === 'secret' ? 'Continue' : 'Yes';
+  // A confirmation that asks to type a name destroys what it names (a disk): it looks like it.
+  const destructive = request.kind === 'confirm' && request.confirmText !== undefined;
   return (
     <div className="sheet-backdrop" role="presentation">
       <form className="sheet" role="dialog" aria-modal="true" aria-labelledby="prompt-title" onSubmit={submit} data-testid="prompt-sheet">
         <header id="prompt-title" className="row">
-          <Icon name={request.kind === 'host-key' ? 'warning' : 'settings'} /> {request.title}
+          <Icon name={request.kind === 'host-key' || destructive ? 'warning' : 'settings'} /> {request.title}
         </header>
         <div className="sheet-body stack">
           <p style={{ margin: 0, whiteSpace: 'pre-wrap' }}>{request.message}</p>
@@ -83,7 +85,7 @@ export function PromptSheet() {
           <button type="button" className="btn" onClick={decline} data-testid="prompt-decline">
             {request.kind === 'host-key' ? 'Refuse' : 'Cancel'}
           </button>
-          <button type="submit" className="btn primary" data-testid="prompt-accept" disabled={(request.kind === 'secret' && !secret) || (request.confirmText !== undefined && secret !== request.confirmText)}>
+          <button type="submit" className={destructive ? 'btn primary danger-fill' : 'btn primary'} data-testid="prompt-accept" disabled={(request.kind === 'secret' && !secret) || (request.confirmText !== undefined && secret !== request.confirmText)}>
             {acceptLabel}
           </button>
         </footer>
