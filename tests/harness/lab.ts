@@ -37,7 +37,7 @@ const USAGE = `usage: npm run lab -- <command> [options]
   come-back-late HOST SECONDS              the next reboot leaves it dark that long, then it boots
   ignore-reboot HOST                       the next reboot request is ignored: the host stays up
   exec HOST -- CMD...                      run CMD inside the host as root, without ssh
-  installer up [NAME] [--disk-size 512m] [--disks 2]
+  installer up [NAME] [--disk-size 1g] [--disks 2]
                                            an installer host NAME (default installer) with blank loop
                                            disks for fleet install, in its own state dir
                                            (default /tmp/fleet-lab-NAME); reboot boots the disks
@@ -178,7 +178,7 @@ async function installerCommand(parsed: Parsed): Promise<number> {
     process.stdout.write(record ? `Stopped the installer in ${stateDir}; its loop devices are detached.\n` : `No installer in ${stateDir}.\n`);
     return 0;
   }
-  if (action !== 'up') throw new Error(`usage: installer up [NAME] [--disk-size 512m] [--disks 2] | installer down [NAME]`);
+  if (action !== 'up') throw new Error(`usage: installer up [NAME] [--disk-size 1g] [--disks 2] | installer down [NAME]`);
   const previous = await readLabRecord(stateDir);
   if (previous) await (await openInstaller(stateDir, name)).stop();
   const size = parsed.flags.get('--disk-size');

@@ -50,7 +50,7 @@ export interface Installer {
 export interface StartInstallerOptions {
   /** The host's name and ssh_config alias (default "installer"). */
   readonly name?: string;
-  /** Size of each blank disk, e.g. "512m" (default 512m; at least 64m). */
+  /** Size of each blank disk, e.g. "512m" (default 1g: the example's disko layout, a 512M ESP and a root, fits; at least 64m). Sparse files. */
   readonly diskSize?: string;
   /** One or two blank disks (default 1). */
   readonly disks?: 1 | 2;
@@ -123,7 +123,7 @@ function diskName(index: number): string {
 /** Start an installer host with blank disks and a `reboot` that boots them. */
 export async function startInstaller(options: StartInstallerOptions = {}): Promise<Installer> {
   const name = options.name ?? 'installer';
-  const bytes = parseDiskSize(options.diskSize ?? '512m');
+  const bytes = parseDiskSize(options.diskSize ?? '1g');
   const lab = await startHosts({ names: [name], ...(options.stateDir ? { stateDir: options.stateDir } : {}), ...(options.detached ? { detached: true } : {}) });
   const host = lab.host(name);
   const disks: InstallerDisk[] = [];
