@@ -40,7 +40,8 @@ const USAGE = `usage: npm run lab -- <command> [options]
   installer up [NAME] [--disk-size 1g] [--disks 2]
                                            an installer host NAME (default installer) with blank loop
                                            disks for fleet install, in its own state dir
-                                           (default /tmp/fleet-lab-NAME); reboot boots the disks
+                                           (default /tmp/fleet-lab-NAME); reboot boots the disks;
+                                           host commands (exec NAME ...) find it by name
   installer down [NAME]                    stop it, detach its loop devices, remove its disk files
   phone ...                                the emulated phone (tests/harness/phone)
 ${TOOLCHAIN_USAGE}
@@ -223,10 +224,20 @@ async function status(): Promise<number> {
   return 0;
 }
 
-async function hostFault(command: string, parsed: Parsed, stateDir: string): Promise<number> {
+/**
+ * The lab a host command means without --state: the default lab when it has that host, else
+ * the installer of that name (`installer up NAME` keeps it in its own state dir).
+ */
+async function labDirOf(name: string, stateDir: string, explicit: boolean): Promise<string> {
+  if (explicit || (await readLabRecord(stateDir))?.hosts.some((h) => h.name === name)) return stateDir;
+  const installer = path.resolve(`${DEFAULT_STATE}-${name}`);
+  return (await readLabRecord(installer))?.hosts.some((h) => h.name === name) ? installer : stateDir;
+}
+
+async function hostFault(command: string, parsed: Parsed, stateDir: string, explicitState: boolean): Promise<number> {
   const name = parsed.positional[1];
   if (!name) throw new Error(`${command} needs a host name\n\n${USAGE}`);
-  const lab = await openLab(stateDir);
+  const lab = await openLab(await labDirOf(name, stateDir, explicitState));
   const host: LabHost = lab.host(name);
   switch (command) {
     case 'cut':
@@ -331,7 +342,7 @@ async function main(args: readonly string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
-      return hostFault(command, parsed, stateDir);
+      return hostFault(command, parsed, stateDir, typeof state === 'string');
   }
 }
 
