@@ -31,6 +31,7 @@ export function registerInstall(program: Command): void {
           [
             `installed ${result.system} on ${result.target} (${result.disk}); it runs ${result.toplevel}`,
             `host key ${result.hostKeyFingerprint}, recorded in known_hosts as ${result.knownHostsNames.join(', ')} and in ${result.hostKeyFile}`,
+            `  (not in git yet: the system was built from the checkout as it was; commit it to keep it: git add ${result.hostKeyFile})`,
             `age recipient for .sops.yaml: ${result.ageRecipient}`,
             '',
           ].join('\n'),

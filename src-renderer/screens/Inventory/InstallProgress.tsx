@@ -55,7 +55,7 @@ export function InstallProgress({ jobId }: { readonly jobId: string }) {
             </div>
             <div>
               New host key <span className="mono">{result.hostKeyFingerprint}</span>, in known_hosts as {result.knownHostsNames.join(', ')} and in{' '}
-              <span className="mono">{result.hostKeyFile}</span> (staged in git).
+              <span className="mono">{result.hostKeyFile}</span>: not in git yet (the system was built from the checkout as it was); commit it to keep it.
             </div>
             <div>
               Age recipient for .sops.yaml: <span className="mono" data-testid="install-age-recipient">{result.ageRecipient}</span>

@@ -3,9 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CoreContext } from '../../context';
 import { assertNever, FleetError } from '../../contract';
-import { gitAt } from '../../git/repo';
 import { flakeRefFor } from '../../homelab/nix-eval';
-import { insideGit } from '../../homelab/scan';
 import type { JobContext } from '../../jobs/jobs';
 import { runNix } from '../../nix/runner';
 import { runProcess } from '../../process/run';
@@ -183,9 +181,11 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
     }
 
     enter('host-key');
-    // The host key is made here, before the build (as for nixos-anywhere --extra-files): its
-    // public half is in the checkout the system is built from, so the installed system is
-    // what the checkout builds, and its age recipient is known before the first boot.
+    // The host key is made here, before the build (as for nixos-anywhere --extra-files), so its
+    // age recipient is known before the first boot. Its public half goes into the checkout
+    // unstaged: a git flake sees tracked files only, so the system built is the one the
+    // checkout built before the install (its configurationRevision the commit, not "dirty"),
+    // and the checkout still builds what the machine runs after it. The person commits it.
     const made = await makeHostKey(ctx, request.system);
     const hostKey = made.publicKey;
     const keyBlob = Buffer.from(hostKey.split(/\s+/)[1] ?? '', 'base64');
@@ -193,7 +193,6 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
     previousKeyFile = fs.existsSync(path.join(root, hostKeyFile)) ? fs.readFileSync(path.join(root, hostKeyFile), 'utf8') : undefined;
     fs.writeFileSync(path.join(root, hostKeyFile), `${hostKey}\n`, { mode: 0o644 });
     wroteKeyFile = true;
-    if (insideGit(root)) await gitAt(root).raw(['add', '--', hostKeyFile]);
     const ageRecipient = ageRecipientOf(hostKey);
     job.log(`new host key ${fingerprint} in ${hostKeyFile}, age recipient ${ageRecipient} (for .sops.yaml)`, 'info', 'install');
 
@@ -257,7 +256,6 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
     if (wroteKeyFile && diskTouched !== 'installed' && previousKeyFile !== undefined) {
       fs.writeFileSync(path.join(root, hostKeyFile), previousKeyFile);
     } else if (wroteKeyFile && diskTouched !== 'installed') {
-      if (insideGit(root)) await gitAt(root).raw(['rm', '-q', '--cached', '--force', '--ignore-unmatch', '--', hostKeyFile]).catch(() => undefined);
       fs.rmSync(path.join(root, hostKeyFile), { force: true });
     }
     const state =
