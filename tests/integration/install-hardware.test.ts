@@ -223,6 +223,29 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
     expect(git(checkout, 'diff', '--cached', '--name-only')).toContain('systems/docker-node/disko.nix');
   });
 
+  it('refuses to install onto a disk too small for disko.nix (96 MiB for a 512M ESP and a root) before asking, and the disk stays untouched', async () => {
+    const disk = installer.disks[1]!;
+    const asked: string[] = [];
+    const off = core.subscribe((e) => {
+      if (e.type === 'prompt.request') asked.push(e.request.title);
+    });
+    const wiped = await installer.host.exec(['wipefs', '--all', '--quiet', disk.device]);
+    expect(wiped.code, wiped.stderr).toBe(0);
+    const before = fs.readFileSync(disk.file);
+    try {
+      const { jobId } = (await core.invoke('install.start', { system: 'docker-node', to: installer.host.name, disk: disk.device })) as { jobId: string };
+      const job = await core.context.jobs.wait(jobId);
+      expect(job.status).toBe('failed');
+      expect(job.error?.message).toContain(`${disk.device} (96 MiB) is too small for systems/docker-node/disko.nix: its partitions (ESP 512M, root 100%) need at least 514 MiB.`);
+      expect(job.error?.message).toContain(`${disk.device} was not touched.`);
+    } finally {
+      off();
+    }
+    expect(asked).toEqual([]);
+    expect(fs.readFileSync(disk.file).equals(before)).toBe(true);
+    expect(fs.existsSync(path.join(checkout, 'systems/docker-node/ssh_host_ed25519_key.pub'))).toBe(false);
+  });
+
   it('reboot with nothing installed brings the installer back as it was (the lab reboot, not the machine)', async () => {
     const before = installer.host.hostPublicKey;
     execFileSync('ssh', ['-F', installer.lab.sshConfigPath, installer.host.name, 'reboot'], { stdio: 'ignore' });

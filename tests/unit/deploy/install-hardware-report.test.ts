@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHardwareReport } from '../../../src-main/core/deploy/install/hardware-facts';
 import { facterJson, hardwareConfigurationNix } from '../../../src-main/core/deploy/install/hardware-files';
+import { diskoSizeBytes, layoutNeedsBytes } from '../../../src-main/core/deploy/install/disk-fit';
 
 const t = '\t';
 /** A report as hardwareScript prints it, for a VM whose disk driver is a loadable module. */
@@ -57,5 +58,22 @@ describe('hardware report: initrd modules are kernel module names', () => {
     const builtIn = parseHardwareReport(report.split('\n').filter((l) => !l.startsWith('module')).join('\n'));
     expect(builtIn.initrdModules).toEqual([]);
     expect(JSON.parse(facterJson(builtIn)).hardware.pci).toBeUndefined();
+  });
+});
+
+describe('a disk too small for a disko layout is refused before anything is erased', () => {
+  it('reads disko sizes as sgdisk does', () => {
+    expect(diskoSizeBytes('512M')).toBe(512 * 1024 ** 2);
+    expect(diskoSizeBytes('1G')).toBe(1024 ** 3);
+    expect(diskoSizeBytes('1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(diskoSizeBytes('100%')).toBe('rest');
+    expect(diskoSizeBytes('50%')).toBeNull();
+  });
+  it('needs the fixed partitions, 1 MiB alignment, 1 MiB for the rest and the backup GPT', () => {
+    const need = layoutNeedsBytes({ ESP: '512M', root: '100%' });
+    expect(need).toBe(514 * 1024 ** 2 + 33 * 512);
+    expect(need! > 512 * 1024 ** 2).toBe(true);
+    expect(need! < 1024 ** 3).toBe(true);
+    expect(layoutNeedsBytes({ ESP: '512M', root: '50%' })).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import type { CoreContext } from '../../context';
 import { assertNever, FleetError } from '../../contract';
 import { flakeRefFor } from '../../homelab/nix-eval';
 import type { JobContext } from '../../jobs/jobs';
-import { runNix } from '../../nix/runner';
+import { nixEvalJson, runNix } from '../../nix/runner';
 import { runProcess } from '../../process/run';
 import { appendKnownHost, fingerprintSha256 } from '../../ssh/known-hosts';
 import type { SshConnection } from '../../ssh/connection';
@@ -14,6 +14,7 @@ import { formatBytes } from '../../../shared/units';
 import { copyClosure } from '../copy-closure';
 import { HostSession } from '../host-session';
 import { ageRecipientOf } from '../../ssh/age-recipient';
+import { layoutNeedsBytes } from './disk-fit';
 import { installableDisks, type HardwareFacts } from './hardware-facts';
 import { diskoDevices } from './hardware-files';
 import { currentSystemScript, diskoRunScript, installIntoMntScript } from './install-scripts';
@@ -160,6 +161,19 @@ export async function runInstall(ctx: CoreContext, job: JobContext, request: Ins
       });
     }
     disk = chosen.device;
+    // disko wipes before it partitions: a disk too small for the layout is refused while it is untouched.
+    const sizes = await nixEvalJson<Record<string, string>>(`${flakeRefFor(root)}#nixosConfigurations.${request.system}.config.disko.devices.disk.${layout.name}.content.partitions`, {
+      cwd: root,
+      env: ctx.env,
+      signal: job.signal,
+      apply: 'ps: builtins.mapAttrs (_: p: p.size or "100%") ps',
+    });
+    const need = layoutNeedsBytes(sizes);
+    if (need !== null && chosen.sizeBytes < need) {
+      throw new FleetError('invalid-input', `${disk} (${formatBytes(chosen.sizeBytes)}) is too small for ${request.systemPath}/disko.nix: its partitions (${Object.entries(sizes).map(([name, size]) => `${name} ${size}`).join(', ')}) need at least ${formatBytes(need)}.`, {
+        hint: 'Choose a larger disk with --disk, or make the partitions in disko.nix smaller.',
+      });
+    }
 
     enter('confirm');
     const erased = `${disk} (${formatBytes(chosen.sizeBytes)}${chosen.model ? `, ${chosen.model}` : ''}${chosen.partitions.length > 0 ? `, partitions ${chosen.partitions.map((p) => `${p.device}${p.fsType ? ` ${p.fsType}` : ''}`).join(', ')}` : ', no partitions'})`;
