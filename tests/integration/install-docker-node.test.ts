@@ -268,7 +268,8 @@ describe('fleet install: docker-node onto the lab installer end to end (real ssh
     const result = outcome.result!;
     expect(result.disk).toBe(disk.device);
     expect(result.toplevel).toBe(before);
-    const labels = outcome.events.flatMap((e) => (e.type === 'job.progress' && e.progress.label ? [e.progress.label] : []));
+    // Every stage, from the log's "== <stage>" lines (progress events are throttled: a stage of a few ms may be overtaken by the next).
+    const labels = outcome.events.flatMap((e) => (e.type === 'job.log' ? e.lines.flatMap((l) => (l.text.startsWith('== ') ? [l.text.slice(3)] : [])) : []));
     for (const stage of ['Read the hardware', 'Confirm the erase', 'Make the new host key', 'Build the system and its disko script', 'Copy them to the machine', 'Partition, format and mount the disk', 'Install into /mnt', 'Reboot', 'Wait for the installed system']) {
       expect(labels).toContain(stage);
     }
