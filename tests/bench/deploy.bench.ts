@@ -17,6 +17,7 @@ import { PassphraseCache } from '../../src-main/core/ssh/auth';
 import { SshConnection } from '../../src-main/core/ssh/connection';
 import { HostSession } from '../../src-main/core/deploy/host-session';
 import { copyClosure } from '../../src-main/core/deploy/copy-closure';
+import type { TransferStats } from '../../src-main/core/deploy/serve-copy';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
 import { cpuLedger, cpuSnapshot, describeLedger, netnsId, sessionsEnded, type CpuLedger, type LabProcesses } from './cpu-ledger';
@@ -57,10 +58,25 @@ function milestones(record: { startedAt: number; outcomes: readonly { stages: re
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** "window wait 0.41 s, reading here 0.02 s, ...": how one of our copies sent its bytes (medians over the runs). */
+function transferNote(list: readonly TransferStats[]): string {
+  if (list.length === 0) return '';
+  const med = (f: (t: TransferStats) => number) => median(list.map(f));
+  const kib = (n: number) => `${Math.round(n / 1024)} KiB`;
+  return (
+    `sending ${secs(med((t) => t.sendMs))}: waiting for sshd's window ${secs(med((t) => t.windowWaitMs))}, waiting for NAR pieces read here ${secs(med((t) => t.readWaitMs))}, ` +
+    `host's tail after the last byte ${secs(med((t) => t.tailMs))}; ${Math.round(med((t) => t.writes))} writes of ${kib(med((t) => t.bytes / t.writes))} on average, ` +
+    `${Math.round(med((t) => t.adjustments))} window adjustments leaving ${kib(med((t) => t.medianBacklog))} unreturned (median), ${Math.round(med((t) => t.starved))} found sshd run dry; in flight ${kib(med((t) => t.allowance.start))} at the start, up to ${kib(med((t) => t.allowance.max))}, ${kib(med((t) => t.allowance.end))} at the end`
+  );
+}
+
+/** Our copy's variants: the default in-flight allowance, the adaptive one (opt-in), NARs from a local nix-store --serve. */
+type CopyVariant = 'ours' | 'adaptive' | 'dump' | 'ncc';
+
 async function copyBench(): Promise<void> {
-  // Three rounds, each onto fresh hosts, interleaved so machine load hits every variant alike.
-  const rounds = 5;
-  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `dump-${r}`, `ncc-${r}`]).flat();
+  // Five rounds, each onto fresh hosts, interleaved so machine load hits every variant alike.
+  const rounds = Number(process.env.FLEET_BENCH_ROUNDS ?? 5);
+  const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `adaptive-${r}`, `dump-${r}`, `ncc-${r}`]).flat();
   const world = await startDeployWorld({ names: [...names, 'raw'] });
   try {
     // FLEET_BENCH_LINK=1gbit (or 100mbit...) shapes every host's link as on a LAN (tc tbf).
@@ -72,7 +88,8 @@ async function copyBench(): Promise<void> {
     const closure = buildBenchClosure({ count: 200, bytes: 1_500_000, salt: `bench-${Date.now()}` });
     process.stdout.write(`closure: ${closure.paths} paths, ${(closure.bytes / 1e6).toFixed(0)} MB (${closure.root})\n`);
     const sshEnv = { ...world.env, NIX_SSHOPTS: `-F ${world.lab.sshConfigPath}` };
-    const ours = async (host: string, narSource?: 'nix-store'): Promise<number> => {
+    const transfers = { ours: [] as TransferStats[], adaptive: [] as TransferStats[] };
+    const ours = async (host: string, variant: Exclude<CopyVariant, 'ncc'>): Promise<number> => {
       const connection = await SshConnection.open({
         host,
         home: world.home,
@@ -82,18 +99,26 @@ async function copyBench(): Promise<void> {
       });
       try {
         const started = performance.now();
-        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], { env: world.env, ...(narSource ? { narSource } : {}) });
+        const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [closure.root], {
+          env: world.env,
+          ...(variant === 'dump' ? { narSource: 'nix-store' as const } : {}),
+          ...(variant === 'adaptive' ? { inFlight: 'adaptive' as const } : {}),
+        });
+        const ms = performance.now() - started;
         if (result.copiedPaths !== closure.paths) throw new Error(`copied ${result.copiedPaths} of ${closure.paths} paths`);
-        return performance.now() - started;
+        if (result.transfer && variant !== 'dump') transfers[variant].push(result.transfer);
+        return ms;
       } finally {
         connection.close();
       }
     };
-    const times = { ours: [] as number[], dump: [] as number[], ncc: [] as number[] };
-    // The host side of each copy (sshd, nix-store), from process accounting.
-    const hostSide = { ours: [] as HostCpu[], dump: [] as HostCpu[], ncc: [] as HostCpu[] };
-    const accounted = async (which: keyof typeof hostSide, fn: () => Promise<void> | void) => {
+    const times = { ours: [] as number[], adaptive: [] as number[], dump: [] as number[], ncc: [] as number[] };
+    // The host side of each copy (sshd, nix-store), from process accounting; this process's own CPU.
+    const hostSide = { ours: [] as HostCpu[], adaptive: [] as HostCpu[], dump: [] as HostCpu[], ncc: [] as HostCpu[] };
+    const ownCpu = { ours: [] as number[], adaptive: [] as number[], dump: [] as number[], ncc: [] as number[] };
+    const accounted = async (which: CopyVariant, fn: () => Promise<void> | void) => {
       const cost = await measured(world, fn);
+      ownCpu[which].push(cost.deployerCpuMs);
       if (cost.host) hostSide[which].push(cost.host);
     };
     // Every copy writes 300 MB into a host store on the same disk: flush the dirty pages of the
@@ -103,8 +128,9 @@ async function copyBench(): Promise<void> {
       // Each round starts with a different variant: whichever runs first in a round tends to be quickest.
       const variants = [
         () => accounted('ncc', () => void times.ncc.push(timed(() => run('nix-copy-closure', ['--to', `ncc-${r}`, closure.root], sshEnv)))),
-        () => accounted('ours', async () => void times.ours.push(await ours(`ours-${r}`))),
-        () => accounted('dump', async () => void times.dump.push(await ours(`dump-${r}`, 'nix-store'))),
+        () => accounted('ours', async () => void times.ours.push(await ours(`ours-${r}`, 'ours'))),
+        () => accounted('adaptive', async () => void times.adaptive.push(await ours(`adaptive-${r}`, 'adaptive'))),
+        () => accounted('dump', async () => void times.dump.push(await ours(`dump-${r}`, 'dump'))),
       ];
       for (let i = 0; i < variants.length; i++) {
         settle();
@@ -122,18 +148,75 @@ async function copyBench(): Promise<void> {
     process.stdout.write(
       [
         `copy, ours (ssh2, one host serve session, NARs serialised here):  median ${secs(mine)}  (${all(times.ours)})  -> ${(ncc / mine).toFixed(2)}x nix-copy-closure's speed`,
+        `  ours, how it sent: ${transferNote(transfers.ours)}`,
+        `copy, ours with the adaptive in-flight allowance (opt-in):        median ${secs(median(times.adaptive))}  (${all(times.adaptive)})  -> ${(ncc / median(times.adaptive)).toFixed(2)}x`,
+        `  adaptive, how it sent: ${transferNote(transfers.adaptive)}`,
         `copy, ours with NARs from a local nix-store --serve instead:      median ${secs(median(times.dump))}  (${all(times.dump)})  -> ${(ncc / median(times.dump)).toFixed(2)}x`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
         `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
-        ...(['ours', 'dump', 'ncc'] as const).flatMap((k) => {
+        ...(['ours', 'adaptive', 'dump', 'ncc'] as const).flatMap((k) => {
           const list = hostSide[k];
-          if (list.length === 0) return [];
+          const label = { ncc: 'nix-copy-closure', dump: 'ours (local nix-store --serve)', adaptive: 'ours (adaptive)', ours: 'ours' }[k];
+          const here = `this process and its children (node, ssh, local nix) ${secs(median(ownCpu[k]))}`;
+          if (list.length === 0) return [`CPU per copy, ${label}: ${here}`];
           const med = (f: (h: HostCpu) => number) => secs(median(list.map(f)));
-          return [`host CPU per copy, ${k === 'ncc' ? 'nix-copy-closure' : k === 'dump' ? 'ours (local nix-store --serve)' : 'ours'}: sshd median ${med((h) => h.byClass.sshd)}, nix-store ${med((h) => h.byClass.nix)}, re-parented (a session's nix-store outliving its sshd) ${med((h) => h.reparentedMs)}`];
+          return [`host CPU per copy, ${label}: sshd median ${med((h) => h.byClass.sshd)}, nix-store ${med((h) => h.byClass.nix)}, re-parented (a session's nix-store outliving its sshd) ${med((h) => h.reparentedMs)}; ${here}`];
         }),
         '',
       ].join('\n'),
     );
+  } finally {
+    await world.stop();
+  }
+}
+
+/**
+ * Six copies at once of moonlight's closure onto six fresh hosts, each variant in turn (the
+ * default in-flight allowance, the adaptive one, sshd's whole 2 MiB window): host sshd CPU
+ * from accounting, which the in-flight limit exists to keep low on a busy machine.
+ */
+async function parallelCopyBench(): Promise<void> {
+  const variants = [
+    { label: 'default (256 KiB, or by round trip on a long link)', inFlight: undefined },
+    { label: 'adaptive (opt-in)', inFlight: 'adaptive' },
+    { label: "sshd's 2 MiB window", inFlight: 2 * 1024 * 1024 },
+  ] as const;
+  const count = 6;
+  const names = variants.flatMap((_, v) => Array.from({ length: count }, (__, i) => `par-${v}-${i}`));
+  const world = await startDeployWorld({ names });
+  try {
+    const [root] = buildAll(world, ['moonlight']);
+    const closureSize = spawnSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '-rS', '--json', root!], { encoding: 'utf8' });
+    const infos = JSON.parse(closureSize.stdout) as { narSize: number }[] | Record<string, { narSize: number }>;
+    const list = Array.isArray(infos) ? infos : Object.values(infos);
+    process.stdout.write(`${count} parallel copies of moonlight's closure (${list.length} paths, ${(list.reduce((n, i) => n + i.narSize, 0) / 1e6).toFixed(1)} MB) onto fresh hosts\n`);
+    for (const [v, variant] of variants.entries()) {
+      run('sync', [], world.env);
+      const connections = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          SshConnection.open({ host: `par-${v}-${i}`, home: world.home, appKnownHosts: path.join(world.dataDir, 'known_hosts'), passphrases: new PassphraseCache(), askUnknownKey: async () => false }),
+        ),
+      );
+      const transfers: TransferStats[] = [];
+      try {
+        const cost = await measured(world, async () => {
+          await Promise.all(
+            connections.map(async (connection) => {
+              const result = await copyClosure(new HostSession(connection, { kind: 'root' }), [root!], { env: world.env, ...(variant.inFlight ? { inFlight: variant.inFlight } : {}) });
+              if (result.transfer) transfers.push(result.transfer);
+            }),
+          );
+          // Accounting records a process when it ends: let the sessions' sshd exit inside the phase.
+          for (const connection of connections) connection.close();
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+        });
+        const host = cost.host ? `host sshd ${secs(cost.host.byClass.sshd)}, nix-store ${secs(cost.host.byClass.nix)}` : 'host CPU not accounted';
+        process.stdout.write(`  ${variant.label}: ${secs(cost.ms)}; ${host}; this process ${secs(cost.deployerCpuMs)}\n    how they sent (medians): ${transferNote(transfers)}\n`);
+      } finally {
+        for (const connection of connections) connection.close();
+      }
+    }
+    process.stdout.write('\n');
   } finally {
     await world.stop();
   }
@@ -423,6 +506,7 @@ export default async function deployBench(): Promise<void> {
   accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
   if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   if (!only || only === 'copy') await copyBench();
+  if (only === 'copy-parallel') await parallelCopyBench();
   if (!only || only === 'redeploy') await redeployBench();
   if (!only || only === 'many') await manyBench();
 }

@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import { queryPathInfo, type PathInfo } from '../nix/path-info';
 import type { HostSession } from './host-session';
-import { HostServe, referencesFirst, type NarDump } from './serve-copy';
+import { HostServe, referencesFirst, type NarDump, type TransferStats } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
 import { formatBytes } from '../../shared/units';
 
@@ -29,6 +29,8 @@ export interface CopyOptions {
   readonly beforeSend?: (missing: readonly string[], sizeOf: (path: string) => number, stillMissing: (paths: readonly string[]) => Promise<string[]>) => Promise<string[]>;
   /** Where NARs come from (see HostServe.add); the default serialises them here. */
   readonly narSource?: 'here' | 'nix-store' | NarDump;
+  /** The in-flight allowance, when not the default floor (see AddOptions.inFlight): for the bench's comparisons. */
+  readonly inFlight?: number | 'adaptive';
   /** The closure, when the caller already read it (several hosts deployed the same configuration). */
   readonly closure?: Promise<Map<string, ClosurePath>>;
 }
@@ -40,6 +42,8 @@ export interface CopyResult {
   /** What was actually sent. */
   readonly copiedPaths: number;
   readonly copiedBytes: number;
+  /** How the bytes went out (window waits, reading here, the host's tail), when anything was sent. */
+  readonly transfer?: TransferStats;
 }
 
 /** One store path of a closure, as the host needs it described. */
@@ -157,9 +161,10 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
       options.onProgress?.({ pathsDone, pathsTotal: missing.length, bytesDone, bytesTotal });
     };
     const ordered = referencesFirst(missing, (p) => closure.get(p)?.references ?? []).map((p) => closure.get(p)!);
-    await serve.add(ordered, {
+    const transfer = await serve.add(ordered, {
       env,
       ...(options.narSource ? { narSource: options.narSource } : {}),
+      ...(options.inFlight ? { inFlight: options.inFlight } : {}),
       onBytes: (n) => {
         bytesDone += n;
         report();
@@ -171,7 +176,7 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
     });
     report(true);
     await serve.finish();
-    return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone };
+    return { ...base, copiedPaths: missing.length, copiedBytes: bytesDone, ...(transfer ? { transfer } : {}) };
   } finally {
     serve.close();
   }

@@ -119,7 +119,7 @@ export async function preflight(env: DeployEnv, run: TargetRun): Promise<void> {
     return;
   }
   // A first look at the link while the probe runs on the host; the copy sizes what it keeps
-  // in flight from the fastest round trip seen (serve-copy.ts limitInFlight).
+  // in flight from the fastest round trip seen (serve-copy.ts InFlightWindow).
   void connection.roundTripMs().catch(() => undefined);
   try {
     // One round trip says what the host runs and who we are there, and takes the lock when

@@ -154,8 +154,8 @@ export async function narOf(storePath: string): Promise<Buffer> {
  * Pull from `source` ahead of the consumer, keeping up to `maxBytes` queued, so reading the
  * next piece overlaps with sending the last one (what a separate dumping process gives for free).
  */
-export async function* readAhead(source: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
-  const queue: Buffer[] = [];
+export async function* readAhead<T = Buffer>(source: AsyncIterable<T>, maxBytes: number, sizeOf: (piece: T) => number = (p) => (p as Buffer).length): AsyncGenerator<T> {
+  const queue: T[] = [];
   let queued = 0;
   let finished = false;
   let stopped = false;
@@ -166,7 +166,7 @@ export async function* readAhead(source: AsyncIterable<Buffer>, maxBytes: number
     try {
       for await (const piece of source) {
         queue.push(piece);
-        queued += piece.length;
+        queued += sizeOf(piece);
         wakeConsumer?.();
         while (queued >= maxBytes && !stopped) await new Promise<void>((resolve) => (wakeProducer = resolve));
         if (stopped) break;
@@ -180,9 +180,9 @@ export async function* readAhead(source: AsyncIterable<Buffer>, maxBytes: number
   })();
   try {
     for (;;) {
-      const piece = queue.shift();
-      if (piece) {
-        queued -= piece.length;
+      if (queue.length > 0) {
+        const piece = queue.shift()!;
+        queued -= sizeOf(piece);
         wakeProducer?.();
         yield piece;
         continue;

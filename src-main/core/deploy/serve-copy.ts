@@ -35,6 +35,13 @@ export interface AddOptions {
   readonly narSource?: 'here' | 'nix-store' | NarDump;
   readonly onBytes: (count: number) => void;
   readonly onPath: () => void;
+  /**
+   * The in-flight allowance: by default the floor (InFlightWindow); a fixed number of bytes, or
+   * 'adaptive' (grows while sshd runs dry): for the bench's comparisons. Not the default: six
+   * copies at once at load 25-29 found sshd dry at nearly every adjustment, and 2 MiB in flight
+   * cost the hosts' sshd 3x the CPU of 256 KiB there (docs/BENCHMARKS.md).
+   */
+  readonly inFlight?: number | 'adaptive';
 }
 
 /**
@@ -45,7 +52,7 @@ export interface AddOptions {
  */
 export class HostServe {
   private stderr = '';
-  /** The link's round trip (ms), measured while the host's side starts: sizes how much may be in flight (see limitInFlight). */
+  /** The link's round trip (ms), measured while the host's side starts: sizes how much may be in flight (see InFlightWindow). */
   private readonly roundTripMs: Promise<number | undefined>;
   private readonly reader: ExactReader;
   private readonly exited: Promise<number | null>;
@@ -107,57 +114,84 @@ export class HostServe {
    * Send `paths` (references first) in one stream as cmdAddToStoreNar; the host hashes
    * each NAR as it arrives and acknowledges the path once it is in its store.
    */
-  async add(paths: readonly NarInfo[], options: AddOptions): Promise<void> {
-    if (paths.length === 0) return;
-    limitInFlight(this.channel, await this.roundTripMs);
+  async add(paths: readonly NarInfo[], options: AddOptions): Promise<TransferStats | undefined> {
+    if (paths.length === 0) return undefined;
+    const window = InFlightWindow.install(this.channel, await this.roundTripMs, options.inFlight);
+    const started = performance.now();
+    let bytes = 0;
+    let writes = 0;
+    let readWaitMs = 0;
+    let lastWrite = started;
     // NARs are serialised here; a path whose tree does not add up to the store's narSize
     // (or any path, with narSource 'nix-store') comes from a local `nix-store --serve`.
     let local: NarDump | undefined = typeof options.narSource === 'object' ? options.narSource : undefined;
     const stopLocal = () => local?.kill();
     this.signal?.addEventListener('abort', stopLocal, { once: true });
+    let lastAck = started;
     const acks = (async () => {
       for (const info of paths) {
         const ok = await this.reader.u64().catch(async () => {
           throw await this.failure(`add ${info.path}`);
         });
         if (ok !== 1n) throw await this.failure(`add ${info.path}`);
+        lastAck = performance.now();
         options.onPath();
       }
     })();
     acks.catch(() => undefined);
-    // A path's header goes out with the first piece of its NAR: one SSH packet, not two.
-    let header: Buffer | undefined;
-    const send = (chunk: Buffer) => {
+    const send = (piece: Buffer, narBytes: number) => {
       if (this.signal?.aborted) throw new FleetError('cancelled', 'Cancelled.');
-      options.onBytes(chunk.length);
-      const out = header ? Buffer.concat([header, chunk]) : chunk;
-      header = undefined;
-      return writeDrained(this.channel, out);
+      options.onBytes(narBytes);
+      bytes += piece.length;
+      writes++;
+      lastWrite = performance.now();
+      return writeDrained(this.channel, piece);
     };
+    // One read-ahead over the whole stream: the next path's tree and first pieces are read
+    // while the last path's are still being sent, not after (a gap at every path otherwise).
+    const hereFirst = options.narSource === undefined || options.narSource === 'here';
+    const pieces = readAhead(narPieces(paths, hereFirst), 8 * 1024 * 1024, (p) => ('data' in p ? p.data.length : 0));
+    let current: NarInfo | undefined;
     try {
-      for (const info of paths) {
-        const tree = options.narSource === undefined || options.narSource === 'here' ? await readTree(info.path) : undefined;
-        header = addToStoreNarHeader(info);
-        try {
-          if (tree && narSizeOf(tree) === info.narSize) {
-            for await (const chunk of readAhead(narChunks(tree), 8 * 1024 * 1024)) await send(chunk);
-          } else {
-            if (header) await writeDrained(this.channel, header);
-            header = undefined;
-            local ??= await NarDump.local(options.env);
-            await local.dump(info.path, info.narSize, this.channel, options.onBytes);
-          }
-        } catch (error) {
-          await acks; // a failure of the host explains more than a broken pipe
-          throw (error instanceof FleetError ? error : local?.failure(info.path)) ?? new FleetError('copy-failed', `Reading ${info.path} here failed: ${(error as Error).message}`);
+      for (;;) {
+        // Time the sender had nothing left to hand ssh2 while it waited for the next piece.
+        const asked = performance.now();
+        const starved = this.channel.writableLength === 0;
+        const next = await pieces.next();
+        if (starved) readWaitMs += performance.now() - asked;
+        if (next.done) break;
+        const piece = next.value;
+        if ('data' in piece) {
+          await send(piece.data, piece.narBytes);
+          continue;
         }
+        current = piece.dump;
+        await writeDrained(this.channel, addToStoreNarHeader(piece.dump));
+        local ??= await NarDump.local(options.env);
+        await local.dump(piece.dump.path, piece.dump.narSize, this.channel, (n) => {
+          options.onBytes(n);
+          bytes += n;
+          writes++;
+          lastWrite = performance.now();
+        });
       }
       await acks;
+      const sendMs = lastAck - started;
+      return { bytes, writes, sendMs, readWaitMs, tailMs: Math.max(0, lastAck - lastWrite), ...(window?.stats() ?? { windowWaitMs: 0, adjustments: 0, medianBacklog: 0, starved: 0, allowance: { start: 0, max: 0, end: 0 } }) };
     } catch (error) {
+      if (error instanceof ReadFailure) throw new FleetError('copy-failed', `Reading ${error.path} here failed: ${error.message}`);
+      // A write that failed: the host's own reason (it ends the acknowledgements) explains more than a broken pipe.
+      await Promise.race([acks, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      if (current && !(error instanceof FleetError)) {
+        const failure = local?.failure(current.path);
+        if (failure) throw failure;
+      }
       throw this.wrap(error);
     } finally {
+      await pieces.return(undefined).catch(() => undefined);
       this.signal?.removeEventListener('abort', stopLocal);
       local?.kill();
+      window?.uninstall();
     }
   }
 
@@ -196,37 +230,211 @@ export class HostServe {
   }
 }
 
-/** The least in flight: well above the ~96 KiB sshd takes in before it returns window, so the copy never waits on it. */
+/** The least in flight: well above the ~96 KiB sshd takes in before it returns window, so the copy never stalls on it. */
 const minInFlight = 256 * 1024;
+/** The most: sshd's own channel window (OpenSSH CHAN_SES_WINDOW_DEFAULT). */
+const maxInFlight = 2 * 1024 * 1024;
 /** A round trip (ms) no busy machine here fakes: below it the link is short (LAN, loopback) whatever a sample says. */
 const longLinkMs = 25;
 /** On a long link, in-flight bytes per ms of round trip: fills it up to ~64 MB/s (sshd's 2 MiB window caps it at ~35 ms). */
 const inFlightPerMs = 64 * 1024;
+/**
+ * Left unreturned right after one of sshd's window adjustments, less than this (beyond what a
+ * long link itself holds) means sshd had (nearly) run dry before this side sent more: its
+ * nix-store waited for this side. sshd passes data on through a 64 KiB pipe and returns
+ * window for what went in, so while it has a backlog an adjustment leaves the allowance less
+ * ~64 KiB unreturned.
+ */
+const starvedBelow = 64 * 1024;
+/**
+ * Grown by what an adjustment returned when the host ran dry; shrunk by a quarter of that
+ * (at least this) at every other adjustment, so it settles at the least that keeps sshd fed,
+ * and comes down from 2 MiB within ~8 MB once the host falls behind.
+ */
+const shrinkStep = 4 * 1024;
+
+/** How the bytes went out (HostServe.add): for the bench and the deploy log. */
+export interface TransferStats {
+  /** NAR bytes written to the channel, and in how many writes. */
+  readonly bytes: number;
+  readonly writes: number;
+  /** Wall time of the sending, from the first byte to the host's last acknowledgement. */
+  readonly sendMs: number;
+  /** Time ssh2 held data back because the in-flight allowance was used up (waiting for sshd's window adjustments). */
+  readonly windowWaitMs: number;
+  /** Time the sender waited for the next piece of NAR (reading and serialising here). */
+  readonly readWaitMs: number;
+  /** From the last byte written to the host's last acknowledgement (its nix-store finishing the last path). */
+  readonly tailMs: number;
+  /** sshd's window adjustments, what was still unreturned right after them (median, bytes), and how many found sshd run dry. */
+  readonly adjustments: number;
+  readonly medianBacklog: number;
+  readonly starved: number;
+  /** The in-flight allowance: where it started, its largest and its last value (bytes). */
+  readonly allowance: { readonly start: number; readonly max: number; readonly end: number };
+}
 
 /**
- * Keep about what the link holds of NAR bytes on their way to the host's nix-store, instead
- * of sshd's whole 2 MiB channel window. Whatever the host's importer has not taken yet waits
- * in sshd's channel buffer, and OpenSSH moves that buffer's contents (memmove) for every
- * 32 KiB packet it appends to a full buffer: with the window full, sshd spent ~1 ms of CPU
- * per packet (1.5 s for a 45 MB copy, 4x nix-copy-closure's; process accounting and perf,
- * tests/bench/host-cpu.ts); six parallel copies of a 7.7 MB closure cost the hosts' sshd
- * 7.3 s with the full window, 0.5 s with 512 KiB in flight and 0.3 s with 256 KiB
- * (docs/BENCHMARKS.md). ssh2 counts down the window it may use and waits for the host's
- * window adjustments at zero, so a smaller starting figure is all it takes; sshd returns
- * window once it has passed ~96 KiB on, so 256 KiB cannot stall (64 KiB does). 256 KiB per
- * round trip fills a 50 Mbit/s link at 30 ms; longer links get more, where the link is the
- * bottleneck and sshd's buffer stays short anyway. The round trip is the fastest keepalive
- * sshd answered on this connection (SshConnection.roundTripMs): with 6 copies starting at
- * once on a machine at load 15, samples still came out at 4-20 ms on loopback (this
- * process waiting for a CPU), hence the threshold; a store query's round trip (used before)
- * took 50-180 ms there and lifted the limit off entirely.
+ * How much of the NAR stream may be on its way to the host's nix-store, instead of sshd's
+ * whole 2 MiB channel window, adapted to how the host keeps up.
+ *
+ * Whatever the host's importer has not taken yet waits in sshd's channel buffer, and OpenSSH
+ * moves that buffer's contents (memmove) for every 32 KiB packet it appends to a full buffer:
+ * with the window full, sshd spent ~1 ms of CPU per packet (1.5 s for a 45 MB copy, 4x
+ * nix-copy-closure's; process accounting and perf, tests/bench/host-cpu.ts); six parallel
+ * copies of a 7.7 MB closure cost the hosts' sshd 7.7 s with the full window, 0.9 s with
+ * 512 KiB in flight and 0.7 s with 256 KiB (docs/BENCHMARKS.md). But one copy on an idle
+ * link with only 256 KiB in flight may wait for sshd's window adjustments (1.8x the raw ssh
+ * time on a quiet machine), so an opt-in 'adaptive' mode follows what sshd returns (by
+ * default the allowance stays at the floor: six parallel copies on a busy machine found sshd
+ * dry at nearly every adjustment, and growing there cost the hosts' sshd more CPU):
+ *
+ * - sshd returns window (SSH_MSG_CHANNEL_WINDOW_ADJUST) for what it has passed on to the
+ *   host's nix-store, once ~96 KiB arrived since its last adjustment. Right after one, what is
+ *   still unreturned is what sits in the link and in sshd's buffer.
+ * - When that is under 64 KiB and the copy had to wait for this adjustment, sshd had (nearly)
+ *   run dry waiting for this side: the allowance grows by what was returned (up to sshd's
+ *   2 MiB window).
+ * - Otherwise sshd still held a backlog when it returned window, and more in flight would only
+ *   lengthen it: the allowance shrinks by a quarter of what was returned, down to its floor.
+ *   The floor is 256 KiB, or on a long link (fastest keepalive round trip >= 25 ms,
+ *   SshConnection.roundTripMs) 64 KiB per ms of round trip, which is also what may sit in the
+ *   link itself without counting as backlog.
+ *
+ * ssh2 keeps the window it may use in `channel.outgoing.window`, counts it down as it sends
+ * and adds sshd's adjustments to it (client.js CHANNEL_WINDOW_ADJUST), and waits at zero; an
+ * accessor in its place sees both and answers the smaller of sshd's window and what the
+ * allowance leaves. ssh2 reads the field and writes it back in the same synchronous step, so
+ * the difference of a write to the last read is what was sent (negative) or returned.
  */
-function limitInFlight(channel: RemoteChannel, roundTripMs: number | undefined): void {
-  const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
-  if (typeof outgoing?.window !== 'number') return;
-  const rtt = roundTripMs ?? 0;
-  const wanted = rtt >= longLinkMs ? Math.max(minInFlight, Math.round(rtt * inFlightPerMs)) : minInFlight;
-  outgoing.window = Math.min(outgoing.window, wanted);
+class InFlightWindow {
+  private real: number;
+  private lastRead = 0;
+  private inFlight = 0;
+  private allowance: number;
+  private readonly floor: number;
+  private readonly longLinkShare: number;
+  private waitingSince: number | undefined;
+  private readonly backlogs: number[] = [];
+  private starved = 0;
+  private maxAllowance: number;
+  readonly startAllowance: number;
+  windowWaitMs = 0;
+
+  private constructor(
+    private readonly outgoing: { window: number },
+    roundTripMs: number | undefined,
+    private readonly mode: number | 'adaptive' | undefined,
+  ) {
+    this.real = outgoing.window;
+    const rtt = roundTripMs ?? 0;
+    this.longLinkShare = rtt >= longLinkMs ? Math.round(rtt * inFlightPerMs) : 0;
+    this.floor = typeof mode === 'number' ? mode : Math.min(maxInFlight, Math.max(minInFlight, this.longLinkShare));
+    this.allowance = this.floor;
+    this.startAllowance = this.floor;
+    this.maxAllowance = this.floor;
+    Object.defineProperty(outgoing, 'window', {
+      configurable: true,
+      enumerable: true,
+      get: () => this.read(),
+      set: (value: number) => this.written(value),
+    });
+  }
+
+  /** Take over the channel's window (undefined when this ssh2 keeps it elsewhere: then sshd's whole window is used). */
+  static install(channel: RemoteChannel, roundTripMs: number | undefined, mode?: number | 'adaptive'): InFlightWindow | undefined {
+    const outgoing = (channel as unknown as { outgoing?: { window?: number } }).outgoing;
+    if (!outgoing || typeof outgoing.window !== 'number') return undefined;
+    return new InFlightWindow(outgoing as { window: number }, roundTripMs, mode);
+  }
+
+  private read(): number {
+    this.lastRead = Math.max(0, Math.min(this.real, this.allowance - this.inFlight));
+    return this.lastRead;
+  }
+
+  private written(value: number): void {
+    const delta = value - this.lastRead;
+    this.lastRead = value;
+    if (delta < 0) {
+      this.real += delta;
+      this.inFlight -= delta;
+    } else if (delta > 0) {
+      this.real += delta;
+      this.inFlight = Math.max(0, this.inFlight - delta);
+      this.adjusted(delta);
+    }
+    // ssh2 writes the field back after every send: at zero it holds the rest until the next adjustment.
+    if (delta <= 0 && this.read() === 0) this.waitingSince ??= performance.now();
+  }
+
+  private adjusted(returned: number): void {
+    const waited = this.waitingSince !== undefined;
+    if (waited) this.windowWaitMs += performance.now() - this.waitingSince!;
+    this.waitingSince = undefined;
+    const backlog = Math.max(0, this.inFlight - this.longLinkShare);
+    if (this.backlogs.length < 100_000) this.backlogs.push(backlog);
+    const starved = waited && backlog < starvedBelow;
+    if (starved) this.starved++;
+    if (this.mode !== 'adaptive') return;
+    if (starved) this.allowance = Math.min(maxInFlight, this.allowance + returned);
+    else this.allowance = Math.max(this.floor, this.allowance - Math.max(shrinkStep, Math.round(returned / 4)));
+    this.maxAllowance = Math.max(this.maxAllowance, this.allowance);
+  }
+
+  stats(): Pick<TransferStats, 'windowWaitMs' | 'adjustments' | 'medianBacklog' | 'starved' | 'allowance'> {
+    const sorted = [...this.backlogs].sort((a, b) => a - b);
+    return {
+      windowWaitMs: this.windowWaitMs + (this.waitingSince !== undefined ? performance.now() - this.waitingSince : 0),
+      adjustments: this.backlogs.length,
+      medianBacklog: sorted[Math.floor(sorted.length / 2)] ?? 0,
+      starved: this.starved,
+      allowance: { start: this.startAllowance, max: this.maxAllowance, end: this.allowance },
+    };
+  }
+
+  /** Give the channel back its plain window (what sshd allows), for whatever follows on it. */
+  uninstall(): void {
+    delete (this.outgoing as { window?: number }).window;
+    this.outgoing.window = this.real;
+  }
+}
+
+/** What HostServe.add sends: bytes (headers and NAR, narBytes of them NAR), or a path a local nix-store --serve dumps. */
+type Piece = { readonly data: Buffer; readonly narBytes: number } | { readonly dump: NarInfo };
+
+/** A file of a path changed or vanished while its NAR was serialised here. */
+class ReadFailure extends Error {
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super((cause as Error).message);
+  }
+}
+
+/**
+ * Every path's cmdAddToStoreNar header and NAR, in order. A path's header goes out with the
+ * first piece of its NAR (one SSH packet, not two); a path whose tree does not add up to the
+ * store's narSize here (or every path, with narSource 'nix-store') is left to a local dump.
+ */
+async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean): AsyncGenerator<Piece> {
+  for (const info of paths) {
+    const tree = serialiseHere ? await readTree(info.path) : undefined;
+    if (!tree || narSizeOf(tree) !== info.narSize) {
+      yield { dump: info };
+      continue;
+    }
+    let header: Buffer | undefined = addToStoreNarHeader(info);
+    try {
+      for await (const chunk of narChunks(tree)) {
+        yield header ? { data: Buffer.concat([header, chunk]), narBytes: chunk.length } : { data: chunk, narBytes: chunk.length };
+        header = undefined;
+      }
+    } catch (error) {
+      throw new ReadFailure(info.path, error);
+    }
+  }
 }
 
 /** A store path's tree, or undefined when it cannot be read here (nix-store --serve then dumps it). */
