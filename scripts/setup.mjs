@@ -129,6 +129,12 @@ function missingBuildUsers() {
   return missing;
 }
 
+const STORE_DB = '/nix/var/nix/db';
+
+function storeMade() {
+  return existsSync('/nix/store') && existsSync(STORE_DB);
+}
+
 function gitIdentityMissing() {
   return ['user.name', 'user.email'].filter((key) => run('git', ['config', '--global', key]).status !== 0);
 }
@@ -146,6 +152,7 @@ export function machineProblems() {
   }
   const users = missingBuildUsers();
   if (users.length > 0) problems.push(`nix build users missing: ${users.join(', ')}`);
+  if (!storeMade()) problems.push(`nix's store is not made yet (no ${STORE_DB}): Debian's nix-bin leaves it to the first nix run, and the test hosts and the toolchain bind /nix`);
   const git = gitIdentityMissing();
   if (git.length > 0) problems.push(`git has no ${git.join(' and ')} (commits made by the tests need one)`);
   const toolchain = toolchainProblem();
@@ -192,6 +199,7 @@ export function installMissing() {
       '--shell', '/usr/sbin/nologin', '--comment', `Nix build user ${i}`, name,
     ]);
   }
+  if (!storeMade()) step('nix store (nix-store --init)', 'nix-store', ['--init']);
   if (run('git', ['config', '--global', 'user.name']).status !== 0) step('git identity (name)', 'git', ['config', '--global', 'user.name', 'Homelab Fleet tests']);
   if (run('git', ['config', '--global', 'user.email']).status !== 0) step('git identity (email)', 'git', ['config', '--global', 'user.email', 'tests@localhost']);
   if (toolchainProblem()) {

@@ -6,7 +6,7 @@ import { run, runOk, sleep } from '../hosts/run.js';
 import { readManifest, type ToolchainManifest } from './manifest.js';
 import { MIRROR, PACKAGES, SUITES, toolchainPaths, type Suite, type ToolchainPaths } from './suites.js';
 import { toolVersions } from './versions.js';
-import { writeWrappers } from './wrappers.js';
+import { wrappersCurrent, writeWrappers } from './wrappers.js';
 
 /**
  * Making a toolchain: debootstrap into <suite>.partial, check that nix-bin and OpenSSH are
@@ -20,7 +20,14 @@ const exists = (file: string) => access(file).then(() => true, () => false);
 export async function buildToolchain(suite: Suite, say: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<ToolchainManifest> {
   const paths = toolchainPaths(suite, env);
   const ready = await readManifest(paths.manifest);
-  if (ready) return ready;
+  if (ready) {
+    // Made by an older harness (its fstab may not show /nix): the wrappers are cheap to rewrite.
+    if (!(await wrappersCurrent(paths.dir))) {
+      say(`rewriting the wrappers of ${paths.dir} (their fstab is out of date)`);
+      await writeWrappers(paths.dir);
+    }
+    return ready;
+  }
   await mkdir(path.dirname(paths.dir), { recursive: true });
   return withBuildLock(paths, say, async () => {
     // Someone else may have finished it while we waited for the lock.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { readManifest, type ToolchainManifest } from './manifest.js';
 import { PROGRAMS, toolchainPaths, type Suite } from './suites.js';
 import { toolVersions, type ToolVersions } from './versions.js';
+import { wrappersCurrent } from './wrappers.js';
 
 /** What `toolchain check` found: ready, or what is missing. */
 export interface ToolchainCheck {
@@ -34,6 +35,9 @@ export async function checkToolchain(suite: Suite, env: NodeJS.ProcessEnv = proc
     if (!(await access(file, mode).then(() => true, () => false))) problems.push(`${file} is missing`);
   }
   if (problems.length > 0) return result([...problems, `remake it with: rm -rf ${paths.dir} && npm run lab -- toolchain up ${suite}`]);
+  if (!(await wrappersCurrent(paths.dir))) {
+    return result([`the wrappers of the ${suite} toolchain in ${paths.dir} are out of date (their fstab does not show what every program needs, e.g. /nix); rewrite them with: npm run lab -- toolchain up ${suite}`]);
+  }
   try {
     return result([], await toolVersions(path.join(paths.bin, 'nix'), path.join(paths.bin, 'ssh')));
   } catch (error) {

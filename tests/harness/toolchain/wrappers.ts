@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PROGRAMS } from './suites.js';
 
@@ -86,9 +86,20 @@ const ALWAYS_SHOWN: readonly (readonly [string, 'bind' | 'rbind'])[] = [
 export function fstabOf(rootfs: string): string {
   // The paths land in fstab fields, which end at white space.
   if (!/^[A-Za-z0-9/._-]+$/.test(rootfs)) throw new Error(`toolchain root "${rootfs}" may only hold letters, digits and / . _ -`);
-  return ALWAYS_SHOWN.filter(([source]) => existsSync(source))
-    .map(([source, kind]) => `${source} ${rootfs}${source} none ${kind} 0 0\n`)
-    .join('');
+  return ALWAYS_SHOWN.map(([source, kind]) => `${source} ${rootfs}${source} none ${kind} 0 0\n`).join('');
+}
+
+/**
+ * Folders every program needs to see that a new machine may not have yet: Debian's nix-bin
+ * makes neither /nix (nix creates it on first use) nor /etc/nix. Made empty here, so a
+ * toolchain made before the first nix run still shows the store that run makes.
+ */
+const MADE_WHEN_MISSING = new Set(['/nix', '/etc/nix']);
+
+/** Whether a toolchain's fstab is the one these wrappers write (an older one may lack /nix). */
+export async function wrappersCurrent(toolchainDir: string): Promise<boolean> {
+  const written = await readFile(path.join(toolchainDir, 'fstab'), 'utf8').catch(() => null);
+  return written === fstabOf(path.join(toolchainDir, 'rootfs'));
 }
 
 /**
@@ -98,7 +109,10 @@ export function fstabOf(rootfs: string): string {
 export async function writeWrappers(toolchainDir: string): Promise<void> {
   const rootfs = path.join(toolchainDir, 'rootfs');
   for (const [source] of ALWAYS_SHOWN) {
-    if (!existsSync(source)) continue;
+    if (!existsSync(source)) {
+      if (!MADE_WHEN_MISSING.has(source)) throw new Error(`${source} does not exist on this machine; the toolchain shows it to every program`);
+      await mkdir(source, { recursive: true });
+    }
     const target = path.join(rootfs, source);
     if (existsSync(target)) continue;
     // Mount points for files are empty files.
