@@ -173,6 +173,20 @@ describe('health checks after a deploy', () => {
     expect(await host.currentSystem()).toBe(before);
   });
 
+  it('a connection lost during the checks is no passed check: the host is rolled back, and the report says the connection went', async () => {
+    const host = world.lab.host('moonlight');
+    const before = await host.currentSystem();
+    // The check itself ends every root SSH session on the host (ssh[d] so it does not match its own command line).
+    setChecks([{ command: ['pkill', '-f', 'ssh[d].*root@'], timeout: 3 }]);
+    world.edit(hostFile, 'networking.hostName = "moonlight";', 'networking.hostName = "moonlight";\n  environment.etc."checks-lost".text = "1";');
+    const { job, record } = await world.deploy({ targets: ['moonlight'] });
+    const outcome = outcomeOf(record, 'moonlight');
+    expect(job.status).toBe('failed');
+    expect(outcome.status, outcome.message).toBe('rolled-back');
+    expect(outcome.message).toMatch(/^lost the connection during the health checks \(the new generation broke SSH\?\): rolled back to generation \d+$/);
+    expect(await host.currentSystem()).toBe(before);
+  });
+
   it('a command check runs as the deploy user (not root), even when the deploy becomes root through sudo', async () => {
     const meta = JSON.parse(fs.readFileSync(path.join(world.checkout, metaFile), 'utf8')) as { deploy: Record<string, unknown> };
     fs.writeFileSync(path.join(world.checkout, metaFile), `${JSON.stringify({ ...meta, deploy: { ...meta.deploy, user: world.lab.deployUser, sudo: true, checks: [{ command: ['id', '-un'] }] } }, null, 2)}\n`);

@@ -29,8 +29,14 @@ export async function failedBeforeDeploy(env: DeployEnv, run: TargetRun): Promis
   }
 }
 
-/** Run the checks; returns the check that failed, or undefined when all passed. */
-export async function checksStage(env: DeployEnv, run: TargetRun, failedBefore: readonly string[] | undefined): Promise<HealthCheckResult | undefined> {
+/** A check that failed; connectionLost when it is the deploy's connection that went, not a check. */
+export interface ChecksFailure {
+  readonly failed: HealthCheckResult;
+  readonly connectionLost: boolean;
+}
+
+/** Run the checks; returns what failed, or undefined when all passed. */
+export async function checksStage(env: DeployEnv, run: TargetRun, failedBefore: readonly string[] | undefined): Promise<ChecksFailure | undefined> {
   const log = logFor(env, run);
   run.enter('checks', `${run.spec.checks.length + 1} health check${run.spec.checks.length === 0 ? '' : 's'}`);
   if (failedBefore && failedBefore.length > 0) log(`units failed before this deploy (reported, not blamed): ${failedBefore.join(', ')}`, 'info');
@@ -44,11 +50,12 @@ export async function checksStage(env: DeployEnv, run: TargetRun, failedBefore: 
       const done = all.filter((r) => r.status === 'passed' || r.status === 'failed').length;
       run.update({ checks: all, message: `health checks: ${done}/${all.length}` });
     });
-    return results.find((r) => r.status === 'failed');
+    const failed = results.find((r) => r.status === 'failed');
+    return failed ? { failed, connectionLost: false } : undefined;
   } catch (error) {
-    const message = toWireError(error).message;
-    const failed: HealthCheckResult = { label: run.spec.checks[0] ? checkLabel(run.spec.checks[0]) : 'no unit newly failed', kind: run.spec.checks[0]?.kind ?? 'failed-units', status: 'failed', output: message };
-    log(`health checks could not run: ${message}`, 'error');
-    return failed;
+    const wire = toWireError(error);
+    const failed: HealthCheckResult = { label: run.spec.checks[0] ? checkLabel(run.spec.checks[0]) : 'no unit newly failed', kind: run.spec.checks[0]?.kind ?? 'failed-units', status: 'failed', output: wire.message };
+    log(`health checks could not run: ${wire.message}`, 'error');
+    return { failed, connectionLost: wire.code === 'connection-lost' };
   }
 }

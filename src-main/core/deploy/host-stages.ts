@@ -292,8 +292,9 @@ export async function activateStage(env: DeployEnv, run: TargetRun, options: { t
   }
   if (report.lost) log('the connection dropped during activation; the host carries on by itself', 'error');
   if (withChecks && !report.lost && !env.job.signal.aborted) {
-    const failed = await checksStage(env, run, report.failedBefore);
-    if (failed) return rollBackAfterCheck(env, run, stateId, failed);
+    const outcome = await checksStage(env, run, report.failedBefore);
+    if (outcome?.connectionLost) return rollBackAfterLostConnection(env, run, stateId);
+    if (outcome) return rollBackAfterCheck(env, run, stateId, outcome.failed);
   }
   const cancelled = env.job.signal.aborted;
   if (!magic && !report.lost && !cancelled) return run.finish('succeeded', doneMessage(env, run));
@@ -338,6 +339,22 @@ async function rollBackAfterCheck(env: DeployEnv, run: TargetRun, stateId: strin
     return run.finish('rolled-back', `rolled back: ${why}; back on generation ${rolled}`);
   }
   return run.finish('failed', `${why}; the rollback did not finish (${decision?.result ?? `${run.spec.host} not reachable`})`);
+}
+
+/**
+ * The connection went during the health checks (the new generation broke SSH?): the checks
+ * did not pass, so never confirm; the host rolls back by itself unless reached first.
+ */
+async function rollBackAfterLostConnection(env: DeployEnv, run: TargetRun, stateId: string): Promise<void> {
+  const why = 'lost the connection during the health checks (the new generation broke SSH?)';
+  run.enter('rollback', why);
+  const decision = await decideWithRetry(env, run, stateId, 'rollback');
+  const rolled = rolledBackGeneration(decision?.result);
+  if (rolled !== undefined) {
+    run.rolledBackTo = rolled;
+    return run.finish('rolled-back', `${why}: rolled back to generation ${rolled}`);
+  }
+  return run.finish('failed', `${why}; could not reach ${run.spec.host} again: it rolls back by itself to generation ${run.previousGeneration ?? '?'} (not verified)`);
 }
 
 function doneMessage(env: DeployEnv, run: TargetRun): string {

@@ -141,7 +141,7 @@ export async function rebootStage(env: DeployEnv, run: TargetRun, expected: Expe
   note({ result: 'came-back' });
   await noteBootState(env, run);
   if (!env.skipChecks && !env.job.signal.aborted) {
-    const failed = await checksStage(env, run, failedBefore);
+    const failed = (await checksStage(env, run, failedBefore))?.failed;
     if (failed) {
       const firstLine = failed.output?.split('\n')[0];
       // A rollback now would need another reboot: that is the person's call, not a blind retry.
