@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../../src-main/core/nix/build';
 import type { FleetEvent } from '../../src-main/core/events';
+import { breakTvBoxBuild } from './build-host-world';
 import { startDeployWorld, type DeployWorld } from './deploy-world';
 
 // The build job (the Builds screen, `fleet build`) of a system whose meta.json names a build
@@ -54,20 +55,7 @@ describe('build job of a system with a build host', () => {
   });
 
   it('a build failing on moonlight shows the derivation and its log, as a local failure does', async () => {
-    world.edit('systems/tv-box/default.nix', '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
-    world.edit(
-      'systems/tv-box/default.nix',
-      'environment.systemPackages = [ pkgs.tmux pkgs.htop ];',
-      `environment.systemPackages = [ pkgs.tmux pkgs.htop (lib.build.runCommand {
-    name = "backup-scripts-1.0";
-    inherit (pkgs) system;
-    script = ''
-      echo "self-test ${randomBytes(4).toString('hex')}"
-      echo "backup.sh: line 12: restic: command not found" >&2
-      exit 1
-    '';
-  }) ];`,
-    );
+    breakTvBoxBuild(world);
     const { job, events } = await world.deploy({ targets: ['tv-box'] }, { command: 'build.start' });
     expect(job.status).toBe('failed');
     expect(job.error?.message).toMatch(/tv-box: backup-scripts-1\.0 failed to build on moonlight/);

@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src-main/core/events';
 import { bytesThroughThisMachine } from '../harness/hosts/index.js';
+import { startAdminAgent } from './build-host-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // A build host that cannot reach its target: moonlight builds tv-box (its meta.json) but the
@@ -13,19 +13,15 @@ import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 // with relay off, tv-box fails at pre-flight saying why.
 describe('deploy through a build host that cannot reach the target', () => {
   let world: DeployWorld;
-  let agentPid: number | undefined;
+  let stopAgent: (() => void) | undefined;
 
   beforeAll(async () => {
     world = await startDeployWorld({ names: ['moonlight', 'tv-box'] });
-    const socket = path.join(world.home, 'agent.sock');
-    const started = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
-    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
-    execFileSync('ssh-add', ['-q', world.lab.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
-    world.env.SSH_AUTH_SOCK = socket;
+    stopAgent = startAdminAgent(world);
   });
 
   afterAll(async () => {
-    if (agentPid) process.kill(agentPid);
+    stopAgent?.();
     await world?.stop();
   });
 

@@ -1,10 +1,11 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
 import type { ClosureDiffReport } from '../../src-main/core/closure/report';
+import { breakTvBoxBuild, startAdminAgent } from './build-host-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // A build host: the example homelab's tv-box names moonlight as its build host (its
@@ -14,23 +15,18 @@ import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 // counters of its veths, which LAN traffic never touches.
 describe('deploy through a build host', () => {
   let world: DeployWorld;
-  let agentPid: number | undefined;
+  let stopAgent: (() => void) | undefined;
 
   beforeAll(async () => {
     world = await startDeployWorld({ names: ['moonlight', 'tv-box'] });
     const meta = JSON.parse(fs.readFileSync(path.join(world.checkout, 'systems/tv-box/meta.json'), 'utf8')) as { deploy?: { buildHost?: string } };
     expect(meta.deploy?.buildHost).toBe('moonlight');
     await joinLan(world.lab.record);
-    // The admin's ssh-agent holding the lab key: what the build host signs in to targets with.
-    const socket = path.join(world.home, 'agent.sock');
-    const started = execFileSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
-    agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(started)?.[1]);
-    execFileSync('ssh-add', ['-q', world.lab.identityFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, stdio: 'ignore' });
-    world.env.SSH_AUTH_SOCK = socket;
+    stopAgent = startAdminAgent(world);
   });
 
   afterAll(async () => {
-    if (agentPid) process.kill(agentPid);
+    stopAgent?.();
     await world?.stop();
   });
 
@@ -84,20 +80,7 @@ describe('deploy through a build host', () => {
   });
 
   it('a build failing on the build host names the derivation and shows its log, as a local failure does', async () => {
-    world.edit('systems/tv-box/default.nix', '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
-    world.edit(
-      'systems/tv-box/default.nix',
-      'environment.systemPackages = [ pkgs.tmux pkgs.htop ];',
-      `environment.systemPackages = [ pkgs.tmux pkgs.htop (lib.build.runCommand {
-    name = "backup-scripts-1.0";
-    inherit (pkgs) system;
-    script = ''
-      echo "self-test ${randomBytes(4).toString('hex')}"
-      echo "backup.sh: line 12: restic: command not found" >&2
-      exit 1
-    '';
-  }) ];`,
-    );
+    breakTvBoxBuild(world);
     const { job, record, events } = await world.deploy({ targets: ['tv-box'] });
     expect(job.status).toBe('failed');
     const tvBox = outcomeOf(record, 'tv-box');
