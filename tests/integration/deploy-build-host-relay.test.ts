@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetEvent } from '../../src-main/core/events';
 import { bytesThroughThisMachine } from '../harness/hosts/index.js';
-import { startAdminAgent } from './build-host-world';
+import { startAgent } from './cache-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // A build host that cannot reach its target: moonlight builds tv-box (its meta.json) but the
@@ -17,7 +17,7 @@ describe('deploy through a build host that cannot reach the target', () => {
 
   beforeAll(async () => {
     world = await startDeployWorld({ names: ['moonlight', 'tv-box'] });
-    stopAgent = startAdminAgent(world);
+    stopAgent = startAgent(world);
   });
 
   afterAll(async () => {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesThroughThisMachine, joinLan } from '../harness/hosts/index.js';
 import type { ClosureDiffReport } from '../../src-main/core/closure/report';
-import { breakTvBoxBuild, startAdminAgent } from './build-host-world';
+import { breakTvBoxBuild } from './build-host-world';
+import { startAgent } from './cache-world';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // A build host: the example homelab's tv-box names moonlight as its build host (its
@@ -22,7 +23,7 @@ describe('deploy through a build host', () => {
     const meta = JSON.parse(fs.readFileSync(path.join(world.checkout, 'systems/tv-box/meta.json'), 'utf8')) as { deploy?: { buildHost?: string } };
     expect(meta.deploy?.buildHost).toBe('moonlight');
     await joinLan(world.lab.record);
-    stopAgent = startAdminAgent(world);
+    stopAgent = startAgent(world);
   });
 
   afterAll(async () => {
