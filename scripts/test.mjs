@@ -74,6 +74,28 @@ function filesAtOnce() {
   return { value: '1', note: ` (load ${startLoad.toFixed(1)} on ${cores} cores at the start: one file at a time; FLEET_TEST_FILES_AT_ONCE=2 overrides)` };
 }
 
+// Each failed test by file and name with the first line of its error, so the summary at the end
+// (all a CI log's tail may show) says which test failed and why.
+function failedTests(json) {
+  const lines = [];
+  for (const file of json.testResults ?? []) {
+    const relative = path.relative(root, file.name ?? '');
+    const failed = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    if (failed.length === 0 && file.status === 'failed') {
+      lines.push(`    ✗ ${relative}: ${firstLine(file.message)}`);
+    }
+    for (const test of failed) {
+      lines.push(`    ✗ ${relative} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`);
+    }
+  }
+  return lines;
+}
+
+function firstLine(text) {
+  const line = String(text ?? 'no message').split('\n').find((part) => part.trim() !== '') ?? 'no message';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
 // The machine first: packages, nix settings, build users, toolchains (installed here as root).
 process.stdout.write('▶ machine set-up\n');
 if (!checkMachine()) process.exit(1);
@@ -105,6 +127,7 @@ for (const project of only.length > 0 ? only : PROJECTS) {
     totals.failed += json.numFailedTests ?? 0;
     totals.skipped += (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0);
     if (!passed && (json.numFailedTests ?? 0) === 0) totals.failed += 1; // a suite that failed to load
+    suiteLines.push(...failedTests(json));
   } else if (!passed) {
     suiteLines.push(`  ${project}: did not run${world ? `; ${world}` : ''}`);
     totals.failed += 1;

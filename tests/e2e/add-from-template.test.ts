@@ -27,7 +27,7 @@ describe('Add system / home / droid dialogs in Chromium against fleet serve', ()
   });
 
   it('adds a system: the name is checked while typing, the new row is in the flake, the files are staged', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
     await page.getByTestId('add-system').click();
     const sheet = page.getByTestId('add-sheet');
@@ -74,7 +74,7 @@ describe('Add system / home / droid dialogs in Chromium against fleet serve', ()
 
   it('adds a home for one system and a droid from their screens', async () => {
     await page.goto(`${serve.url}#/homes`);
-    await page.getByTestId('inventory-homes').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-homes').waitFor({ timeout: 30_000 });
     await page.getByTestId('add-home').click();
     await page.getByTestId('add-name').fill('soriphoono');
     await page.getByTestId('add-scope').selectOption('web-01');
@@ -88,7 +88,7 @@ describe('Add system / home / droid dialogs in Chromium against fleet serve', ()
     expect(fs.existsSync(path.join(homelab, 'homes/soriphoono@web-01/default.nix'))).toBe(true);
 
     await page.goto(`${serve.url}#/droids`);
-    await page.getByTestId('inventory-droids').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-droids').waitFor({ timeout: 30_000 });
     await page.getByTestId('add-droid').click();
     await page.getByTestId('add-name').fill('pixel');
     expect(await page.getByTestId('add-arch').inputValue()).toBe('aarch64-linux');

@@ -51,7 +51,7 @@ describe('build host and binary cache in the UI', () => {
   });
 
   it('the host detail says where the system builds and, when asked, where its closure would come from', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await row(page, 'tv-box').click();
     expect(await page.getByTestId('system-built-on').textContent()).toBe('builds on moonlight, which copies the closure to the host');
     await page.getByTestId('system-sources').click();
@@ -84,7 +84,7 @@ describe('build host and binary cache in the UI', () => {
     await screenshotBothThemes(page, 'buildhost-deploy-sheet');
     await sheet.getByTestId('deploy-confirm').click();
     const view = page.getByTestId('deploy-view');
-    await view.waitFor({ timeout: 10_000 });
+    await view.waitFor({ timeout: 30_000 });
     await expect.poll(() => view.getAttribute('data-status'), { timeout: 240_000 }).toBe('succeeded');
     const where = (t: string) => view.locator(`[data-testid="deploy-host-row"][data-target="${t}"] [data-testid="deploy-host-built-on"]`).textContent();
     expect(await where('zephyrus')).toMatch(/^built here · .+ fetched from the cache$/);
@@ -95,7 +95,7 @@ describe('build host and binary cache in the UI', () => {
   it('Settings shows the cache, the key hosts must trust, and which hosts do (read-only in a browser)', async () => {
     await page.goto(`${ui!.serve.url}#/settings`);
     const setting = page.getByTestId('cache-setting');
-    await expect.poll(() => setting.getAttribute('data-set'), { timeout: 15_000 }).toBe('yes');
+    await expect.poll(() => setting.getAttribute('data-set'), { timeout: 30_000 }).toBe('yes');
     expect(await page.getByTestId('cache-url-readonly').textContent()).toBe('ssh://cache');
     expect(await page.getByTestId('cache-public-key').textContent()).toMatch(/^fleet-test-cache-1:/);
     await page.getByTestId('cache-trust-read').click();

@@ -63,7 +63,7 @@ describe('building from the UI', () => {
     await log.locator('.log-row').first().waitFor();
     await page.getByTestId('log-search').fill('built /nix/store');
     await page.getByTestId('log-search').press('Enter');
-    await expect.poll(() => page.getByTestId('log-matches').textContent(), { timeout: 10_000 }).toBe('1 / 2');
+    await expect.poll(() => page.getByTestId('log-matches').textContent(), { timeout: 30_000 }).toBe('1 / 2');
     await expect(log.locator('.log-row.current mark').first().textContent()).resolves.toMatch(/built \/nix\/store/i);
     await screenshotBothThemes(page, 'builds-succeeded');
     expect(errors).toEqual([]);

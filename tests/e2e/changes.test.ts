@@ -41,7 +41,7 @@ describe('the Changes screen in Chromium against fleet serve', () => {
   });
 
   it('lists the changed files and shows the host edit as a highlighted diff', async () => {
-    await page.getByTestId('changes-screen').waitFor({ timeout: 20_000 });
+    await page.getByTestId('changes-screen').waitFor({ timeout: 30_000 });
     const files = page.locator('.chg-file');
     await expect.poll(() => files.evaluateAll((els) => els.map((e) => e.getAttribute('title')))).toEqual(
       expect.arrayContaining(['systems/moonlight/default.nix', 'notes.bin', 'big.json']),

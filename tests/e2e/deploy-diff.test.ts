@@ -61,7 +61,7 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
   it('moonlight: fish 3.7.1 → 3.7.2 and the bytes to copy, then cancel without deploying', async () => {
     const deployed = await world.lab.host('moonlight').currentSystem();
     expect(deployed).toMatch(/nixos-system-moonlight/);
-    await page.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+    await page.getByTestId('deploys-screen').waitFor({ timeout: 30_000 });
     await page.getByTestId('hosts-refresh').click();
     const button = page.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
     await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
@@ -69,7 +69,7 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
     const sheet = page.getByTestId('deploy-sheet');
     await sheet.waitFor();
     const row = sheet.locator('[data-testid="deploy-diff-host"][data-target="moonlight"]');
-    await row.waitFor({ timeout: 20_000 });
+    await row.waitFor({ timeout: 30_000 });
     // While the checkout builds and the host is listed, a spinner.
     await expect.poll(() => row.getAttribute('data-state'), { timeout: 120_000 }).not.toBe('running');
     expect(await row.getAttribute('data-state')).toBe('ok');
@@ -122,14 +122,14 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
         });
       });
       await other.goto(`${serve.url}#/deploys`);
-      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 30_000 });
       await other.getByTestId('hosts-refresh').click();
       const all = other.locator('[data-testid="deploy-hosts-card"] [data-testid="deploy-button"]').first();
       await expect.poll(async () => ((await all.getAttribute('data-targets')) ?? '').split(' ').sort().join(' '), { timeout: 30_000 }).toBe('lg-laptop moonlight zephyrus');
       await all.click();
       const sheet = other.getByTestId('deploy-sheet');
       const rows = sheet.getByTestId('deploy-diff-host');
-      await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(3);
+      await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(3);
       await expect.poll(() => sheet.locator('[data-testid="deploy-diff-host"][data-state="running"]').count(), { timeout: 120_000 }).toBe(0);
       expect(finished).toBe(3);
       // Three queued at once: two start, the third waits for one of them.
@@ -166,7 +166,7 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
         });
       });
       await other.goto(`${serve.url}#/deploys`);
-      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 30_000 });
       await other.getByTestId('hosts-refresh').click();
       const button = other.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
       await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
@@ -211,14 +211,14 @@ describe('the deploy sheet shows what a deploy changes on the host, before anyth
         });
       });
       await other.goto(`${serve.url}#/deploys`);
-      await other.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+      await other.getByTestId('deploys-screen').waitFor({ timeout: 30_000 });
       await other.getByTestId('hosts-refresh').click();
       const button = other.locator('[data-testid="host-status-row"][data-target="moonlight"] [data-testid="deploy-button"]');
       await expect.poll(() => button.isEnabled(), { timeout: 30_000 }).toBe(true);
       await button.click();
       const sheet = other.getByTestId('deploy-sheet');
-      await sheet.locator('[data-testid="deploy-sheet-host"][data-online="yes"]').waitFor({ timeout: 20_000 });
-      await expect.poll(() => held, { timeout: 10_000 }).toBe(true);
+      await sheet.locator('[data-testid="deploy-sheet-host"][data-online="yes"]').waitFor({ timeout: 30_000 });
+      await expect.poll(() => held, { timeout: 30_000 }).toBe(true);
       await host.killSshd();
       release();
       const row = sheet.locator('[data-testid="deploy-diff-host"][data-target="moonlight"]');

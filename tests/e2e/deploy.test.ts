@@ -31,7 +31,7 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
   });
 
   it('shows every host online after a status check', async () => {
-    await page.getByTestId('deploys-screen').waitFor({ timeout: 15_000 });
+    await page.getByTestId('deploys-screen').waitFor({ timeout: 30_000 });
     await page.getByTestId('hosts-refresh').click();
     await expect.poll(() => page.locator('[data-testid="host-status-row"][data-online="yes"]').count(), { timeout: 30_000 }).toBe(2);
     // lg-laptop, docker-node and tv-box have no lab host: offline.
@@ -42,17 +42,17 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
     await page.locator('[data-testid="host-status-row"][data-target="zephyrus"] [data-testid="deploy-button"]').click();
     const sheet = page.getByTestId('deploy-sheet');
     await sheet.waitFor();
-    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 30_000 }).toBe(1);
     await screenshotBothThemes(page, 'deploy-sheet');
     await sheet.getByTestId('deploy-confirm').click();
     const view = page.getByTestId('deploy-view');
     await view.waitFor();
-    await page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').waitFor({ timeout: 30_000 });
     await expect.poll(() => view.getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
     await expect.poll(() => page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]').getAttribute('data-status')).toBe('succeeded');
     await page.getByTestId('deploy-timeline').waitFor();
     await expect.poll(() => page.getByTestId('timeline-row').count()).toBe(1);
-    await expect.poll(async () => (await page.getByTestId('deploy-host-log').textContent()) ?? '', { timeout: 10_000 }).toContain('activating the configuration');
+    await expect.poll(async () => (await page.getByTestId('deploy-host-log').textContent()) ?? '', { timeout: 30_000 }).toContain('activating the configuration');
     await page.getByTestId('deploy-toast').first().waitFor();
     expect(await page.getByTestId('deploy-toast').first().textContent()).toContain('1 deployed');
     const notes = (await page.evaluate(() => (window as unknown as { __notifications: { title: string; body: string }[] }).__notifications)) ?? [];
@@ -67,10 +67,10 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
     await expect.poll(() => outOfDate.getAttribute('data-targets'), { timeout: 30_000 }).toBe('moonlight');
     await outOfDate.click();
     const sheet = page.getByTestId('deploy-sheet');
-    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 30_000 }).toBe(1);
     await sheet.getByTestId('deploy-confirm').click();
     await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
-    await expect.poll(() => page.getByTestId('deploy-history-row').count(), { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => page.getByTestId('deploy-history-row').count(), { timeout: 30_000 }).toBe(2);
     await page.getByTestId('deploy-history-row').nth(1).click();
     await expect.poll(() => page.locator('[data-testid="deploy-host-row"]').first().getAttribute('data-target')).toBe('zephyrus');
     await screenshotBothThemes(page, 'deploy-history');
@@ -84,7 +84,7 @@ describe('deploy from the browser UI against fleet serve and lab hosts', () => {
     await expect.poll(() => row.getAttribute('data-online'), { timeout: 30_000 }).toBe('yes');
     await row.getByTestId('deploy-button').click();
     const sheet = page.getByTestId('deploy-sheet');
-    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 30_000 }).toBe(1);
     await sheet.getByTestId('deploy-confirm').click();
     await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 60_000 }).toBe('succeeded');
     const result = page.locator('[data-testid="deploy-host-row"][data-target="zephyrus"] [data-testid="deploy-host-result"]');

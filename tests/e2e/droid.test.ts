@@ -50,9 +50,9 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     await page.getByTestId('nav-droids').click();
     await page.locator('[data-testid="inventory-row"][data-name="soriphoono"]').click();
     const panel = page.getByTestId('droid-device-panel');
-    await panel.waitFor({ timeout: 15_000 });
+    await panel.waitFor({ timeout: 30_000 });
     const card = page.locator(`[data-testid="droid-device"][data-serial="${phone.serial}"]`);
-    await card.waitFor({ timeout: 15_000 });
+    await card.waitFor({ timeout: 30_000 });
     expect(await card.getAttribute('data-state')).toBe('device');
     expect(await card.textContent()).toContain('arm64-v8a');
     await screenshotBothThemes(page, 'droid-device-panel');
@@ -74,11 +74,11 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
 
   it('deploys the droid with a live log and lists the new generation', async () => {
     await page.getByTestId('droid-deploy').click();
-    await page.locator('[data-testid="job-panel"]', { hasText: 'Deploy droid soriphoono' }).waitFor({ timeout: 15_000 });
+    await page.locator('[data-testid="job-panel"]', { hasText: 'Deploy droid soriphoono' }).waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 120_000 }).toBe('succeeded');
     expect(await page.getByTestId('job-panel').textContent()).toContain('Nix-on-Droid activation done');
     await page.getByTestId('droid-generations').click();
-    await page.getByTestId('droid-generation-list').waitFor({ timeout: 15_000 });
+    await page.getByTestId('droid-generation-list').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('droid-generation-list').textContent()).toMatch(/#1.*current/);
     await screenshotBothThemes(page, 'droid-deployed');
     expect(errors).toEqual([]);
@@ -87,7 +87,7 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
   it('shows the phone deploy in Deploys like a host deploy: its row, stages, timeline and history', async () => {
     await page.getByTestId('droid-open-deploy').click();
     const view = page.getByTestId('deploy-view');
-    await expect.poll(() => view.getAttribute('data-status'), { timeout: 15_000 }).toBe('succeeded');
+    await expect.poll(() => view.getAttribute('data-status'), { timeout: 30_000 }).toBe('succeeded');
     const row = page.locator('[data-testid="deploy-host-row"][data-target="droid:soriphoono"]');
     expect(await row.getAttribute('data-status')).toBe('succeeded');
     expect(await row.getAttribute('data-stage')).toBe('activate');
@@ -98,12 +98,12 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     expect(errors).toEqual([]);
     await page.getByTestId('nav-droids').click();
     await page.locator('[data-testid="inventory-row"][data-name="soriphoono"]').click();
-    await page.getByTestId('droid-device-panel').waitFor({ timeout: 15_000 });
+    await page.getByTestId('droid-device-panel').waitFor({ timeout: 30_000 });
   });
 
   it('drops the phone from the panel when it is unplugged and says what to do', async () => {
     await phone.disconnect('unplug');
-    await page.getByTestId('droid-devices-empty').waitFor({ timeout: 5_000 });
+    await page.getByTestId('droid-devices-empty').waitFor({ timeout: 15_000 });
     expect(await page.locator('[data-testid="droid-device"]').count()).toBe(0);
     expect(await page.getByTestId('droid-deploy').isDisabled()).toBe(true);
     await screenshotBothThemes(page, 'droid-no-phone');

@@ -30,7 +30,7 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
   });
 
   it('"Check hosts": moonlight online and out of date, hosts without a machine offline with the reason', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     // Nothing is probed before the person asks once.
     await page.waitForTimeout(500);
     expect(await dot(page, 'moonlight')).toBe('unknown');
@@ -55,7 +55,7 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
 
   it('checks by itself on the next opening, once asked before', async () => {
     await page.reload();
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await expect.poll(() => dot(page, 'moonlight'), { timeout: 30_000 }).toBe('yes');
     await expect.poll(() => freshness(page, 'moonlight'), { timeout: 30_000 }).toBe('out-of-date');
   });
@@ -78,11 +78,11 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     await screenshotBothThemes(page, 'fleet-status-picked');
     await deploy.click();
     const sheet = page.getByTestId('deploy-sheet');
-    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-host').count(), { timeout: 30_000 }).toBe(1);
     expect(await sheet.textContent()).toContain('Deploy moonlight');
     await screenshotBothThemes(page, 'fleet-status-sheet');
     await sheet.getByTestId('deploy-confirm').click();
-    await page.getByTestId('deploy-view').waitFor({ timeout: 10_000 });
+    await page.getByTestId('deploy-view').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');
     const jobId = decodeURIComponent(new URL(page.url()).hash.split('/')[2] ?? '');
     expect(jobId).not.toBe('');
@@ -101,7 +101,7 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
     const head = world.git('rev-parse', 'HEAD').trim();
     expect(await detail.getByTestId('host-revision').getAttribute('title')).toBe(head);
     expect(await detail.getByTestId('host-behind').textContent()).toContain('at HEAD');
-    await expect.poll(() => detail.getByTestId('last-deploy').getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded');
+    await expect.poll(() => detail.getByTestId('last-deploy').getAttribute('data-status'), { timeout: 30_000 }).toBe('succeeded');
     expect(await detail.getByTestId('last-deploy-link').getAttribute('href')).toBe(`#/deploys/${encodeURIComponent(jobId)}`);
     await screenshotBothThemes(page, 'fleet-status-deployed');
   });
@@ -129,10 +129,10 @@ describe('fleet status in the Systems list (lab hosts, fleet serve, Chromium)', 
 
   it('"Build" in the detail pane starts a build of that system and follows it on the Builds screen', async () => {
     await page.getByTestId('system-build').click();
-    await page.getByTestId('builds-screen').waitFor({ timeout: 10_000 });
+    await page.getByTestId('builds-screen').waitFor({ timeout: 30_000 });
     expect(page.url()).toMatch(/#\/builds\/[^/]+$/);
     const panel = page.getByTestId('job-panel').first();
-    await expect.poll(async () => (await panel.textContent()) ?? '', { timeout: 10_000 }).toContain('zephyrus');
+    await expect.poll(async () => (await panel.textContent()) ?? '', { timeout: 30_000 }).toContain('zephyrus');
     await expect.poll(() => page.getByTestId('job-status').first().textContent(), { timeout: 90_000 }).toBe('succeeded');
     expect(errors).toEqual([]);
   });

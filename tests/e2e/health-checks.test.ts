@@ -34,13 +34,13 @@ describe('health checks and "reboot needed" in the UI', () => {
   });
 
   it('shows "reboot needed" after a kernel bump, in the list and the detail pane', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await page.getByTestId('hosts-check').click();
     await row(page, 'moonlight').getByTestId('host-reboot').waitFor({ timeout: 40_000 });
     expect(await row(page, 'moonlight').getByTestId('host-reboot').getAttribute('title')).toContain('the running system has a new kernel, initrd, kernel-modules');
     await row(page, 'moonlight').click();
     const reasons = page.getByTestId('host-reboot-reasons');
-    await expect.poll(() => reasons.textContent(), { timeout: 10_000 }).toContain('the running system has a new kernel');
+    await expect.poll(() => reasons.textContent(), { timeout: 30_000 }).toContain('the running system has a new kernel');
     await screenshotBothThemes(page, 'health-reboot-needed');
   });
 
@@ -49,19 +49,19 @@ describe('health checks and "reboot needed" in the UI', () => {
     await page.getByTestId('system-detail').getByTestId('deploy-button').click();
     const sheet = page.getByTestId('deploy-sheet');
     const checks = sheet.getByTestId('deploy-sheet-checks');
-    await checks.waitFor({ timeout: 20_000 });
+    await checks.waitFor({ timeout: 30_000 });
     expect(await checks.getByTestId('deploy-sheet-check').allTextContents()).toEqual(['unit status-page.service is active; ', 'command status-page --check succeeds on the host; ']);
     expect(await checks.getAttribute('data-skipped')).toBe('no');
     await screenshotBothThemes(page, 'health-deploy-sheet');
     await sheet.getByTestId('deploy-confirm').click();
     const view = page.getByTestId('deploy-view');
-    await view.waitFor({ timeout: 10_000 });
+    await view.waitFor({ timeout: 30_000 });
     await expect.poll(() => view.getAttribute('data-status'), { timeout: 120_000 }).toBe('failed');
     const hostRow = view.locator('[data-testid="deploy-host-row"][data-target="moonlight"]');
     expect(await hostRow.getAttribute('data-status')).toBe('rolled-back');
     expect(await hostRow.textContent()).toContain('rolled back: check unit status-page.service failed');
     const results = view.getByTestId('deploy-checks').getByTestId('deploy-check');
-    await expect.poll(() => results.count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => results.count(), { timeout: 30_000 }).toBe(3);
     expect(await results.nth(0).getAttribute('data-status')).toBe('failed');
     expect(await results.nth(0).textContent()).toContain('cannot open /var/lib/status-page/state');
     expect(await results.nth(1).getAttribute('data-status')).toBe('skipped');

@@ -29,7 +29,7 @@ describe('deploying a standalone home from the Homes screen (lab host, fleet ser
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(`${serve.url}#/homes`);
-    await page.getByTestId('home-detail').waitFor({ timeout: 15_000 });
+    await page.getByTestId('home-detail').waitFor({ timeout: 30_000 });
     await page.getByTestId('home-deploy-host').fill('zephyrus');
     await page.getByTestId('home-deploy').getByTestId('deploy-button').click();
     const sheet = page.getByTestId('deploy-sheet');
@@ -40,7 +40,7 @@ describe('deploying a standalone home from the Homes screen (lab host, fleet ser
     await expect.poll(() => page.getByTestId('deploy-confirm').isEnabled(), { timeout: 30_000 }).toBe(true);
     await screenshotBothThemes(page, 'home-deploy-sheet');
     await page.getByTestId('deploy-confirm').click();
-    await page.getByTestId('deploy-view').waitFor({ timeout: 15_000 });
+    await page.getByTestId('deploy-view').waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('deploy-view').getAttribute('data-status'), { timeout: 90_000 }).toBe('succeeded');
     // The home landed in the login user's home on the host.
     const state = await world.lab.host('zephyrus').exec(['ls', '/home/deploy/.local/state/home-manager']);

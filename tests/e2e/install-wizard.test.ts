@@ -33,7 +33,7 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
 
   /** Open the wizard on docker-node and go through address and hardware. */
   async function openToHardware(shots?: string): Promise<void> {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await page.locator('[data-testid="inventory-row"][data-name="docker-node"]').click();
     await page.getByTestId('install-open').click();
     await page.getByTestId('install-to').fill(installer.host.name);
@@ -93,7 +93,7 @@ describe('Install wizard in Chromium: docker-node onto the lab installer (real s
 
   it("the prompt sheet's typed confirmation: an install started without --yes asks to type the disk; anything else keeps Yes disabled, Cancel leaves the disk untouched, the disk's name confirms", async () => {
     const disk = installer.disks[0]!;
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     const sheet = page.getByTestId('prompt-sheet');
     const accept = page.getByTestId('prompt-accept');
     const typed = page.getByTestId('prompt-confirm-text');

@@ -36,7 +36,7 @@ describe('inventory screens in Chromium against fleet serve', () => {
   });
 
   it('lists the systems of flake/, checked against the flake', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await expect.poll(() => rowNames(page)).toEqual(['docker-node', 'lg-laptop', 'moonlight', 'tv-box', 'zephyrus']);
     await expect.poll(() => page.getByTestId('flake-status').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
     await expect.poll(() => page.locator('[data-testid="inventory-row"] [data-flake="discovered-and-in-flake"]').count()).toBe(5);

@@ -35,7 +35,7 @@ describe('Reboot in the UI', () => {
   });
 
   it('the detail pane offers Reboot, and "Reboot afterwards" in the deploy sheet deploys in boot mode', async () => {
-    await page.getByTestId('inventory-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('inventory-systems').waitFor({ timeout: 30_000 });
     await page.getByTestId('hosts-check').click();
     await row(page, 'moonlight').getByTestId('host-reboot').waitFor({ timeout: 40_000 });
     await row(page, 'moonlight').click();
@@ -46,7 +46,7 @@ describe('Reboot in the UI', () => {
     await sheet.getByTestId('deploy-reboot').check();
     expect(await sheet.getByTestId('deploy-mode').inputValue()).toBe('boot');
     expect(await sheet.getByTestId('deploy-mode').isDisabled()).toBe(true);
-    await expect.poll(() => sheet.getByTestId('deploy-sheet-plan').textContent(), { timeout: 20_000 }).toContain('reboot the hosts one at a time');
+    await expect.poll(() => sheet.getByTestId('deploy-sheet-plan').textContent(), { timeout: 30_000 }).toContain('reboot the hosts one at a time');
     expect(await sheet.getByTestId('deploy-sheet-checks').textContent()).toContain('once the host is back from its reboot');
     await screenshotBothThemes(page, 'reboot-deploy-sheet');
     await sheet.getByRole('button', { name: 'Cancel' }).click();
@@ -61,7 +61,7 @@ describe('Reboot in the UI', () => {
     await button.click();
     const sheet = page.getByTestId('reboot-sheet');
     const waves = sheet.getByTestId('reboot-wave');
-    await expect.poll(() => waves.count(), { timeout: 20_000 }).toBe(2);
+    await expect.poll(() => waves.count(), { timeout: 30_000 }).toBe(2);
     // Canary first by default for several hosts: moonlight alone, then zephyrus.
     expect(await waves.nth(0).textContent()).toMatch(/^moonlight generation \d+(reboot needed)? — alone first \(canary\)/);
     expect(await waves.nth(1).textContent()).toMatch(/^zephyrus generation \d+ — once the hosts before are back/);
@@ -72,7 +72,7 @@ describe('Reboot in the UI', () => {
     await sheet.getByTestId('reboot-confirm').click();
 
     const view = page.getByTestId('deploy-view');
-    await view.waitFor({ timeout: 10_000 });
+    await view.waitFor({ timeout: 30_000 });
     const moonlight = view.locator('[data-testid="deploy-host-row"][data-target="moonlight"]');
     // The wait is shown as it goes: "waiting for moonlight to go down / come back, N s".
     await expect.poll(() => moonlight.getByTestId('deploy-host-message').textContent({ timeout: 1000 }).catch(() => ''), { timeout: 60_000, interval: 100 }).toMatch(/^waiting for moonlight to (go down|come back), \d+ s$/);
@@ -83,7 +83,7 @@ describe('Reboot in the UI', () => {
     const zephyrus = view.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]');
     expect(await zephyrus.getByTestId('deploy-host-message').textContent()).toMatch(/^rebooted into generation \d+ \(back after \d+ s\)$/);
     const timeline = page.getByTestId('deploy-timeline');
-    await timeline.waitFor({ timeout: 10_000 });
+    await timeline.waitFor({ timeout: 30_000 });
     expect(await timeline.locator('[data-testid="timeline-row"] .tl-reboot').count()).toBe(2);
     await timeline.scrollIntoViewIfNeeded();
     await screenshotBothThemes(page, 'reboot-deploy-view-done');
@@ -97,11 +97,11 @@ describe('Reboot in the UI', () => {
     await detail.getByTestId('reboot-button').click();
     const sheet = page.getByTestId('reboot-sheet');
     await sheet.getByLabel('Reboot timeout in seconds').fill('30');
-    await expect.poll(() => sheet.getByTestId('reboot-sheet-plan').textContent(), { timeout: 20_000 }).toContain('watched for as long again (30 s more)');
+    await expect.poll(() => sheet.getByTestId('reboot-sheet-plan').textContent(), { timeout: 30_000 }).toContain('watched for as long again (30 s more)');
     await sheet.getByTestId('reboot-confirm').click();
 
     const view = page.getByTestId('deploy-view');
-    await view.waitFor({ timeout: 10_000 });
+    await view.waitFor({ timeout: 30_000 });
     const zephyrus = view.locator('[data-testid="deploy-host-row"][data-target="zephyrus"]');
     const message = () => zephyrus.getByTestId('deploy-host-message').textContent({ timeout: 1000 }).catch(() => '');
     await expect
@@ -112,7 +112,7 @@ describe('Reboot in the UI', () => {
     await expect.poll(() => view.getAttribute('data-status'), { timeout: 120_000 }).toBe('failed');
     expect(await message()).toMatch(/; it answered \d+ s after the reboot was asked for, having booted generation \d+$/);
     expect(await view.textContent()).toContain('1 of 1 target not rebooted: zephyrus failed (did not come back within 30 s');
-    await page.getByTestId('deploy-timeline').waitFor({ timeout: 10_000 });
+    await page.getByTestId('deploy-timeline').waitFor({ timeout: 30_000 });
     await screenshotBothThemes(page, 'reboot-deploy-view-late-answered');
   }, 300_000);
 });

@@ -35,7 +35,7 @@ describe('the app shell in Chromium against fleet serve', () => {
     const page = await context.newPage();
     const errors = collectPageErrors(page);
     await page.goto(serveHandle.url);
-    await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('5');
+    await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 30_000 }).toBe('5');
     expect(await page.getByTestId('count-homes').textContent()).toBe('1');
     expect(await page.getByTestId('count-droids').textContent()).toBe('1');
     expect(await page.getByTestId('checkout-name').textContent()).toBe(path.basename(homelab));
@@ -51,7 +51,7 @@ describe('the app shell in Chromium against fleet serve', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await page.goto(serveHandle.url);
-    await page.getByTestId('checkout-dirty').waitFor({ timeout: 15_000 });
+    await page.getByTestId('checkout-dirty').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('checkout-dirty').textContent()).toContain('1 changed');
     await page.getByTestId('open-homelab').click();
     const notHomelab = fs.mkdtempSync(path.join(os.tmpdir(), 'not-a-homelab-'));
@@ -77,8 +77,8 @@ describe('the app shell in Chromium against fleet serve', () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const page = await context.newPage();
       await page.goto(first.url);
-      await expect.poll(() => page.getByTestId('checkout-name').textContent(), { timeout: 15_000 }).toBe('flake');
-      await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 15_000 }).toBe('5');
+      await expect.poll(() => page.getByTestId('checkout-name').textContent(), { timeout: 30_000 }).toBe('flake');
+      await expect.poll(() => page.getByTestId('count-systems').textContent(), { timeout: 30_000 }).toBe('5');
       await context.close();
     } finally {
       await first.close();

@@ -35,16 +35,16 @@ describe('"Reboot needed: <host>" from the tray, in the window (emulation: the s
 
   it('emulation: a ui.open-host event from the shell opens that host in the Systems screen, from any screen', async () => {
     const { page } = ui!;
-    await page.getByTestId('count-systems').waitFor({ timeout: 15_000 });
+    await page.getByTestId('count-systems').waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => location.hash)).toBe('#/deploys');
     await page.evaluate(() => {
       const sockets = (window as unknown as { __sockets: WebSocket[] }).__sockets;
       const socket = sockets.at(-1)!;
       socket.onmessage?.(new MessageEvent('message', { data: JSON.stringify({ event: { type: 'ui.open-host', target: 'zephyrus' } }) }));
     });
-    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 10_000 }).toBe('#/systems/zephyrus');
+    await expect.poll(() => page.evaluate(() => location.hash), { timeout: 30_000 }).toBe('#/systems/zephyrus');
     const detail = page.getByTestId('system-detail');
-    await expect.poll(() => detail.getAttribute('data-name', { timeout: 1000 }).catch(() => null), { timeout: 15_000 }).toBe('zephyrus');
+    await expect.poll(() => detail.getAttribute('data-name', { timeout: 1000 }).catch(() => null), { timeout: 30_000 }).toBe('zephyrus');
     expect(ui!.errors).toEqual([]);
   });
 });

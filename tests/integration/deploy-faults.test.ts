@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployRecord } from '../../src-main/core/deploy/types';
+import type { StageTiming } from '../../src-main/core/jobs/types';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 const repo = path.resolve(__dirname, '../..');
@@ -25,15 +26,16 @@ describe('deploy faults', () => {
     const lg = world.lab.host('lg-laptop');
     await lg.cutNetwork();
     try {
-      const started = Date.now();
       const { job, record } = await world.deploy({ targets: ['zephyrus', 'lg-laptop'] });
-      expect(Date.now() - started).toBeLessThan(20_000);
       expect(job.status).toBe('failed');
       expect(outcomeOf(record, 'zephyrus').status).toBe('succeeded');
       const offline = outcomeOf(record, 'lg-laptop');
       expect(offline.status).toBe('skipped');
       expect(offline.message).toMatch(/offline/);
       expect(offline.stages.map((s) => s.name)).toEqual(['preflight']);
+      // Given up on at its connection timeout, not after retries: the pre-flight's own time
+      // (the build, which the machine's load stretches, is not in it).
+      expect(stageSeconds(offline.stages[0]!)).toBeLessThan(20);
     } finally {
       await lg.restoreNetwork();
     }
@@ -72,14 +74,17 @@ describe('deploy faults', () => {
     const before = await zephyrus.currentSystem();
     world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', 'networking.hostName = "zephyrus";\n  environment.etc."broken-network".text = "1";');
     await zephyrus.breakNextActivation();
-    const started = Date.now();
     const { job, record } = await world.deploy({ targets: ['zephyrus'], confirmTimeoutSeconds: 3 });
     expect(job.status).toBe('failed');
     const outcome = outcomeOf(record, 'zephyrus');
     expect(outcome.status).toBe('rolled-back');
     expect(outcome.rolledBackTo).toBe(1);
     expect(outcome.message).toMatch(/rolled back to generation 1/);
-    expect(Date.now() - started).toBeLessThan(40_000);
+    // Found out at the confirmation's timeout, not after a hang: from the activation's start to
+    // the end of the last stage (the build before it is not counted).
+    const activate = outcome.stages.find((s) => s.name === 'activate')!;
+    const last = outcome.stages.at(-1)!;
+    expect(((last.finishedAt ?? Date.now()) - activate.startedAt) / 1000).toBeLessThan(40);
     expect(await zephyrus.currentSystem()).toBe(before);
     expect(await zephyrus.activationBreakState()).toBe('none');
   });
@@ -174,3 +179,8 @@ describe('deploy faults', () => {
     expect(fs.readFileSync(job.logFile, 'utf8')).toMatch(/releasing a stale lock/);
   });
 });
+
+/** How long one stage of a deploy took, by the app's own timing. */
+function stageSeconds(stage: StageTiming): number {
+  return ((stage.finishedAt ?? Date.now()) - stage.startedAt) / 1000;
+}
