@@ -53,6 +53,33 @@ describe('deploy many hosts', () => {
     for (const name of all) expect(stage(name, 'preflight').finishedAt).toBeLessThanOrEqual(stage(name, 'build').startedAt);
   });
 
+  it('copies to the next hosts while earlier ones activate; --parallel 1 still switches one host at a time', async () => {
+    const names = extra.slice(0, 3);
+    // Activations that take a while (as systemd restarts do), so the overlap is not by chance.
+    for (const name of names) await world.lab.host(name).setActivationDelay(2);
+    try {
+      const { job, record } = await world.deploy({ targets: names, parallel: 1, force: true });
+      expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+      const spans = names.map((name) => {
+        const stages = outcomeOf(record, name).stages;
+        const copy = stages.find((st) => st.name === 'copy');
+        const activate = stages.find((st) => st.name === 'activate');
+        expect(copy, `${name} has a copy stage`).toBeDefined();
+        expect(activate, `${name} has an activate stage`).toBeDefined();
+        return { name, copyStart: copy!.startedAt, switchStart: activate!.startedAt, switchEnd: stages.at(-1)!.finishedAt! };
+      });
+      // One host switches at a time, in the order named...
+      for (let i = 1; i < spans.length; i++) {
+        expect(spans[i]!.switchStart, `${spans[i]!.name} switched while ${spans[i - 1]!.name} was switching`).toBeGreaterThanOrEqual(spans[i - 1]!.switchEnd);
+      }
+      // ...and the next host's copy ran while the one before it was still switching.
+      expect(spans[1]!.copyStart).toBeLessThan(spans[0]!.switchEnd);
+      expect(spans[2]!.copyStart).toBeLessThan(spans[1]!.switchEnd);
+    } finally {
+      for (const name of names) await world.lab.host(name).setActivationDelay(0);
+    }
+  });
+
   it('deploys a tag, with a canary that stops the rest when it fails', async () => {
     const tagged = await world.deploy({ targets: ['@extra'] });
     expect(tagged.record?.targets).toEqual(extra);

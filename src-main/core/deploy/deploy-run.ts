@@ -209,14 +209,38 @@ export async function runDeploy(
   return { deployId, ok, outcomes };
 }
 
-/** Copy and activate, `parallel` at a time; canary first; stop early unless keep-going. */
+/**
+ * Copy and switch, pipelined: at most `parallel` hosts copy at once and at most `parallel`
+ * hosts switch (activate, checks, confirm, reboot) at once, so the next hosts' closures go
+ * over while earlier hosts activate. A copy changes nothing a host runs, so `parallel` still
+ * bounds how many hosts change at the same time (`--parallel 1`: one host switches at a
+ * time). Canary first; stop early unless keep-going: hosts not yet switched are skipped
+ * (a closure already copied stays in their store, unused).
+ */
 async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: DeployOptions): Promise<void> {
   let stop: string | undefined;
+  const copying = new Slots(1);
+  const switching = new Slots(1);
   const one = async (run: TargetRun) => {
     if (stop) return run.finish('skipped', stop);
     if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before copying');
     try {
-      await deployOne(env, run);
+      const next = await copying.run(async (): Promise<'switch' | 'done'> => {
+        if (!stop) return transferOne(env, run);
+        run.finish('skipped', stop);
+        return 'done';
+      });
+      if (next === 'switch' && !run.done) {
+        if (stop) run.finish('skipped', `${stop} (its closure was copied, not activated)`);
+        else if (env.job.signal.aborted) run.finish('cancelled', 'cancelled before activation');
+        else {
+          if (switching.full) run.rest(`copied; waiting for a free slot to switch (${switching.width} at a time)`);
+          await switching.run(async () => {
+            if (stop) run.finish('skipped', `${stop} (its closure was copied, not activated)`);
+            else await switchOne(env, run);
+          });
+        }
+      }
     } catch (error) {
       const wire = toWireError(error);
       logFor(env, run)(wire.message + (wire.hint ? `\n${wire.hint}` : ''), 'error');
@@ -224,14 +248,14 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     }
     if (run.status !== 'succeeded' && !options.keepGoing) stop ??= `skipped: ${run.spec.id} failed and keep-going is off`;
   };
-  let queue = [...runs];
+  const queue = [...runs];
   // The build is done for all of them: close it, so a host that waits for a free slot (or for
   // the canary) shows the wait as a gap in its timeline, not as build time.
   const canary = options.canary && queue.length > 1 ? queue[0] : undefined;
   const width = Math.max(1, Math.min(options.parallel, queue.length - (canary ? 1 : 0)));
   queue.forEach((run, i) => {
     if (canary) run.rest(i === 0 ? undefined : `waiting for the canary ${canary.spec.id}`);
-    else run.rest(i < width ? undefined : `waiting for a free slot (${width} at a time)`);
+    else run.rest(i < width ? undefined : `waiting for a free slot to copy (${width} at a time)`);
   });
   if (canary) {
     queue.shift();
@@ -239,22 +263,66 @@ async function deployHosts(env: DeployEnv, runs: readonly TargetRun[], options: 
     await one(canary);
     if (canary.status !== 'succeeded') stop = `skipped: the canary ${canary.spec.id} did not succeed`;
   }
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let run = queue.shift(); run; run = queue.shift()) await one(run);
-    }),
-  );
-  queue = [];
+  copying.width = width;
+  switching.width = width;
+  // Every host queues for a copy slot in order; the slots are first come, first served.
+  await Promise.all(queue.map(one));
 }
 
-/** One target after the build: copy, activate (and reboot when asked), or only the reboot. Ends the target. */
-async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
-  if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return droidSwitchGeneration(env, run, run.toGeneration);
+/** At most `width` tasks at once; waiting tasks start in the order they asked. */
+class Slots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(public width: number) {}
+
+  get full(): boolean {
+    return this.busy >= this.width;
+  }
+
+  async run<T>(task: () => T | Promise<T>): Promise<T> {
+    if (this.busy >= this.width) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.busy += 1;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy -= 1;
+    }
+  }
+}
+
+/**
+ * One target's part before its switch: the copy (or nothing to copy). Ends the target when
+ * nothing is left to do (already up to date); 'switch' when the switch stage follows.
+ */
+async function transferOne(env: DeployEnv, run: TargetRun): Promise<'switch' | 'done'> {
+  if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return 'switch';
   if (run.spec.kind === 'droid') {
     await droidCopy(env, run);
-    if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
-    return droidActivate(env, run);
+    return 'switch';
   }
+  if (env.reboot?.only) return 'switch';
+  const upToDate = run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, hostStateOf(run));
+  if (upToDate && env.reboot && run.bootedSystem !== run.outPath) return 'switch';
+  if (upToDate) {
+    // Nothing to copy (a running system's closure is on the host) and nothing to activate.
+    run.upToDate = true;
+    run.generation = run.previousGeneration;
+    logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
+    run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
+    return 'done';
+  }
+  if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
+  else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
+  return 'switch';
+}
+
+/** One target after its copy: activate (and reboot when asked), or only the reboot. Ends the target. */
+async function switchOne(env: DeployEnv, run: TargetRun): Promise<void> {
+  if (run.spec.kind === 'droid' && run.toGeneration !== undefined) return droidSwitchGeneration(env, run, run.toGeneration);
+  if (run.spec.kind === 'droid') return droidActivate(env, run);
   const expected = () => ({ system: run.outPath!, ...(run.generation !== undefined ? { generation: run.generation } : {}) });
   if (env.reboot?.only) return rebootStage(env, run, expected());
   const upToDate = run.toGeneration === undefined && !env.force && alreadyUpToDate(env.mode, run.outPath!, hostStateOf(run));
@@ -264,16 +332,6 @@ async function deployOne(env: DeployEnv, run: TargetRun): Promise<void> {
     logFor(env, run)(`${run.spec.host} already has ${run.outPath} as its boot default (generation ${run.generation ?? '?'}) but booted ${run.bootedSystem ?? 'something else'}: rebooting it`, 'info');
     return rebootStage(env, run, expected());
   }
-  if (upToDate) {
-    // Nothing to copy (a running system's closure is on the host) and nothing to activate.
-    run.upToDate = true;
-    run.generation = run.previousGeneration;
-    logFor(env, run)(`already up to date: ${run.spec.host} runs ${run.outPath}; not activated again (--force does)`, 'info');
-    return run.finish('succeeded', `already up to date${run.generation !== undefined ? ` (generation ${run.generation})` : ''}`);
-  }
-  if (run.toGeneration === undefined && run.spec.buildHost) await pushFromBuildHost(env, run);
-  else if (run.toGeneration === undefined && !run.builtOnHost) await copyStage(env, run);
-  if (env.job.signal.aborted) return run.finish('cancelled', 'cancelled before activation');
   await activateStage(env, run, run.toGeneration !== undefined ? { toGeneration: run.toGeneration } : {});
   if (run.status !== 'succeeded') return;
   if (!env.reboot || run.spec.kind !== 'system') return noteBootState(env, run, run.bootStateAfterActivation);
