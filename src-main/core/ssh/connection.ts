@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig } from 'ssh2';
@@ -466,7 +467,37 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
     // Every exec is a few small packets each way: without TCP_NODELAY, Nagle's algorithm and
     // the peer's delayed ACK hold each round trip for ~40 ms (measured: 47 ms per `true`, 6 ms with it).
     client.setNoDelay(true);
+    coalesceWrites((client as unknown as { _sock?: unknown })._sock);
   });
+}
+
+/**
+ * Let everything ssh2 writes to a TCP socket in one turn of the event loop leave in one
+ * writev. Without its optional native binding (built only when npm runs ssh2's install
+ * script) ssh2 hands the socket every packet as three buffers (length, ciphertext, tag or
+ * MAC), and with TCP_NODELAY each write was a syscall and a TCP segment of its own: ~29,000
+ * for a 300 MB copy, two in three of them 4 or 16 bytes that the host's kernel and sshd
+ * took in one by one. Corked until the turn ends, what a window adjustment lets out leaves
+ * in one writev: the host's sshd spent 0.63 s instead of 0.81 s per 300 MB copy (this
+ * process the same, docs/BENCHMARKS.md); an exec's request still leaves in the same turn,
+ * unlike with Nagle's algorithm.
+ */
+function coalesceWrites(sock: unknown): void {
+  if (!(sock instanceof net.Socket)) return;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
+  const write = sock.write;
+  sock.write = function (this: net.Socket, ...args: Parameters<net.Socket['write']>) {
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    return (write as (...a: Parameters<net.Socket['write']>) => boolean).apply(this, args);
+  } as net.Socket['write'];
 }
 
 const allHostKeyAlgorithms = [
