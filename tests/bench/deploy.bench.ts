@@ -11,6 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassphraseCache } from '../../src-main/core/ssh/auth';
@@ -505,6 +506,9 @@ export default async function deployBench(): Promise<void> {
   const only = process.env.FLEET_BENCH_ONLY;
   accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
   if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
+  // ssh2's optional native crypto binding (built by its install script when a compiler is there) halves this process's CPU per copied byte.
+  const binding = (createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable: boolean }).bindingAvailable;
+  process.stdout.write(`ssh2's native binding ${binding ? 'loaded' : 'absent'}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   if (!only || only === 'copy') await copyBench();
   if (only === 'copy-parallel') await parallelCopyBench();
   if (!only || only === 'redeploy') await redeployBench();
