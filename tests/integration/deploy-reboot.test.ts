@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -255,6 +256,37 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
     }
     // In the order they were named.
     expect(ordered.map((w) => w.name)).toEqual([...names]);
+  }, 600_000);
+
+  it('a deploy user that is not root reboots the host through sudo', async () => {
+    const meta = path.join(world.checkout, 'systems/zephyrus/meta.json');
+    const original = fs.readFileSync(meta, 'utf8');
+    fs.writeFileSync(meta, JSON.stringify({ system: 'x86_64-linux', deploy: { user: 'deploy', sudo: true } }));
+    const zephyrus = world.lab.host('zephyrus');
+    try {
+      const before = await powerCount('zephyrus');
+      // Without its sudo rights the same reboot is refused and nothing goes down: sudo is what reboots it.
+      await zephyrus.exec(['mv', '/etc/sudoers.d/fleet-lab', '/etc/fleet-lab.sudoers.off']);
+      try {
+        const refused = await fleet('reboot', 'zephyrus', '--timeout', '30', '--json');
+        expect(refused.code, refused.stderr).toBe(1);
+        expect(await powerCount('zephyrus')).toBe(before);
+      } finally {
+        await zephyrus.exec(['mv', '/etc/fleet-lab.sudoers.off', '/etc/sudoers.d/fleet-lab']);
+      }
+      const cli = await fleet('reboot', 'zephyrus', '--timeout', '90', '--json');
+      expect(cli.code, cli.stderr).toBe(0);
+      const outcome = outcomeOf(JSON.parse(cli.stdout) as DeployRecord, 'zephyrus');
+      expect(outcome.status, outcome.message).toBe('succeeded');
+      expect(outcome.reboot?.result).toBe('came-back');
+      expect(outcome.reboot?.bootedGeneration).toBe(outcome.generation);
+      // The lab refuses a reboot from a user that is not root (harness-reboot's test), so this
+      // one went through sudo: asked once, one boot.
+      expect((await powerSince('zephyrus', before)).map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'booting', 'up']);
+      expect((await status('zephyrus')).lock).toBeUndefined();
+    } finally {
+      fs.writeFileSync(meta, original);
+    }
   }, 600_000);
 });
 
