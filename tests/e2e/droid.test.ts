@@ -76,7 +76,8 @@ describe('Droids screen: emulated phone, setup wizard and deploy in Chromium', (
     await page.getByTestId('droid-deploy').click();
     await page.locator('[data-testid="job-panel"]', { hasText: 'Deploy droid soriphoono' }).waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId('job-status').textContent(), { timeout: 120_000 }).toBe('succeeded');
-    expect(await page.getByTestId('job-panel').textContent()).toContain('Nix-on-Droid activation done');
+    // The job's last log lines may reach the page a moment after its status does.
+    await expect.poll(() => page.getByTestId('job-panel').textContent(), { timeout: 30_000 }).toContain('Nix-on-Droid activation done');
     await page.getByTestId('droid-generations').click();
     await page.getByTestId('droid-generation-list').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('droid-generation-list').textContent()).toMatch(/#1.*current/);

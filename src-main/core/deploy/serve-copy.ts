@@ -208,8 +208,11 @@ export class HostServe {
   }
 
   private async failure(what: string): Promise<FleetError> {
+    // A cancel closes the channel: the host's answer that never came is no copy failure.
+    if (this.signal?.aborted) return new FleetError('cancelled', 'Cancelled.');
     // The reason is on stderr, which may trail the end of stdout by a moment.
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 500))]);
+    if (this.signal?.aborted) return new FleetError('cancelled', 'Cancelled.');
     const why = this.stderr.trim().split('\n').slice(-3).join(' ');
     return new FleetError('copy-failed', `${this.alias} could not ${what}: ${why || 'the connection was closed'}`, {
       hint: /No space left/i.test(why)
