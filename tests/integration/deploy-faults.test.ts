@@ -178,6 +178,30 @@ describe('deploy faults', () => {
     expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
     expect(fs.readFileSync(job.logFile, 'utf8')).toMatch(/releasing a stale lock/);
   });
+
+  it('a host whose store disk is full fails the copy as disk-full, says how to free it, stays as it was, and deploys once space is back', async () => {
+    const zephyrus = world.lab.host('zephyrus');
+    const before = await zephyrus.currentSystem();
+    world.edit('systems/zephyrus/default.nix', 'networking.hostName = "zephyrus";', 'networking.hostName = "zephyrus";\n  environment.etc."disk-full".text = builtins.concatStringsSep "" (builtins.genList (i: "0123456789abcdef") 131072);');
+    // 1 MiB left: the store opens, the 2 MiB file of this edit does not fit.
+    await zephyrus.fillStore();
+    try {
+      const { job, record } = await world.deploy({ targets: ['zephyrus'] });
+      expect(job.status).toBe('failed');
+      const outcome = outcomeOf(record, 'zephyrus');
+      expect(outcome.status).toBe('failed');
+      expect(outcome.stages.at(-1)?.name).toBe('copy');
+      expect(outcome.errorCode, outcome.message).toBe('disk-full');
+      expect(outcome.hint).toMatch(/nix-collect-garbage/);
+      expect(await zephyrus.currentSystem()).toBe(before);
+      expect((await zephyrus.exec(['test', '-e', '/run/homelab-fleet/lock'])).code).not.toBe(0);
+    } finally {
+      await zephyrus.freeStore();
+    }
+    const retry = await world.deploy({ targets: ['zephyrus'] });
+    expect(retry.job.status, JSON.stringify(retry.job.error)).toBe('succeeded');
+    expect(await zephyrus.currentSystem()).toBe(outcomeOf(retry.record, 'zephyrus').outPath);
+  });
 });
 
 /** How long one stage of a deploy took, by the app's own timing. */

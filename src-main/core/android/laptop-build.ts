@@ -1,4 +1,5 @@
 import { FleetError } from '../contract';
+import { saysDiskFull } from '../nix/nix-errors';
 import { spawnProcess } from '../process/run';
 import { queryPathInfo } from '../nix/path-info';
 import { requireNixStore } from '../nix/runner';
@@ -61,7 +62,7 @@ export async function copyToPhone(
   if (exportResult instanceof Error) throw exportResult;
   if (exportResult.code !== 0) throw new FleetError('copy-failed', `nix-store --export failed here: ${exportResult.stderr.trim()}`);
   if (imported.code !== 0) {
-    const full = /No space left/i.test(imported.stderr);
+    const full = saysDiskFull(imported.stderr);
     throw new FleetError(full ? 'disk-full' : 'copy-failed', `Copying the closure to the phone failed: ${imported.stderr.trim().split('\n').slice(-5).join('\n')}`);
   }
   return { sent: send.length, closure: closure.length };

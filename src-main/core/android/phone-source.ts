@@ -1,4 +1,5 @@
 import { FleetError } from '../contract';
+import { saysDiskFull } from '../nix/nix-errors';
 import type { AdbService } from './adb-service';
 import { deviceShell } from './device-shell';
 import { packFlakeSource } from './flake-source';
@@ -73,7 +74,7 @@ export async function sendFlakeSource(
 
 function unpackError(output: string, lost: boolean): FleetError {
   if (lost) return new FleetError('device-lost', 'The connection to the phone dropped while unpacking the flake source; nothing was switched.');
-  if (/No space left on device/i.test(output)) {
+  if (saysDiskFull(output)) {
     return new FleetError('disk-full', `The phone's storage is full: ${output.trim().split('\n').slice(-2).join(' ')}`, {
       hint: 'Free space on the phone (or run `nix-collect-garbage -d` in Nix-on-Droid), then deploy again.',
     });

@@ -1,4 +1,5 @@
 import type { CoreContext } from '../context';
+import { saysDiskFull } from '../nix/nix-errors';
 import { FleetError } from '../contract';
 import type { AdbService } from './adb-service';
 import { currentGeneration } from './generations';
@@ -102,7 +103,7 @@ export async function switchOnPhone(
         }
         if (followed.status !== 0) {
           const tail = lines.slice(-20).join('\n');
-          const full = /No space left on device/i.test(tail);
+          const full = saysDiskFull(tail);
           throw new FleetError(
             full ? 'disk-full' : 'switch-failed',
             `nix-on-droid switch failed on the phone (exit ${followed.status}); it stays on generation ${after ?? before ?? 'none'}.\n${tail}`,

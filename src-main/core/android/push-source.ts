@@ -1,4 +1,5 @@
 import type { DeviceClient } from '@devicefarmer/adbkit';
+import { saysDiskFull } from '../nix/nix-errors';
 import { Transform, type Readable } from 'node:stream';
 import { FleetError } from '../contract';
 
@@ -66,7 +67,7 @@ export async function pushStream(
     transfer.on('error', (error: Error) => {
       clearTimeout(stall);
       options.signal?.removeEventListener('abort', onAbort);
-      if (/No space left/i.test(error.message)) {
+      if (saysDiskFull(error.message)) {
         reject(new FleetError('disk-full', `The phone's storage is full: ${error.message}`, {
           hint: 'Free space on the phone (or run `nix-collect-garbage -d` in Nix-on-Droid), then deploy again.',
         }));

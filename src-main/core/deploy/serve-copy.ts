@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { saysDiskFull } from '../nix/nix-errors';
 import type { RemoteChannel } from '../ssh/connection';
 import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
 import { FleetError } from '../contract';
@@ -214,8 +215,9 @@ export class HostServe {
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 500))]);
     if (this.signal?.aborted) return new FleetError('cancelled', 'Cancelled.');
     const why = this.stderr.trim().split('\n').slice(-3).join(' ');
-    return new FleetError('copy-failed', `${this.alias} could not ${what}: ${why || 'the connection was closed'}`, {
-      hint: /No space left/i.test(why)
+    const full = saysDiskFull(this.stderr);
+    return new FleetError(full ? 'disk-full' : 'copy-failed', `${this.alias} could not ${what}: ${why || 'the connection was closed'}`, {
+      hint: full
         ? "The host's disk is full: collect garbage there (nix-collect-garbage -d) and deploy again."
         : /trusted|signature|not allowed/i.test(why)
           ? "The login user may not add paths to the host's store: deploy as root, enable sudo for this host, or add the user to trusted-users."

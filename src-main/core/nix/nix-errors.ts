@@ -27,6 +27,15 @@ export interface NixError {
 // eslint-disable-next-line no-control-regex
 const ansiPattern = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
 
+/**
+ * Whether a store's error output says its disk is full: the kernel's ENOSPC ("No space left on
+ * device") or, when the store database's write hit the full disk first, SQLite's "database or
+ * disk is full". Either way only freeing space helps.
+ */
+export function saysDiskFull(text: string): boolean {
+  return /No space left on device|database or disk is full/i.test(text);
+}
+
 /** Remove terminal colour codes. */
 export function stripAnsi(text: string): string {
   return text.replace(ansiPattern, '');

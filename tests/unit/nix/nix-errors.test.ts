@@ -7,6 +7,7 @@ import {
   checkoutPath,
   collapsedTrace,
   parseNixErrorText,
+  saysDiskFull,
   stripAnsi,
   toFleetError,
 } from '../../../src-main/core/nix/nix-errors';
@@ -73,5 +74,14 @@ describe('nix error text', () => {
 
   it('strips colours', () => {
     expect(stripAnsi('\u001b[31;1merror:\u001b[0m x')).toBe('error: x');
+  });
+});
+
+describe('saysDiskFull', () => {
+  it("recognises the kernel's and SQLite's words for a full store disk, as nix prints them", () => {
+    expect(saysDiskFull("error: writing to file: No space left on device")).toBe(true);
+    expect(saysDiskFull("error: committing transaction: database or disk is full (in '/nix/var/nix/db/db.sqlite')")).toBe(true);
+    expect(saysDiskFull("error: executing SQLite statement 'pragma synchronous = normal': disk I/O error (in '/nix/var/nix/db/db.sqlite')")).toBe(false);
+    expect(saysDiskFull('error: unexpected end-of-file')).toBe(false);
   });
 });
