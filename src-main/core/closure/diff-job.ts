@@ -1,7 +1,7 @@
 import { FleetError } from '../contract';
 import type { CoreContext } from '../context';
 import type { JobContext } from '../jobs/jobs';
-import { buildTargets, type BuildHostBuilds } from '../nix/build';
+import { buildTargets, type BuildHostBuilds, type BuildHostRoot } from '../nix/build';
 import { configurationTarget, type BuildTarget } from '../nix/targets';
 import type { NixRunOptions } from '../nix/runner';
 import { scanInventory } from '../homelab/scan';
@@ -78,14 +78,23 @@ export function validateClosureRequest(root: string, request: ClosureDiffRequest
   return homeTarget ? { ...machine, onHost: request.machine.slice('home:'.length) } : machine;
 }
 
-async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions, onBuildHost?: { readonly name: string; readonly builds: BuildHostBuilds }): Promise<string> {
+/** A build host to build on, the way to build there, and which root keeps the build there. */
+interface OnBuildHost {
+  readonly name: string;
+  readonly builds: BuildHostBuilds;
+  readonly root: BuildHostRoot;
+}
+
+async function buildOne(target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions, onBuildHost?: OnBuildHost): Promise<string> {
   const result = await buildTargets([target], {
     ...nix,
     root,
     signal: job.signal,
     log: (text, stream, t) => job.log(text, stream, t),
     onProgress: (p) => job.progress(p),
-    ...(onBuildHost ? { elsewhere: { buildHosts: new Map([[target.label, onBuildHost.name]]), build: (runs, options) => onBuildHost.builds.build(runs, options, job) } } : {}),
+    ...(onBuildHost
+      ? { elsewhere: { buildHosts: new Map([[target.label, onBuildHost.name]]), build: (runs, options) => onBuildHost.builds.build(runs, options, job, onBuildHost.root) } }
+      : {}),
   });
   const built = result.targets[0];
   if (!built || built.status !== 'succeeded' || !built.outPath) {
@@ -95,17 +104,27 @@ async function buildOne(target: BuildTarget, root: string, job: JobContext, nix:
 }
 
 /**
- * The working tree's build of a system that names a build host: built there (the deploy's
- * own build-host path) and its closure listed there, so nothing of it comes to this machine.
+ * A build of a system that names a build host (the working tree's, or a revision's): built
+ * there (the deploy's own build-host path) and its closure listed there, so nothing of it
+ * comes to this machine. A revision's build keeps its own root there (`<system>@revision`),
+ * so comparing with it leaves the root of the build the next deploy copies alone.
  */
-async function builtOnBuildHost(ctx: CoreContext, target: BuildTarget, root: string, job: JobContext, nix: NixRunOptions, name: string, builds: BuildHostBuilds): Promise<ListedSide & { storePath: string }> {
-  job.log(`building ${target.attrPath} from the working tree on its build host ${name}; its closure stays there`);
-  const storePath = await buildOne(target, root, job, nix, { name, builds });
+async function builtOnBuildHost(
+  ctx: CoreContext,
+  target: BuildTarget,
+  side: { readonly label: string; readonly source: 'working-tree' | 'revision' },
+  root: string,
+  job: JobContext,
+  nix: NixRunOptions,
+  on: Omit<OnBuildHost, 'root'>,
+): Promise<ListedSide & { storePath: string }> {
+  const name = on.name;
+  const storePath = await buildOne(target, root, job, nix, { ...on, root: side.source === 'revision' ? 'revision' : 'system' });
   const { host, user } = parseBuildHost(name);
   const opened = await openHostExec(ctx, { host, ...(user ? { user } : {}) }, { jobId: job.id, signal: job.signal });
   try {
     const { entries } = await hostClosureWithRoot(opened.exec, storePath);
-    return { label: `working tree (built on ${name})`, source: 'working-tree', storePath, builtOn: name, entries };
+    return { label: `${side.label} (built on ${name})`, source: side.source, storePath, builtOn: name, entries };
   } finally {
     opened.close();
   }
@@ -169,12 +188,14 @@ export async function runClosureDiff(
   }
   const target = configurationTarget(machine.kind, machine.name);
   if (machine.kind === 'droid') nix = { ...nix, options: droidBuildOptions(nixOptionsFromEnv(ctx.env)) };
-  // A system with a build host is built and listed there, against its running host; a
-  // comparison with a revision builds both sides here (see builtOnBuildHost).
-  const buildHost = machine.kind === 'system' && !request.base ? buildHosts?.of([target], root).get(target.label) : undefined;
+  // A system with a build host is built and listed there (both sides of a comparison with a
+  // revision too), against its running host or the revision (see builtOnBuildHost).
+  const buildHost = machine.kind === 'system' ? buildHosts?.of([target], root).get(target.label) : undefined;
+  const onBuildHost = buildHost && buildHosts ? { name: buildHost, builds: buildHosts } : undefined;
   let newSide: ListedSide & { storePath: string };
-  if (buildHost && buildHosts) {
-    newSide = await builtOnBuildHost(ctx, target, root, job, nix, buildHost, buildHosts);
+  if (onBuildHost) {
+    job.log(`building ${target.attrPath} from the working tree on its build host ${onBuildHost.name}; its closure stays there`);
+    newSide = await builtOnBuildHost(ctx, target, { label: 'working tree', source: 'working-tree' }, root, job, nix, onBuildHost);
   } else {
     job.log(`building ${target.attrPath} from the working tree`);
     const newPath = await buildOne(target, root, job, nix);
@@ -182,10 +203,17 @@ export async function runClosureDiff(
   }
   if (request.base) {
     const rev = await resolveRevision(root, request.base);
+    const label = `${request.base} (${rev.slice(0, 7)})`;
+    const atRevision = await targetAtRevision(root, target, rev);
+    if (onBuildHost) {
+      job.log(`building ${target.attrPath} at ${rev.slice(0, 12)} on its build host ${onBuildHost.name}; its closure stays there`);
+      const oldSide = await builtOnBuildHost(ctx, atRevision, { label, source: 'revision' }, root, job, nix, onBuildHost);
+      return reportOf(oldSide, newSide, started, { kind: machine.kind, name: machine.name });
+    }
     job.log(`building ${target.attrPath} at ${rev.slice(0, 12)}`);
-    const oldPath = await buildOne(await targetAtRevision(root, target, rev), root, job, nix);
+    const oldPath = await buildOne(atRevision, root, job, nix);
     const oldEntries = await localClosure(oldPath, nix);
-    return reportOf({ label: `${request.base} (${rev.slice(0, 7)})`, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, { kind: machine.kind, name: machine.name });
+    return reportOf({ label, source: 'revision', storePath: oldPath, entries: oldEntries }, newSide, started, { kind: machine.kind, name: machine.name });
   }
   const inventory = scanInventory(root, layoutRoot !== undefined ? { layoutRoot } : {});
   if (machine.kind === 'droid') {

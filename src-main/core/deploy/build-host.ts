@@ -3,6 +3,8 @@ import { parseBuildHost } from '../homelab/names';
 import { BuildProgressModel } from '../nix/build-progress';
 import { nixErrorFromStderr } from '../nix/nix-errors';
 import { runNix } from '../nix/runner';
+import type { BuildHostRoot } from '../nix/build';
+import { buildRootName, keepBuilds, pendingRootArgs, prepareBuildRoots, type BuildRoots, type KeptBuild } from './build-roots';
 import { copyClosure } from './copy-closure';
 import { HostSession, negotiateRoot } from './host-session';
 import { logFor, type DeployEnv } from './host-stages';
@@ -108,17 +110,24 @@ export interface SystemDerivation {
 
 /**
  * Evaluate here, in ONE nix evaluation, the derivation and out path of each of these
- * systems' toplevels (what a build host is handed). Throws the evaluation's error, mapped
+ * systems' toplevels (what a build host is handed). `flake`: the checkout as it is ('.'),
+ * or a flake reference to one of its git revisions. Throws the evaluation's error, mapped
  * into the checkout.
  */
-export async function evaluateSystems(root: string, names: readonly string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<Record<string, SystemDerivation>> {
+export async function evaluateSystems(root: string, names: readonly string[], env: NodeJS.ProcessEnv, signal: AbortSignal, flake = '.'): Promise<Record<string, SystemDerivation>> {
   // The names come in through the environment: no data is spliced into nix code.
   const evaluated = await runNix(
-    ['eval', '--json', '--impure', '--option', 'eval-cache', 'false', '.#nixosConfigurations', '--apply', `cs: (${toplevels}) (builtins.fromJSON (builtins.getEnv "FLEET_BUILD_NAMES")) cs`],
+    ['eval', '--json', '--impure', '--option', 'eval-cache', 'false', `${flake}#nixosConfigurations`, '--apply', `cs: (${toplevels}) (builtins.fromJSON (builtins.getEnv "FLEET_BUILD_NAMES")) cs`],
     { cwd: root, env: { ...env, FLEET_BUILD_NAMES: JSON.stringify([...new Set(names)]) }, signal },
   );
   if (evaluated.code !== 0) throw nixErrorFromStderr(evaluated.stderr, { root, fallback: 'evaluating the systems failed' });
   return JSON.parse(evaluated.stdout) as Record<string, SystemDerivation>;
+}
+
+/** A system's toplevel to build on a build host. */
+export interface SystemBuild extends SystemDerivation {
+  /** The system's name: its build's garbage-collector root there is named after it. */
+  readonly system: string;
 }
 
 /** What realising derivations on a build host came to. */
@@ -130,22 +139,25 @@ export interface BuildHostRealised {
 }
 
 /**
- * THE way a build host builds (a deploy's and a build job's): copy the derivation closures
- * there (only what it lacks), then realise all of them in ONE `nix-store --realise
- * --keep-going` as root, its internal-json log handed to the caller's progress model (the
- * same as a local build's: derivations, phases, failures with their log tails), then ask
- * which out paths it now has.
+ * THE way a build host builds (a deploy's, a build job's and a closure diff's): copy the
+ * derivation closures there (only what it lacks), then realise all of them in ONE
+ * `nix-store --realise --keep-going` as root, its internal-json log handed to the caller's
+ * progress model (the same as a local build's: derivations, phases, failures with their log
+ * tails), then ask which out paths it now has. What it built keeps a garbage-collector root
+ * there (build-roots.ts): a pending one from the realise itself, then one per system.
  */
 export async function realiseOnBuildHost(
   session: HostSession,
   name: string,
-  paths: readonly SystemDerivation[],
+  paths: readonly SystemBuild[],
   options: {
+    /** Which root keeps each build (default 'system': the one the next deploy copies). */
+    readonly root?: BuildHostRoot;
     /** Each line of nix's internal-json log, for the progress model(s) reading it. */
     readonly onStderrLine: (line: string) => void;
     readonly env: NodeJS.ProcessEnv;
     readonly signal: AbortSignal;
-    readonly log: (text: string, stream: 'info' | 'error') => void;
+    readonly log: (text: string, stream: 'info' | 'stderr' | 'error') => void;
     /** Sending the derivations: paths and bytes so far. */
     readonly onCopyProgress?: (p: { pathsDone: number; pathsTotal: number; bytesDone: number; bytesTotal: number }) => void;
     readonly onBuilding?: () => void;
@@ -159,9 +171,14 @@ export async function realiseOnBuildHost(
     ...(options.onCopyProgress ? { onProgress: options.onCopyProgress } : {}),
   });
   options.log(`build host ${name}: sent ${copied.copiedPaths} of ${copied.closurePaths} derivation-closure paths`, 'info');
+  const roots = await prepareBuildRoots(session, options.signal).catch((error: unknown) => {
+    if (options.signal.aborted) throw error;
+    options.log(`build host ${name}: no folder for garbage-collector roots (${toWireError(error).message}); what it builds is not kept from its garbage collection`, 'stderr');
+    return undefined;
+  });
   options.onBuilding?.();
   // --keep-going: one system's broken derivation does not stop the others' builds.
-  const result = await session.asRoot(['nix-store', '--realise', '--keep-going', '--log-format', 'internal-json', '-v', ...drvs], {
+  const result = await session.asRoot(['nix-store', '--realise', '--keep-going', ...(roots ? pendingRootArgs(roots) : []), '--log-format', 'internal-json', '-v', ...drvs], {
     signal: options.signal,
     onStderrLine: options.onStderrLine,
   });
@@ -169,7 +186,31 @@ export async function realiseOnBuildHost(
   const check = await session.connection.exec(['nix-store', '--check-validity', '--print-invalid', ...outs], { signal: options.signal });
   const invalid = new Set(check.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
   if (check.code !== 0 && invalid.size === 0) outs.forEach((o) => invalid.add(o));
+  if (roots) await keepOnBuildHost(session, name, roots, paths.filter((p) => !invalid.has(p.out)), options);
   return { invalid, code: result.code };
+}
+
+/** Give each build its root on the build host (replacing the system's last one) and say where, or why not. */
+async function keepOnBuildHost(
+  session: HostSession,
+  name: string,
+  roots: BuildRoots,
+  built: readonly SystemBuild[],
+  options: { readonly root?: BuildHostRoot; readonly signal: AbortSignal; readonly log: (text: string, stream: 'info' | 'stderr') => void },
+): Promise<void> {
+  const kept = new Map<string, KeptBuild>();
+  for (const build of built) {
+    const root = buildRootName(build.system, options.root ?? 'system');
+    if (root === undefined) options.log(`build host ${name}: ${build.system} is not a name a root can have; ${build.out} is not kept from its garbage collection`, 'stderr');
+    else kept.set(root, { name: root, out: build.out });
+  }
+  try {
+    const problem = await keepBuilds(session, roots, [...kept.values()], options.signal);
+    if (problem) options.log(`build host ${name}: could not keep every build from its garbage collection: ${problem}`, 'stderr');
+    for (const k of kept.values()) if (!problem) options.log(`build host ${name}: ${k.out} kept by the root ${roots.folder}/${k.name}`, 'info');
+  } catch (error) {
+    if (!options.signal.aborted) options.log(`build host ${name}: could not keep its builds from its garbage collection: ${toWireError(error).message}`, 'stderr');
+  }
 }
 
 /**
@@ -236,7 +277,7 @@ async function buildGroup(env: DeployEnv, link: BuildHostLink | undefined, runs:
   let timer: NodeJS.Timeout | undefined;
   try {
     for (const run of runs) run.update({ message: `copying the derivation to ${name}` });
-    const result = await realiseOnBuildHost(session, name, runs.map((r) => ({ drv: r.drvPath!, out: r.outPath! })), {
+    const result = await realiseOnBuildHost(session, name, runs.map((r) => ({ drv: r.drvPath!, out: r.outPath!, system: r.spec.config })), {
       onStderrLine: (line) => model.feed(line),
       env: env.core.env,
       signal: env.job.signal,

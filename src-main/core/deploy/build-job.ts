@@ -2,7 +2,8 @@ import { toWireError, type WireError } from '../contract';
 import type { CoreContext } from '../context';
 import type { LogStream } from '../jobs/types';
 import { BuildProgressModel } from '../nix/build-progress';
-import type { BuildHostBuilds, BuildOptions, BuildRun, TargetBuildResult } from '../nix/build';
+import type { BuildHostBuilds, BuildHostRoot, BuildOptions, BuildRun, TargetBuildResult } from '../nix/build';
+import type { BuildTarget } from '../nix/targets';
 import { buildHostFailure, buildHostLogHint, buildHostProblem, evaluateSystems, openBuildHost, realiseOnBuildHost, type BuildHostEnv, type SystemDerivation } from './build-host';
 import type { HostSession } from './host-session';
 import { narSizesOn } from './push-from-build-host';
@@ -33,11 +34,17 @@ export function buildHostBuilds(ctx: CoreContext): BuildHostBuilds {
       }
       return hosts;
     },
-    build: (runs, options, job) => buildOnHosts({ core: ctx, service: deployService(ctx), job }, runs, options),
+    build: (runs, options, job, root) => buildOnHosts({ core: ctx, service: deployService(ctx), job }, runs, options, root),
   };
 }
 
-async function buildOnHosts(env: BuildHostEnv, runs: readonly BuildRun[], options: BuildOptions): Promise<readonly TargetBuildResult[]> {
+/** The flake a target's installable names: '.' (the checkout as it is), or a git revision of it (closure/diff-job.ts). */
+function flakeOf(target: BuildTarget): string {
+  const hash = target.installable.indexOf('#');
+  return hash < 0 ? '.' : target.installable.slice(0, hash);
+}
+
+async function buildOnHosts(env: BuildHostEnv, runs: readonly BuildRun[], options: BuildOptions, root?: BuildHostRoot): Promise<readonly TargetBuildResult[]> {
   const started = Date.now();
   const signal = env.job.signal;
   const results = new Map<BuildRun, TargetBuildResult>();
@@ -51,10 +58,16 @@ async function buildOnHosts(env: BuildHostEnv, runs: readonly BuildRun[], option
     results.set(run, { ...base(run), status, durationMs: Date.now() - started, built: run.model!.builds().done, error, ...(failed.length > 0 ? { failedDerivations: failed } : {}) });
   };
 
-  let paths: Record<string, SystemDerivation>;
+  // One evaluation per flake: the checkout's targets together, a revision's apart.
+  const paths = new Map<BuildRun, SystemDerivation>();
+  const flakes = new Map<string, BuildRun[]>();
+  for (const run of runs) flakes.set(flakeOf(run.target), [...(flakes.get(flakeOf(run.target)) ?? []), run]);
   try {
     for (const run of runs) logTo(run)(`evaluating here, to build on ${run.builtOn}`, 'info');
-    paths = await evaluateSystems(options.root, runs.map((r) => r.target.name), options.env ?? env.core.env, signal);
+    for (const [flake, group] of flakes) {
+      const evaluated = await evaluateSystems(options.root, group.map((r) => r.target.name), options.env ?? env.core.env, signal, flake);
+      for (const run of group) paths.set(run, evaluated[run.target.name]!);
+    }
   } catch (error) {
     const wire = toWireError(error);
     for (const run of runs) {
@@ -77,8 +90,9 @@ async function buildOnHosts(env: BuildHostEnv, runs: readonly BuildRun[], option
       }
       const session = link.session;
       try {
-        const wanted = group.map((run) => paths[run.target.name]!);
+        const wanted = group.map((run) => ({ ...paths.get(run)!, system: run.target.name }));
         const realised = await realiseOnBuildHost(session, name, wanted, {
+          ...(root ? { root } : {}),
           // Every target of this build host reads the one log: each row shows the whole build there.
           onStderrLine: (line) => group.forEach((run) => run.model!.feed(line)),
           env: options.env ?? env.core.env,

@@ -14,9 +14,16 @@ import type { BuildTarget } from './targets';
 export interface BuildHostBuilds {
   /** The build host of each system target that has one (meta.json deploy.buildHost, else the settings' default), by label. */
   of(targets: readonly BuildTarget[], root: string): ReadonlyMap<string, string>;
-  /** Build these runs on their build hosts, for this job. */
-  build(runs: readonly BuildRun[], options: BuildOptions, job: JobContext): Promise<readonly TargetBuildResult[]>;
+  /** Build these runs on their build hosts, for this job; `root` says which garbage-collector root keeps each build there (default 'system'). */
+  build(runs: readonly BuildRun[], options: BuildOptions, job: JobContext, root?: BuildHostRoot): Promise<readonly TargetBuildResult[]>;
 }
+
+/**
+ * Which garbage-collector root keeps a build on its build host: the system's own (what the
+ * next deploy copies; each build replaces it), or the one of a git revision built for a
+ * comparison, which leaves the system's own alone.
+ */
+export type BuildHostRoot = 'system' | 'revision';
 
 /** The outcome of one target of a build job, kept in the job's result. */
 export interface TargetBuildResult {
