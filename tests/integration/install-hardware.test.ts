@@ -110,12 +110,26 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
     return [...new Set(found)].sort();
   }
 
+  /** This machine's PCI devices and disks as /sys shows them: [name, driver, module], "" for none. */
+  function devicesInSys(): string[][] {
+    const linked = (file: string, resolve: boolean): string => (fs.existsSync(file) ? path.basename(resolve ? fs.realpathSync(file) : fs.readlinkSync(file)) : '');
+    const of = (dir: string, name: string): string[] => [name, linked(`${dir}/driver`, false), linked(`${dir}/driver/module`, true)];
+    return [
+      ...fs.readdirSync('/sys/bus/pci/devices').sort().map((d) => of(`/sys/bus/pci/devices/${d}`, d)),
+      ...fs.readdirSync('/sys/class/block').sort().flatMap((d) => (fs.existsSync(`/sys/class/block/${d}/device`) ? [of(`/sys/class/block/${d}/device`, d)] : [])),
+    ];
+  }
+
   it('initrd modules are kernel module names read through each driver\'s module link, not sysfs driver names (virtio-pci); built-in drivers need none', async () => {
     const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
-    const pciDrivers = fs.readdirSync('/sys/bus/pci/devices').flatMap((d) => (fs.existsSync(`/sys/bus/pci/devices/${d}/driver`) ? [path.basename(fs.readlinkSync(`/sys/bus/pci/devices/${d}/driver`))] : []));
+    // The report keeps each device's driver apart from its module, as this machine's /sys has them.
+    const reported = facts.devices.filter((d) => d.bus === 'pci' || d.bus === 'block').map((d) => [d.bus === 'pci' ? d.address : d.name, d.driver ?? '', d.module ?? '']);
+    expect(reported).toEqual(devicesInSys());
     expect(facts.initrdModules.map((m) => m.module)).toEqual(modulesInSys());
-    // This machine's kernel has its drivers built in (no module links): no driver name stands in for a module.
-    for (const driver of pciDrivers) if (driver.includes('-')) expect(facts.initrdModules.map((m) => m.module)).not.toContain(driver);
+    for (const m of facts.initrdModules) expect(m.module).toMatch(/^[A-Za-z0-9_]+$/);
+    // No driver name stands in for a module (this machine: every PCI driver is virtio-pci, the disk's virtio_blk, all built in).
+    const builtIn = facts.devices.filter((d) => d.driver !== undefined && d.module === undefined).map((d) => d.driver!);
+    for (const driver of builtIn) expect(facts.initrdModules.map((m) => m.module)).not.toContain(driver);
   });
 
   /**
@@ -143,7 +157,7 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
       fs.writeFileSync(path.join(dir, 'class'), `${cls}\n`);
       fs.writeFileSync(path.join(dir, 'vendor'), `${ids.split(':')[0]}\n`);
       fs.writeFileSync(path.join(dir, 'device'), `${ids.split(':')[1]}\n`);
-      const driverDir = path.join(view, 'drivers', `${driver}${module ? '' : '-builtin'}`);
+      const driverDir = path.join(view, module ? 'drivers' : 'drivers-built-in', driver);
       fs.mkdirSync(driverDir, { recursive: true });
       if (module) {
         fs.mkdirSync(path.join(view, 'module', module), { recursive: true });
@@ -164,6 +178,15 @@ describe('hardware facts of the lab installer, read over SSH through the core (r
   it('with a modular kernel (EMULATION: a /sys/bus/pci view with module links inside the installer) the initrd modules are the module names of its disk and USB controllers', async () => {
     await withModularPciView(async () => {
       const facts = (await core.invoke('install.hardware', { to: installer.host.name })) as HardwareFacts;
+      // What the report read: each driver's name, and its module only through the module link.
+      expect(facts.devices.filter((d) => d.bus === 'pci').map((d) => [d.bus === 'pci' && d.address, d.driver, d.module])).toEqual([
+        ['0000:00:02.0', 'virtio-pci', 'virtio_pci'],
+        ['0000:00:03.0', 'virtio-pci', 'virtio_pci'],
+        ['0000:00:04.0', 'xhci_hcd', 'xhci_pci'],
+        ['0000:00:05.0', 'ahci', 'ahci'],
+        ['0000:00:06.0', 'nvme', undefined],
+        ['0000:00:07.0', 'virtio-pci', undefined],
+      ]);
       expect(facts.initrdModules.filter((m) => m.bus === 'pci')).toEqual([
         { module: 'ahci', bus: 'pci' },
         { module: 'virtio_pci', bus: 'pci' },

@@ -4,7 +4,7 @@ import { facterJson, hardwareConfigurationNix } from '../../../src-main/core/dep
 import { diskoSizeBytes, layoutNeedsBytes } from '../../../src-main/core/deploy/install/disk-fit';
 
 const t = '\t';
-/** A report as hardwareScript prints it, for a VM whose disk driver is a loadable module. */
+/** A report as hardwareScript prints it, for a VM whose disk and USB drivers are loadable modules. */
 const report = [
   `hostname${t}nixos`,
   `arch${t}x86_64`,
@@ -15,29 +15,17 @@ const report = [
   `disk${t}/dev/vda${t}2097152${t}0${t}0${t}${t}${t}disk`,
   `part${t}/dev/vda${t}/dev/vda1${t}1048576${t}vfat${t}disk-main-ESP`,
   `disk${t}/dev/vdb${t}196608${t}0${t}0${t}${t}${t}loop`,
-  `module${t}pci${t}virtio_pci`,
-  `module${t}pci${t}xhci_pci`,
-  `module${t}usb${t}usb_storage`,
-  `module${t}block${t}virtio_blk`,
-  `module${t}pci${t}virtio_pci`,
-  // What no kernel module is called (a sysfs driver name), and a bus the report does not have.
+  `pcidev${t}0000:00:04.0${t}0x010000${t}0x1af4${t}0x1001${t}virtio-pci${t}virtio_pci`,
+  `pcidev${t}0000:00:05.0${t}0x0c0330${t}0x8086${t}0x1e31${t}xhci_hcd${t}xhci_pci`,
+  `usbdev${t}1-1:1.0${t}08${t}50${t}usb-storage${t}usb_storage`,
+  `blockdev${t}block${t}vda${t}virtio_blk${t}virtio_blk`,
+  // Lines of older scripts (a sysfs driver name where a module belongs) are not read.
   `module${t}pci${t}virtio-pci`,
-  `module${t}isa${t}floppy`,
-  // The old report's driver lines are not modules.
   `driver${t}virtio-pci`,
 ].join('\n');
 
-describe('hardware report: initrd modules are kernel module names', () => {
+describe('hardware report: disks, and the initrd modules written out', () => {
   const facts = parseHardwareReport(report);
-
-  it('keeps each module once, with where it was found; driver names and unknown lines are not modules', () => {
-    expect(facts.initrdModules).toEqual([
-      { module: 'usb_storage', bus: 'usb' },
-      { module: 'virtio_blk', bus: 'block' },
-      { module: 'virtio_pci', bus: 'pci' },
-      { module: 'xhci_pci', bus: 'pci' },
-    ]);
-  });
 
   it('reads the disk kind the kernel reported, whatever /dev calls the disk', () => {
     expect(facts.disks.map((d) => [d.device, d.kind, d.partitions.map((p) => p.device)])).toEqual([
@@ -47,6 +35,7 @@ describe('hardware report: initrd modules are kernel module names', () => {
   });
 
   it('writes the modules into hardware-configuration.nix and facter.json', () => {
+    expect(facts.initrdModules.map((m) => m.module)).toEqual(['usb_storage', 'virtio_blk', 'virtio_pci', 'xhci_pci']);
     expect(hardwareConfigurationNix(facts, 'box')).toContain('  boot.initrd.availableKernelModules = [ "usb_storage" "virtio_blk" "virtio_pci" "xhci_pci" ];\n');
     const facter = JSON.parse(facterJson(facts)) as { hardware: Record<string, { driver_module?: string }[]> };
     expect(facter.hardware.pci).toEqual([{ driver_module: 'virtio_pci' }, { driver_module: 'xhci_pci' }]);
@@ -55,8 +44,10 @@ describe('hardware report: initrd modules are kernel module names', () => {
   });
 
   it('says none where every driver is built into the kernel', () => {
-    const builtIn = parseHardwareReport(report.split('\n').filter((l) => !l.startsWith('module')).join('\n'));
+    const builtIn = parseHardwareReport(report.split('\n').map((l) => (/^(pcidev|usbdev|blockdev)\t/.test(l) ? l.replace(/\t[^\t]*$/, '\t') : l)).join('\n'));
+    expect(builtIn.devices.map((d) => d.driver)).toEqual(['virtio-pci', 'xhci_hcd', 'usb-storage', 'virtio_blk']);
     expect(builtIn.initrdModules).toEqual([]);
+    expect(hardwareConfigurationNix(builtIn, 'box')).toContain('  boot.initrd.availableKernelModules = [ ];\n');
     expect(JSON.parse(facterJson(builtIn)).hardware.pci).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@ import type { HardwareFacts } from './hardware-facts';
 import type { HardwareFileResult } from './hardware-files';
 import type { DiskChoice } from './choose-disk';
 
-export type { HardwareFacts, Disk, DiskPartition, NetworkInterface } from './hardware-facts';
+export type { HardwareFacts, Disk, DiskPartition, NetworkInterface, InitrdModule, SysDevice } from './hardware-facts';
 export type { HardwareFileResult } from './hardware-files';
 export type { DiskChoice } from './choose-disk';
 export type { InstallResult, InstallStage } from './install-run';

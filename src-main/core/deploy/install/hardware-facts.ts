@@ -3,6 +3,9 @@
  * `nixos-generate-config --show-hardware-config` when the machine has it (a NixOS
  * installer), and always a report from /proc, /sys, blkid and lspci (any Linux).
  */
+import { initrdModulesOf, type InitrdModule, type SysDevice } from './initrd-modules';
+
+export type { InitrdModule, SysDevice } from './initrd-modules';
 
 export interface DiskPartition {
   readonly device: string;
@@ -35,17 +38,6 @@ export interface NetworkInterface {
   readonly addresses: readonly string[];
 }
 
-/**
- * A kernel module the initrd needs: the module behind a device's driver, read through the
- * driver's `module` link in /sys (a driver's name, e.g. virtio-pci or xhci_hcd, is not its
- * module's, virtio_pci or xhci_pci). Drivers built into the kernel have no link and need none.
- */
-export interface InitrdModule {
-  readonly module: string;
-  /** pci: a storage, FireWire or USB controller; usb: mass storage or a keyboard; block, mmc: a disk or an MMC host. */
-  readonly bus: 'pci' | 'usb' | 'block' | 'mmc';
-}
-
 export interface HardwareFacts {
   /** The name the machine calls itself. */
   readonly hostname: string;
@@ -61,8 +53,14 @@ export interface HardwareFacts {
   /** `lspci` lines, when lspci is there. */
   readonly pci: readonly string[];
   /**
+   * The PCI, USB, block and MMC devices /sys shows, each with its driver's name and that
+   * driver's module (none: built into the kernel): what initrdModules is chosen from.
+   */
+  readonly devices: readonly SysDevice[];
+  /**
    * Kernel modules the initrd needs (boot.initrd.availableKernelModules), chosen as
-   * nixos-generate-config chooses them, each with where it was found.
+   * nixos-generate-config chooses them, each with where it was found: module names, never
+   * driver names.
    */
   readonly initrdModules: readonly InitrdModule[];
   /** `nixos-generate-config --show-hardware-config --no-filesystems`, when the machine has it. */
@@ -127,26 +125,25 @@ if command -v ip >/dev/null 2>&1; then
     echo "addr$t$name$t$address"
   done
 fi
-# Kernel modules for the initrd, as nixos-generate-config picks them: the module behind the
-# driver (its module link) of each PCI storage, FireWire and USB controller, USB mass storage
-# and keyboard, block and MMC device. A built-in driver has no module link and needs none.
+# The devices whose drivers the initrd may need: each one's driver (the name /sys gives it,
+# e.g. virtio-pci) and that driver's module through its module link (e.g. virtio_pci; empty
+# when the driver is built into the kernel). parseHardwareReport chooses among them as
+# nixos-generate-config does.
+driver_of() { [ -e "$1/driver" ] && basename "$(readlink "$1/driver")"; }
 module_of() { [ -e "$1/driver/module" ] && basename "$(readlink -f "$1/driver/module")"; }
 for d in /sys/bus/pci/devices/*; do
   [ -e "$d/class" ] || continue
-  case "$(cat "$d/class")" in 0x01*|0x0c00*|0x0c03*) m=$(module_of "$d") && echo "module\${t}pci$t$m" ;; esac
-  # A virtio SCSI controller's disks need virtio_scsi, whatever its driver.
-  [ "$(cat "$d/vendor" 2>/dev/null):$(cat "$d/device" 2>/dev/null)" = 0x1af4:0x1004 ] && echo "module\${t}pci\${t}virtio_scsi"
+  echo "pcidev$t\${d##*/}$t$(cat "$d/class")$t$(cat "$d/vendor" 2>/dev/null)$t$(cat "$d/device" 2>/dev/null)$t$(driver_of "$d")$t$(module_of "$d")"
 done
 for d in /sys/bus/usb/devices/*; do
   [ -e "$d/bInterfaceClass" ] || continue
-  class=$(cat "$d/bInterfaceClass")
-  if [ "$class" = 08 ] || { [ "$class" = 03 ] && [ "$(cat "$d/bInterfaceProtocol" 2>/dev/null)" = 01 ]; }; then m=$(module_of "$d") && echo "module\${t}usb$t$m"; fi
+  echo "usbdev$t\${d##*/}$t$(cat "$d/bInterfaceClass")$t$(cat "$d/bInterfaceProtocol" 2>/dev/null)$t$(driver_of "$d")$t$(module_of "$d")"
 done
 for d in /sys/class/block/* /sys/class/mmc_host/*; do
   [ -e "$d/device" ] || continue
   bus=block
   case "$d" in /sys/class/mmc_host/*) bus=mmc ;; esac
-  m=$(module_of "$d/device") && echo "module$t$bus$t$m"
+  echo "blockdev$t$bus$t\${d##*/}$t$(driver_of "$d/device")$t$(module_of "$d/device")"
 done
 if command -v lspci >/dev/null 2>&1; then lspci 2>/dev/null | sed "s/^/pci$t/"; fi
 if command -v nixos-generate-config >/dev/null 2>&1; then
@@ -166,12 +163,17 @@ const nixSystems: Readonly<Record<string, string>> = {
   riscv64: 'riscv64-linux',
 };
 
+/** A device's driver and module fields as the report gives them ("" when /sys has none). */
+function driverAndModule(driver: string, module: string): { driver?: string; module?: string } {
+  return { ...(driver ? { driver } : {}), ...(module ? { module } : {}) };
+}
+
 /** Parse the report of `hardwareScript`. Lines it does not know are skipped, so newer scripts stay readable. */
 export function parseHardwareReport(text: string): HardwareFacts {
   const disks = new Map<string, { disk: Omit<Disk, 'ids' | 'partitions'>; ids: string[]; partitions: DiskPartition[] }>();
   const nics = new Map<string, { nic: Omit<NetworkInterface, 'addresses'>; addresses: string[] }>();
   const pci: string[] = [];
-  const modules = new Map<string, InitrdModule>();
+  const devices: SysDevice[] = [];
   const ids: [string, string][] = [];
   let hostname = '';
   let arch = '';
@@ -250,11 +252,15 @@ export function parseHardwareReport(text: string): HardwareFacts {
       case 'addr':
         nics.get(field(0))?.addresses.push(field(1));
         break;
-      case 'module': {
+      case 'pcidev':
+        devices.push({ bus: 'pci', address: field(0), pciClass: field(1), vendor: field(2), device: field(3), ...driverAndModule(field(4), field(5)) });
+        break;
+      case 'usbdev':
+        devices.push({ bus: 'usb', name: field(0), interfaceClass: field(1), interfaceProtocol: field(2), ...driverAndModule(field(3), field(4)) });
+        break;
+      case 'blockdev': {
         const bus = field(0);
-        const module = field(1);
-        // A module name as the kernel writes it: letters, digits, _ (never a driver's -).
-        if ((bus === 'pci' || bus === 'usb' || bus === 'block' || bus === 'mmc') && /^[A-Za-z0-9_]+$/.test(module) && !modules.has(module)) modules.set(module, { module, bus });
+        if (bus === 'block' || bus === 'mmc') devices.push({ bus, name: field(1), ...driverAndModule(field(2), field(3)) });
         break;
       }
       case 'pci':
@@ -280,7 +286,8 @@ export function parseHardwareReport(text: string): HardwareFacts {
     disks: allDisks,
     nics: [...nics.values()].map(({ nic, addresses }) => ({ ...nic, addresses })),
     pci,
-    initrdModules: [...modules.values()].sort((a, b) => a.module.localeCompare(b.module, 'en')),
+    devices,
+    initrdModules: initrdModulesOf(devices),
     ...(nixosHardwareConfig ? { nixosHardwareConfig } : {}),
   };
 }

@@ -22,14 +22,15 @@ function nixString(value: string): string {
  */
 export function hardwareConfigurationNix(facts: HardwareFacts, machine: string): string {
   if (facts.nixosHardwareConfig) return `${facts.nixosHardwareConfig.trim()}\n`;
-  const modules = facts.initrdModules.map((m) => nixString(m.module)).join(' ');
+  // As nixos-generate-config writes the list: [ "a" "b" ], or [ ] when none.
+  const modules = facts.initrdModules.map((m) => ` ${nixString(m.module)}`).join('');
   const lines = [
     `# ${machine}'s hardware, read by Homelab Fleet over SSH (/proc, /sys, lspci), as`,
     '# nixos-generate-config --show-hardware-config would write it. Filesystems come from disko.nix.',
     `# CPU: ${facts.cpu.model || 'unknown'} (${facts.cpu.cores} cores), memory ${formatBytes(facts.memoryBytes)}, ${facts.bootMode === 'uefi' ? 'UEFI' : 'BIOS'} boot.`,
     '{ ... }:',
     '{',
-    `  boot.initrd.availableKernelModules = [ ${modules} ];`,
+    `  boot.initrd.availableKernelModules = [${modules} ];`,
     facts.bootMode === 'uefi' ? '  boot.loader.systemd-boot.enable = true;' : '  # BIOS boot: the boot loader (GRUB) needs the disk it boots from.',
     '}',
     '',
