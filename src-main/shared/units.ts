@@ -1,5 +1,5 @@
-// The one way sizes are printed, in the CLI, the logs and the UI alike (the renderer runs
-// this file too, so it imports nothing).
+// The one way sizes (and clock times) are printed, in the CLI, the logs and the UI alike (the
+// renderer runs this file too, so it imports nothing).
 
 const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
 
@@ -19,4 +19,9 @@ export function formatBytes(bytes: number): string {
 export function formatBytesChange(bytes: number): string {
   if (bytes === 0) return '±0 B';
   return bytes > 0 ? `+${formatBytes(bytes)}` : formatBytes(bytes);
+}
+
+/** A moment as "HH:MM:SS", local time: what a person compares with their clock. */
+export function formatClock(at: number): string {
+  return new Date(at).toTimeString().slice(0, 8);
 }

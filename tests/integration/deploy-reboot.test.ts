@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeployRecord, HostStatus } from '../../src-main/core/deploy/types';
 import type { FleetEvent } from '../../src-main/core/events';
 import type { PowerEvent } from '../harness/hosts/power.js';
+import { formatClock } from '../../src-main/shared/units';
 import { outcomeOf, startDeployWorld, type DeployWorld } from './deploy-world';
 
 // Reboots the app orchestrates, against lab hosts that really go down and boot their boot
@@ -152,10 +154,31 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
     const before = await powerCount('moonlight');
     // Dark for longer than the app waits: it cannot answer within the 30 s, whatever the load.
     await moonlight.comeBackLate(32);
+    // The history as another process (the desktop app beside this CLI) reads it while the reboot runs.
+    const reader = world.core();
+    let interim: DeployRecord | undefined;
+    let running = true;
+    const readHistory = (async () => {
+      while (running && !interim) {
+        const [latest] = (await reader.invoke('deploy.history', { limit: 1 })) as readonly DeployRecord[];
+        if (latest?.status === 'running' && latest.outcomes.some((o) => o.target === 'moonlight' && o.errorCode === 'did-not-come-back')) interim = latest;
+        await sleep(200);
+      }
+    })();
     const cli = await fleet('reboot', 'moonlight', '--timeout', '30', '--json');
+    running = false;
+    await readHistory;
     expect(cli.code, cli.stderr).toBe(1);
     const record = JSON.parse(cli.stdout) as DeployRecord;
     const outcome = outcomeOf(record, 'moonlight');
+    // While it was still watched, the history already said: failed, not back in time, nothing it booted yet.
+    expect(interim?.id, cli.stderr).toBe(record.id);
+    const reported = outcomeOf(interim, 'moonlight');
+    expect(reported).toMatchObject({ status: 'failed', errorCode: 'did-not-come-back' });
+    expect(reported.message).toMatch(/^did not come back within 30 s \(last seen \d\d:\d\d:\d\d, not answering since \d\d:\d\d:\d\d\)$/);
+    expect(reported.reboot).toMatchObject({ result: 'not-back' });
+    expect(reported.reboot?.answeredLaterAt).toBeUndefined();
+    expect(reported.reboot?.bootedSystem).toBeUndefined();
     expect(outcome.status).toBe('failed');
     expect(outcome.errorCode).toBe('did-not-come-back');
     expect(outcome.hint).toContain('Nothing was retried');
@@ -170,19 +193,25 @@ describe('reboots: fleet reboot and fleet deploy --reboot', () => {
     expect(report.backAt).toBeUndefined();
     expect(report.downAt).toBeDefined();
     expect(report.answeredLaterAt! - report.requestedAt).toBeGreaterThan(30_000);
+    // When it came back: the moment it answered, after the host's own power log says it booted, before the reboot's record ended.
+    const booting = (await powerSince('moonlight', before)).find((e) => e.event.startsWith('booting'));
+    expect(report.answeredLaterAt!).toBeGreaterThanOrEqual(booting!.at);
+    expect(report.answeredLaterAt!).toBeLessThanOrEqual(record.finishedAt!);
     // Its health checks were not run and nothing came after the reboot stage.
     expect(outcome.checks).toBeUndefined();
     expect(outcome.stages.map((s) => [s.name, s.status])).toEqual([
       ['preflight', 'succeeded'],
       ['reboot', 'failed'],
     ]);
-    // First reported as not back (while still watched), then what it booted: in that order, as it went.
+    // First reported as not back, then that it is still watched, then what it booted: in that order, as it went.
     const lines = cli.stderr.split('\n');
     const notBack = lines.findIndex((l) => /^\[moonlight\] did not come back within 30 s \(last seen [\d:]+, not answering since [\d:]+\)$/.test(l));
+    const watched = lines.findIndex((l) => /^\[moonlight\] still watching for moonlight until \d\d:\d\d:\d\d at least, without rebooting it again$/.test(l));
     const later = lines.findIndex((l) => l.startsWith('[moonlight] did not come back within 30 s') && l.includes('; it answered'));
     expect(notBack, cli.stderr).toBeGreaterThanOrEqual(0);
-    expect(later, cli.stderr).toBeGreaterThan(notBack);
-    expect(cli.stderr).toMatch(new RegExp(`reboot: not back; last seen \\d\\d:\\d\\d:\\d\\d; answered later, booted generation ${outcome.generation} \\(expected ${outcome.generation}\\)`));
+    expect(watched, cli.stderr).toBeGreaterThan(notBack);
+    expect(later, cli.stderr).toBeGreaterThan(watched);
+    expect(cli.stderr).toContain(`reboot: not back; last seen ${formatClock(report.lastSeenAt)}; answered later at ${formatClock(report.answeredLaterAt!)}, booted generation ${outcome.generation} (expected ${outcome.generation})`);
     // Asked once, never again: one shutdown, dark for the fault's 32 s, one boot, of its boot default.
     expect((await powerSince('moonlight', before)).map((e) => e.event.split(' ')[0])).toEqual(['shutting-down', 'down', 'dark', 'booting', 'up']);
     expect(await moonlight.bootedSystem()).toBe(outcome.outPath);

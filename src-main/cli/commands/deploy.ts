@@ -6,6 +6,7 @@ import { openSession, type GlobalOptions, type CliSession } from '../core-sessio
 import { runJob } from '../follow-job';
 import { printDeployPlan } from './deploy-plan';
 import { printError, printJson, terminalBlock, terminalText } from '../output';
+import { formatClock } from '../../shared/units';
 
 interface DeployCliOptions {
   readonly mode?: 'switch' | 'boot' | 'test' | 'dry-activate';
@@ -143,9 +144,9 @@ function rebootLine(r: RebootReport): string {
     case 'other-generation':
       return `reboot: booted ${booted} (${expected}), back after ${Math.round(((r.backAt ?? r.requestedAt) - r.requestedAt) / 1000)} s`;
     case 'not-down':
-      return `reboot: did not go down; last answered ${new Date(r.lastSeenAt).toTimeString().slice(0, 8)}`;
+      return `reboot: did not go down; last answered ${formatClock(r.lastSeenAt)}`;
     case 'not-back':
-      return `reboot: not back; last seen ${new Date(r.lastSeenAt).toTimeString().slice(0, 8)}${r.answeredLaterAt ? `; answered later, booted ${booted} (${expected})` : ''}`;
+      return `reboot: not back; last seen ${formatClock(r.lastSeenAt)}${r.answeredLaterAt ? `; answered later at ${formatClock(r.answeredLaterAt)}, booted ${booted} (${expected})` : ''}`;
     default:
       return assertNever(r.result);
   }

@@ -10,6 +10,7 @@ import { keyValues, lockScript } from './remote-scripts';
 import { listGenerations } from './status';
 import type { TargetRun } from './target-run';
 import type { RebootReport } from './types';
+import { formatClock } from '../../shared/units';
 
 /** How long a host may take to go down and come back when nobody said (`--timeout`). */
 export const defaultRebootTimeoutSeconds = 300;
@@ -251,14 +252,9 @@ async function retakeLock(env: DeployEnv, run: TargetRun): Promise<void> {
   }
 }
 
-/** "HH:MM:SS", local time: what a person compares with their clock. */
-function clock(at: number): string {
-  return new Date(at).toTimeString().slice(0, 8);
-}
-
 function notBackMessage(run: TargetRun, report: RebootReport, timeoutSeconds: number): string {
-  if (report.downAt === undefined) return `did not go down within ${timeoutSeconds} s of asking it to reboot (last answered ${clock(report.lastSeenAt)}, still on its old boot)`;
-  return `did not come back within ${timeoutSeconds} s (last seen ${clock(report.lastSeenAt)}, not answering since ${clock(report.downAt)})`;
+  if (report.downAt === undefined) return `did not go down within ${timeoutSeconds} s of asking it to reboot (last answered ${formatClock(report.lastSeenAt)}, still on its old boot)`;
+  return `did not come back within ${timeoutSeconds} s (last seen ${formatClock(report.lastSeenAt)}, not answering since ${formatClock(report.downAt)})`;
 }
 
 function otherGenerationMessage(booted: string | undefined, bootedGeneration: number | undefined, expected: ExpectedBoot): string {
@@ -287,7 +283,10 @@ async function watchLate(
   const watchedFrom = Date.now();
   const until = report().requestedAt + 2 * timeoutSeconds * 1000;
   const watching = () => !env.job.signal.aborted && (!othersDone.aborted || Date.now() < until);
-  run.update({ message: `${message}; still watching for it until ${clock(until)} at least, without rebooting it again` });
+  const watchUntil = `until ${formatClock(until)} at least, without rebooting it again`;
+  run.update({ message: `${message}; still watching for it ${watchUntil}` });
+  // In the job log too: a log read later (no progress line there, `fleet log`) says it was watched.
+  logFor(env, run)(`still watching for ${run.spec.host} ${watchUntil}`, 'info');
   while (watching()) {
     await sleep(2000, undefined, { signal: env.job.signal }).catch(() => undefined);
     if (!watching()) break;
@@ -316,8 +315,8 @@ async function watchLate(
   const { lastSeenAt } = report();
   const never =
     lastSeenAt >= watchedFrom
-      ? `${message}; it still answered from its old boot at ${clock(lastSeenAt)} (not asked again)`
-      : `${message}; no answer by ${clock(Date.now())} either (not rebooted again)`;
+      ? `${message}; it still answered from its old boot at ${formatClock(lastSeenAt)} (not asked again)`
+      : `${message}; no answer by ${formatClock(Date.now())} either (not rebooted again)`;
   logFor(env, run)(never, 'error');
   run.finish(run.status, never);
 }
