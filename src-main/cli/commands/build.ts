@@ -37,12 +37,18 @@ export function registerBuild(program: Command): void {
         );
         process.exitCode = reportJob(info, Boolean(opts.json));
         const results = (info.result as Partial<BuildResult> | undefined)?.targets ?? [];
-        const built = results.filter((t) => !t.builtOn).map((t) => t.outPath).filter((p): p is string => p !== undefined);
-        // What a build host built is in its store, not here: pushing it from here would need it copied here first.
-        if (opts.push) {
-          for (const t of results.filter((r) => r.builtOn && r.outPath)) process.stderr.write(`${t.target} was built on ${t.builtOn}: not pushed (its closure is in ${t.builtOn}'s store, not here).\n`);
+        if (opts.push && process.exitCode === 0) {
+          // What a build host built is in its store: it is pushed from there (one push per store).
+          const byStore = new Map<string | undefined, string[]>();
+          for (const t of results) {
+            const store = t.builtOn === 'here' ? undefined : t.builtOn;
+            if (t.outPath) byStore.set(store, [...(byStore.get(store) ?? []), t.outPath]);
+          }
+          for (const [buildHost, paths] of byStore) {
+            const code = await pushPaths(session.core, paths, buildHost);
+            if (code !== 0) process.exitCode = code;
+          }
         }
-        if (opts.push && process.exitCode === 0 && built.length > 0) process.exitCode = await pushPaths(session.core, built);
       } finally {
         await session.close();
       }

@@ -57,11 +57,11 @@ export function registerCache(program: Command): void {
     });
 }
 
-/** Run cache.push for store paths and follow it; returns the exit code. */
-export async function pushPaths(core: Parameters<typeof runJob>[0], paths: readonly string[]): Promise<number> {
-  const info = await runJob(core, 'cache.push', { paths }, { showLog: true });
+/** Run cache.push for store paths (in `buildHost`'s store, or here) and follow it; returns the exit code. */
+export async function pushPaths(core: Parameters<typeof runJob>[0], paths: readonly string[], buildHost?: string): Promise<number> {
+  const info = await runJob(core, 'cache.push', { paths, ...(buildHost ? { buildHost } : {}) }, { showLog: true });
   if (info.status === 'succeeded') {
-    process.stderr.write(`pushed ${paths.length} closure${paths.length === 1 ? '' : 's'} to the binary cache\n`);
+    process.stderr.write(`pushed ${paths.length} closure${paths.length === 1 ? '' : 's'}${buildHost ? ` from ${terminalText(buildHost)}` : ''} to the binary cache\n`);
     return 0;
   }
   if (info.error) printError(FleetError.fromWire(info.error));

@@ -2,6 +2,7 @@ import { FleetError, toWireError } from '../contract';
 import type { CoreContext } from '../context';
 import type { HandlersFor } from '../handlers';
 import { cachePublicKey, parseCacheUrl, type BinaryCache } from '../nix/cache';
+import { buildHostProblem, openBuildHost } from './build-host';
 import { pushToCache } from './cache-push';
 import { hostCacheTrust } from './cache-trust';
 import type { CacheInfo, HostCacheTrust, deployCommands } from './contract';
@@ -15,7 +16,7 @@ type CacheCommands = Pick<typeof deployCommands, 'cache.get' | 'cache.set' | 'ca
 export async function checkoutCache(ctx: CoreContext, root: string): Promise<(CacheInfo & BinaryCache) | null> {
   const cache = ctx.settings.get().binaryCaches[root];
   if (!cache) return null;
-  return { ...cache, publicKey: await cachePublicKey(cache.secretKeyFile, { env: ctx.env }) };
+  return { ...cache, publicKey: cachePublicKey(cache.secretKeyFile) };
 }
 
 /** Handlers of the binary cache commands (part of the deploy domain: pushing and trust go over its SSH sessions). */
@@ -38,15 +39,44 @@ export function cacheHandlers(ctx: CoreContext, resolve: (targets: readonly stri
       const secretKeyFile = input.secretKeyFile ?? ctx.settings.get().binaryCaches[root]?.secretKeyFile;
       if (!secretKeyFile) throw new FleetError('invalid-input', 'Name the secret key that signs what is pushed (secretKeyFile).');
       // Checked before it is kept: a key nix cannot read is an error now, not at the first push.
-      await cachePublicKey(secretKeyFile, { env: ctx.env });
+      cachePublicKey(secretKeyFile);
       ctx.settings.update((s) => ({ ...s, binaryCaches: { ...s.binaryCaches, [root]: { url: input.url!, secretKeyFile } } }));
       return checkoutCache(ctx, root);
     },
     'cache.push': async (input) => {
       const cache = await requireCache();
+      const buildHost = input.buildHost;
+      if (buildHost !== undefined) {
+        // Only a build host this checkout builds on: a request names no other machine to sign in to.
+        const systems = (() => {
+          try {
+            return resolve(['all']);
+          } catch {
+            return [];
+          }
+        })();
+        const known = new Set(systems.flatMap((s) => (s.buildHost ? [s.buildHost] : [])));
+        if (!known.has(buildHost)) {
+          throw new FleetError('invalid-input', `${buildHost} is not a build host of ${ctx.root()} (${[...known].join(', ') || 'it names none'}).`, {
+            hint: 'A build host is named in a system’s meta.json (deploy.buildHost) or in the settings (deploy.buildHost).',
+          });
+        }
+      }
+      const title = `Push ${input.paths.length} path${input.paths.length === 1 ? '' : 's'}${buildHost ? ` from ${buildHost}` : ''} to ${cache.url}`;
       return {
-        spec: { kind: 'cache-push', title: `Push ${input.paths.length} path${input.paths.length === 1 ? '' : 's'} to ${cache.url}`, targets: [cache.url] },
-        run: (job) => pushToCache(ctx, deployService(ctx), input.paths, cache, { signal: job.signal, jobId: job.id, log: (line) => job.log(line, 'info') }),
+        spec: { kind: 'cache-push', title, targets: [cache.url] },
+        run: async (job) => {
+          const log = (line: string) => job.log(line, 'info');
+          if (buildHost === undefined) return pushToCache(ctx, deployService(ctx), input.paths, cache, { signal: job.signal, jobId: job.id, log });
+          const service = deployService(ctx);
+          const link = await openBuildHost({ core: ctx, service, job }, buildHost, (text, stream) => job.log(text, stream));
+          if (!link.session) throw new FleetError(link.problem!.offline ? 'host-unreachable' : 'copy-failed', buildHostProblem(buildHost, link.problem!));
+          try {
+            return await pushToCache(ctx, service, input.paths, cache, { signal: job.signal, jobId: job.id, log, from: { name: buildHost, session: link.session } });
+          } finally {
+            link.session.close();
+          }
+        },
       };
     },
     'cache.trust': async (input) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { droidName, phoneRoute } from '../android/contract';
 import type { DroidDeployResult } from '../android/types';
 import { job, query, type CommandSpec } from '../contract';
+import { buildHostReason } from '../homelab/names';
 import type { CachePushResult } from './cache-push';
 import type { DeployCopyPlan } from './copy-plan';
 import type { SinceDeployedReport } from './since-deployed';
@@ -171,8 +172,18 @@ export const deployCommands = {
     { personOnly: true },
   ),
   'cache.push': job<CachePushResult>()(
-    "Sign store paths (and their closures) with the cache's key and copy them to the checkout's binary cache.",
-    z.object({ paths: z.array(storePath).min(1, 'name at least one store path').max(1000) }).strict(),
+    "Sign store paths (and their closures) with the cache's key and copy them to the checkout's binary cache (from a build host's store, with buildHost).",
+    z
+      .object({
+        paths: z.array(storePath).min(1, 'name at least one store path').max(1000),
+        /** The build host whose store holds the paths (a build result's builtOn): they are signed and sent from there. One the checkout names. */
+        buildHost: z
+          .string()
+          .max(255)
+          .refine((s) => buildHostReason(s) === undefined, 'a build host is an ssh alias, a host name or user@host')
+          .optional(),
+      })
+      .strict(),
   ),
   'cache.trust': query<readonly HostCacheTrust[]>()(
     "Per host: does it trust the cache's key and substitute from it (read from its nix configuration)?",

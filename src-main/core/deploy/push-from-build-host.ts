@@ -16,8 +16,9 @@ const keyAlias = 'fleet-deploy-target';
  * Run on the build host: a known_hosts holding only the target's key (as this machine
  * verified it), then ssh options that accept that key and nothing else and never prompt,
  * for either a probe (`ssh <login@host> true`: can it reach and sign in to the target?) or
- * the copy (nix-copy-closure to the target). $1: the key line, $2: the port ('' for ssh's
- * default), $3: probe or copy, the rest: ssh's destination or nix-copy-closure's arguments.
+ * the copy (nix-copy-closure to the target: a deploy's host, or the binary cache's). $1: the
+ * key line, $2: the port ('' for ssh's default), $3: probe or copy, the rest: ssh's
+ * destination or nix-copy-closure's arguments.
  */
 const toTargetScript = `
 set -e
@@ -35,9 +36,22 @@ NIX_SSHOPTS=$opts exec nix-copy-closure "$@"
 
 /** The argv that runs toTargetScript on the build host for this target. */
 function toTargetArgv(run: TargetRun, target: HostSession, mode: 'probe' | 'copy', args: readonly string[]): string[] {
-  const hostKey = target.connection.hostKey;
-  if (!hostKey) throw new FleetError('copy-failed', `The host key of ${run.spec.host} is not known here, so ${run.spec.buildHost} could not check it.`);
-  return ['sh', '-c', toTargetScript, 'fleet', `${keyAlias} ${hostKey}`, run.spec.port ? String(run.spec.port) : '', mode, ...args];
+  return fromBuildHostArgv({ host: run.spec.host, buildHost: run.spec.buildHost!, session: target, ...(run.spec.port ? { port: run.spec.port } : {}) }, mode, args);
+}
+
+/**
+ * THE way a build host reaches another machine (a deploy's target, the binary cache's host):
+ * the argv that runs, on the build host, a probe or nix-copy-closure trusting exactly the host
+ * key this machine verified on its own session to that machine (`to.session`).
+ */
+export function fromBuildHostArgv(
+  to: { readonly host: string; readonly buildHost: string; readonly session: HostSession; readonly port?: number },
+  mode: 'probe' | 'copy',
+  args: readonly string[],
+): string[] {
+  const hostKey = to.session.connection.hostKey;
+  if (!hostKey) throw new FleetError('copy-failed', `The host key of ${to.host} is not known here, so ${to.buildHost} could not check it.`);
+  return ['sh', '-c', toTargetScript, 'fleet', `${keyAlias} ${hostKey}`, to.port ? String(to.port) : '', mode, ...args];
 }
 
 /** Who the build host signs in to the target as: the deploy's login user. */
@@ -81,12 +95,12 @@ export async function probeBuildHostRoutes(env: DeployEnv, runs: readonly Target
   );
 }
 
-/** What to do when a build host cannot sign in to or reach a target. */
-function routeHint(name: string, host: string, why: string): string | undefined {
+/** What to do when a build host cannot sign in to or reach a target (or the cache's host). */
+export function routeHint(name: string, host: string, why: string, relayable = true): string | undefined {
   return /Permission denied|publickey/i.test(why)
     ? `${name} signs in to ${host} with your ssh-agent: load the key that reaches ${host} into ssh-agent (ssh-add), or give ${name} a key of its own that ${host} accepts.`
     : /resolve|No route|timed out|refused|unreachable/i.test(why)
-      ? `${name} must reach ${host} by that name itself (the same LAN or DNS as this machine), or let the closure be relayed through this computer.`
+      ? `${name} must reach ${host} by that name itself (the same LAN or DNS as this machine)${relayable ? ', or let the closure be relayed through this computer' : ''}.`
       : undefined;
 }
 

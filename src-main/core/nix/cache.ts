@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import { FleetError } from '../contract';
 import { nixErrorFromStderr } from './nix-errors';
+import { readSigningKey } from './path-signature';
 import { runNix, type NixRunOptions } from './runner';
 
 /** A homelab's binary cache as the settings hold it. */
@@ -43,19 +43,8 @@ export function parseCacheUrl(url: string): CacheLocation {
 }
 
 /** The public key ("name:base64") hosts must trust for paths signed with `secretKeyFile`. */
-export async function cachePublicKey(secretKeyFile: string, options: NixRunOptions = {}): Promise<string> {
-  let secret: string;
-  try {
-    secret = fs.readFileSync(secretKeyFile, 'utf8');
-  } catch (error) {
-    throw new FleetError('invalid-input', `The cache's signing key ${secretKeyFile} cannot be read (${(error as NodeJS.ErrnoException).code}).`, {
-      hint: 'Make one with: nix-store --generate-binary-cache-key cache-name-1 secret-key public-key',
-    });
-  }
-  // The secret goes through stdin, never argv or logs.
-  const result = await runNix(['key', 'convert-secret-to-public'], { ...options, stdin: secret });
-  if (result.code !== 0) throw nixErrorFromStderr(result.stderr, { fallback: `${secretKeyFile} is not a nix signing key` });
-  return result.stdout.trim();
+export function cachePublicKey(secretKeyFile: string): string {
+  return readSigningKey(secretKeyFile).publicKey;
 }
 
 /** Sign `paths` and everything they reference in the local store with the cache's key. */
