@@ -7,7 +7,7 @@ import { requireNixStore } from '../nix/runner';
 import { runProcess, spawnProcess } from '../process/run';
 import { formatBytes } from '../../shared/units';
 import { HostSession } from './host-session';
-import { fromBuildHostArgv, routeHint } from './push-from-build-host';
+import { fromBuildHostArgv, remoteErrorTail, routeHint } from './push-from-build-host';
 import { closurePathsOf, copyClosure } from './copy-closure';
 import { HostServe, NarDump } from './serve-copy';
 import type { DeployService } from './service';
@@ -147,7 +147,7 @@ export async function sendFromBuildHostToCache(
     const probe = await source.session.connection.exec(fromBuildHostArgv(route, 'probe', [login]), { ...signal, forwardAgent });
     if (probe.code !== 0) {
       // ssh ends its messages with \r\n.
-      const why = probe.stderr.replace(/\r/g, '').trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with ${probe.code}`;
+      const why = remoteErrorTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
       return await relayThroughHere(source, cache, location, roots, closure, why, options);
     }
     options.log?.(`${source.name} sends ${missing.length} of ${closure.size} paths (${formatBytes(bytes)}) straight to ${login}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`);
@@ -155,7 +155,7 @@ export async function sendFromBuildHostToCache(
     const argv = fromBuildHostArgv(route, 'copy', ['--to', login, ...roots]);
     const pushed = await source.session.connection.exec(argv, { ...signal, forwardAgent, ...(options.log ? { onStderrLine: options.log } : {}) });
     if (pushed.code !== 0) {
-      const why = pushed.stderr.replace(/\r/g, '').trim().split('\n').slice(-3).join(' ');
+      const why = remoteErrorTail(pushed.stderr, 3);
       throw new FleetError('copy-failed', `${source.name} could not copy the closure to the cache ${location.url}: ${why || `exit code ${pushed.code}`}`, {
         hint: routeHint(source.name, location.host, why, false),
       });

@@ -9,6 +9,14 @@ import { logFor, type DeployEnv } from './host-stages';
 import { HostServe, NarDump } from './serve-copy';
 import type { TargetRun } from './target-run';
 
+/**
+ * The last `lines` lines of what ssh or nix printed on the build host, as one line: OpenSSH
+ * ends its lines with \r\n when it has a terminal on either end, and an empty line says nothing.
+ */
+export function remoteErrorTail(stderr: string, lines: number): string {
+  return stderr.replace(/\r/g, '').trim().split('\n').filter(Boolean).slice(-lines).join(' ');
+}
+
 /** The name the build host's ssh checks the target's key under (HostKeyAlias): one line, no guessing. */
 const keyAlias = 'fleet-deploy-target';
 
@@ -78,7 +86,7 @@ export async function probeBuildHostRoutes(env: DeployEnv, runs: readonly Target
       try {
         const probe = await buildHost.connection.exec(toTargetArgv(run, run.session, 'probe', [loginOf(run, run.session)]), { signal: env.job.signal, forwardAgent });
         if (probe.code === 0) return log(`build host ${name} reaches ${run.spec.host} itself: it sends the closure straight there`, 'info');
-        why = probe.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `ssh exited with ${probe.code}`;
+        why = remoteErrorTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
       } catch (error) {
         why = toWireError(error).message;
       }
@@ -159,7 +167,7 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
     onStderrLine: (line) => log(line, 'stderr'),
   });
   if (pushed.code !== 0) {
-    const why = pushed.stderr.trim().split('\n').slice(-3).join(' ');
+    const why = remoteErrorTail(pushed.stderr, 3);
     throw new FleetError('copy-failed', `${name} could not copy the closure to ${run.spec.host}: ${why || `exit code ${pushed.code}`}`, {
       hint: routeHint(name, run.spec.host, why),
     });
