@@ -92,5 +92,7 @@ export type { DeployCheck } from './homelab/deploy-checks';
 export type { DroidItem, FlakeState, HomeItem, Inventory, InventoryWarning, SecretsFileStatus, StandaloneHome, SystemItem } from './homelab/types';
 export type { LogStream, StageTiming } from './jobs/types';
 export type { NixInfo } from './nix/contract';
+export type { BuildResult, TargetBuildResult } from './nix/build';
+export type { CachePushResult } from './deploy/cache-push';
 export type { CheckoutSummary, AppInfo, PromptRequest } from './app/contract';
 export type { Settings } from './settings/settings';

@@ -4,10 +4,11 @@ import { ErrorNotice, type ErrorWithHint } from '../../components/ErrorNotice';
 import { JobPanel } from '../../components/JobPanel';
 import { useJobsStore, wireJobsStore } from '../../stores/jobs';
 import { NixStatus } from './NixStatus';
+import { PushToCache } from './PushToCache';
 import { TargetPicker } from './TargetPicker';
 import './builds.css';
 
-const buildKinds = new Set(['build', 'flake-check']);
+const buildKinds = new Set(['build', 'flake-check', 'cache-push']);
 const tone: Record<JobInfo['status'], string> = { running: 'accent', succeeded: 'ok', failed: 'err', cancelled: 'warn', interrupted: 'warn' };
 
 function jobFromHash(): string | null {
@@ -26,6 +27,7 @@ export function BuildsScreen() {
   const listLoaded = useJobsStore((s) => s.listLoaded);
   const builds = order.map((id) => jobs[id]?.info).filter((j): j is JobInfo => Boolean(j && buildKinds.has(j.kind)));
   const current = selected ?? builds[0]?.id ?? null;
+  const currentJob = current ? jobs[current]?.info : undefined;
 
   useEffect(() => {
     wireJobsStore();
@@ -93,7 +95,14 @@ export function BuildsScreen() {
           )}
         </div>
         <div className="builds-detail">
-          {current ? <JobPanel key={current} jobId={current} /> : <div className="empty muted">The build you start shows here, live.</div>}
+          {current ? (
+            <>
+              {currentJob ? <PushToCache key={`push-${current}`} job={currentJob} /> : null}
+              <JobPanel key={current} jobId={current} />
+            </>
+          ) : (
+            <div className="empty muted">The build you start shows here, live.</div>
+          )}
         </div>
       </div>
     </div>
