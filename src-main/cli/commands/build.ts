@@ -6,6 +6,7 @@ import { openSession, type GlobalOptions } from '../core-session';
 import { runJob } from '../follow-job';
 import { pushPaths } from './cache';
 import { printError, printJson } from '../output';
+import { pushGroups } from '../../shared/push-groups';
 import { formatBytes } from '../../shared/units';
 
 interface BuildOptions {
@@ -39,13 +40,8 @@ export function registerBuild(program: Command): void {
         const results = (info.result as Partial<BuildResult> | undefined)?.targets ?? [];
         if (opts.push && process.exitCode === 0) {
           // What a build host built is in its store: it is pushed from there (one push per store).
-          const byStore = new Map<string | undefined, string[]>();
-          for (const t of results) {
-            const store = t.builtOn === 'here' ? undefined : t.builtOn;
-            if (t.outPath) byStore.set(store, [...(byStore.get(store) ?? []), t.outPath]);
-          }
-          for (const [buildHost, paths] of byStore) {
-            const code = await pushPaths(session.core, paths, buildHost);
+          for (const group of pushGroups({ targets: results }).groups) {
+            const code = await pushPaths(session.core, group.paths, group.buildHost);
             if (code !== 0) process.exitCode = code;
           }
         }

@@ -207,7 +207,7 @@ async function keepOnBuildHost(
   try {
     const problem = await keepBuilds(session, roots, [...kept.values()], options.signal);
     if (problem) options.log(`build host ${name}: could not keep every build from its garbage collection: ${problem}`, 'stderr');
-    for (const k of kept.values()) if (!problem) options.log(`build host ${name}: ${k.out} kept by the root ${roots.folder}/${k.name}`, 'info');
+    else for (const k of kept.values()) options.log(`build host ${name}: ${k.out} kept by the root ${roots.folder}/${k.name}`, 'info');
   } catch (error) {
     if (!options.signal.aborted) options.log(`build host ${name}: could not keep its builds from its garbage collection: ${toWireError(error).message}`, 'stderr');
   }

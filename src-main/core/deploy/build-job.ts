@@ -61,7 +61,10 @@ async function buildOnHosts(env: BuildHostEnv, runs: readonly BuildRun[], option
   // One evaluation per flake: the checkout's targets together, a revision's apart.
   const paths = new Map<BuildRun, SystemDerivation>();
   const flakes = new Map<string, BuildRun[]>();
-  for (const run of runs) flakes.set(flakeOf(run.target), [...(flakes.get(flakeOf(run.target)) ?? []), run]);
+  for (const run of runs) {
+    const flake = flakeOf(run.target);
+    flakes.set(flake, [...(flakes.get(flake) ?? []), run]);
+  }
   try {
     for (const run of runs) logTo(run)(`evaluating here, to build on ${run.builtOn}`, 'info');
     for (const [flake, group] of flakes) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { unsafeNameReason } from '../homelab/names';
 import type { BuildHostRoot } from '../nix/build';
+import { outputTail } from '../process/run';
 import type { HostSession } from './host-session';
 
 /**
@@ -82,5 +83,5 @@ export interface KeptBuild {
 export async function keepBuilds(session: HostSession, roots: BuildRoots, builds: readonly KeptBuild[], signal: AbortSignal): Promise<string | undefined> {
   const pairs = builds.flatMap((b) => [b.name, b.out]);
   const kept = await session.scriptAsRoot(keepScript, [roots.folder, roots.pending, ...pairs], { signal });
-  return kept.code === 0 ? undefined : kept.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' ') || `exit code ${kept.code}`;
+  return kept.code === 0 ? undefined : outputTail(kept.stderr, 2) || `exit code ${kept.code}`;
 }

@@ -1,13 +1,12 @@
 import { FleetError } from '../contract';
-import { closureListingArgv } from '../closure/listing';
 import type { CacheLocation } from '../nix/cache';
-import { parsePathInfoJson, type PathInfo } from '../nix/path-info';
+import type { PathInfo } from '../nix/path-info';
 import { narHashForFingerprint, signPath, type SigningKey } from '../nix/path-signature';
 import { requireNixStore } from '../nix/runner';
-import { runProcess, spawnProcess } from '../process/run';
+import { outputTail, runProcess, spawnProcess } from '../process/run';
 import { formatBytes } from '../../shared/units';
 import { HostSession } from './host-session';
-import { fromBuildHostArgv, remoteErrorTail, routeHint } from './push-from-build-host';
+import { closureOnBuildHost, fromBuildHostArgv, routeHint } from './push-from-build-host';
 import { closurePathsOf, copyClosure } from './copy-closure';
 import { HostServe, NarDump } from './serve-copy';
 import type { DeployService } from './service';
@@ -26,18 +25,6 @@ interface PushOptions {
 }
 
 const storePathPattern = /^\/nix\/store\/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+$/;
-
-/** The closure of `roots` in the build host's store, as `nix path-info -r --json` describes it there. */
-async function closureOnBuildHost(source: PushSource, roots: readonly string[], signal?: AbortSignal): Promise<Map<string, PathInfo>> {
-  const all = new Map<string, PathInfo>();
-  for (const root of roots) {
-    const listed = await source.session.connection.exec(closureListingArgv(root), signal ? { signal } : {});
-    if (listed.code !== 0) throw new FleetError('copy-failed', `${source.name} cannot describe the closure of ${root}: ${listed.stderr.trim().split('\n').pop() ?? `exit code ${listed.code}`}`);
-    for (const [p, info] of parsePathInfoJson(listed.stdout)) all.set(p, info);
-  }
-  for (const root of roots) if (!all.has(root)) throw new FleetError('copy-failed', `${root} is not in ${source.name}'s store.`);
-  return all;
-}
 
 /**
  * On the build host: a file:// store in a fresh temporary folder (removed on exit) holding the
@@ -82,7 +69,7 @@ function narinfoOf(info: PathInfo, signature: string): string {
  * closure.
  */
 export async function signOnBuildHost(source: PushSource, roots: readonly string[], key: SigningKey, options: PushOptions): Promise<Map<string, PathInfo>> {
-  const closure = await closureOnBuildHost(source, roots, options.signal);
+  const closure = await closureOnBuildHost(source.session, source.name, roots, options.signal);
   const wanted = new Map([...closure.values()].map((info) => [info.path, signPath(info, key)]));
   const unsigned = [...closure.values()].filter((info) => !info.signatures.includes(wanted.get(info.path)!));
   if (unsigned.length === 0) {
@@ -93,11 +80,11 @@ export async function signOnBuildHost(source: PushSource, roots: readonly string
   const stdin = unsigned.map((info) => narinfoOf(info, wanted.get(info.path)!)).join('');
   const added = await source.session.scriptAsRoot(addSignaturesScript, roots, { stdin, ...(options.signal ? { signal: options.signal } : {}) });
   if (added.code !== 0) {
-    throw new FleetError('copy-failed', `${source.name} could not add the signatures: ${added.stderr.trim().split('\n').slice(-2).join(' ') || `exit code ${added.code}`}`, {
+    throw new FleetError('copy-failed', `${source.name} could not add the signatures: ${outputTail(added.stderr, 2) || `exit code ${added.code}`}`, {
       hint: `Adding signatures needs root on ${source.name} (or sudo without a password), or a login user its nix-daemon trusts (trusted-users).`,
     });
   }
-  const signed = await closureOnBuildHost(source, roots, options.signal);
+  const signed = await closureOnBuildHost(source.session, source.name, roots, options.signal);
   const lacking = [...signed.values()].filter((info) => !info.signatures.includes(wanted.get(info.path) ?? ''));
   if (lacking.length > 0) throw new FleetError('copy-failed', `${lacking.length} paths in ${source.name}'s store still lack ${key.name}'s signature (the first: ${lacking[0]!.path}).`);
   return signed;
@@ -146,8 +133,7 @@ export async function sendFromBuildHostToCache(
     const route = { host: location.host, buildHost: source.name, session: cache };
     const probe = await source.session.connection.exec(fromBuildHostArgv(route, 'probe', [login]), { ...signal, forwardAgent });
     if (probe.code !== 0) {
-      // ssh ends its messages with \r\n.
-      const why = remoteErrorTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
+      const why = outputTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
       return await relayThroughHere(source, cache, location, roots, closure, why, options);
     }
     options.log?.(`${source.name} sends ${missing.length} of ${closure.size} paths (${formatBytes(bytes)}) straight to ${login}${forwardAgent ? ', signing in with this machine’s ssh-agent' : ''}`);
@@ -155,7 +141,7 @@ export async function sendFromBuildHostToCache(
     const argv = fromBuildHostArgv(route, 'copy', ['--to', login, ...roots]);
     const pushed = await source.session.connection.exec(argv, { ...signal, forwardAgent, ...(options.log ? { onStderrLine: options.log } : {}) });
     if (pushed.code !== 0) {
-      const why = remoteErrorTail(pushed.stderr, 3);
+      const why = outputTail(pushed.stderr, 3);
       throw new FleetError('copy-failed', `${source.name} could not copy the closure to the cache ${location.url}: ${why || `exit code ${pushed.code}`}`, {
         hint: routeHint(source.name, location.host, why, false),
       });
@@ -244,7 +230,7 @@ export async function bringHereFromBuildHost(source: PushSource, roots: readonly
   });
   if (imported.code !== 0) channel.close();
   const exportCode = await exported;
-  if (imported.code !== 0) throw new FleetError('copy-failed', `nix-store --import here failed: ${imported.stderr.trim().split('\n').slice(-2).join(' ')}`);
+  if (imported.code !== 0) throw new FleetError('copy-failed', `nix-store --import here failed: ${outputTail(imported.stderr, 2)}`);
   if (exportCode !== 0) throw new FleetError('copy-failed', `nix-store --export on ${source.name} failed: ${exportErrors.trim().split('\n').pop() ?? `exit code ${exportCode}`}`);
   return { paths: missing.length, closurePaths: closure.length };
 }

@@ -1,6 +1,7 @@
 import { FleetError, toWireError } from '../contract';
 import { closureListingArgv } from '../closure/listing';
-import { parsePathInfoJson } from '../nix/path-info';
+import { parsePathInfoJson, type PathInfo } from '../nix/path-info';
+import { outputTail } from '../process/run';
 import { closurePathsOf, copyClosure } from './copy-closure';
 import { formatBytes } from '../../shared/units';
 import { fetchFromCache } from './fetch-from-cache';
@@ -8,14 +9,6 @@ import type { HostSession } from './host-session';
 import { logFor, type DeployEnv } from './host-stages';
 import { HostServe, NarDump } from './serve-copy';
 import type { TargetRun } from './target-run';
-
-/**
- * The last `lines` lines of what ssh or nix printed on the build host, as one line: OpenSSH
- * ends its lines with \r\n when it has a terminal on either end, and an empty line says nothing.
- */
-export function remoteErrorTail(stderr: string, lines: number): string {
-  return stderr.replace(/\r/g, '').trim().split('\n').filter(Boolean).slice(-lines).join(' ');
-}
 
 /** The name the build host's ssh checks the target's key under (HostKeyAlias): one line, no guessing. */
 const keyAlias = 'fleet-deploy-target';
@@ -86,7 +79,7 @@ export async function probeBuildHostRoutes(env: DeployEnv, runs: readonly Target
       try {
         const probe = await buildHost.connection.exec(toTargetArgv(run, run.session, 'probe', [loginOf(run, run.session)]), { signal: env.job.signal, forwardAgent });
         if (probe.code === 0) return log(`build host ${name} reaches ${run.spec.host} itself: it sends the closure straight there`, 'info');
-        why = remoteErrorTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
+        why = outputTail(probe.stderr, 2) || `ssh exited with ${probe.code}`;
       } catch (error) {
         why = toWireError(error).message;
       }
@@ -167,7 +160,7 @@ export async function pushFromBuildHost(env: DeployEnv, run: TargetRun): Promise
     onStderrLine: (line) => log(line, 'stderr'),
   });
   if (pushed.code !== 0) {
-    const why = remoteErrorTail(pushed.stderr, 3);
+    const why = outputTail(pushed.stderr, 3);
     throw new FleetError('copy-failed', `${name} could not copy the closure to ${run.spec.host}: ${why || `exit code ${pushed.code}`}`, {
       hint: routeHint(name, run.spec.host, why),
     });
@@ -185,6 +178,18 @@ export async function narSizesOn(buildHost: HostSession, paths: readonly string[
   return new Map(paths.map((p, i) => [p, sizes[i] ?? 0]));
 }
 
+/** The closure of `roots` in a build host's store, as `nix path-info -r --json` describes it there. */
+export async function closureOnBuildHost(session: HostSession, name: string, roots: readonly string[], signal?: AbortSignal): Promise<Map<string, PathInfo>> {
+  const all = new Map<string, PathInfo>();
+  for (const root of roots) {
+    const listed = await session.connection.exec(closureListingArgv(root), signal ? { signal } : {});
+    if (listed.code !== 0) throw new FleetError('copy-failed', `build host ${name} cannot describe the closure of ${root}: ${outputTail(listed.stderr, 1) || `exit code ${listed.code}`}`);
+    for (const [p, info] of parsePathInfoJson(listed.stdout)) all.set(p, info);
+  }
+  for (const root of roots) if (!all.has(root)) throw new FleetError('copy-failed', `${root} is not in build host ${name}'s store.`);
+  return all;
+}
+
 /**
  * The copy when the build host cannot reach the target: this machine reads the NARs from the
  * build host's `nix-store --serve` and writes them into the target's `nix-store --serve
@@ -195,9 +200,7 @@ async function relayThroughHere(env: DeployEnv, run: TargetRun, buildHost: HostS
   const name = run.spec.buildHost!;
   const log = logFor(env, run);
   const signal = env.job.signal;
-  const listed = await buildHost.connection.exec(closureListingArgv(run.outPath!), { signal });
-  if (listed.code !== 0) throw new FleetError('copy-failed', `build host ${name} cannot describe the closure of ${run.outPath}: ${listed.stderr.trim().split('\n').pop() ?? ''}`);
-  const closure = closurePathsOf(parsePathInfoJson(listed.stdout));
+  const closure = closurePathsOf(await closureOnBuildHost(buildHost, name, [run.outPath!], signal));
   const source = await NarDump.remote(buildHost, name);
   log(`relaying ${missing} of ${total} paths from ${name} through this computer to ${run.spec.host} (${run.relayedBecause})`, 'info');
   run.update({ message: `relayed through this computer: ${run.relayedBecause}` });

@@ -180,6 +180,15 @@ function launch(
   return { stdout: out, ...(input ? { stdin: input } : {}), done };
 }
 
+/**
+ * The last `lines` lines of what a program printed (its stderr, here or over ssh), as one line
+ * for an error message: carriage returns dropped (OpenSSH ends its lines with \r\n when it
+ * has a terminal on either end), empty lines skipped.
+ */
+export function outputTail(text: string, lines: number): string {
+  return text.replace(/\r/g, '').trim().split('\n').filter(Boolean).slice(-lines).join(' ');
+}
+
 /** Split a stream of chunks into lines; the last partial line is delivered by end(). */
 export function lineSplitter(onLine: (line: string) => void): { push(chunk: string): void; end(): void } {
   let rest = '';

@@ -9,10 +9,7 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-/** The build host a target was built on (its store holds the build logs), or undefined when built here or on the host itself. */
-export function buildHostOf(builtOn: string | undefined): string | undefined {
-  return builtOn === undefined || builtOn === 'here' || builtOn === 'the host itself' ? undefined : builtOn;
-}
+export { buildHostOf } from '../../../src-main/shared/push-groups';
 
 /** Where a closure is built, in the user's words: "built here", "built on moonlight", "built on the host itself". */
 export function builtWhere(builtOn: string): string {

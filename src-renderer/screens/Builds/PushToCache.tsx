@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { BuildResult, CacheInfo, JobInfo } from '../../../src-main/core/api';
-import { pushGroups, pushRoute, type PushGroup } from './push-groups';
+import { pushGroups, pushRoute, type PushGroup } from '../../../src-main/shared/push-groups';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { JobPanel } from '../../components/JobPanel';
 import { useJobStart } from '../../components/use-job-start';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetBuildResult } from '../../../src-main/core/api';
-import { pushGroups, pushRoute } from '../../../src-renderer/screens/Builds/push-groups';
+import { pushGroups, pushRoute } from '../../../src-main/shared/push-groups';
 
 const out = (name: string) => `/nix/store/${'a'.repeat(32)}-${name}`;
 const target = (t: string, builtOn: string | undefined, status: TargetBuildResult['status'] = 'succeeded'): TargetBuildResult =>

@@ -1,5 +1,11 @@
-import type { BuildResult } from '../../../src-main/core/api';
-import { buildHostOf } from '../../components/JobPanel/format';
+// How a finished build's outputs are pushed to the binary cache: the Builds screen and
+// `fleet build --push` group them the same way.
+import type { BuildResult } from '../core/api';
+
+/** The build host a target was built on (its store holds the build), or undefined when built here or on the host itself. */
+export function buildHostOf(builtOn: string | undefined): string | undefined {
+  return builtOn === undefined || builtOn === 'here' || builtOn === 'the host itself' ? undefined : builtOn;
+}
 
 /** Outputs in one store: built here (buildHost undefined) or on one build host. One cache.push each. */
 export interface PushGroup {
