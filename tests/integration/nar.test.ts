@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { narChunks, narOf, narSizeOf, narTree } from '../../src-main/core/deploy/nar';
+import { SharedNars, narChunks, narOf, narSizeOf, narTree } from '../../src-main/core/deploy/nar';
 
 /** NARs serialised by the deploy copy must be byte for byte what nix makes (`nix-store --dump`). */
 describe('NAR serialisation, against real nix', () => {
@@ -63,5 +63,40 @@ describe('NAR serialisation, against real nix', () => {
       const reference = spawnSync('nix-store', ['--dump', added.stdout.trim()]).stdout;
       expect((await narOf(added.stdout.trim())).equals(reference)).toBe(true);
     }
+  });
+
+  it('a deploy reads each NAR once for all its hosts (SharedNars): the same bytes as nix-store --dump, within its budget', async () => {
+    const reference = spawnSync('nix-store', ['--dump', storePath], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+    const shared = new SharedNars(3 * reference.length, 2 * reference.length);
+    const first = shared.pieces(storePath, reference.length);
+    const second = shared.pieces(storePath, reference.length);
+    expect(second).toBe(first);
+    expect(Buffer.concat((await first)!).equals(reference)).toBe(true);
+    expect(shared.stats()).toEqual({ reads: 1, keptBytes: reference.length });
+    // A size the files do not add up to: not kept, resolved as "dump it instead".
+    expect(await shared.pieces(storePath.replace(/-[^/]*$/, '-elsewhere'), 10)).toBeUndefined();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(shared.stats().keptBytes).toBe(reference.length);
+    // Past the largest kept path: the caller reads it itself.
+    expect(shared.pieces(storePath, 2 * reference.length + 1)).toBeUndefined();
+    // Past the budget: the least recently used goes first.
+    const others = await Promise.all(
+      ['one', 'two', 'three'].map(async (name) => {
+        const file = path.join(dir, `kept-${name}-${randomBytes(4).toString('hex')}`);
+        fs.writeFileSync(file, randomBytes(reference.length));
+        const added = spawnSync('nix-store', ['--add', file], { encoding: 'utf8' });
+        expect(added.status, added.stderr).toBe(0);
+        const p = added.stdout.trim();
+        return { path: p, size: spawnSync('nix-store', ['--dump', p], { maxBuffer: 64 * 1024 * 1024 }).stdout.length };
+      }),
+    );
+    for (const o of others) await shared.pieces(o.path, o.size);
+    expect(shared.stats().keptBytes).toBeLessThanOrEqual(3 * reference.length);
+    expect(shared.stats().reads).toBe(5);
+    // The first path was the oldest: read again; the newest is still kept.
+    await shared.pieces(storePath, reference.length);
+    expect(shared.stats().reads).toBe(6);
+    await shared.pieces(others[2]!.path, others[2]!.size);
+    expect(shared.stats().reads).toBe(6);
   });
 });

@@ -1,6 +1,7 @@
 import { FleetError } from '../contract';
 import { queryPathInfo, type PathInfo } from '../nix/path-info';
 import type { HostSession } from './host-session';
+import type { SharedNars } from './nar';
 import { HostServe, referencesFirst, type NarDump, type TransferStats } from './serve-copy';
 import type { NarInfo } from './serve-protocol';
 import { formatBytes } from '../../shared/units';
@@ -33,6 +34,8 @@ export interface CopyOptions {
   readonly inFlight?: number | 'adaptive';
   /** The closure, when the caller already read it (several hosts deployed the same configuration). */
   readonly closure?: Promise<Map<string, ClosurePath>>;
+  /** NARs read once for all hosts of the deploy (several hosts lack the same paths). */
+  readonly nars?: SharedNars;
 }
 
 export interface CopyResult {
@@ -165,6 +168,7 @@ export async function copyClosure(session: HostSession, roots: readonly string[]
       env,
       ...(options.narSource ? { narSource: options.narSource } : {}),
       ...(options.inFlight ? { inFlight: options.inFlight } : {}),
+      ...(options.nars ? { nars: options.nars } : {}),
       onBytes: (n) => {
         bytesDone += n;
         report();

@@ -10,6 +10,7 @@ import { probeBuildHostRoutes, pushFromBuildHost } from './push-from-build-host'
 import { chooseSubstitution, type DeployCache } from './cache-deploy';
 import { CacheContents } from './cache-contents';
 import { SharedClosures } from './copy-closure';
+import { SharedNars } from './nar';
 import { phoneGenerations } from '../android/phone-generations';
 import { droidActivate, droidCopy, droidPreflight, droidSwitchGeneration, releaseDroid } from './droid-stages';
 import { activateStage, copyStage, logFor, preflight, releaseHost, type DeployEnv } from './host-stages';
@@ -168,7 +169,10 @@ export async function runDeploy(
       else if (ready.length > 0 && !job.signal.aborted) await buildStage(env, ready, root);
     }
     const toCopy = runs.filter((r) => !r.done && r.outPath && !r.builtOnHost && !r.spec.buildHost && r.toGeneration === undefined && r.spec.kind !== 'droid').map((r) => r.outPath!);
-    if (toCopy.length > 1) env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
+    if (toCopy.length > 1) {
+      env.closures = new SharedClosures(toCopy, { env: core.env, signal: job.signal });
+      env.nars = new SharedNars();
+    }
     try {
       await deployHosts(env, runs.filter((r) => !r.done && (r.outPath || r.toGeneration !== undefined || buildsOnPhone(r))), options);
     } finally {

@@ -4,6 +4,7 @@ import type { PromptAnswer } from '../app/prompts';
 import type { CoreContext } from '../context';
 import { decide, rolledBackGeneration, runActivation, type DecisionReport } from './activate';
 import { copyClosure, type SharedClosures } from './copy-closure';
+import type { SharedNars } from './nar';
 import { formatBytes } from '../../shared/units';
 import { HostSession, negotiateRoot, type RootAccess } from './host-session';
 import { keyValues, lockScript, probeScript, unlockScript } from './remote-scripts';
@@ -41,6 +42,8 @@ export interface DeployEnv {
   outputs?: Promise<EvaluatedOutputs | undefined>;
   /** The closures of every built target, read once for all hosts. */
   closures?: SharedClosures;
+  /** NARs read once for all hosts that lack the same paths. */
+  nars?: SharedNars;
   /** Build hosts of this deploy by name (deploy.buildHost): open sessions, or why they cannot be used. */
   buildHosts?: Map<string, BuildHostLink>;
   /** The homelab's binary cache, asked which paths it has (hosts that trust it fetch those first). */
@@ -228,6 +231,7 @@ export async function copyStage(env: DeployEnv, run: TargetRun): Promise<void> {
   const result = await copyClosure(session, [run.outPath!], {
     env: env.core.env,
     ...(env.closures ? { closure: env.closures.of(run.outPath!) } : {}),
+    ...(env.nars ? { nars: env.nars } : {}),
     signal: env.job.signal,
     importAsRoot: run.spec.kind === 'system' && session.root.kind !== 'root',
     substituteOnTarget: env.substituteOnTarget,

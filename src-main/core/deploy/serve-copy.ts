@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { saysDiskFull } from '../nix/nix-errors';
 import type { RemoteChannel } from '../ssh/connection';
-import { narChunks, narSizeOf, narTree, readAhead, type NarNode } from './nar';
+import { narChunks, narSizeOf, narTree, readAhead, type NarNode, type SharedNars } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
 import { spawnProcess } from '../process/run';
@@ -43,6 +43,8 @@ export interface AddOptions {
    * cost the hosts' sshd 3x the CPU of 256 KiB there (docs/BENCHMARKS.md).
    */
   readonly inFlight?: number | 'adaptive';
+  /** NARs read once for all hosts of a deploy (serialised here only). */
+  readonly nars?: SharedNars;
 }
 
 /**
@@ -151,7 +153,7 @@ export class HostServe {
     // One read-ahead over the whole stream: the next path's tree and first pieces are read
     // while the last path's are still being sent, not after (a gap at every path otherwise).
     const hereFirst = options.narSource === undefined || options.narSource === 'here';
-    const pieces = readAhead(narPieces(paths, hereFirst), 8 * 1024 * 1024, (p) => ('data' in p ? p.data.length : 0));
+    const pieces = readAhead(narPieces(paths, hereFirst, options.nars), 8 * 1024 * 1024, (p) => ('data' in p ? p.data.length : 0));
     let current: NarInfo | undefined;
     try {
       for (;;) {
@@ -422,9 +424,23 @@ class ReadFailure extends Error {
  * Every path's cmdAddToStoreNar header and NAR, in order. A path's header goes out with the
  * first piece of its NAR (one SSH packet, not two); a path whose tree does not add up to the
  * store's narSize here (or every path, with narSource 'nix-store') is left to a local dump.
+ * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
  */
-async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean): AsyncGenerator<Piece> {
+async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
   for (const info of paths) {
+    const kept = serialiseHere ? shared?.pieces(info.path, info.narSize) : undefined;
+    if (kept) {
+      const pieces = await kept.catch((error: unknown) => {
+        throw new ReadFailure(info.path, error);
+      });
+      if (!pieces) {
+        yield { dump: info };
+        continue;
+      }
+      // The header goes out with the first piece (a copy: the kept pieces are sent to other hosts too).
+      for (const [i, piece] of pieces.entries()) yield { data: i === 0 ? Buffer.concat([addToStoreNarHeader(info), piece]) : piece, narBytes: piece.length };
+      continue;
+    }
     const tree = serialiseHere ? await readTree(info.path) : undefined;
     if (!tree || narSizeOf(tree) !== info.narSize) {
       yield { dump: info };
