@@ -143,6 +143,11 @@ async function copyBench(): Promise<void> {
     const nar = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-nar-')), 'closure.nar');
     fs.writeFileSync(nar, spawnSync('nix-store', ['--export', ...paths], { maxBuffer: 1024 * 1024 * 1024 }).stdout);
     const raw = timed(() => run('sh', ['-c', 'ssh -F "$1" raw "cat > /dev/null" < "$2"', 'sh', world.lab.sshConfigPath, nar], sshEnv));
+    // The same bytes landing in a file on the host's store disk, as a copy's must.
+    settle();
+    const rawDisk = timed(() => run('sh', ['-c', 'ssh -F "$1" raw "cat > /nix/var/fleet-bench-raw" < "$2"', 'sh', world.lab.sshConfigPath, nar], sshEnv));
+    await world.lab.host('raw').exec(['rm', '-f', '/nix/var/fleet-bench-raw']);
+    const pageCache = pageCacheWriteCost(path.dirname(nar), closure.bytes);
     fs.rmSync(path.dirname(nar), { recursive: true, force: true });
     const [mine, ncc] = [median(times.ours), median(times.ncc)];
     const all = (v: number[]) => v.map((t) => (t / 1000).toFixed(2)).join(' / ');
@@ -155,6 +160,9 @@ async function copyBench(): Promise<void> {
         `copy, ours with NARs from a local nix-store --serve instead:      median ${secs(median(times.dump))}  (${all(times.dump)})  -> ${(ncc / median(times.dump)).toFixed(2)}x`,
         `copy, nix-copy-closure --to (OpenSSH):                            median ${secs(ncc)}  (${all(times.ncc)})`,
         `raw limit, cat of the exported bytes | ssh host cat >/dev/null:   ${secs(raw)}  -> ours takes ${(mine / raw).toFixed(2)}x the raw time`,
+        `raw limit onto the host's disk, ... | ssh host 'cat > file':      ${secs(rawDisk)}  -> ours takes ${(mine / rawDisk).toFixed(2)}x, nix-copy-closure ${(ncc / rawDisk).toFixed(2)}x`,
+        `  this machine's page cache: writing ${(closure.bytes / 1e6).toFixed(0)} MB into pages not used lately cost ${secs(pageCache.fresh)} of system CPU, into pages just freed ${secs(pageCache.reused)} ` +
+          `(a VM whose memory is backed on first touch); every copy's host writes its store files into the former, cat >/dev/null writes nothing`,
         ...(['ours', 'adaptive', 'dump', 'ncc'] as const).flatMap((k) => {
           const list = hostSide[k];
           const label = { ncc: 'nix-copy-closure', dump: 'ours (local nix-store --serve)', adaptive: 'ours (adaptive)', ours: 'ours' }[k];
@@ -169,6 +177,33 @@ async function copyBench(): Promise<void> {
   } finally {
     await world.stop();
   }
+}
+
+/**
+ * System CPU of writing `bytes` into new files in `dir` (a file system on the same disk as the
+ * hosts' stores): into page-cache pages not used lately (after another file of the same size
+ * took whatever was free), and into pages just freed (a file of that size deleted right before).
+ * On a VM whose hypervisor backs guest memory on first touch and takes freed memory back (free
+ * page reporting), the first costs several times the second; a host importing a closure pays it.
+ */
+function pageCacheWriteCost(dir: string, bytes: number): { fresh: number; reused: number } {
+  const chunk = Buffer.alloc(1024 * 1024, 0x5a);
+  const write = (name: string) => {
+    const before = process.cpuUsage().system;
+    const fd = fs.openSync(path.join(dir, name), 'w');
+    try {
+      for (let left = bytes; left > 0; left -= chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, left));
+    } finally {
+      fs.closeSync(fd);
+    }
+    return (process.cpuUsage().system - before) / 1000;
+  };
+  write('first');
+  const fresh = write('second');
+  fs.rmSync(path.join(dir, 'first'));
+  const reused = write('third');
+  for (const name of ['second', 'third']) fs.rmSync(path.join(dir, name), { force: true });
+  return { fresh, reused };
 }
 
 /**

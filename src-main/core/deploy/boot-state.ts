@@ -10,13 +10,27 @@ export const bootParts = ['kernel', 'initrd', 'kernel-modules'] as const;
 export type BootPart = (typeof bootParts)[number];
 
 /**
- * Shell lines for the probe script (kind in $kind, profile in $profile): print
+ * A shell function: what a link to a directory resolves to (every link followed) in $res, ""
+ * when it does not exist; cd -P in the calling shell for a directory (no process: each one
+ * started costs on a busy host), readlink -f for anything else. Part of every script that uses
+ * bootStateLines.
+ */
+export const resolveHelper = `
+resolve() {
+  res=""; [ -e "$1" ] || return 0
+  if [ -d "$1" ] && cd -P -- "$1" 2>/dev/null; then res=$PWD; cd "$OLDPWD" 2>/dev/null || cd /; else res=$(readlink -f "$1"); fi
+}
+`;
+
+/**
+ * Shell lines for the probe and activation scripts (kind in $kind, profile in $profile; the
+ * scripts' resolve helper): print
  * `booted=<path>`, `reboot-current=<parts>` and `reboot-default=<parts>`, the parts (space
  * separated) that differ between the booted system and the current one / the boot default.
  */
 export const bootStateLines = `
 if [ "$kind" = system ] && [ -e /run/booted-system ]; then
-  echo "booted=$(readlink -f /run/booted-system)"
+  resolve /run/booted-system; echo "booted=$res"
   rc=""; rd=""
   # One readlink for the nine links when all are there (the usual case; each readlink is a
   # process on the host), else one per link. The links become the function's $1...: the
@@ -65,5 +79,5 @@ export function bootStateOf(facts: ReadonlyMap<string, string>): BootState {
 }
 
 /** The boot lines alone, for after a deploy. Args: the system profile. */
-export const bootStateScript = `kind=system; profile=$1
+export const bootStateScript = `${resolveHelper}kind=system; profile=$1
 ${bootStateLines}`;

@@ -6,7 +6,7 @@
  * activation, the watchdog and a later connection all read the same files.
  */
 
-import { bootStateLines } from './boot-state';
+import { bootStateLines, resolveHelper } from './boot-state';
 import { systemctlPath } from './checks';
 
 /**
@@ -22,6 +22,11 @@ home_profile() {
   if [ -d "/nix/var/nix/profiles/per-user/$u" ] && [ -w "/nix/var/nix/profiles/per-user/$u" ]; then echo "/nix/var/nix/profiles/per-user/$u/home-manager"
   else echo "$HOME/.local/state/nix/profiles/home-manager"; fi
 }
+${resolveHelper}# This shell's effective uid in $uid: from /proc, no process (id -u where there is none).
+uid_of() {
+  uid=""; while read -r k r e _; do [ "$k" = Uid: ] && { uid=$e; break; }; done 2>/dev/null < /proc/self/status
+  [ -n "$uid" ] || uid=$(id -u)
+}
 # The generation number of a profile link (profile -> profile-N-link) in $gen ("" for none), with no more processes than readlink.
 gen_of() {
   gen=""; l=$(readlink "$1" 2>/dev/null) || return 0
@@ -33,7 +38,7 @@ gen_of() {
 # owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
 take_lock() {
   base_of "$1"; l=$base/lock
-  [ -d "$base" ] || { mkdir -p "$base" && chmod 700 "$base"; } || return 90
+  [ -d "$base" ] || mkdir -p -m 700 "$base" || return 90
   if mkdir "$l" 2>/dev/null; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
   owner=""; read -r owner 2>/dev/null < "$l/owner"
   if [ -n "$3" ] && [ "$owner" = "$3" ]; then printf '%s\\n' "$2" > "$l/owner"; echo acquired; return 0; fi
@@ -69,21 +74,21 @@ export function keyValues(text: string): Map<string, string> {
 export const probeScript = `${prelude}
 kind=$1; profile=$2
 cur=""
-if [ "$kind" = home ]; then profile=$(home_profile); [ -e "$profile" ] && cur=$(readlink -f "$profile")
-elif [ "$kind" = droid ]; then [ -e "$profile" ] && cur=$(readlink -f "$profile")
-elif [ -e /run/current-system ]; then cur=$(readlink -f /run/current-system); fi
+if [ "$kind" = home ]; then profile=$(home_profile); resolve "$profile"; cur=$res
+elif [ "$kind" = droid ]; then resolve "$profile"; cur=$res
+else resolve /run/current-system; cur=$res; fi
 echo "current=$cur"
-[ "$kind" = system ] && [ -e "$profile" ] && echo "profile=$(readlink -f "$profile")"
+[ "$kind" = system ] && [ -e "$profile" ] && resolve "$profile" && echo "profile=$res"
 gen_of "$profile"; echo "generation=$gen"
 if [ "$4" = 1 ] && [ "$kind" = system ] && [ -x /run/current-system/sw/bin/nixos-version ]; then
   echo "version=$(/run/current-system/sw/bin/nixos-version --json 2>/dev/null)"
 fi
 base_of "$kind"; lock=$base/lock
 owner=""; [ -f "$lock/owner" ] && read -r owner < "$lock/owner" && echo "lock=$owner"
-uid=$(id -u)
+uid_of
 echo "uid=$uid"
 command -v nix-store >/dev/null 2>&1 && echo "nix=1" || echo "nix=0"
-if [ "$4" = 1 ]; then${bootStateLines}elif [ "$kind" = system ] && [ -e /run/booted-system ]; then echo "booted=$(readlink -f /run/booted-system)"; fi
+if [ "$4" = 1 ]; then${bootStateLines}elif [ "$kind" = system ] && [ -e /run/booted-system ]; then resolve /run/booted-system; echo "booted=$res"; fi
 if [ -n "$3" ] && { [ "$uid" = 0 ] || [ "$kind" != system ]; }; then printf 'locked='; take_lock "$kind" "$3" "" || echo; fi
 exit 0
 `;
@@ -188,8 +193,7 @@ mkdir -p "$d" || { echo "@fleet status no-state-dir"; exit 90; }
 printf '%s' "$9" > "$d/runner.sh"; printf '%s' "\${10}" > "$d/watchdog.sh"; printf '%s' "\${11}" > "$d/rollback.sh"
 printf '%s\\n' "$top" > "$d/toplevel"; printf '%s\\n' "$mode" > "$d/mode"; printf '%s\\n' "$profile" > "$d/profile"; printf '%s\\n' "$kind" > "$d/kind"
 gen_of "$profile"; prev_gen=$gen
-if [ "$kind" = home ]; then prev_path=""; [ -e "$profile" ] && prev_path=$(readlink -f "$profile")
-else prev_path=""; [ -e /run/current-system ] && prev_path=$(readlink -f /run/current-system); fi
+if [ "$kind" = home ]; then resolve "$profile"; else resolve /run/current-system; fi; prev_path=$res
 printf '%s\\n' "$prev_gen" > "$d/prev-generation"; printf '%s\\n' "$prev_path" > "$d/prev-path"
 echo "@fleet previous \${prev_gen:-none}"
 # The failed units as the health checks read them (checks.ts failedUnits), through a file: this
