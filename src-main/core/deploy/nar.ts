@@ -199,15 +199,20 @@ export async function* readAhead<T = Buffer>(source: AsyncIterable<T>, maxBytes:
   }
 }
 
-/** The pieces of a store path's NAR, or undefined when its files do not add up to `narSize` here (nix-store --serve then dumps it). */
-async function readNar(storePath: string, narSize: number): Promise<Buffer[] | undefined> {
-  let tree: NarNode;
+/** A store path's tree when it can be read here and adds up to the store's `narSize`; undefined otherwise (nix-store --serve then dumps it). */
+export async function narTreeOfSize(storePath: string, narSize: number): Promise<NarNode | undefined> {
   try {
-    tree = await narTree(storePath);
+    const tree = await narTree(storePath);
+    return narSizeOf(tree) === narSize ? tree : undefined;
   } catch {
     return undefined;
   }
-  if (narSizeOf(tree) !== narSize) return undefined;
+}
+
+/** The pieces of a store path's NAR, or undefined when its files do not add up to `narSize` here. */
+async function readNar(storePath: string, narSize: number): Promise<Buffer[] | undefined> {
+  const tree = await narTreeOfSize(storePath, narSize);
+  if (!tree) return undefined;
   const pieces: Buffer[] = [];
   for await (const piece of narChunks(tree)) pieces.push(piece);
   return pieces;

@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { saysDiskFull } from '../nix/nix-errors';
 import type { RemoteChannel } from '../ssh/connection';
-import { narChunks, narSizeOf, narTree, readAhead, type NarNode, type SharedNars } from './nar';
+import { narChunks, narTreeOfSize, readAhead, type SharedNars } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
 import { spawnProcess } from '../process/run';
@@ -428,27 +428,20 @@ class ReadFailure extends Error {
  */
 async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
   for (const info of paths) {
-    const kept = serialiseHere ? shared?.pieces(info.path, info.narSize) : undefined;
-    if (kept) {
-      const pieces = await kept.catch((error: unknown) => {
-        throw new ReadFailure(info.path, error);
-      });
-      if (!pieces) {
-        yield { dump: info };
-        continue;
-      }
-      // The header goes out with the first piece (a copy: the kept pieces are sent to other hosts too).
-      for (const [i, piece] of pieces.entries()) yield { data: i === 0 ? Buffer.concat([addToStoreNarHeader(info), piece]) : piece, narBytes: piece.length };
-      continue;
+    let nar: AsyncIterable<Buffer> | Iterable<Buffer> | undefined;
+    try {
+      nar = serialiseHere ? await narSourceOf(info, shared) : undefined;
+    } catch (error) {
+      throw new ReadFailure(info.path, error);
     }
-    const tree = serialiseHere ? await readTree(info.path) : undefined;
-    if (!tree || narSizeOf(tree) !== info.narSize) {
+    if (!nar) {
       yield { dump: info };
       continue;
     }
+    // A copy of the first piece with the header in front: kept pieces go to other hosts too.
     let header: Buffer | undefined = addToStoreNarHeader(info);
     try {
-      for await (const chunk of narChunks(tree)) {
+      for await (const chunk of nar) {
         yield header ? { data: Buffer.concat([header, chunk]), narBytes: chunk.length } : { data: chunk, narBytes: chunk.length };
         header = undefined;
       }
@@ -458,13 +451,12 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
   }
 }
 
-/** A store path's tree, or undefined when it cannot be read here (nix-store --serve then dumps it). */
-async function readTree(storePath: string): Promise<NarNode | undefined> {
-  try {
-    return await narTree(storePath);
-  } catch {
-    return undefined;
-  }
+/** A path's NAR pieces: kept for the deploy's other hosts (SharedNars), or read from its files; undefined when they do not add up to its narSize here. */
+async function narSourceOf(info: NarInfo, shared: SharedNars | undefined): Promise<AsyncIterable<Buffer> | Iterable<Buffer> | undefined> {
+  const kept = shared?.pieces(info.path, info.narSize);
+  if (kept) return kept;
+  const tree = await narTreeOfSize(info.path, info.narSize);
+  return tree && narChunks(tree);
 }
 
 /**
