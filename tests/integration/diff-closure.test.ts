@@ -50,15 +50,22 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   fs.writeFileSync(path.join(home, '.ssh', 'config'), `Include ${lab.sshConfigPath}\n`);
   await install(await build('nixosConfigurations.moonlight.config.system.build.toplevel'));
-  connection = await SshConnection.open({
-    host: 'moonlight',
-    home,
-    appKnownHosts: lab.knownHostsPath,
-    passphrases: new PassphraseCache(),
-    askUnknownKey: async () => false,
-    connectTimeoutMs: 5000,
-  });
+  connection = await connect();
 }, 240_000);
+
+function connect(): Promise<SshConnection> {
+  return SshConnection.open({ host: 'moonlight', home, appKnownHosts: lab.knownHostsPath, passphrases: new PassphraseCache(), askUnknownKey: async () => false, connectTimeoutMs: 5000 });
+}
+
+/**
+ * The run's connection to moonlight, opened again when it is gone: the unreachable-host test
+ * cuts moonlight's network, and on a loaded machine that outage can outlast the keepalives
+ * (a CI run at 2x the usual time lost it, and the next test's listing failed).
+ */
+async function moonlight(): Promise<SshConnection> {
+  if (!connection.isOpen) connection = await connect();
+  return connection;
+}
 
 afterAll(async () => {
   connection?.close();
@@ -90,7 +97,10 @@ describe('diffs against the test fleet', () => {
   it('the closure diff against the running host lists fish 3.7.1 -> 3.7.2 and what to copy', async () => {
     const newPath = await build('nixosConfigurations.moonlight.config.system.build.toplevel');
     const entries = await localClosure(newPath);
-    const report = await diffAgainstHost(async () => (argv) => connection.exec(argv), 'moonlight (running)', {
+    const report = await diffAgainstHost(async () => {
+      const c = await moonlight();
+      return (argv) => c.exec(argv);
+    }, 'moonlight (running)', {
       label: 'working tree', source: 'working-tree', storePath: newPath, entries,
     });
     expect(report.old.state).toBe('ok');
@@ -143,7 +153,10 @@ describe('diffs against the test fleet', () => {
   it('after copying, nothing is left to download; after deploying, the diff is empty', async () => {
     const newPath = await build('nixosConfigurations.moonlight.config.system.build.toplevel');
     await copy(newPath);
-    const copied = await diffAgainstHost(async () => (argv) => connection.exec(argv), 'moonlight (running)', {
+    const copied = await diffAgainstHost(async () => {
+      const c = await moonlight();
+      return (argv) => c.exec(argv);
+    }, 'moonlight (running)', {
       label: 'working tree', source: 'working-tree', storePath: newPath, entries: await localClosure(newPath),
     });
     expect(copied.diff!.packages.some((p) => p.change === 'upgraded')).toBe(true);
