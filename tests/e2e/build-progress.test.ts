@@ -36,14 +36,45 @@ describe('building from the UI', () => {
 
   it('starts a build, shows progress reaching 100% and opens the log', async () => {
     await expect(page.getByTestId('nix-version').textContent()).resolves.toMatch(/Nix 2\./);
+    // One derivation keeps building until the test has seen it in the list: a list of running
+    // derivations sampled every 50 ms cannot be relied on to catch builds of a few ms each.
+    const file = `${root}/systems/moonlight/default.nix`;
+    const text = fs.readFileSync(file, 'utf8');
+    // The builder runs as a build user: the gate's folder is readable by everyone.
+    const gateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-e2e-gate-'));
+    fs.chmodSync(gateDir, 0o755);
+    const gate = path.join(gateDir, 'seen-running');
+    fs.writeFileSync(
+      file,
+      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
+        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
+        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
+    name = "firmware-blobs-1.0";
+    inherit (pkgs) system;
+    script = ''
+      phase unpackPhase
+      i=0
+      while [ ! -e ${gate} ]; do
+        i=$((i + 1)); [ "$i" -lt 1200 ] || { echo "nobody opened ${gate} in 120 s" >&2; exit 1; }
+        sleep 0.1
+      done
+      mkdir -p $out/lib/firmware
+      echo blob > $out/lib/firmware/blob.bin
+    '';
+  }) ];`,
+      ),
+    );
     await page.getByTestId('pick-system:moonlight').click();
     await page.getByTestId('pick-system:zephyrus').click();
     await page.getByTestId('build-start').click();
     const panel = page.getByTestId('job-panel');
     await panel.waitFor();
     // While it runs: the derivations being built, with their phases (the kernel bump makes this take a moment).
-    await panel.locator('.job-running li').first().waitFor({ timeout: 60_000 });
+    const running = panel.locator('.job-running li', { hasText: 'firmware-blobs-1.0' });
+    await running.waitFor({ timeout: 60_000 });
+    await expect(running.locator('.badge').textContent()).resolves.toBe('unpackPhase');
     await page.screenshot({ path: `${process.cwd()}/test-output/screenshots/builds-running-light.png` });
+    fs.writeFileSync(gate, '');
     const ended = page.locator('[data-testid="job-panel"]:not([data-status="running"])');
     await ended.waitFor({ timeout: 90_000 });
     const status = await ended.getAttribute('data-status');
@@ -67,6 +98,8 @@ describe('building from the UI', () => {
     await expect(log.locator('.log-row.current mark').first().textContent()).resolves.toMatch(/built \/nix\/store/i);
     await screenshotBothThemes(page, 'builds-succeeded');
     expect(errors).toEqual([]);
+    fs.writeFileSync(file, text);
+    fs.rmSync(gateDir, { recursive: true, force: true });
   });
 
   it('explains an unknown target with a close match', async () => {
