@@ -8,7 +8,9 @@
  *     check, activation, confirmation over a new connection);
  *  3. 20 hosts: one `fleet` deploy vs sequential shell loops (what a user scripts by hand):
  *     nix-copy-closure + ssh activate with the out paths given, and the nixos-rebuild
- *     steps (nix build per host, copy, activate); each onto 20 fresh hosts, with CPU time.
+ *     steps (nix build per host, copy, activate); each onto 20 fresh hosts, with CPU time;
+ *     three rounds of loop and deploy in alternating order (FLEET_BENCH_ROUNDS), medians
+ *     printed, each phase right after freeing page cache as the copies do.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -59,6 +61,11 @@ function milestones(record: { startedAt: number; outcomes: readonly { stages: re
 }
 
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** The item whose key is the median (the upper one of an even count), as `median` picks. */
+function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
+}
 
 /** "window wait 0.41 s, reading here 0.02 s, ...": how one of our copies sent its bytes (medians over the runs). */
 function transferNote(list: readonly TransferStats[]): string {
@@ -134,11 +141,7 @@ async function copyBench(): Promise<void> {
     // 300 MB here, and on a new machine nearly every page is such a page, which made the copy
     // figures depend on what ran before). Done alike before every variant and the raw limits.
     const warmBytes = closure.bytes * 2;
-    const settle = () => {
-      run('sync', [], world.env);
-      writeFileOf(scratch, 'warm', warmBytes);
-      fs.rmSync(path.join(scratch, 'warm'));
-    };
+    const settle = () => settlePageCache(scratch, warmBytes, world.env);
     for (let r = 0; r < rounds; r++) {
       // Each round starts with a different variant: whichever runs first in a round tends to be quickest.
       const variants = [
@@ -199,6 +202,28 @@ async function copyBench(): Promise<void> {
   } finally {
     await world.stop();
   }
+}
+
+/**
+ * Flush dirty pages (earlier runs' writeback would throttle whichever runs next), then free
+ * `bytes` of page cache right before a measured run, so the hosts' imports write into memory
+ * this VM already backs (see copyBench). Done alike before every variant it compares.
+ */
+function settlePageCache(scratch: string, bytes: number, env: NodeJS.ProcessEnv): void {
+  run('sync', [], env);
+  writeFileOf(scratch, 'warm', bytes);
+  fs.rmSync(path.join(scratch, 'warm'));
+}
+
+/** The bytes each out path's closure holds, summed over the outs (what fresh hosts import). */
+function closuresBytes(outs: readonly string[]): number {
+  let total = 0;
+  for (const out of outs) {
+    const paths = spawnSync('nix-store', ['-qR', out], { encoding: 'utf8' }).stdout.trim().split('\n');
+    const sizes = spawnSync('nix-store', ['-q', '--size', ...paths], { encoding: 'utf8' }).stdout.trim().split('\n');
+    total += sizes.reduce((n, line) => n + Number(line), 0);
+  }
+  return total;
 }
 
 /** Write a file of `bytes` bytes into `dir`; the system CPU it took, ms. */
@@ -384,8 +409,20 @@ async function fleetHosts(names: readonly string[], model: HostModel): Promise<{
     if (rate || delayMs > 0) await host.slowLink({ ...(rate ? { rate } : {}), ...(delayMs > 0 ? { delayMs } : {}) });
     if (activationSeconds > 0) await host.setActivationDelay(activationSeconds);
   }
-  return { world, outs: buildAll(world, names) };
+  const outs = buildAll(world, names);
+  if (warmFleet) {
+    // Like every copy of copyBench: the hosts' imports write into memory this VM already backs.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-pages-'));
+    fleetWarmBytes = 2 * closuresBytes(outs);
+    settlePageCache(scratch, fleetWarmBytes, world.env);
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  return { world, outs };
 }
+
+/** FLEET_BENCH_WARM=0 runs the fleet phases without freeing page cache first (as before 2026-12-03). */
+const warmFleet = process.env.FLEET_BENCH_WARM !== '0';
+let fleetWarmBytes = 0;
 
 /** What one phase (a loop or a deploy) cost: wall time, the machine's CPU, the deployer's, the hosts'. */
 interface PhaseCost {
@@ -522,10 +559,19 @@ async function manyBench(): Promise<void> {
   const plain: HostModel = { label: 'this machine', ...(process.env.FLEET_BENCH_LINK ? { rate: process.env.FLEET_BENCH_LINK } : {}), ...(rtt > 0 ? { delayMs: rtt } : {}) };
   if (rtt > 0 || process.env.FLEET_BENCH_LINK) process.stdout.write(`links: ${process.env.FLEET_BENCH_LINK ?? 'no rate limit'}, +${rtt} ms round trip per host\n`);
   if (process.env.FLEET_BENCH_MODELS !== 'only') {
-    const pathsLoop = await loopPhase(names, plain, pathsLoopScript, true);
+    // Rounds of (loop with paths, deploy), the order alternating, each phase onto fresh hosts;
+    // the figures are the medians, so one burst of this VM's noise moves neither side alone.
+    const rounds = Math.max(1, Number(process.env.FLEET_BENCH_ROUNDS ?? 3));
+    const loops: PhaseCost[] = [];
+    const deploys: { cost: PhaseCost; stages: string }[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const pair = [async () => void loops.push(await loopPhase(names, plain, pathsLoopScript, true)), async () => void deploys.push(await deployPhase(names, plain))];
+      for (const phase of r % 2 === 0 ? pair : pair.reverse()) await phase();
+    }
     const rebuildLoop = await loopPhase(names, plain, rebuildLoopScript, false);
-    const { cost: ours, stages } = await deployPhase(names, plain);
-    process.stdout.write(`stages, median over the ${n}: ${stages}\n`);
+    const pathsLoop = medianBy(loops, (c) => c.ms);
+    const { cost: ours, stages } = medianBy(deploys, (d) => d.cost.ms);
+    process.stdout.write(`stages, median over the ${n} (the median deploy): ${stages}\n`);
     process.stdout.write(
       [
         `${n}, sequential loop, out paths given (nix-copy-closure + ssh switch):        ${secs(pathsLoop.ms)}  ${cpuNote(pathsLoop)}`,
@@ -537,6 +583,10 @@ async function manyBench(): Promise<void> {
         `  -> ${(pathsLoop.ms / ours.ms).toFixed(1)}x faster than the loop with paths given, ${(rebuildLoop.ms / ours.ms).toFixed(1)}x faster than the nixos-rebuild-style loop`,
         `  machine CPU: deploy ${secs(ours.machineCpuMs)} vs loop with paths ${secs(pathsLoop.machineCpuMs)} (${(ours.machineCpuMs / pathsLoop.machineCpuMs).toFixed(2)}x)`,
         `  deployer's own side (this process and its local nix): ${secs(ours.deployerCpuMs)} = ${secs(ours.deployerCpuMs / count)} per host; the loop's (sh, nix-copy-closure, ssh): ${secs(pathsLoop.deployerCpuMs)} = ${secs(pathsLoop.deployerCpuMs / count)} per host`,
+        `  ${rounds} rounds (loop / deploy, each onto fresh hosts): ${loops.map((l, i) => `${secs(l.ms)} / ${secs(deploys[i]!.cost.ms)} = ${(l.ms / deploys[i]!.cost.ms).toFixed(1)}x`).join(', ')}; the lines above are the median loop and the median deploy`,
+        warmFleet
+          ? `  each phase above (and each link model below) started right after ${(fleetWarmBytes / 1e6).toFixed(0)} MB of page cache were freed (twice what its hosts import)`
+          : '  the phases ran without freeing page cache first (FLEET_BENCH_WARM=0)',
         '',
       ]
         .filter((l) => l !== '')
