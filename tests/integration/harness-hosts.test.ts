@@ -4,7 +4,8 @@ import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FLAKE_DIR, fingerprintOf, harnessNetns, startHosts, type Lab, type LabHost } from '../harness/hosts/index.js';
+import { FLAKE_DIR, fingerprintOf, harnessNetns, reapStaleLabs, startHosts, type Lab, type LabHost } from '../harness/hosts/index.js';
+import { withLock } from '../harness/hosts/registry.js';
 import { run, type RunResult } from '../harness/hosts/run.js';
 
 // The NixOS test hosts of the test fleet, seen from the client side with the real OpenSSH
@@ -256,5 +257,22 @@ describe('a lab of 20 hosts', () => {
       await next.stop();
       await rm(path.dirname(script), { recursive: true, force: true });
     }
+  });
+
+  test('a reap waits while a lab claims its slot (another file starting a lab is never taken for a dead one)', async () => {
+    // reapStaleLabs reads which labs live once, then looks for leftovers: a lab claimed in
+    // between had its hosts killed. Claims are made under the leak-guard lock; so is a reap.
+    let reaped = false;
+    let reaping: Promise<readonly number[]> | undefined;
+    await withLock('leak-guard', async () => {
+      reaping = reapStaleLabs().then((slots) => {
+        reaped = true;
+        return slots;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(reaped).toBe(false);
+    });
+    await reaping;
+    expect(reaped).toBe(true);
   });
 });

@@ -84,8 +84,19 @@ async function claimLive(claim: SlotClaim): Promise<boolean> {
   return starterAlive(claim);
 }
 
-/** Remove labs whose owner process died, and harness namespaces or veths no live lab claims. Returns the slots cleared. */
-export async function reapStaleLabs(): Promise<readonly number[]> {
+/**
+ * Remove labs whose owner process died, and harness namespaces or veths no live lab claims.
+ * Returns the slots cleared. Under the lock labs claim their slot with (startHosts): what is
+ * live is read once at the start, and a lab claimed after that read (another test file
+ * starting at the same moment) would have its namespaces and its hosts' sshd taken for a dead
+ * lab's and killed (seen in CI: "Connection to 10.233.2.2 closed by remote host" in the middle
+ * of a copy, right after another file's lab started).
+ */
+export function reapStaleLabs(): Promise<readonly number[]> {
+  return withLock('leak-guard', reapUnlocked);
+}
+
+async function reapUnlocked(): Promise<readonly number[]> {
   const claims = await listClaims();
   const namespaces = await harnessNetns();
   const live = new Set<number>();

@@ -109,7 +109,8 @@ export async function startHosts(options: StartHostsOptions = {}): Promise<Lab> 
   if (!/^[A-Za-z0-9/._-]+$/.test(stateDir)) throw new Error(`lab state directory "${stateDir}" may only hold letters, digits and / . _ -`);
   if (options.stateDir) await clearStateDir(stateDir);
   // With the guard route under one lock: a lab stopping in another process at this moment
-  // drops the route only when no lab is claimed (dropLeakGuardIfUnused).
+  // drops the route only when no lab is claimed (dropLeakGuardIfUnused), and a reap in another
+  // process (reapStaleLabs, same lock) sees this claim before it looks for leftovers.
   const claim = await withLock('leak-guard', async () => {
     const claimed = await claimSlot(stateDir, options.detached ?? false, await slotsInUse());
     await ensureLeakGuard();
