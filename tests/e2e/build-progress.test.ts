@@ -73,7 +73,7 @@ describe('building from the UI', () => {
     const running = panel.locator('.job-running li', { hasText: 'firmware-blobs-1.0' });
     await running.waitFor({ timeout: 60_000 });
     await expect(running.locator('.badge').textContent()).resolves.toBe('unpackPhase');
-    await page.screenshot({ path: `${process.cwd()}/test-output/screenshots/builds-running-light.png` });
+    await screenshotBothThemes(page, 'builds-running');
     fs.writeFileSync(gate, '');
     const ended = page.locator('[data-testid="job-panel"]:not([data-status="running"])');
     await ended.waitFor({ timeout: 90_000 });

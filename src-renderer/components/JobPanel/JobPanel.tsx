@@ -17,15 +17,19 @@ const statusTone: Record<JobInfo['status'], string> = {
   interrupted: 'warn',
 };
 
-/** Re-render every second while `active`, for elapsed times. */
+/**
+ * The time to show elapsed times against: re-render every second while `active`, and the
+ * clock as it is at each render (a progress event re-renders in between: the tick's time
+ * would be up to a second old, and a job started since would read 0.0 s).
+ */
 function useNow(active: boolean): number {
-  const [now, setNow] = useState(() => Date.now());
+  const [, setTick] = useState(0);
   useEffect(() => {
     if (!active) return;
-    const timer = setInterval(() => setNow(Date.now()), 1000);
+    const timer = setInterval(() => setTick((n) => n + 1), 1000);
     return () => clearInterval(timer);
   }, [active]);
-  return active ? now : Date.now();
+  return Date.now();
 }
 
 function JobError({ error }: { readonly error: WireError }) {
