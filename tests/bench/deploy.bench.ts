@@ -9,7 +9,7 @@
  *  3. 20 hosts: one `fleet` deploy vs sequential shell loops (what a user scripts by hand):
  *     nix-copy-closure + ssh activate with the out paths given, and the nixos-rebuild
  *     steps (nix build per host, copy, activate); each onto 20 fresh hosts, with CPU time;
- *     three rounds of loop and deploy in alternating order (FLEET_BENCH_ROUNDS), medians
+ *     three rounds of loop and deploy in alternating order (FLEET_BENCH_FLEET_ROUNDS), medians
  *     printed, each phase right after freeing page cache as the copies do.
  */
 import { spawnSync } from 'node:child_process';
@@ -561,7 +561,7 @@ async function manyBench(): Promise<void> {
   if (process.env.FLEET_BENCH_MODELS !== 'only') {
     // Rounds of (loop with paths, deploy), the order alternating, each phase onto fresh hosts;
     // the figures are the medians, so one burst of this VM's noise moves neither side alone.
-    const rounds = Math.max(1, Number(process.env.FLEET_BENCH_ROUNDS ?? 3));
+    const rounds = Math.max(1, Number(process.env.FLEET_BENCH_FLEET_ROUNDS ?? 3));
     const loops: PhaseCost[] = [];
     const deploys: { cost: PhaseCost; stages: string }[] = [];
     for (let r = 0; r < rounds; r++) {
