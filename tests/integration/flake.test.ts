@@ -12,10 +12,14 @@ const run = promisify(execFile);
 const flakeSource = resolve(import.meta.dirname, '../../flake');
 
 /** Flags every nix call on the test machine needs: flakes, no binary cache (no network),
- *  no sandbox (builders are the host's /bin/sh), and aarch64-linux for the phone. */
+ *  no sandbox (builders are the host's /bin/sh), and aarch64-linux for the phone. No eval
+ *  cache: nix 2.8 keys it by content, revision count and commit time, not by the commit, so
+ *  another test's copy of flake/ committed in the same second could answer with its own
+ *  configurationRevision. */
 const nixFlags: readonly string[] = [
   '--extra-experimental-features', 'nix-command flakes',
   '--option', 'substituters', '',
+  '--option', 'eval-cache', 'false',
   '--option', 'sandbox', 'false',
   '--option', 'extra-platforms', 'aarch64-linux',
 ];
