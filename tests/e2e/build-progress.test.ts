@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { collectPageErrors, launchBrowser, screenshotBothThemes } from './browser';
 import { startServe, type ServeHandle } from './serve-helper';
-import { bumpKernel, copyHomelab, processesMatching, testEnv } from '../integration/build-homelab';
+import { bumpKernel, copyHomelab, processesMatching, testEnv, withMoonlightPackage } from '../integration/build-homelab';
 
 // The Builds screen in Chromium against the real `fleet serve` and real nix builds.
 describe('building from the UI', () => {
@@ -46,23 +46,16 @@ describe('building from the UI', () => {
     const gate = path.join(gateDir, 'seen-running');
     fs.writeFileSync(
       file,
-      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
-        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
-    name = "firmware-blobs-1.0";
-    inherit (pkgs) system;
-    script = ''
-      phase unpackPhase
-      i=0
-      while [ ! -e ${gate} ]; do
-        i=$((i + 1)); [ "$i" -lt 1200 ] || { echo "nobody opened ${gate} in 120 s" >&2; exit 1; }
-        sleep 0.1
-      done
-      mkdir -p $out/lib/firmware
-      echo blob > $out/lib/firmware/blob.bin
-    '';
-  }) ];`,
-      ),
+      withMoonlightPackage(text, 'firmware-blobs-1.0', [
+        'phase unpackPhase',
+        'i=0',
+        `while [ ! -e ${gate} ]; do`,
+        `  i=$((i + 1)); [ "$i" -lt 1200 ] || { echo "nobody opened ${gate} in 120 s" >&2; exit 1; }`,
+        '  sleep 0.1',
+        'done',
+        'mkdir -p $out/lib/firmware',
+        'echo blob > $out/lib/firmware/blob.bin',
+      ]),
     );
     await page.getByTestId('pick-system:moonlight').click();
     await page.getByTestId('pick-system:zephyrus').click();
@@ -114,18 +107,7 @@ describe('building from the UI', () => {
     const text = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(
       file,
-      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
-        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
-    name = "backup-scripts-1.0";
-    inherit (pkgs) system;
-    script = ''
-      echo "self-test ${Date.now()}"
-      echo "backup.sh: line 12: restic: command not found" >&2
-      exit 1
-    '';
-  }) ];`,
-      ),
+      withMoonlightPackage(text, 'backup-scripts-1.0', [`echo "self-test ${Date.now()}"`, 'echo "backup.sh: line 12: restic: command not found" >&2', 'exit 1']),
     );
     await page.getByTestId('pick-system:zephyrus').click();
     await page.getByTestId('build-start').click();
@@ -142,20 +124,7 @@ describe('building from the UI', () => {
     const file = `${root}/systems/moonlight/default.nix`;
     const text = fs.readFileSync(file, 'utf8');
     const marker = `${300 + Math.floor(Math.random() * 600)}.${Date.now() % 100000}`;
-    fs.writeFileSync(
-      file,
-      text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
-        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
-    name = "slow-tool-1.0";
-    inherit (pkgs) system;
-    script = ''
-      phase buildPhase
-      sleep ${marker}
-    '';
-  }) ];`,
-      ),
-    );
+    fs.writeFileSync(file, withMoonlightPackage(text, 'slow-tool-1.0', ['phase buildPhase', `sleep ${marker}`]));
     await page.getByTestId('build-start').click();
     const panel = page.locator('[data-testid="job-panel"][data-status="running"]');
     await panel.locator('.job-running li', { hasText: 'slow-tool-1.0' }).waitFor({ timeout: 60_000 });

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FleetError } from '../../src-main/core/contract';
 import type { NixInfo } from '../../src-main/core/nix/nix-info';
-import { copyHomelab, openCore, processesMatching, replaceIn, runJob, testEnv, type Session } from './build-homelab';
+import { copyHomelab, openCore, processesMatching, runJob, testEnv, withMoonlightPackage, type Session } from './build-homelab';
 
 const moonlight = (dir: string) => path.join(dir, 'systems/moonlight/default.nix');
 
@@ -41,19 +41,14 @@ describe('builds that go wrong', () => {
 
   it('names the derivation that failed and keeps the end of its log', async () => {
     const session = open((dir) => {
-      replaceIn(moonlight(dir), '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
-      replaceIn(
-        moonlight(dir),
-        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
-    name = "backup-scripts-1.0";
-    inherit (pkgs) system;
-    script = ''
-      echo "self-test ${Date.now()}"
-      echo "backup.sh: line 12: restic: command not found" >&2
-      exit 1
-    '';
-  }) ];`,
+      const file = moonlight(dir);
+      fs.writeFileSync(
+        file,
+        withMoonlightPackage(fs.readFileSync(file, 'utf8'), 'backup-scripts-1.0', [
+          `echo "self-test ${Date.now()}"`,
+          'echo "backup.sh: line 12: restic: command not found" >&2',
+          'exit 1',
+        ]),
       );
     });
     const info = await runJob(session, 'build.start', { targets: ['moonlight'] });
@@ -78,20 +73,8 @@ describe('builds that go wrong', () => {
   it('cancels half-way and leaves no nix or builder process behind', async () => {
     const marker = `${300 + Math.floor(Math.random() * 600)}.${Date.now() % 100000}`;
     const session = open((dir) => {
-      replaceIn(moonlight(dir), '{ pkgs, ... }:', '{ lib, pkgs, ... }:');
-      replaceIn(
-        moonlight(dir),
-        'environment.systemPackages = [ pkgs.age pkgs.sops ];',
-        `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
-    name = "slow-tool-1.0";
-    inherit (pkgs) system;
-    script = ''
-      phase buildPhase
-      sleep ${marker} &
-      sleep ${marker}
-    '';
-  }) ];`,
-      );
+      const file = moonlight(dir);
+      fs.writeFileSync(file, withMoonlightPackage(fs.readFileSync(file, 'utf8'), 'slow-tool-1.0', ['phase buildPhase', `sleep ${marker} &`, `sleep ${marker}`]));
     });
     const { jobId } = (await session.core.invoke('build.start', { targets: ['moonlight'] })) as { jobId: string };
     // Wait until the slow derivation runs and its sleep exists.

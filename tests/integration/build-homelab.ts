@@ -43,6 +43,26 @@ export function replaceIn(file: string, from: string, to: string): void {
   fs.writeFileSync(file, text.replace(from, to));
 }
 
+/**
+ * The text of flake/'s systems/moonlight/default.nix with one more package: a derivation
+ * `name` whose builder runs the shell lines `script`. How the build tests make a build fail,
+ * take its time or wait for them.
+ */
+export function withMoonlightPackage(text: string, name: string, script: readonly string[]): string {
+  const from = 'environment.systemPackages = [ pkgs.age pkgs.sops ];';
+  if (!text.includes(from) || !text.includes('{ pkgs, ... }:')) throw new Error(`moonlight's default.nix no longer holds ${from}`);
+  return text.replace('{ pkgs, ... }:', '{ lib, pkgs, ... }:').replace(
+    from,
+    `environment.systemPackages = [ pkgs.age pkgs.sops (lib.build.runCommand {
+    name = "${name}";
+    inherit (pkgs) system;
+    script = ''
+${script.map((line) => `      ${line}`).join('\n')}
+    '';
+  }) ];`,
+  );
+}
+
 /** A new kernel version: every system's kernel, initrd and toplevel must build. */
 export function bumpKernel(dir: string): void {
   // A version no earlier run on this machine used: its paths are new to the store and
