@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { PassphraseCache } from '../../src-main/core/ssh/auth';
 import { SshConnection } from '../../src-main/core/ssh/connection';
 import { HostSession } from '../../src-main/core/deploy/host-session';
-import { copyClosure } from '../../src-main/core/deploy/copy-closure';
+import { copyClosure, SharedClosures } from '../../src-main/core/deploy/copy-closure';
 import type { TransferStats } from '../../src-main/core/deploy/serve-copy';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
@@ -60,12 +60,12 @@ function milestones(record: { startedAt: number; outcomes: readonly { stages: re
   return `; all pre-flights done at ${secs(endOf('preflight'))}, the build at ${secs(endOf('build'))}, the last host at ${secs(last)}`;
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-/** The item whose key is the median (the upper one of an even count), as `median` picks. */
+/** The item whose key is the median (the upper one of an even count). */
 function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
   return [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)]!;
 }
+
+const median = (values: readonly number[]) => medianBy(values, (v) => v);
 
 /** "window wait 0.41 s, reading here 0.02 s, ...": how one of our copies sent its bytes (medians over the runs). */
 function transferNote(list: readonly TransferStats[]): string {
@@ -215,14 +215,11 @@ function settlePageCache(scratch: string, bytes: number, env: NodeJS.ProcessEnv)
   fs.rmSync(path.join(scratch, 'warm'));
 }
 
-/** The bytes each out path's closure holds, summed over the outs (what fresh hosts import). */
-function closuresBytes(outs: readonly string[]): number {
+/** The NAR bytes of each out path's closure, summed over the outs (what fresh hosts import): one `nix path-info -r` for all, as a deploy reads them. */
+async function closuresBytes(outs: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const closures = new SharedClosures(outs, { env });
   let total = 0;
-  for (const out of outs) {
-    const paths = spawnSync('nix-store', ['-qR', out], { encoding: 'utf8' }).stdout.trim().split('\n');
-    const sizes = spawnSync('nix-store', ['-q', '--size', ...paths], { encoding: 'utf8' }).stdout.trim().split('\n');
-    total += sizes.reduce((n, line) => n + Number(line), 0);
-  }
+  for (const out of outs) for (const info of (await closures.of(out)).values()) total += info.narSize;
   return total;
 }
 
@@ -413,7 +410,7 @@ async function fleetHosts(names: readonly string[], model: HostModel): Promise<{
   if (warmFleet) {
     // Like every copy of copyBench: the hosts' imports write into memory this VM already backs.
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-pages-'));
-    fleetWarmBytes = 2 * closuresBytes(outs);
+    fleetWarmBytes = 2 * (await closuresBytes(outs, world.env));
     settlePageCache(scratch, fleetWarmBytes, world.env);
     fs.rmSync(scratch, { recursive: true, force: true });
   }
