@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SharedNars, narChunks, narOf, narSizeOf, narTree } from '../../src-main/core/deploy/nar';
+import { PieceBuffers, SharedNars, narChunks, narOf, narSizeOf, narTree, pieceBytes } from '../../src-main/core/deploy/nar';
 
 /** NARs serialised by the deploy copy must be byte for byte what nix makes (`nix-store --dump`). */
 describe('NAR serialisation, against real nix', () => {
@@ -52,6 +52,38 @@ describe('NAR serialisation, against real nix', () => {
     for await (const piece of narChunks(await narTree(storePath))) pieces.push(piece);
     expect(pieces.length).toBeGreaterThan(3);
     expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('reads into reused buffers: every piece given back as soon as it is used, the NAR is still byte for byte nix-store --dump', async () => {
+    const reference = spawnSync('nix-store', ['--dump', storePath], { maxBuffer: 64 * 1024 * 1024 }).stdout;
+    const buffers = new PieceBuffers(4);
+    const memory = new Set<ArrayBufferLike>();
+    const out: Buffer[] = [];
+    for await (const piece of narChunks(await narTree(storePath), buffers)) {
+      memory.add(piece.buffer);
+      out.push(Buffer.from(piece));
+      buffers.give(piece);
+      // A second give of the same piece, or a buffer that is not the pool's, changes nothing.
+      buffers.give(piece);
+      buffers.give(Buffer.alloc(16));
+    }
+    expect(Buffer.concat(out).equals(reference)).toBe(true);
+    // Given back one by one, the pieces came out of two buffers (the one read into and the next batch's), not one each.
+    expect(out.length).toBeGreaterThan(3);
+    expect(memory.size).toBeLessThanOrEqual(2);
+  });
+
+  it('a piece kept for good (detached) is never handed out again', () => {
+    const buffers = new PieceBuffers(4);
+    const kept = buffers.take();
+    kept.fill(7);
+    buffers.detach(kept);
+    buffers.give(kept);
+    const next = buffers.take();
+    expect(next.buffer).not.toBe(kept.buffer);
+    expect(next.length).toBe(pieceBytes);
+    buffers.give(next.subarray(10, 20));
+    expect(buffers.take().buffer).toBe(next.buffer);
   });
 
   it('matches nix for a single file and a single symlink as the whole store path', async () => {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { padding, str as encode, u64 } from './serve-protocol';
+import { padding } from './serve-protocol';
 
 /**
  * Nix archives (NAR) of store paths, serialised here instead of by a `nix-store --serve`
@@ -61,34 +61,92 @@ function nodeSize(node: NarNode): number {
   return n;
 }
 
-/** Files up to this size are read whole and batched with the framing around them. */
+/** Files up to this size are read whole into the batch with the framing around them. */
 const smallFile = 256 * 1024;
-/** Framing and small files are sent in pieces of about this size. */
+/** A batch of framing and small files is handed on once it holds this much. */
 const batchBytes = 256 * 1024;
-/** Big files are read in pieces of this size. */
-const readBytes = 1024 * 1024;
+/** Room kept for the framing of one node (a symlink target is at most 4095 bytes). */
+const framingRoom = 8 * 1024;
+/** The pieces' buffers: big files are read in parts of this size, and a batch never outgrows one. */
+export const pieceBytes = 1024 * 1024;
 
 /**
- * The NAR of `tree` as a stream of buffers (each a fresh allocation: the consumer may keep
- * them queued). Small pieces are batched; big files are read asynchronously so the reads
- * overlap with whatever the consumer does.
+ * Buffers of `pieceBytes` for NAR pieces, given back once a piece has been handed to the SSH
+ * channel, so that a copy reads its NARs into the same memory again and again. A fresh buffer
+ * for every piece (300 MiB of them for a 300 MB copy) touched pages the process had just
+ * returned, and on a VM whose memory the hypervisor takes back (free page reporting) every
+ * first touch is a fault into it: perf counted ~40% of one copy's page faults in the reads
+ * into fresh buffers, and the copy's CPU doubled when the machine had just freed memory
+ * (docs/BENCHMARKS.md, issue 15). What is given back is kept while copies go on and dropped
+ * when none has for a while.
  */
-export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let pending = 0;
-  const put = (b: Buffer) => {
-    parts.push(b);
-    pending += b.length;
+export class PieceBuffers {
+  private readonly free: Buffer[] = [];
+  /** The memory of buffers handed out and not given back: give() takes back only these, once. */
+  private readonly out = new WeakSet<ArrayBufferLike>();
+  private idle: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    /** Kept for the next pieces at most (the rest go to the garbage collector); 0: nothing is reused. */
+    private readonly keep = 32,
+    private readonly dropAfterMs = 30_000,
+  ) {}
+
+  take(): Buffer {
+    const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(pieceBytes);
+    if (this.keep > 0) this.out.add(buffer.buffer);
+    return buffer;
+  }
+
+  /** `piece` (a buffer or a part of one from take()) is done with: its buffer may be reused. Anything else is ignored. */
+  give(piece: Buffer): void {
+    if (!this.out.has(piece.buffer)) return;
+    this.out.delete(piece.buffer);
+    if (this.free.length < this.keep) this.free.push(Buffer.from(piece.buffer, 0, pieceBytes));
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.free.splice(0), this.dropAfterMs);
+    this.idle.unref?.();
+  }
+
+  /** `piece` is kept by its holder for good (SharedNars): never reused, whoever gives it back. */
+  detach(piece: Buffer): void {
+    this.out.delete(piece.buffer);
+  }
+}
+
+/** The buffers every copy of this process reads its NARs into. */
+export const narBuffers = new PieceBuffers();
+
+/**
+ * The NAR of `tree` as a stream of pieces, each a part of a buffer from `buffers` that holds
+ * nothing else: the consumer gives it back (PieceBuffers.give) once done with it, or keeps it.
+ * Framing and small files are written straight into a batch (no buffer per file, no
+ * concatenation); big files are read asynchronously in parts, so the reads overlap with
+ * whatever the consumer does.
+ */
+export async function* narChunks(tree: NarNode, buffers: PieceBuffers = new PieceBuffers(0)): AsyncGenerator<Buffer> {
+  let batch = buffers.take();
+  let used = 0;
+  const flush = (): Buffer => {
+    const piece = batch.subarray(0, used);
+    batch = buffers.take();
+    used = 0;
+    return piece;
   };
-  const str = (s: string | Buffer) => put(encode(s));
-  const take = (): Buffer => {
-    const out = parts.length === 1 ? parts[0]! : Buffer.concat(parts, pending);
-    parts = [];
-    pending = 0;
-    return out;
+  const zeros = (n: number) => {
+    batch.fill(0, used, used + n);
+    used += n;
+  };
+  const str = (s: string | Buffer) => {
+    const bytes = typeof s === 'string' ? tokens(s) : s;
+    batch.writeBigUInt64LE(BigInt(bytes.length), used);
+    used += 8;
+    used += bytes.copy(batch, used);
+    zeros(padding(bytes.length));
   };
 
   async function* node(n: NarNode): AsyncGenerator<Buffer> {
+    if (batch.length - used < framingRoom) yield flush();
     str('(');
     str('type');
     str(n.type);
@@ -97,6 +155,7 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
       str(n.target);
     } else if (n.type === 'directory') {
       for (const e of n.entries) {
+        if (batch.length - used < framingRoom) yield flush();
         str('entry');
         str('(');
         str('name');
@@ -111,36 +170,70 @@ export async function* narChunks(tree: NarNode): AsyncGenerator<Buffer> {
         str('');
       }
       str('contents');
-      put(u64(n.size));
       if (n.size <= smallFile) {
-        const data = fs.readFileSync(n.file);
-        if (data.length !== n.size) throw new Error(`${n.file.toString()} changed while it was read`);
-        put(data);
+        if (batch.length - used < 8 + n.size + framingRoom) yield flush();
+        batch.writeBigUInt64LE(BigInt(n.size), used);
+        used += 8;
+        readWhole(n.file, n.size, batch, used);
+        used += n.size;
       } else {
-        yield take();
+        batch.writeBigUInt64LE(BigInt(n.size), used);
+        used += 8;
+        yield flush();
         const handle = await fs.promises.open(n.file, 'r');
         try {
           let left = n.size;
           while (left > 0) {
-            const chunk = Buffer.allocUnsafe(Math.min(readBytes, left));
-            const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-            if (bytesRead === 0) throw new Error(`${n.file.toString()} changed while it was read`);
+            const part = buffers.take();
+            const { bytesRead } = await handle.read(part, 0, Math.min(part.length, left), null);
+            if (bytesRead === 0) {
+              buffers.give(part);
+              throw new Error(`${n.file.toString()} changed while it was read`);
+            }
             left -= bytesRead;
-            yield bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead);
+            yield part.subarray(0, bytesRead);
           }
         } finally {
           await handle.close();
         }
       }
-      put(Buffer.alloc(padding(n.size)));
+      zeros(padding(n.size));
     }
     str(')');
-    if (pending >= batchBytes) yield take();
+    if (used >= batchBytes) yield flush();
   }
 
-  str('nix-archive-1');
-  yield* node(tree);
-  if (pending > 0) yield take();
+  try {
+    str('nix-archive-1');
+    yield* node(tree);
+    if (used > 0) yield flush();
+  } finally {
+    buffers.give(batch);
+  }
+}
+
+/** The framing tokens' NAR strings' bytes, made once. */
+const tokenBytes = new Map<string, Buffer>();
+function tokens(s: string): Buffer {
+  let b = tokenBytes.get(s);
+  if (!b) tokenBytes.set(s, (b = Buffer.from(s, 'utf8')));
+  return b;
+}
+
+/** Read the file `file` of `size` bytes into `into` at `offset`; it must be exactly that size. */
+function readWhole(file: Buffer, size: number, into: Buffer, offset: number): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    if (fs.fstatSync(fd).size !== size) throw new Error(`${file.toString()} changed while it was read`);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, into, offset + done, size - done, done);
+      if (n === 0) throw new Error(`${file.toString()} changed while it was read`);
+      done += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The store path's NAR as one buffer (for tests and small paths). */
@@ -214,7 +307,16 @@ async function readNar(storePath: string, narSize: number): Promise<Buffer[] | u
   const tree = await narTreeOfSize(storePath, narSize);
   if (!tree) return undefined;
   const pieces: Buffer[] = [];
-  for await (const piece of narChunks(tree)) pieces.push(piece);
+  for await (const piece of narChunks(tree, narBuffers)) {
+    // Kept: a piece that fills most of its buffer keeps the buffer, a smaller one is copied out of it.
+    if (piece.length >= pieceBytes / 2) {
+      narBuffers.detach(piece);
+      pieces.push(piece);
+    } else {
+      pieces.push(Buffer.from(piece));
+      narBuffers.give(piece);
+    }
+  }
   return pieces;
 }
 

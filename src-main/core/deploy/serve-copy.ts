@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { saysDiskFull } from '../nix/nix-errors';
 import type { RemoteChannel } from '../ssh/connection';
-import { narChunks, narTreeOfSize, readAhead, type SharedNars } from './nar';
+import { narBuffers, narChunks, narTreeOfSize, pieceBytes, readAhead, type SharedNars } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
 import { spawnProcess } from '../process/run';
@@ -148,7 +148,8 @@ export class HostServe {
       bytes += piece.length;
       writes++;
       lastWrite = performance.now();
-      return writeDrained(this.channel, piece);
+      // Once the channel has put the piece into its packets, its buffer takes the next NAR piece.
+      return writeDrained(this.channel, piece, () => narBuffers.give(piece));
     };
     // One read-ahead over the whole stream: the next path's tree and first pieces are read
     // while the last path's are still being sent, not after (a gap at every path otherwise).
@@ -425,6 +426,7 @@ class ReadFailure extends Error {
  * first piece of its NAR (one SSH packet, not two); a path whose tree does not add up to the
  * store's narSize here (or every path, with narSource 'nix-store') is left to a local dump.
  * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
+ * Pieces read for this copy alone are parts of narBuffers, given back once sent.
  */
 async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
   for (const info of paths) {
@@ -438,11 +440,10 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
       yield { dump: info };
       continue;
     }
-    // A copy of the first piece with the header in front: kept pieces go to other hosts too.
     let header: Buffer | undefined = addToStoreNarHeader(info);
     try {
       for await (const chunk of nar) {
-        yield header ? { data: Buffer.concat([header, chunk]), narBytes: chunk.length } : { data: chunk, narBytes: chunk.length };
+        yield header ? { data: withHeader(header, chunk), narBytes: chunk.length } : { data: chunk, narBytes: chunk.length };
         header = undefined;
       }
     } catch (error) {
@@ -451,12 +452,25 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
   }
 }
 
+/** `header` and then `chunk` in one buffer (a copy: a kept piece goes to other hosts too, without this host's header). */
+function withHeader(header: Buffer, chunk: Buffer): Buffer {
+  if (header.length + chunk.length > pieceBytes) {
+    narBuffers.give(chunk);
+    return Buffer.concat([header, chunk]);
+  }
+  const both = narBuffers.take();
+  header.copy(both);
+  chunk.copy(both, header.length);
+  narBuffers.give(chunk);
+  return both.subarray(0, header.length + chunk.length);
+}
+
 /** A path's NAR pieces: kept for the deploy's other hosts (SharedNars), or read from its files; undefined when they do not add up to its narSize here. */
 async function narSourceOf(info: NarInfo, shared: SharedNars | undefined): Promise<AsyncIterable<Buffer> | Iterable<Buffer> | undefined> {
   const kept = shared?.pieces(info.path, info.narSize);
   if (kept) return kept;
   const tree = await narTreeOfSize(info.path, info.narSize);
-  return tree && narChunks(tree);
+  return tree && narChunks(tree, narBuffers);
 }
 
 /**

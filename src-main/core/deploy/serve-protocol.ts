@@ -175,8 +175,8 @@ export class ExactReader {
 }
 
 /** Write, and when the sink is full wait until it drains (rejects when it fails or closes). */
-export async function writeDrained(sink: Writable, chunk: Buffer): Promise<void> {
-  if (!sink.write(chunk)) await drained(sink);
+export async function writeDrained(sink: Writable, chunk: Buffer, written?: () => void): Promise<void> {
+  if (!sink.write(chunk, written && ((error) => error || written()))) await drained(sink);
 }
 
 /** Resolves when a writable can take more (or rejects when it fails or closes). */
