@@ -10,6 +10,34 @@ import { bootStateLines, resolveHelper } from './boot-state';
 import { systemctlPath } from './checks';
 
 /**
+ * The generation number of a profile link (profile -> profile-N-link) in $gen ("" for none).
+ * The generation links are compared with the profile by the shell's test -ef (same file once
+ * resolved: no process); readlink runs only when that cannot tell, because two generations
+ * hold the same path (a deploy again after a rollback) or the profile's target is missing. A
+ * deploy asks three times per host; each readlink was a process on the host.
+ */
+export const genOfHelper = `gen_of() {
+  gen=""
+  [ -L "$1" ] || return 0
+  if [ -e "$1" ]; then
+    found=0
+    for l in "$1"-*-link; do
+      g=\${l#"$1"-}; g=\${g%-link}
+      case "$g" in ''|*[!0-9]*) continue ;; esac
+      [ "$l" -ef "$1" ] || continue
+      found=$((found + 1)); gen=$g
+    done
+    [ "$found" -eq 1 ] && return 0
+    gen=""
+  fi
+  l=$(readlink "$1" 2>/dev/null) || return 0
+  case "$l" in *-link) ;; *) return 0 ;; esac
+  l=\${l%-link}; l=\${l##*-}
+  case "$l" in ''|*[!0-9]*) ;; *) gen=$l ;; esac
+}
+`;
+
+/**
  * Shared helpers: where state lives and which profile a home uses. Helpers that answer set a
  * variable instead of printing into $(...): each $(...) is a process, and on a busy host
  * (20 deploys at once) every process started there costs.
@@ -27,13 +55,7 @@ uid_of() {
   uid=""; while read -r k r e _; do [ "$k" = Uid: ] && { uid=$e; break; }; done 2>/dev/null < /proc/self/status
   [ -n "$uid" ] || uid=$(id -u)
 }
-# The generation number of a profile link (profile -> profile-N-link) in $gen ("" for none), with no more processes than readlink.
-gen_of() {
-  gen=""; l=$(readlink "$1" 2>/dev/null) || return 0
-  case "$l" in *-link) ;; *) return 0 ;; esac
-  l=\${l%-link}; l=\${l##*-}
-  case "$l" in ''|*[!0-9]*) ;; *) gen=$l ;; esac
-}
+${genOfHelper}
 # The host's deploy lock is a directory (mkdir is atomic). Args: kind, owner (one line), stale
 # owner ("" or the exact owner line that may be replaced). Prints "acquired" or "held <owner>".
 take_lock() {
