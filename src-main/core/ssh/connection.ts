@@ -5,6 +5,7 @@ import ssh2, { type Client as SshClient, type ClientChannel, type ConnectConfig 
 import { FleetError } from '../contract';
 import { authHandlerFor, defaultKeyFiles, type AuthPlan, type PassphraseCache, type PassphrasePrompt, type PasswordPrompt } from './auth';
 import { appendKnownHost, fingerprintSha256, knownHostsName, knownKeyTypes, readKnownHosts, verifyHostKey } from './known-hosts';
+import { cheaperPacketsFor } from './packet-alloc';
 import { quoteRemoteArgs } from './quote';
 import { parseJumpHop, resolveSshHost, type SshHostConfig } from './ssh-config';
 
@@ -468,6 +469,7 @@ function connectClient(target: SshHostConfig, user: string, options: ConnectOpti
     // the peer's delayed ACK hold each round trip for ~40 ms (measured: 47 ms per `true`, 6 ms with it).
     client.setNoDelay(true);
     coalesceWrites((client as unknown as { _sock?: unknown })._sock);
+    cheaperPacketsFor((client as unknown as { _protocol?: unknown })._protocol);
   });
 }
 
