@@ -22,6 +22,12 @@ describe("nix's serve protocol, as the copy speaks it", () => {
     const header = addToStoreNarHeader({ path: '/nix/store/p', narHash: 'sha256:ab', references: ['/nix/store/z', '/nix/store/a'], narSize: 42, sigs: [] });
     const expected = Buffer.concat([u64(9), str('/nix/store/p'), str(''), str('ab'), strs(['/nix/store/a', '/nix/store/z']), u64(0), u64(42), u64(0), strs([]), str('')]);
     expect(header.equals(expected)).toBe(true);
+    // A NAR past 4 GiB: its size is one little-endian u64, as the BigInt writer makes it.
+    const big = { path: '/nix/store/big', narHash: 'sha256:cd', references: [], narSize: 5_000_000_123, sigs: ['k:s'], deriver: '/nix/store/d.drv', ca: 'fixed:sha256:x' };
+    const bigExpected = Buffer.concat([u64(9), str(big.path), str(big.deriver), str('cd'), strs([]), u64(0), u64(big.narSize), u64(0), strs(big.sigs), str(big.ca)]);
+    expect(addToStoreNarHeader(big).toString('hex')).toBe(bigExpected.toString('hex'));
+    // Made once per path: the same bytes for every host.
+    expect(addToStoreNarHeader(big)).toBe(addToStoreNarHeader(big));
   });
 
   it('reads exact byte counts across chunk borders', async () => {
