@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { padding } from './serve-protocol';
+import { padding, putStr, putU64 } from './serve-protocol';
 
 /**
  * Nix archives (NAR) of store paths, serialised here instead of by a `nix-store --serve`
@@ -84,7 +84,8 @@ export class PieceBuffers {
   private readonly free: Buffer[] = [];
   /** The memory of buffers handed out and not given back: give() takes back only these, once. */
   private readonly out = new WeakSet<ArrayBufferLike>();
-  private idle: ReturnType<typeof setTimeout> | undefined;
+  private lastGiven = 0;
+  private dropTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     /** Kept for the next pieces at most (the rest go to the garbage collector); 0: nothing is reused. */
@@ -103,9 +104,20 @@ export class PieceBuffers {
     if (!this.out.has(piece.buffer)) return;
     this.out.delete(piece.buffer);
     if (this.free.length < this.keep) this.free.push(Buffer.from(piece.buffer, 0, pieceBytes));
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = setTimeout(() => this.free.splice(0), this.dropAfterMs);
-    this.idle.unref?.();
+    this.lastGiven = Date.now();
+    this.dropWhenIdle(this.dropAfterMs);
+  }
+
+  /** One timer, not one per piece: when it fires, the kept buffers go unless a piece came back since. */
+  private dropWhenIdle(inMs: number): void {
+    if (this.dropTimer) return;
+    this.dropTimer = setTimeout(() => {
+      this.dropTimer = undefined;
+      const idleMs = Date.now() - this.lastGiven;
+      if (idleMs >= this.dropAfterMs) this.free.splice(0);
+      else this.dropWhenIdle(this.dropAfterMs - idleMs);
+    }, inMs);
+    this.dropTimer.unref?.();
   }
 
   /** `piece` is kept by its holder for good (SharedNars): never reused, whoever gives it back. */
@@ -133,16 +145,8 @@ export async function* narChunks(tree: NarNode, buffers: PieceBuffers = new Piec
     used = 0;
     return piece;
   };
-  const zeros = (n: number) => {
-    batch.fill(0, used, used + n);
-    used += n;
-  };
   const str = (s: string | Buffer) => {
-    const bytes = typeof s === 'string' ? tokens(s) : s;
-    batch.writeBigUInt64LE(BigInt(bytes.length), used);
-    used += 8;
-    used += bytes.copy(batch, used);
-    zeros(padding(bytes.length));
+    used = putStr(batch, used, typeof s === 'string' ? tokens(s) : s);
   };
 
   async function* node(n: NarNode): AsyncGenerator<Buffer> {
@@ -172,13 +176,11 @@ export async function* narChunks(tree: NarNode, buffers: PieceBuffers = new Piec
       str('contents');
       if (n.size <= smallFile) {
         if (batch.length - used < 8 + n.size + framingRoom) yield flush();
-        batch.writeBigUInt64LE(BigInt(n.size), used);
-        used += 8;
+        used = putU64(batch, used, n.size);
         readWhole(n.file, n.size, batch, used);
         used += n.size;
       } else {
-        batch.writeBigUInt64LE(BigInt(n.size), used);
-        used += 8;
+        used = putU64(batch, used, n.size);
         yield flush();
         const handle = await fs.promises.open(n.file, 'r');
         try {
@@ -197,7 +199,9 @@ export async function* narChunks(tree: NarNode, buffers: PieceBuffers = new Piec
           await handle.close();
         }
       }
-      zeros(padding(n.size));
+      const pad = padding(n.size);
+      batch.fill(0, used, used + pad);
+      used += pad;
     }
     str(')');
     if (used >= batchBytes) yield flush();

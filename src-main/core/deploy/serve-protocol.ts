@@ -69,19 +69,29 @@ class Frame {
   done(): Buffer {
     const out = Buffer.alloc(this.size);
     let at = 0;
-    for (const part of this.parts) {
-      if (typeof part === 'number') {
-        // Exact below 2^53, as every count and size here is.
-        out.writeUInt32LE(part % 0x1_0000_0000, at);
-        out.writeUInt32LE(Math.floor(part / 0x1_0000_0000), at + 4);
-        at += 8;
-      } else {
-        at += part.copy(out, at);
-        at += padding(part.length);
-      }
-    }
+    for (const part of this.parts) at = typeof part === 'number' ? putU64(out, at, part) : putBytes(out, at, part);
     return out;
   }
+}
+
+/** Write `n` (exact below 2^53, as every count and size here is) as a little-endian u64 into `out` at `at`; returns where the next field starts. */
+export function putU64(out: Buffer, at: number, n: number): number {
+  out.writeUInt32LE(n % 0x1_0000_0000, at);
+  out.writeUInt32LE(Math.floor(n / 0x1_0000_0000), at + 4);
+  return at + 8;
+}
+
+/** Write `bytes` and their zero padding into `out` at `at` (the length goes before, by the caller); returns where the next field starts. */
+function putBytes(out: Buffer, at: number, bytes: Buffer): number {
+  const end = at + bytes.copy(out, at);
+  const pad = padding(bytes.length);
+  out.fill(0, end, end + pad);
+  return end + pad;
+}
+
+/** Write a protocol string (length, bytes, padding) into `out` at `at`; returns where the next field starts. */
+export function putStr(out: Buffer, at: number, bytes: Buffer): number {
+  return putBytes(out, putU64(out, at, bytes.length), bytes);
 }
 
 /** What the host needs to know about a path before its NAR. */
