@@ -14,6 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -503,11 +504,12 @@ async function loopPhase(names: readonly string[], model: HostModel, script: str
   }
 }
 
-async function deployPhase(names: readonly string[], model: HostModel): Promise<{ cost: PhaseCost; stages: string }> {
+async function deployPhase(names: readonly string[], model: HostModel, onStart?: () => void): Promise<{ cost: PhaseCost; stages: string }> {
   const { world } = await fleetHosts(names, model);
   try {
     let stages = '';
     const cost = await measured(world, async () => {
+      onStart?.();
       // The bench's hosts by name: the example homelab may hold systems that have no lab host here (tv-box).
       const { job, record } = await world.deploy({ targets: [...names], parallel: 8 });
       if (job.status !== 'succeeded') throw new Error(`deploy failed: ${JSON.stringify(job.error)}`);
@@ -555,6 +557,25 @@ async function manyBench(): Promise<void> {
   const rtt = Number(process.env.FLEET_BENCH_RTT ?? 0);
   const plain: HostModel = { label: 'this machine', ...(process.env.FLEET_BENCH_LINK ? { rate: process.env.FLEET_BENCH_LINK } : {}), ...(rtt > 0 ? { delayMs: rtt } : {}) };
   if (rtt > 0 || process.env.FLEET_BENCH_LINK) process.stdout.write(`links: ${process.env.FLEET_BENCH_LINK ?? 'no rate limit'}, +${rtt} ms round trip per host\n`);
+  // FLEET_BENCH_DEPLOYS_ONLY=N: N deploys and no loop, one line each (to try a change; no ratio).
+  const deploysOnly = Number(process.env.FLEET_BENCH_DEPLOYS_ONLY ?? 0);
+  for (let r = 0; r < deploysOnly; r++) {
+    let gcMs = 0;
+    let gcs = 0;
+    const gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        gcMs += e.duration;
+        gcs++;
+      }
+    });
+    const { cost } = await deployPhase(names, plain, () => gc.observe({ entryTypes: ['gc'] }));
+    gc.disconnect();
+    process.stdout.write(`  garbage collection during it: ${gcs} pauses, ${gcMs.toFixed(0)} ms\n`);
+    process.stdout.write(
+      `${n}, one deploy: ${secs(cost.ms)}  ${cpuNote(cost)}; this process ${secs(cost.ledger.bench)} + children ${secs(cost.ledger.benchChildren)}, lab hosts ${secs([...cost.ledger.lab.values()].reduce((a, b) => a + b, 0))}${cost.host ? `, ${cost.host.processes} host processes; this process's children: ${cost.host.deployerChildren.map(([c, k, ms]) => `${k} ${c} ${secs(ms)}`).join(', ')}` : ''}\n`,
+    );
+  }
+  if (deploysOnly > 0) return;
   if (process.env.FLEET_BENCH_MODELS !== 'only') {
     // Rounds of (loop with paths, deploy), the order alternating, each phase onto fresh hosts;
     // the figures are the medians, so one burst of this VM's noise moves neither side alone.

@@ -25,6 +25,8 @@ export interface HostCpu {
   readonly byClass: Readonly<Record<HostClass, number>>;
   /** Processes started on the hosts, by command name (the ten most frequent). */
   readonly counts: readonly (readonly [string, number])[];
+  /** The deployer's own children by command: how many, CPU in ms (tick-rounded by acct). */
+  readonly deployerChildren: readonly (readonly [string, number, number])[];
   readonly processes: number;
   /** CPU of processes whose parent chain ended at init (detached, starter gone): most likely host-side. */
   readonly reparentedMs: number;
@@ -136,12 +138,17 @@ export function hostCpuOf(records: readonly AcctRecord[], self: number, labRoots
   };
   const byClass: Record<HostClass, number> = { sshd: 0, nix: 0, activation: 0, relay: 0, other: 0 };
   const counts = new Map<string, number>();
+  const selfCounts = new Map<string, [number, number]>();
   let processes = 0;
   let reparentedMs = 0;
   let deployerChildrenMs = 0;
   for (const r of records) {
     const { side, activation } = owner(r.pid);
-    if (side === 'self') deployerChildrenMs += r.cpuMs;
+    if (side === 'self') {
+      deployerChildrenMs += r.cpuMs;
+      const [n, ms] = selfCounts.get(r.comm) ?? [0, 0];
+      selfCounts.set(r.comm, [n + 1, ms + r.cpuMs]);
+    }
     if (side === 'init' && r.ppid === 1 && !r.comm.startsWith('sshd')) reparentedMs += r.cpuMs;
     // Only chains that reach a lab host count: the deploy's activation runner is a child of its
     // script and the loops' of their ssh session, so nothing of ours is lost to init but the
@@ -153,7 +160,7 @@ export function hostCpuOf(records: readonly AcctRecord[], self: number, labRoots
     const cls: HostClass = r.comm.startsWith('sshd') ? 'sshd' : /^nix(-store|-env|-daemon)?$/.test(r.comm) ? 'nix' : activation || r.comm.startsWith('switch-to-conf') ? 'activation' : r.comm === 'node' ? 'relay' : 'other';
     byClass[cls] += r.cpuMs;
   }
-  return { byClass, counts: [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10), processes, reparentedMs, deployerChildrenMs };
+  return { byClass, counts: [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.FLEET_BENCH_COUNTS ?? 10)), processes, reparentedMs, deployerChildrenMs, deployerChildren: [...selfCounts.entries()].map(([c, [n, ms]]) => [c, n, ms] as const).sort((a, b) => b[2] - a[2]) };
 }
 
 /** "sshd 1.20 s, nix 0.30 s, ..." */

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PieceBuffers, SharedNars, narChunks, narOf, narSizeOf, narTree, pieceBytes } from '../../src-main/core/deploy/nar';
+import { SharedNars, narChunks, narOf, narSizeOf, narTree, pieceBytes } from '../../src-main/core/deploy/nar';
+import { BufferPool } from '../../src-main/core/buffer-pool';
 
 /** NARs serialised by the deploy copy must be byte for byte what nix makes (`nix-store --dump`). */
 describe('NAR serialisation, against real nix', () => {
@@ -56,7 +57,7 @@ describe('NAR serialisation, against real nix', () => {
 
   it('reads into reused buffers: every piece given back as soon as it is used, the NAR is still byte for byte nix-store --dump', async () => {
     const reference = spawnSync('nix-store', ['--dump', storePath], { maxBuffer: 64 * 1024 * 1024 }).stdout;
-    const buffers = new PieceBuffers(4);
+    const buffers = new BufferPool(pieceBytes, 4);
     const memory = new Set<ArrayBufferLike>();
     const out: Buffer[] = [];
     for await (const piece of narChunks(await narTree(storePath), buffers)) {
@@ -74,7 +75,7 @@ describe('NAR serialisation, against real nix', () => {
   });
 
   it('a piece kept for good (detached) is never handed out again', () => {
-    const buffers = new PieceBuffers(4);
+    const buffers = new BufferPool(pieceBytes, 4);
     const kept = buffers.take();
     kept.fill(7);
     buffers.detach(kept);

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { BufferPool } from '../buffer-pool';
 import { padding, putStr, putU64 } from './serve-protocol';
 
 /**
@@ -70,73 +71,17 @@ const framingRoom = 8 * 1024;
 /** The pieces' buffers: big files are read in parts of this size, and a batch never outgrows one. */
 export const pieceBytes = 1024 * 1024;
 
-/**
- * Buffers of `pieceBytes` for NAR pieces, given back once a piece has been handed to the SSH
- * channel, so that a copy reads its NARs into the same memory again and again. A fresh buffer
- * for every piece (300 MiB of them for a 300 MB copy) touched pages the process had just
- * returned, and on a VM whose memory the hypervisor takes back (free page reporting) every
- * first touch is a fault into it: perf counted ~40% of one copy's page faults in the reads
- * into fresh buffers, and the copy's CPU doubled when the machine had just freed memory
- * (docs/BENCHMARKS.md, issue 15). What is given back is kept while copies go on and dropped
- * when none has for a while.
- */
-export class PieceBuffers {
-  private readonly free: Buffer[] = [];
-  /** The memory of buffers handed out and not given back: give() takes back only these, once. */
-  private readonly out = new WeakSet<ArrayBufferLike>();
-  private lastGiven = 0;
-  private dropTimer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    /** Kept for the next pieces at most (the rest go to the garbage collector); 0: nothing is reused. */
-    private readonly keep = 32,
-    private readonly dropAfterMs = 30_000,
-  ) {}
-
-  take(): Buffer {
-    const buffer = this.free.pop() ?? Buffer.allocUnsafeSlow(pieceBytes);
-    if (this.keep > 0) this.out.add(buffer.buffer);
-    return buffer;
-  }
-
-  /** `piece` (a buffer or a part of one from take()) is done with: its buffer may be reused. Anything else is ignored. */
-  give(piece: Buffer): void {
-    if (!this.out.has(piece.buffer)) return;
-    this.out.delete(piece.buffer);
-    if (this.free.length < this.keep) this.free.push(Buffer.from(piece.buffer, 0, pieceBytes));
-    this.lastGiven = Date.now();
-    this.dropWhenIdle(this.dropAfterMs);
-  }
-
-  /** One timer, not one per piece: when it fires, the kept buffers go unless a piece came back since. */
-  private dropWhenIdle(inMs: number): void {
-    if (this.dropTimer) return;
-    this.dropTimer = setTimeout(() => {
-      this.dropTimer = undefined;
-      const idleMs = Date.now() - this.lastGiven;
-      if (idleMs >= this.dropAfterMs) this.free.splice(0);
-      else this.dropWhenIdle(this.dropAfterMs - idleMs);
-    }, inMs);
-    this.dropTimer.unref?.();
-  }
-
-  /** `piece` is kept by its holder for good (SharedNars): never reused, whoever gives it back. */
-  detach(piece: Buffer): void {
-    this.out.delete(piece.buffer);
-  }
-}
-
 /** The buffers every copy of this process reads its NARs into. */
-export const narBuffers = new PieceBuffers();
+export const narBuffers = new BufferPool(pieceBytes);
 
 /**
  * The NAR of `tree` as a stream of pieces, each a part of a buffer from `buffers` that holds
- * nothing else: the consumer gives it back (PieceBuffers.give) once done with it, or keeps it.
+ * nothing else: the consumer gives it back (BufferPool.give) once done with it, or keeps it.
  * Framing and small files are written straight into a batch (no buffer per file, no
  * concatenation); big files are read asynchronously in parts, so the reads overlap with
  * whatever the consumer does.
  */
-export async function* narChunks(tree: NarNode, buffers: PieceBuffers = new PieceBuffers(0)): AsyncGenerator<Buffer> {
+export async function* narChunks(tree: NarNode, buffers: BufferPool = new BufferPool(pieceBytes, 0)): AsyncGenerator<Buffer> {
   let batch = buffers.take();
   let used = 0;
   const flush = (): Buffer => {

@@ -428,6 +428,9 @@ class ReadFailure extends Error {
  * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
  * Pieces read for this copy alone are parts of narBuffers, given back once sent.
  */
+/** Up to this size, a path's header and first piece are copied into a buffer of their own. */
+const smallPiece = 64 * 1024;
+
 async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
   for (const info of paths) {
     let nar: AsyncIterable<Buffer> | Iterable<Buffer> | undefined;
@@ -452,11 +455,16 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
   }
 }
 
-/** `header` and then `chunk` in one buffer (a copy: a kept piece goes to other hosts too, without this host's header). */
+/**
+ * `header` and then `chunk` in one buffer (a copy: a kept piece goes to other hosts too, without
+ * this host's header). A small NAR gets a buffer of its size: one of narBuffers for every path's
+ * first piece held a megabyte for a few kilobytes while in flight, and the pool ran out.
+ */
 function withHeader(header: Buffer, chunk: Buffer): Buffer {
-  if (header.length + chunk.length > pieceBytes) {
+  const size = header.length + chunk.length;
+  if (size > pieceBytes || size <= smallPiece) {
     narBuffers.give(chunk);
-    return Buffer.concat([header, chunk]);
+    return Buffer.concat([header, chunk], size);
   }
   const both = narBuffers.take();
   header.copy(both);

@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { BufferPool } from '../buffer-pool';
 
 /**
  * Cheaper SSH packets for ssh2's AES-GCM ciphers (what it negotiates with OpenSSH: aes128-gcm@openssh.com).
@@ -9,8 +10,10 @@ import { randomFillSync } from 'node:crypto';
  * fresh allocation per packet for the garbage collector (node --cpu-prof, docs/BENCHMARKS.md,
  * issue 15). The same packets, laid out the same way, take their padding from a pool of
  * random bytes refilled 64 KiB at a time (each byte used once: OpenSSH's arc4random_buf
- * buffers its randomness likewise) and their memory from 1 MiB slabs, which the garbage
- * collector frees once every packet in them is gone.
+ * buffers its randomness likewise) and their memory from 1 MiB slabs, reused once every
+ * packet cut from one has been written to the socket: a fresh slab for every megabyte sent
+ * made the garbage collector run for the external memory (19 full collections in a 4 s
+ * 20-host deploy, node --trace-gc) and touched fresh pages (page faults on this VM).
  *
  * The cipher object is ssh2's internal (it changes with every key exchange), so the
  * replacement is checked against ssh2's own allocPacket for a range of sizes when it is
@@ -30,32 +33,112 @@ const layouts: Record<string, { readonly block: number; readonly tag: number }> 
 const randomPoolBytes = 64 * 1024;
 const slabBytes = 1024 * 1024;
 
-class PacketMemory {
-  private readonly random = Buffer.allocUnsafeSlow(randomPoolBytes);
-  private randomAt = randomPoolBytes;
-  private slab = Buffer.allocUnsafeSlow(0);
-  private slabAt = 0;
+/** The slabs every connection's packets are cut from: one is reused once every packet cut from it has been written to its socket. */
+export const packetSlabs = new BufferPool(slabBytes);
+/** A connection waits for the writes of at most this many slabs (a few in practice: the socket takes a slab's packets within a turn or two). */
+const maxHeldSlabs = 32;
 
-  /** `n` bytes for one packet: a part of the current slab (a new one when it is used up). */
+interface Slab {
+  readonly memory: Buffer;
+  /** Where the packets cut from it and not yet handed to the socket start. */
+  readonly unsent: Set<number>;
+  /** Socket writes of its memory not yet done. */
+  writing: number;
+  /** No more packets are cut from it. */
+  full: boolean;
+}
+
+/**
+ * The memory of one connection's packets. A slab goes back to the pool (for this or another
+ * connection) only when it is full, every packet cut from it has been handed to the socket
+ * (ssh2 queues packets during a key exchange) and every socket write of it is done: until
+ * then the kernel may still read it. Without a pool every packet is a buffer of its own.
+ */
+export class PacketMemory {
+  private random: Buffer | undefined;
+  private randomAt = randomPoolBytes;
+  private slab: Slab | undefined;
+  private slabAt = 0;
+  /** Slabs with packets cut from them, by their memory. */
+  private readonly slabs = new Map<ArrayBufferLike, Slab>();
+
+  constructor(private readonly pool?: BufferPool) {}
+
+  /** `n` bytes for one packet: a part of the current slab (the next one when it is used up). */
   take(n: number): Buffer {
-    if (this.slabAt + n > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(Math.max(slabBytes, n));
+    if (!this.pool || n > this.pool.size) return Buffer.allocUnsafe(n);
+    let slab = this.slab;
+    if (!slab || this.slabAt + n > slab.memory.length) {
+      if (slab) {
+        slab.full = true;
+        this.reuseIfDone(slab);
+      }
+      // Slabs whose writes never came back (a socket written some other way) are forgotten,
+      // not held: the garbage collector frees them, as it did every packet of ssh2's own.
+      if (this.slabs.size >= maxHeldSlabs) this.slabs.clear();
+      const memory = this.pool.take();
+      slab = this.slab = { memory, unsent: new Set(), writing: 0, full: false };
+      this.slabs.set(memory.buffer, slab);
       this.slabAt = 0;
     }
-    const out = this.slab.subarray(this.slabAt, this.slabAt + n);
+    const out = slab.memory.subarray(this.slabAt, this.slabAt + n);
+    slab.unsent.add(this.slabAt);
     // Eight-byte aligned, as a buffer of its own would be.
     this.slabAt += (n + 7) & ~7;
     return out;
   }
 
+  /**
+   * The socket is given `chunk`. When it is memory of a slab (a packet, or its first bytes:
+   * what ssh2 writes of one), the callback to write it with: once every write of the slab is
+   * done, the slab may be reused. Anything else: undefined.
+   */
+  sending(chunk: unknown): ((error?: Error | null) => void) | undefined {
+    if (!(chunk instanceof Uint8Array)) return undefined;
+    const slab = this.slabs.get(chunk.buffer);
+    if (!slab) return undefined;
+    slab.unsent.delete(chunk.byteOffset - slab.memory.byteOffset);
+    slab.writing++;
+    return () => {
+      slab.writing--;
+      this.reuseIfDone(slab);
+    };
+  }
+
+  /** Slabs not given back yet (this connection's, in use or waiting for writes). */
+  get slabsHeld(): number {
+    return this.slabs.size;
+  }
+
+  /**
+   * The socket has closed: every write is done or failed, and packets still queued are never
+   * written. The slabs go back to the pool, the current one too (a connection that sent a few
+   * kilobytes would otherwise keep a megabyte from reuse until the garbage collector runs).
+   */
+  closed(): void {
+    const held = [...this.slabs.values()];
+    this.slabs.clear();
+    this.slab = undefined;
+    for (const slab of held) this.pool?.give(slab.memory);
+  }
+
+  private reuseIfDone(slab: Slab): void {
+    if (!slab.full || slab.writing > 0 || slab.unsent.size > 0) return;
+    // Once only: a write's callback after closed() finds its slab gone (and maybe reused elsewhere).
+    if (this.slabs.get(slab.memory.buffer) !== slab) return;
+    this.slabs.delete(slab.memory.buffer);
+    this.pool?.give(slab.memory);
+  }
+
   /** Copy `n` fresh random bytes into `into` at `at`. */
   randomInto(into: Buffer, at: number, n: number): void {
-    if (this.randomAt + n > randomPoolBytes) {
-      randomFillSync(this.random);
+    let random = this.random;
+    if (!random || this.randomAt + n > randomPoolBytes) {
+      random = this.random ??= Buffer.allocUnsafeSlow(randomPoolBytes);
+      randomFillSync(random);
       this.randomAt = 0;
     }
     // A few bytes: a loop costs less than Buffer.copy's call.
-    const random = this.random;
     for (let i = 0; i < n; i++) into[at + i] = random[this.randomAt + i]!;
     this.randomAt += n;
   }
@@ -92,8 +175,10 @@ export function cheaperPackets(cipher: unknown, memory = new PacketMemory()): bo
   const layout = c && typeof c.allocPacket === 'function' ? layouts[c.constructor?.name] : undefined;
   if (!c || !layout) return false;
   const theirs = c.allocPacket.bind(c);
+  // Checked on memory of its own: packets cut and never sent would keep a slab from reuse.
+  const probe = new PacketMemory();
+  if (!sameLayout(theirs, (n) => allocFor(layout, probe, n))) return false;
   const mine = (n: number) => allocFor(layout, memory, n);
-  if (!sameLayout(theirs, mine)) return false;
   c.allocPacket = mine;
   return true;
 }
@@ -101,11 +186,13 @@ export function cheaperPackets(cipher: unknown, memory = new PacketMemory()): bo
 /**
  * Keep every outbound cipher an ssh2 protocol object gets (at each key exchange) on the
  * cheaper packets. `protocol` is ssh2's Client._protocol; nothing happens if it has no `_cipher`.
+ * With `reuse` (the caller hands every socket write to PacketMemory.sending and calls closed()
+ * when the socket closes), packets are cut from slabs that are reused; else each is a buffer of its own.
  */
-export function cheaperPacketsFor(protocol: unknown): void {
+export function cheaperPacketsFor(protocol: unknown, reuse: boolean): PacketMemory | undefined {
   const p = protocol as { _cipher?: unknown } | undefined;
-  if (!p || !('_cipher' in p)) return;
-  const memory = new PacketMemory();
+  if (!p || !('_cipher' in p)) return undefined;
+  const memory = new PacketMemory(reuse ? packetSlabs : undefined);
   let current = p._cipher;
   cheaperPackets(current, memory);
   Object.defineProperty(p, '_cipher', {
@@ -117,4 +204,5 @@ export function cheaperPacketsFor(protocol: unknown): void {
       cheaperPackets(next, memory);
     },
   });
+  return memory;
 }
