@@ -75,6 +75,20 @@ drop_lock() {
 }
 `;
 
+/**
+ * The one decision of a deploy (confirmed or rollback), taken once by whoever comes first:
+ * the app, the watchdog or a failed activation. The decision file is created with the shell's
+ * noclobber (O_EXCL, atomic), so no process is started for it (mkdir was one on the host).
+ * Args: state dir, what. Succeeds for the first caller only.
+ */
+const decideOnceHelper = `decide_once() {
+  set -C
+  { printf '%s\\n' "$2" > "$1/decision"; } 2>/dev/null; r=$?
+  set +C
+  return $r
+}
+`;
+
 /** The "key=value" lines the probe script prints, as a map. */
 export function keyValues(text: string): Map<string, string> {
   const map = new Map<string, string>();
@@ -131,7 +145,7 @@ drop_lock "$1" "$2"
  * rollback). Output goes to activation.log. Once the activation succeeded it starts the
  * watchdog, detached as itself (a systemd unit's leftover processes end with the unit).
  */
-export const runnerScript = `
+export const runnerScript = `${decideOnceHelper}
 d=$1; rb=$2; t=$3
 exec >>"$d/activation.log" 2>&1 </dev/null
 read -r top < "$d/toplevel"; read -r mode < "$d/mode"; read -r kind < "$d/kind"
@@ -142,14 +156,14 @@ if [ $rc -eq 0 ]; then
     if [ "$kind" = system ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
       systemd-run --quiet --collect --unit "homelab-fleet-watchdog-\${d##*/}" -- sh "$d/watchdog.sh" "$d" "$t"
     else
-      ( setsid sh "$d/watchdog.sh" "$d" "$t" </dev/null >/dev/null 2>&1 & )
+      # A background job of this shell is in its process group, so setsid needs no fork of its own.
+      setsid sh "$d/watchdog.sh" "$d" "$t" </dev/null >/dev/null 2>&1 &
     fi
   fi
   echo ok > "$d/activation-status"; exit 0
 fi
 echo "activation failed (exit code $rc)"
-if [ "$rb" = 1 ] && mkdir "$d/decision" 2>/dev/null; then
-  echo rollback > "$d/decision/what"
+if [ "$rb" = 1 ] && decide_once "$d" rollback; then
   sh "$d/rollback.sh" "$d"
 fi
 echo "failed $rc" > "$d/activation-status"
@@ -158,15 +172,14 @@ echo "failed $rc" > "$d/activation-status"
 /**
  * Magic rollback, on the host: started by the runner once the activation succeeded; rolls
  * back unless the app confirmed (over a new connection) within the timeout. One sleep, no
- * polling: the decision directory makes confirm-or-rollback happen exactly once.
+ * polling: the decision file (decide_once) makes confirm-or-rollback happen exactly once.
  * Args: state dir, timeout in seconds.
  */
-export const watchdogScript = `
+export const watchdogScript = `${decideOnceHelper}
 d=$1; t=$2
 exec >>"$d/watchdog.log" 2>&1 </dev/null
 sleep "$t"
-if mkdir "$d/decision" 2>/dev/null; then
-  echo rollback > "$d/decision/what"
+if decide_once "$d" rollback; then
   echo "not confirmed within $t s: rolling back" >> "$d/activation.log"
   sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
 fi
@@ -268,23 +281,22 @@ exit 0
  * Prints "@fleet decision <what>", "@fleet status <...>", "@fleet result <...>" and
  * "@fleet unlocked".
  */
-export const decideScript = `${prelude}
+export const decideScript = `${prelude}${decideOnceHelper}
 base_of "$1"; d=$base/deploys/$2
 [ -d "$d" ] || { echo "@fleet decision missing"; exit 0; }
 i=0; while [ ! -s "$d/activation-status" ] && [ $i -lt $(( $4 * 10 )) ]; do sleep 0.1; i=$((i+1)); done
 st=""; read -r st 2>/dev/null < "$d/activation-status"
-if { [ "$st" = ok ] || [ "$3" = rollback ]; } && [ -n "$st" ] && mkdir "$d/decision" 2>/dev/null; then
-  echo "$3" > "$d/decision/what"
+if { [ "$st" = ok ] || [ "$3" = rollback ]; } && [ -n "$st" ] && decide_once "$d" "$3"; then
   [ "$3" = rollback ] && sh "$d/rollback.sh" "$d" >> "$d/activation.log" 2>&1
 fi
 # Files are read with the shell's read, not $(cat ...): no process on the host for each.
-what_of() { what=""; read -r what 2>/dev/null < "$d/decision/what"; }
+what_of() { what=""; read -r what 2>/dev/null < "$d/decision"; }
 what_of
 i=0; while [ "$what" = rollback ] && [ ! -s "$d/result" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); what_of; done
 echo "@fleet decision \${what:-none}"
 echo "@fleet status \${st:-running}"
 [ -s "$d/result" ] && read -r result < "$d/result" && echo "@fleet result $result"
-if [ -n "$5" ] && [ -s "$d/decision/what" ]; then drop_lock "$1" "$5"; echo "@fleet unlocked"; fi
+if [ -n "$5" ] && [ -s "$d/decision" ]; then drop_lock "$1" "$5"; echo "@fleet unlocked"; fi
 exit 0
 `;
 

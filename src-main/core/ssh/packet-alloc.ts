@@ -31,6 +31,7 @@ const layouts: Record<string, { readonly block: number; readonly tag: number }> 
 };
 
 const randomPoolBytes = 64 * 1024;
+const firstRandomBytes = 2 * 1024;
 const slabBytes = 1024 * 1024;
 
 /** The slabs every connection's packets are cut from: one is reused once every packet cut from it has been written to its socket. */
@@ -56,7 +57,9 @@ interface Slab {
  */
 export class PacketMemory {
   private random: Buffer | undefined;
-  private randomAt = randomPoolBytes;
+  private randomAt = 0;
+  /** Bytes of `random` filled (0: not yet). */
+  private randomEnd = 0;
   private slab: Slab | undefined;
   private slabAt = 0;
   /** Slabs with packets cut from them, by their memory. */
@@ -130,12 +133,17 @@ export class PacketMemory {
     this.pool?.give(slab.memory);
   }
 
-  /** Copy `n` fresh random bytes into `into` at `at`. */
+  /**
+   * Copy `n` fresh random bytes into `into` at `at`. The first fill is small (a confirmation's
+   * connection sends a few dozen packets: 64 KiB of random bytes for each of a deploy's 40
+   * connections showed in its profile), the next ones fill the whole pool.
+   */
   randomInto(into: Buffer, at: number, n: number): void {
     let random = this.random;
-    if (!random || this.randomAt + n > randomPoolBytes) {
+    if (!random || this.randomAt + n > this.randomEnd) {
       random = this.random ??= Buffer.allocUnsafeSlow(randomPoolBytes);
-      randomFillSync(random);
+      this.randomEnd = this.randomEnd === 0 ? firstRandomBytes : randomPoolBytes;
+      randomFillSync(random, 0, this.randomEnd);
       this.randomAt = 0;
     }
     // A few bytes: a loop costs less than Buffer.copy's call.

@@ -131,3 +131,17 @@ describe('packet memory reused once written (PacketMemory)', () => {
     expect(memory.slabsHeld).toBeLessThanOrEqual(33);
   });
 });
+
+describe('the padding of many packets', () => {
+  it('stays random past the first small fill of the pool and its refills', () => {
+    const memory = new PacketMemory();
+    const pads = new Set<string>();
+    // ~12 KiB of padding: the first 2 KiB fill and several of the next.
+    for (let i = 0; i < 1500; i++) {
+      const p = memory.take(24);
+      memory.randomInto(p, 8, 8);
+      pads.add(p.subarray(8, 16).toString('hex'));
+    }
+    expect(pads.size).toBeGreaterThan(1490);
+  });
+});
