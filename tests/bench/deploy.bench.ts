@@ -12,7 +12,7 @@
  *     three rounds of loop and deploy in alternating order (FLEET_BENCH_FLEET_ROUNDS), medians
  *     printed, each phase right after freeing page cache as the copies do.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
@@ -25,6 +25,7 @@ import { copyClosure, SharedClosures } from '../../src-main/core/deploy/copy-clo
 import type { TransferStats } from '../../src-main/core/deploy/serve-copy';
 import { startDeployWorld, type DeployWorld } from '../integration/deploy-world';
 import { buildBenchClosure } from './deploy-closure';
+import { startHostDisk, type HostDisk } from './host-disk';
 import { cpuLedger, cpuSnapshot, describeLedger, netnsId, sessionsEnded, type CpuLedger, type LabProcesses } from './cpu-ledger';
 import { Accounting, describeHostCpu, ensureAccounting, hostCpuOf, processCpuMs, processName, type HostCpu } from './host-cpu';
 
@@ -87,7 +88,7 @@ async function copyBench(): Promise<void> {
   // Five rounds, each onto fresh hosts, interleaved so machine load hits every variant alike.
   const rounds = Number(process.env.FLEET_BENCH_ROUNDS ?? 5);
   const names = Array.from({ length: rounds }, (_, r) => [`ours-${r}`, `adaptive-${r}`, `dump-${r}`, `ncc-${r}`]).flat();
-  const world = await startDeployWorld({ names: [...names, 'raw'] });
+  const world = await startDeployWorld({ names: [...names, 'raw'], ...labState() });
   try {
     // FLEET_BENCH_LINK=1gbit (or 100mbit...) shapes every host's link as on a LAN (tc tbf).
     const link = process.env.FLEET_BENCH_LINK;
@@ -267,7 +268,7 @@ async function parallelCopyBench(): Promise<void> {
   ] as const;
   const count = 6;
   const names = variants.flatMap((_, v) => Array.from({ length: count }, (__, i) => `par-${v}-${i}`));
-  const world = await startDeployWorld({ names });
+  const world = await startDeployWorld({ names, ...labState() });
   try {
     const [root] = buildAll(world, ['moonlight']);
     const closureSize = spawnSync('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '-rS', '--json', root!], { encoding: 'utf8' });
@@ -307,7 +308,7 @@ async function parallelCopyBench(): Promise<void> {
 }
 
 async function redeployBench(): Promise<void> {
-  const world = await startDeployWorld({ names: ['zephyrus'] });
+  const world = await startDeployWorld({ names: ['zephyrus'], ...labState() });
   try {
     const first = await world.deploy({ targets: ['zephyrus'] });
     if (first.job.status !== 'succeeded') throw new Error(`first deploy failed: ${JSON.stringify(first.job.error)}`);
@@ -401,13 +402,15 @@ const linkModels: readonly HostModel[] = [
 
 /** Fresh hosts with every system built beforehand, links and activations shaped as `model` says. */
 async function fleetHosts(names: readonly string[], model: HostModel): Promise<{ world: DeployWorld; outs: string[] }> {
-  const world = await startDeployWorld({ names: [...names], editCheckout: addSystems(names) });
+  const world = await startDeployWorld({ names: [...names], editCheckout: addSystems(names), ...labState() });
   const { rate, delayMs = 0, activationSeconds = 0 } = model;
   for (const host of world.lab.hosts) {
     if (rate || delayMs > 0) await host.slowLink({ ...(rate ? { rate } : {}), ...(delayMs > 0 ? { delayMs } : {}) });
     if (activationSeconds > 0) await host.setActivationDelay(activationSeconds);
   }
   const outs = buildAll(world, names);
+  const settle = Number(process.env.FLEET_BENCH_SETTLE_S ?? 0);
+  if (settle > 0) await new Promise((r) => setTimeout(r, settle * 1000));
   if (warmFleet) {
     // Like every copy of copyBench: the hosts' imports write into memory this VM already backs.
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-pages-'));
@@ -568,8 +571,17 @@ async function manyBench(): Promise<void> {
         gcs++;
       }
     });
-    const { cost } = await deployPhase(names, plain, () => gc.observe({ entryTypes: ['gc'] }));
+    // FLEET_BENCH_PERF=<file>: `perf record -a -g` of the whole machine while the deploy runs.
+    let perf: ChildProcess | undefined;
+    const { cost } = await deployPhase(names, plain, () => {
+      gc.observe({ entryTypes: ['gc'] });
+      if (process.env.FLEET_BENCH_PERF) perf = spawn('perf', ['record', '-a', '-g', '-F', '997', '-o', `${process.env.FLEET_BENCH_PERF}.${r}`], { stdio: 'ignore' });
+    });
     gc.disconnect();
+    if (perf) {
+      perf.kill('SIGINT');
+      await new Promise((resolve) => perf!.once('exit', resolve));
+    }
     process.stdout.write(`  garbage collection during it: ${gcs} pauses, ${gcMs.toFixed(0)} ms\n`);
     process.stdout.write(
       `${n}, one deploy: ${secs(cost.ms)}  ${cpuNote(cost)}; this process ${secs(cost.ledger.bench)} + children ${secs(cost.ledger.benchChildren)}, lab hosts ${secs([...cost.ledger.lab.values()].reduce((a, b) => a + b, 0))}${cost.host ? `, ${cost.host.processes} host processes; this process's children: ${cost.host.deployerChildren.map(([c, k, ms]) => `${k} ${c} ${secs(ms)}`).join(', ')}` : ''}\n`,
@@ -630,8 +642,23 @@ async function manyBench(): Promise<void> {
   }
 }
 
+/** Where every lab of this bench keeps its hosts' state (host-disk.ts). */
+let hostDisk: HostDisk | undefined;
+const labState = () => (hostDisk ? { stateDir: hostDisk.stateDir() } : {});
+
 export default async function deployBench(): Promise<void> {
+  hostDisk = await startHostDisk();
+  try {
+    await deployBenchOn();
+  } finally {
+    await hostDisk.stop();
+    hostDisk = undefined;
+  }
+}
+
+async function deployBenchOn(): Promise<void> {
   const only = process.env.FLEET_BENCH_ONLY;
+  process.stdout.write(`${hostDisk?.description}\n`);
   accounting = process.env.FLEET_BENCH_ACCT !== '0' && ensureAccounting();
   if (!accounting) process.stdout.write('process accounting (Debian acct) not available: host-side CPU is not split out\n');
   // ssh2's optional native crypto binding (built by its install script when a compiler is there) halves this process's CPU per copied byte.
