@@ -573,11 +573,26 @@ async function manyBench(): Promise<void> {
     });
     // FLEET_BENCH_PERF=<file>: `perf record -a -g` of the whole machine while the deploy runs.
     let perf: ChildProcess | undefined;
+    // FLEET_BENCH_TIMELINE=1: the machine's busy cores in every 100 ms of the deploy (/proc/stat).
+    const busy: number[] = [];
+    let sampler: ReturnType<typeof setInterval> | undefined;
     const { cost } = await deployPhase(names, plain, () => {
+      if (process.env.FLEET_BENCH_TIMELINE) {
+        let last = cpuBusyMs();
+        sampler = setInterval(() => {
+          const now = cpuBusyMs();
+          busy.push((now - last) / 100);
+          last = now;
+        }, 100);
+      }
       gc.observe({ entryTypes: ['gc'] });
       if (process.env.FLEET_BENCH_PERF) perf = spawn('perf', ['record', '-a', '-g', '-F', '997', '-o', `${process.env.FLEET_BENCH_PERF}.${r}`], { stdio: 'ignore' });
     });
     gc.disconnect();
+    if (sampler) {
+      clearInterval(sampler);
+      process.stdout.write(`  busy cores per 100 ms: ${busy.map((b) => b.toFixed(1)).join(' ')}\n`);
+    }
     if (perf) {
       perf.kill('SIGINT');
       await new Promise((resolve) => perf!.once('exit', resolve));
