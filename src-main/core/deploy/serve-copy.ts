@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { saysDiskFull } from '../nix/nix-errors';
 import type { RemoteChannel } from '../ssh/connection';
-import { narBuffers, narChunks, narTreeOfSize, pieceBytes, readAhead, type SharedNars } from './nar';
+import { narBuffers, narChunks, narTreeOfSize, readAhead, type SharedNars } from './nar';
 import { FleetError } from '../contract';
 import { requireNixStore } from '../nix/runner';
 import { spawnProcess } from '../process/run';
@@ -423,12 +423,12 @@ class ReadFailure extends Error {
 
 /**
  * Every path's cmdAddToStoreNar header and NAR, in order. A path's header goes out with the
- * first piece of its NAR (one SSH packet, not two); a path whose tree does not add up to the
+ * first piece of its NAR when that is small (one SSH packet, not two); a path whose tree does not add up to the
  * store's narSize here (or every path, with narSource 'nix-store') is left to a local dump.
  * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
  * Pieces read for this copy alone are parts of narBuffers, given back once sent.
  */
-/** Up to this size, a path's header and first piece are copied into a buffer of their own. */
+/** Up to this size, a path's header and first piece are copied into one buffer; a bigger first piece follows its header as it is. */
 const smallPiece = 64 * 1024;
 
 async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
@@ -446,7 +446,13 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
     let header: Buffer | undefined = addToStoreNarHeader(info);
     try {
       for await (const chunk of nar) {
-        yield header ? { data: withHeader(header, chunk), narBytes: chunk.length } : { data: chunk, narBytes: chunk.length };
+        if (header && header.length + chunk.length <= smallPiece) yield { data: withHeader(header, chunk), narBytes: chunk.length };
+        else {
+          // A bigger piece goes as it is after its header (one small packet more), not copied
+          // behind it: the same piece goes to every host of the deploy.
+          if (header) yield { data: header, narBytes: 0 };
+          yield { data: chunk, narBytes: chunk.length };
+        }
         header = undefined;
       }
     } catch (error) {
@@ -455,22 +461,11 @@ async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, sha
   }
 }
 
-/**
- * `header` and then `chunk` in one buffer (a copy: a kept piece goes to other hosts too, without
- * this host's header). A small NAR gets a buffer of its size: one of narBuffers for every path's
- * first piece held a megabyte for a few kilobytes while in flight, and the pool ran out.
- */
+/** A small first piece and its path's header in one buffer of their size (one SSH packet; a kept piece goes to other hosts too, without this host's header). */
 function withHeader(header: Buffer, chunk: Buffer): Buffer {
-  const size = header.length + chunk.length;
-  if (size > pieceBytes || size <= smallPiece) {
-    narBuffers.give(chunk);
-    return Buffer.concat([header, chunk], size);
-  }
-  const both = narBuffers.take();
-  header.copy(both);
-  chunk.copy(both, header.length);
+  const both = Buffer.concat([header, chunk], header.length + chunk.length);
   narBuffers.give(chunk);
-  return both.subarray(0, header.length + chunk.length);
+  return both;
 }
 
 /** A path's NAR pieces: kept for the deploy's other hosts (SharedNars), or read from its files; undefined when they do not add up to its narSize here. */
