@@ -6,8 +6,6 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyClosure } from '../../src-main/core/deploy/copy-closure';
 import { HostSession } from '../../src-main/core/deploy/host-session';
-import { PassphraseCache } from '../../src-main/core/ssh/auth';
-import { SshConnection } from '../../src-main/core/ssh/connection';
 import { startDeployWorld, type DeployWorld } from './deploy-world';
 
 /**
@@ -45,14 +43,7 @@ describe('closure copy over one nix-store --serve session', () => {
   }
 
   async function session(): Promise<HostSession> {
-    const connection = await SshConnection.open({
-      host: 'zephyrus',
-      home: world.home,
-      appKnownHosts: path.join(world.dataDir, 'known_hosts'),
-      passphrases: new PassphraseCache(),
-      askUnknownKey: async () => true,
-    });
-    return new HostSession(connection, { kind: 'root' });
+    return new HostSession(await world.connect('zephyrus'), { kind: 'root' });
   }
 
   for (const narSource of ['here', 'nix-store'] as const) {

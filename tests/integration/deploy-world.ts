@@ -9,6 +9,8 @@ import type { FleetEvent } from '../../src-main/core/events';
 import type { JobInfo } from '../../src-main/core/jobs/types';
 import { startHosts, type Lab, type StartHostsOptions } from '../harness/hosts/index.js';
 import { localNixEnv, testToolchains } from '../harness/toolchain/index.js';
+import { PassphraseCache } from '../../src-main/core/ssh/auth';
+import { SshConnection } from '../../src-main/core/ssh/connection';
 
 /**
  * The world of the deploy tests: lab hosts reached through a HOME whose ~/.ssh/config
@@ -30,6 +32,8 @@ export interface DeployWorld {
   /** Change a file of the checkout and commit. */
   edit(file: string, from: string, to: string): void;
   git(...args: string[]): string;
+  /** An SSH connection to a lab host as the app opens one: this world's home and the app's known_hosts, new host keys accepted. */
+  connect(host: string): Promise<SshConnection>;
   stop(): Promise<void>;
 }
 
@@ -115,6 +119,9 @@ export async function startDeployWorld(options: StartHostsOptions & { editChecko
       git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', `edit ${file}`);
     },
     git,
+    connect(host) {
+      return SshConnection.open({ host, home, appKnownHosts: path.join(dataDir, 'known_hosts'), passphrases: new PassphraseCache(), askUnknownKey: async () => true });
+    },
     async stop() {
       await Promise.all(cores.map((c) => c.dispose()));
       await lab.stop();

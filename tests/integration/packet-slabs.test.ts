@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PassphraseCache } from '../../src-main/core/ssh/auth';
-import { SshConnection } from '../../src-main/core/ssh/connection';
 import { packetSlabs } from '../../src-main/core/ssh/packet-alloc';
 import { startDeployWorld, type DeployWorld } from './deploy-world';
 
@@ -23,13 +20,7 @@ describe('SSH packet memory against a real sshd', () => {
   });
 
   it('40 MB through a channel: a few slabs, reused; the host gets every byte', async () => {
-    const connection = await SshConnection.open({
-      host: 'zephyrus',
-      home: world.home,
-      appKnownHosts: path.join(world.dataDir, 'known_hosts'),
-      passphrases: new PassphraseCache(),
-      askUnknownKey: async () => true,
-    });
+    const connection = await world.connect('zephyrus');
     try {
       const made = packetSlabs.allocated;
       const chunk = Buffer.alloc(1024 * 1024);
