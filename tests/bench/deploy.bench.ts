@@ -11,6 +11,7 @@
  *     steps (nix build per host, copy, activate); each onto 20 fresh hosts, with CPU time;
  *     three rounds of loop and deploy in alternating order (FLEET_BENCH_FLEET_ROUNDS), medians
  *     printed, each phase right after freeing page cache as the copies do.
+ * Every lab here keeps its hosts' state on a journaled ext4 of the bench's own (host-disk.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
