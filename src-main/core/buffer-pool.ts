@@ -12,8 +12,7 @@ export class BufferPool {
   /** The memory of buffers handed out and not given back: give() takes back only these, once. */
   private readonly out = new WeakSet<ArrayBufferLike>();
   private lastGiven = 0;
-  /** Buffers made so far (not taken from those given back). */
-  allocated = 0;
+  private made = 0;
   private dropTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -32,7 +31,7 @@ export class BufferPool {
     let buffer = this.free.pop();
     if (!buffer) {
       buffer = Buffer.allocUnsafeSlow(this.size);
-      this.allocated++;
+      this.made++;
     }
     if (this.keep > 0) this.out.add(buffer.buffer);
     return buffer;
@@ -50,6 +49,11 @@ export class BufferPool {
   /** `piece` is kept by its holder for good: never reused, whoever gives it back. */
   detach(piece: Buffer): void {
     this.out.delete(piece.buffer);
+  }
+
+  /** Buffers made so far (not taken from those given back). */
+  get allocated(): number {
+    return this.made;
   }
 
   /** Buffers kept for reuse now. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { run, runOk } from '../harness/hosts/run';
+import { runOk } from '../harness/hosts/run';
 
 /**
  * A journaled ext4 of its own (a sparse file on a loop device) for the bench's lab hosts'
@@ -35,18 +35,16 @@ export async function startHostDisk(bytes = 8 * 1024 ** 3): Promise<HostDisk> {
   fs.truncateSync(image, bytes);
   let device = '';
   let mounted = false;
-  const stop = async () => {
-    process.off('exit', stopNow);
-    if (mounted) await run('umount', [mountPoint]);
-    if (device) await run('losetup', ['--detach', device]);
-    fs.rmSync(base, { recursive: true, force: true });
-  };
-  // On a crash of the bench: no mount or loop device left behind.
+  // One teardown, synchronous so that it also runs on the bench's exit: no mount or loop device left behind.
   const stopNow = () => {
+    process.off('exit', stopNow);
     if (mounted) spawnSync('umount', ['-l', mountPoint]);
     if (device) spawnSync('losetup', ['--detach', device]);
+    mounted = false;
+    device = '';
     fs.rmSync(base, { recursive: true, force: true });
   };
+  const stop = async () => stopNow();
   process.on('exit', stopNow);
   try {
     await runOk('mkfs.ext4', ['-q', '-F', '-O', 'has_journal', image]);
@@ -68,13 +66,12 @@ export async function startHostDisk(bytes = 8 * 1024 ** 3): Promise<HostDisk> {
 /** Whether the filesystem holding `dir` is an ext4 with a journal (jbd2 lists its device), as far as /proc tells. */
 function journaled(dir: string): boolean {
   try {
+    // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
     const dev = fs.statSync(dir).dev;
-    const name = fs.readdirSync('/sys/dev/block').find((d) => {
-      const [maj, min] = d.split(':').map(Number);
-      return maj !== undefined && min !== undefined && (maj << 8) + (min & 0xff) + ((min & ~0xff) << 12) === dev;
-    });
-    const block = name ? path.basename(fs.realpathSync(path.join('/sys/dev/block', name))) : '';
-    return block !== '' && fs.readdirSync('/proc/fs/jbd2').some((j) => j.startsWith(`${block}-`));
+    const major = (dev >> 8) & 0xfff;
+    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    const block = path.basename(fs.realpathSync(`/sys/dev/block/${major}:${minor}`));
+    return fs.readdirSync('/proc/fs/jbd2').some((j) => j.startsWith(`${block}-`));
   } catch {
     return false;
   }

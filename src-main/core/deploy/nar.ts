@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BufferPool } from '../buffer-pool';
-import { padding, putStr, putU64 } from './serve-protocol';
+import { padding, putPadding, putStr, putU64 } from './serve-protocol';
 
 /**
  * Nix archives (NAR) of store paths, serialised here instead of by a `nix-store --serve`
@@ -144,9 +144,7 @@ export async function* narChunks(tree: NarNode, buffers: BufferPool = new Buffer
           await handle.close();
         }
       }
-      const pad = padding(n.size);
-      batch.fill(0, used, used + pad);
-      used += pad;
+      used = putPadding(batch, used, n.size);
     }
     str(')');
     if (used >= batchBytes) yield flush();

@@ -421,16 +421,17 @@ class ReadFailure extends Error {
   }
 }
 
-/**
- * Every path's cmdAddToStoreNar header and NAR, in order. A path's header goes out with the
- * first piece of its NAR when that is small (one SSH packet, not two); a path whose tree does not add up to the
- * store's narSize here (or every path, with narSource 'nix-store') is left to a local dump.
- * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
- * Pieces read for this copy alone are parts of narBuffers, given back once sent.
- */
 /** Up to this size, a path's header and first piece are copied into one buffer; a bigger first piece follows its header as it is. */
 const smallPiece = 64 * 1024;
 
+/**
+ * Every path's cmdAddToStoreNar header and NAR, in order. A path's header goes out with the
+ * first piece of its NAR when that is small (one SSH packet, not two); a path whose tree does
+ * not add up to the store's narSize here (or every path, with narSource 'nix-store') is left
+ * to a local dump.
+ * With `shared`, a path's pieces are read once for all hosts of the deploy (SharedNars).
+ * Pieces read for this copy alone are parts of narBuffers, given back once sent.
+ */
 async function* narPieces(paths: readonly NarInfo[], serialiseHere: boolean, shared?: SharedNars): AsyncGenerator<Piece> {
   for (const info of paths) {
     let nar: AsyncIterable<Buffer> | Iterable<Buffer> | undefined;

@@ -81,12 +81,16 @@ export function putU64(out: Buffer, at: number, n: number): number {
   return at + 8;
 }
 
+/** Write the zero padding after `n` bytes that end at `at` into `out`; returns where the next field starts. */
+export function putPadding(out: Buffer, at: number, n: number): number {
+  const pad = padding(n);
+  out.fill(0, at, at + pad);
+  return at + pad;
+}
+
 /** Write `bytes` and their zero padding into `out` at `at` (the length goes before, by the caller); returns where the next field starts. */
 function putBytes(out: Buffer, at: number, bytes: Buffer): number {
-  const end = at + bytes.copy(out, at);
-  const pad = padding(bytes.length);
-  out.fill(0, end, end + pad);
-  return end + pad;
+  return putPadding(out, at + bytes.copy(out, at), bytes.length);
 }
 
 /** Write a protocol string (length, bytes, padding) into `out` at `at`; returns where the next field starts. */
@@ -134,7 +138,7 @@ export function addToStoreNarHeader(info: NarInfo): Buffer {
   return header;
 }
 
-/** Headers made once per path of a deploy, whichever hosts it goes to (never written to: senders copy them). */
+/** Headers made once per path of a deploy, whichever hosts it goes to (shared: never written to). */
 const headers = new WeakMap<NarInfo, Buffer>();
 
 /** Reads exact byte counts from a stream, with backpressure. */

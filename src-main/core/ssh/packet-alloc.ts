@@ -47,6 +47,8 @@ interface Slab {
   writing: number;
   /** No more packets are cut from it. */
   full: boolean;
+  /** The callback of every socket write of it (one per slab, not a closure per packet). */
+  readonly written: () => void;
 }
 
 /**
@@ -80,7 +82,17 @@ export class PacketMemory {
       // not held: the garbage collector frees them, as it did every packet of ssh2's own.
       if (this.slabs.size >= maxHeldSlabs) this.slabs.clear();
       const memory = this.pool.take();
-      slab = this.slab = { memory, unsent: new Set(), writing: 0, full: false };
+      const made: Slab = {
+        memory,
+        unsent: new Set(),
+        writing: 0,
+        full: false,
+        written: () => {
+          made.writing--;
+          this.reuseIfDone(made);
+        },
+      };
+      slab = this.slab = made;
       this.slabs.set(memory.buffer, slab);
       this.slabAt = 0;
     }
@@ -102,10 +114,7 @@ export class PacketMemory {
     if (!slab) return undefined;
     slab.unsent.delete(chunk.byteOffset - slab.memory.byteOffset);
     slab.writing++;
-    return () => {
-      slab.writing--;
-      this.reuseIfDone(slab);
-    };
+    return slab.written;
   }
 
   /** Slabs not given back yet (this connection's, in use or waiting for writes). */
